@@ -1,0 +1,1 @@
+"""govflow: procedures as data (YAML flows + rule files) served as web forms and a JSON API."""

@@ -1,0 +1,102 @@
+"""YAML loading that remembers where every value came from.
+
+Policy staff need `file:line` in every error, so definitions are loaded as a
+plain Python structure plus a map from key path to line number.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import Problem
+
+Path_ = tuple  # a key path such as ("pages", 3, "next")
+
+
+@dataclass
+class Source:
+    """A loaded YAML document: its data, its file name and the line of every key path."""
+
+    file: str
+    data: Any
+    lines: dict[Path_, int] = field(default_factory=dict)
+    text: str = ""
+
+    def line(self, path: Path_) -> int:
+        """Line of `path`, or of its nearest ancestor that has one (1-based)."""
+        path = tuple(path)
+        while path:
+            if path in self.lines:
+                return self.lines[path]
+            path = path[:-1]
+        return self.lines.get((), 1)
+
+    def problem(self, path: Path_, code: str, message: str, hint: str | None = None,
+                severity: str = "error") -> Problem:
+        return Problem(code=code, path=dotted(path), message=message, file=self.file,
+                       line=self.line(path), hint=hint, severity=severity)
+
+
+def dotted(path: Path_) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+class _Loader(yaml.SafeLoader):
+    """Safe loader used to build scalars (duplicate keys are reported in _construct)."""
+
+
+def _scalar(node: yaml.ScalarNode) -> Any:
+    loader = _Loader("")
+    return loader.construct_object(node, deep=True)
+
+
+def _construct(node: yaml.Node, path: Path_, lines: dict, problems: list, file: str) -> Any:
+    lines.setdefault(path, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        out: dict = {}
+        for key_node, value_node in node.value:
+            key = _scalar(key_node) if isinstance(key_node, yaml.ScalarNode) else str(key_node.start_mark)
+            if key in out:
+                problems.append(Problem("yaml.duplicate_key", dotted(path + (key,)),
+                                        f"key '{key}' appears twice", file, key_node.start_mark.line + 1,
+                                        "keep one of them"))
+            lines[path + (key,)] = key_node.start_mark.line + 1
+            out[key] = _construct(value_node, path + (key,), lines, problems, file)
+        return out
+    if isinstance(node, yaml.SequenceNode):
+        return [_construct(item, path + (i,), lines, problems, file) for i, item in enumerate(node.value)]
+    return _scalar(node)
+
+
+
+def load_text(text: str, file: str) -> tuple[Source | None, list[Problem]]:
+    """Parse `text`; return the source and any problems (syntax errors carry their line)."""
+    problems: list[Problem] = []
+    try:
+        node = yaml.compose(text, Loader=_Loader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else 1
+        return None, [Problem("yaml.syntax", "", f"YAML syntax error: {exc.problem or exc}", file, line,
+                              "check indentation and quoting on this line or the one above")]
+    if node is None:
+        return Source(file, None, {(): 1}, text), []
+    lines: dict = {}
+    data = _construct(node, (), lines, problems, file)
+    return Source(file, data, lines, text), problems
+
+
+def load_file(path: Path, display_name: str | None = None) -> tuple[Source | None, list[Problem]]:
+    name = display_name or str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        return None, [Problem("file.unreadable", "", f"cannot read file: {exc}", name, None,
+                              "save the file as UTF-8")]
+    return load_text(text, name)
