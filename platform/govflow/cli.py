@@ -1,0 +1,73 @@
+"""Command line: `python -m govflow.cli check|serve|personas`.
+
+`check` is what `make check` runs: it loads every flow, rule and reference file, runs
+the cross-reference checks and the rule examples, and prints each problem as file:line.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .definitions import load_definitions
+from .errors import DefinitionError
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def check(root: Path) -> int:
+    definitions, problems = load_definitions(root)
+    for p in problems:
+        print(f"{p.severity}: {p}  [{p.code}]")
+    errors = [p for p in problems if p.severity == "error"]
+    if errors or definitions is None:
+        print(f"\n{len(errors)} error(s): the definitions cannot be served until they are fixed.")
+        return 1
+    flows = ", ".join(f"{f.id}@{f.version}" for f in definitions.flows.values())
+    rules = ", ".join(f"{k}@{v}" for k, v in definitions.rulebook.versions().items())
+    print(f"OK: flows {flows}\n    rules {rules}")
+    return 0
+
+
+def serve(root: Path, host: str, port: int) -> int:
+    from .web import create_app
+    try:
+        app = create_app({"PROJECT_DIR": root})
+    except DefinitionError as exc:
+        print("The server was not started: the flow/rule files have errors:\n")
+        for p in exc.problems:
+            print(f"  {p}  [{p.code}]")
+        return 1
+    print(f"\n  govflow is running: http://{host}:{port}/\n  (face check and SMS are simulated; "
+          f"SMS outbox: http://{host}:{port}/dev/sms)\n", flush=True)
+    app.run(host=host, port=port, debug=False, use_reloader=False)
+    return 0
+
+
+def personas(root: Path) -> int:
+    from .services.personas import load_personas
+    found, _ = load_personas(root / "demo")
+    for p in found:
+        print(f"{p.id:24} {p.person.name:6} {p.title}")
+    return 0
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="govflow")
+    parser.add_argument("--root", type=Path, default=ROOT)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("check", help="check flows, rules and reference data")
+    run = sub.add_parser("serve", help="start the web server")
+    run.add_argument("--host", default="127.0.0.1")
+    run.add_argument("--port", type=int, default=8000)
+    sub.add_parser("personas", help="list the demo personas")
+    args = parser.parse_args(argv)
+    if args.command == "check":
+        return check(args.root)
+    if args.command == "serve":
+        return serve(args.root, args.host, args.port)
+    return personas(args.root)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

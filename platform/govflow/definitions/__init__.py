@@ -1,0 +1,78 @@
+"""Load and check everything a procedure is made of: pick-lists, flow files and rule files.
+
+`load_definitions(root)` is what the server, `make check` and the tests call. It returns
+every problem at once (file, line, code, hint); errors mean the definitions must not be served.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from .. import formats
+from ..errors import Problem
+from ..picklists import load_picklists
+from ..rules import FactType, load_rulebook
+from .checks import check_flows
+from .loader import FlowLoader
+from .model import FlowDef
+
+FACT_TYPE_OF_FIELD = {"date": "date", "upload": "string", "boolean": "boolean", "integer": "integer"}
+
+
+@dataclass
+class Definitions:
+    flows: dict[str, FlowDef]
+    picklists: object
+    rulebook: object
+    warnings: list[Problem]
+
+
+def form_fact_types(flows: dict[str, FlowDef], picklists) -> tuple[dict[str, FactType], list[Problem]]:
+    """`form.<field>` fact types for the rule files, from every flow's fields."""
+    types: dict[str, FactType] = {}
+    owner: dict[str, object] = {}
+    problems = []
+    for flow in flows.values():
+        for page in flow.pages.values():
+            for f in page.fields.values():
+                if f.readonly:
+                    continue
+                enum = None
+                if isinstance(f.options, list):
+                    enum = tuple(o["value"] for o in f.options)
+                elif isinstance(f.options, str) and picklists.get(f.options) is not None:
+                    pl = picklists.get(f.options)
+                    enum = tuple(pl.leaves() if pl.is_cascade else (o["value"] for o in pl.options))
+                ft = FactType(type=FACT_TYPE_OF_FIELD.get(f.type, "string"), enum=enum, title=f.title)
+                key = f"form.{f.name}"
+                if key in types and types[key].type != ft.type:
+                    problems.append(f.origin.problem("flow.field_type_conflict",
+                                                     f"field '{f.name}' is a {ft.type} here but a "
+                                                     f"{types[key].type} in {owner[key].file}",
+                                                     "use the same type for a field name in every flow"))
+                    continue
+                types.setdefault(key, ft)
+                owner.setdefault(key, f.origin)
+    return types, problems
+
+
+def load_definitions(root: Path) -> tuple[Definitions | None, list[Problem]]:
+    root = Path(root)
+    problems: list[Problem] = []
+    picklists, found = load_picklists(root / "reference")
+    problems += found
+    loader = FlowLoader(root / "flows")
+    flows = loader.load_all()
+    problems += loader.problems
+    types, found = form_fact_types(flows, picklists)
+    problems += found
+    rulebook, found = load_rulebook(root / "rules", types, picklists)
+    problems += found
+    problems += check_flows(flows, set(picklists.names()), set(formats.CHECKS),
+                            set(rulebook.rulesets) if rulebook else None)
+    if rulebook is not None:
+        problems += rulebook.run_examples()
+    errors = [p for p in problems if p.severity == "error"]
+    if errors or rulebook is None:
+        return None, problems
+    return Definitions(flows, picklists, rulebook, problems), problems

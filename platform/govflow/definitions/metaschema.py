@@ -1,0 +1,68 @@
+"""Validate flow files against the flow format's own JSON Schema, with staff-friendly messages."""
+from __future__ import annotations
+
+import difflib
+import json
+from functools import lru_cache
+from importlib import resources
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError, best_match
+
+from ..errors import Problem
+from ..yamlsource import Source
+
+
+@lru_cache(maxsize=None)
+def flow_schema() -> dict:
+    return json.loads(resources.files("govflow").joinpath("schemas/flow.schema.json").read_text("utf-8"))
+
+
+@lru_cache(maxsize=None)
+def _validator(definition: str | None) -> Draft202012Validator:
+    schema = flow_schema()
+    if definition:
+        schema = {"$defs": schema["$defs"], "$ref": f"#/$defs/{definition}"}
+    return Draft202012Validator(schema)
+
+
+def _deepest(error: ValidationError) -> ValidationError:
+    """For oneOf/anyOf failures, the most specific sub-error explains the problem best."""
+    while error.context:
+        error = best_match(error.context)
+    return error
+
+
+def _message(error: ValidationError) -> tuple[str, str | None]:
+    kw = error.validator
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    if kw == "additionalProperties":
+        allowed = sorted(schema.get("properties", {}))
+        extra = [k for k in error.instance if k not in allowed]
+        key = extra[0] if extra else "?"
+        close = difflib.get_close_matches(key, allowed, n=1)
+        hint = f"did you mean '{close[0]}'?" if close else f"allowed keys: {', '.join(allowed)}"
+        return f"unknown key '{key}'", hint
+    if kw == "required":
+        return error.message.replace("is a required property", "is missing"), "add this key"
+    if kw == "enum":
+        return f"{error.instance!r} is not allowed here", f"use one of: {', '.join(map(str, error.validator_value))}"
+    if kw == "pattern":
+        return f"{error.instance!r} is not a valid name", "use lower-case letters, digits and _ , starting with a letter"
+    if kw == "type":
+        return f"{error.instance!r} should be of type {error.validator_value}", None
+    return error.message, None
+
+
+def check(source: Source, definition: str | None = None, base: tuple = ()) -> list[Problem]:
+    """All meta-schema problems of `source.data` (or of the part at `base` against `$defs/definition`)."""
+    data = source.data
+    for key in base:
+        data = data[key]
+    problems = []
+    for error in sorted(_validator(definition).iter_errors(data), key=lambda e: list(map(str, e.absolute_path))):
+        deep = _deepest(error)
+        message, hint = _message(deep)
+        path = base + tuple(deep.absolute_path)
+        problems.append(source.problem(path, f"flow.schema.{deep.validator}", message, hint))
+    return problems

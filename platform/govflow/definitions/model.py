@@ -1,0 +1,172 @@
+"""The loaded shape of flow files: plain dataclasses the engine and renderers read.
+
+A field is declared once (in a flow or a shared fragment) and this object is what the
+HTML renderer, the API schema export, the validator and the review page all use.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..yamlsource import Source
+
+
+@dataclass
+class Origin:
+    """Where a definition came from, for file:line in errors."""
+
+    source: Source
+    path: tuple
+
+    def __repr__(self) -> str:
+        return f"Origin({self.file}:{self.line})"
+
+    @property
+    def file(self) -> str:
+        return self.source.file
+
+    @property
+    def line(self) -> int:
+        return self.source.line(self.path)
+
+    def problem(self, code: str, message: str, hint: str | None = None, sub: tuple = (),
+                severity: str = "error"):
+        return self.source.problem(self.path + tuple(sub), code, message, hint, severity)
+
+
+WIDGET_BY_TYPE = {"boolean": "checkbox", "date": "date", "upload": "upload", "integer": "text", "string": "text"}
+
+
+@dataclass
+class FieldDef:
+    name: str
+    title: str
+    page_id: str
+    origin: Origin
+    type: str = "string"
+    widget: str = "text"
+    help: str | None = None
+    options: str | list | None = None       # pick-list name or inline [{value, label}]
+    source: str | None = None               # `from:` fact path; the field is then read-only
+    mask: str | None = None
+    when: dict | None = None
+    optional: bool = False
+    default: Any = None
+    const: Any = None
+    format: str | None = None
+    verify: str | dict | None = None
+    limits: dict = field(default_factory=dict)   # minLength, maxLength, pattern, minimum, maximum
+    placeholder: str | None = None
+    notice: dict | None = None
+    messages: dict = field(default_factory=dict)
+
+    @property
+    def readonly(self) -> bool:
+        return self.source is not None
+
+    @property
+    def required(self) -> bool:
+        return not self.optional and not self.readonly
+
+    @property
+    def sms_phone_field(self) -> str | None:
+        return self.verify.get("sms") if isinstance(self.verify, dict) else None
+
+
+@dataclass
+class Target:
+    """Where an action leads: a page of this flow, another flow, the parent application, or branches."""
+
+    page: str | None = None
+    flow: str | None = None
+    parent: str | None = None
+    branches: list[tuple[dict | None, str]] = field(default_factory=list)
+
+    def pages(self) -> list[str]:
+        if self.branches:
+            return [p for _, p in self.branches]
+        return [self.page] if self.page and not self.flow and not self.parent else []
+
+
+@dataclass
+class ActionDef:
+    id: str
+    label: str
+    origin: Origin
+    next: Target | None = None
+    navigate: Target | None = None
+    verify_identity: str | None = None
+    submit: str | None = None
+    on_failure: str | None = None
+    skip_validation: bool = False
+    confirm: dict | None = None
+
+    @property
+    def saves(self) -> bool:
+        """An action with `next` validates and saves the page; `navigate` only moves."""
+        return self.next is not None
+
+
+@dataclass
+class ReviewSection:
+    title: str
+    edit: str
+    origin: Origin
+    page: str | None = None
+    group: int | None = None
+    fields: list[str] = field(default_factory=list)
+    when: dict | None = None
+
+
+@dataclass
+class PageDef:
+    id: str
+    title: str
+    origin: Origin
+    manual: str | None = None
+    content: list[dict] = field(default_factory=list)
+    fields: dict[str, FieldDef] = field(default_factory=dict)
+    groups: list[dict] = field(default_factory=list)
+    on_enter: list[str] = field(default_factory=list)
+    checks: list[str] = field(default_factory=list)
+    review: list[ReviewSection] = field(default_factory=list)
+    final: bool = False
+    actions: list[ActionDef] = field(default_factory=list)
+
+    def action(self, action_id: str) -> ActionDef | None:
+        return next((a for a in self.actions if a.id == action_id), None)
+
+    def input_fields(self) -> list[FieldDef]:
+        return [f for f in self.fields.values() if not f.readonly]
+
+
+@dataclass
+class FlowDef:
+    id: str
+    title: str
+    start: str
+    origin: Origin
+    version: str
+    files: list[str]
+    description: str | None = None
+    basis: str | None = None
+    launched_by: list[str] = field(default_factory=list)
+    pages: dict[str, PageDef] = field(default_factory=dict)
+
+    def page(self, page_id: str) -> PageDef | None:
+        return self.pages.get(page_id)
+
+    def field(self, name: str) -> FieldDef | None:
+        for page in self.pages.values():
+            if name in page.fields and not page.fields[name].readonly:
+                return page.fields[name]
+        for page in self.pages.values():
+            if name in page.fields:
+                return page.fields[name]
+        return None
+
+    def input_fields(self) -> dict[str, FieldDef]:
+        return {f.name: f for p in self.pages.values() for f in p.input_fields()}
+
+    def page_order(self) -> list[str]:
+        return list(self.pages)

@@ -1,0 +1,42 @@
+"""How a stored value is shown to a citizen: option labels, masked numbers, 是/否, branch names."""
+from __future__ import annotations
+
+from .. import formats
+from ..definitions.model import FieldDef
+
+MASKS = {"id": formats.mask_id, "phone": formats.mask_phone, "name": formats.mask_name}
+
+
+def option_label(field: FieldDef, value, picklists) -> str | None:
+    if isinstance(field.options, list):
+        return next((o["label"] for o in field.options if o["value"] == value), None)
+    if isinstance(field.options, str):
+        pl = picklists.get(field.options)
+        if pl is None:
+            return None
+        if pl.is_cascade:
+            path = pl.path(value)
+            return " / ".join(path) if path else None
+        return pl.label(value)
+    return None
+
+
+def display(field: FieldDef, value, env, masked: bool = True) -> str:
+    if value is None or value == "":
+        return ""
+    if field.type == "boolean":
+        return "是" if value else "否"
+    if field.type == "upload":
+        return "已上传"
+    if field.verify == "branch":
+        branch = env.services.branches.get(value)
+        return f"{branch.name}（{branch.address}）" if branch else str(value)
+    label = option_label(field, value, env.picklists)
+    if label:
+        return label
+    text = str(value.isoformat() if hasattr(value, "isoformat") else value)
+    if masked and field.mask in MASKS:
+        return MASKS[field.mask](text)
+    if masked and field.format == "mobile":
+        return formats.mask_phone(text)
+    return text

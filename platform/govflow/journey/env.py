@@ -1,0 +1,25 @@
+"""Everything the engine needs from outside, in one object (built by the app factory or tests)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, Callable
+from zoneinfo import ZoneInfo
+
+from ..definitions.model import FlowDef
+
+CHINA = ZoneInfo("Asia/Shanghai")
+
+
+def china_today() -> date:
+    return datetime.now(CHINA).date()
+
+
+@dataclass
+class Env:
+    flows: dict[str, FlowDef]
+    picklists: Any
+    rulebook: Any
+    services: Any
+    store: Any
+    today: Callable[[], date] = field(default=china_today)

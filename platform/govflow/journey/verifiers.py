@@ -1,0 +1,81 @@
+"""Checks that need the application and the outside services (the `verify:` key of a field).
+
+Dispatched from a table, one small function per kind, like jsonschema's keyword functions.
+"""
+from __future__ import annotations
+
+from ..definitions.model import FieldDef
+from ..errors import Problem
+from . import fieldcheck
+from .facts import flat_answers
+
+
+def phone_for(field: FieldDef, values: dict, app) -> str | None:
+    name = field.sms_phone_field
+    return values.get(name) or flat_answers(app.answers).get(name)
+
+
+def already_verified(field: FieldDef, values: dict, app) -> bool:
+    """An SMS code field needs no new code while its phone number is the one already proven."""
+    name = field.sms_phone_field
+    if not name or app is None:
+        return False
+    phone = phone_for(field, values, app)
+    return bool(phone) and (app.context.get("verified_phones") or {}).get(name) == phone
+
+
+def _sms(env, field, value, values, app, verified):
+    phone = phone_for(field, values, app)
+    if not phone:
+        return fieldcheck.problem(field, "sms.phone_invalid")
+    code = env.store.codes.verify(app.id, phone, field.sms_phone_field, value)
+    if code:
+        return fieldcheck.problem(field, code)
+    verified[field.sms_phone_field] = phone
+    return None
+
+
+def _upload(env, field, value, values, app, verified):
+    if env.store.uploads.get(app.id, value) is None:
+        return fieldcheck.problem(field, "upload.not_found")
+    return None
+
+
+def _photo_receipt(env, field, value, values, app, verified):
+    if env.services.photos.lookup(value) is None:
+        return fieldcheck.problem(field, "photo_receipt.not_found")
+    return None
+
+
+def _system_photo(env, field, value, values, app, verified):
+    ssn = (app.context.get("identity") or {}).get("ssn")
+    if not ssn or env.services.registry.system_photo(ssn) is None:
+        return fieldcheck.problem(field, "system_photo.none")
+    return None
+
+
+def _branch(env, field, value, values, app, verified):
+    if env.services.branches.get(value) is None:
+        return fieldcheck.problem(field, "branch.not_found")
+    return None
+
+
+VERIFIERS = {"photo_receipt": _photo_receipt, "system_photo": _system_photo, "branch": _branch}
+
+
+def run(env, flow, page, values: dict, app, verified: dict) -> list[Problem]:
+    problems = []
+    for field in page.input_fields():
+        if field.name not in values:
+            continue
+        value = values[field.name]
+        if field.type == "upload":
+            check = _upload
+        elif field.sms_phone_field:
+            check = _sms
+        else:
+            check = VERIFIERS.get(field.verify) if isinstance(field.verify, str) else None
+        found = check(env, field, value, values, app, verified) if check else None
+        if found:
+            problems.append(found)
+    return problems

@@ -1,0 +1,147 @@
+"""A page as data for the renderers: fields with values, options, errors; content; review; actions.
+
+The HTML templates and the API's page endpoint both render this one structure, so what a
+citizen sees and what a client reads cannot drift apart.
+"""
+from __future__ import annotations
+
+from ..definitions.model import FieldDef, FlowDef, PageDef
+from . import fieldcheck
+from .conditions import holds
+from .display import display, option_label
+from .facts import build_facts, flat_answers, resolve
+from .validation import restrictions_for
+
+
+def _options(field: FieldDef, env, allowed: list | None) -> list[dict]:
+    if isinstance(field.options, list):
+        opts = [dict(o) for o in field.options]
+    elif isinstance(field.options, str) and env.picklists.get(field.options) is not None:
+        pl = env.picklists.get(field.options)
+        if pl.is_cascade:
+            opts = [{"value": v, "label": option_label(field, v, env.picklists)} for v in pl.leaves()]
+        else:
+            opts = [dict(o) for o in pl.options]
+    else:
+        return []
+    return [o for o in opts if allowed is None or o["value"] in allowed]
+
+
+def field_view(field: FieldDef, value, env, facts, allowed, error=None) -> dict:
+    error_code, error = (error.code, error.message) if error is not None else (None, None)
+    view = {"name": field.name, "title": field.title, "type": field.type, "widget": field.widget,
+            "required": field.required, "readonly": field.readonly, "help": field.help,
+            "placeholder": field.placeholder, "notice": field.notice, "value": value,
+            "display": display(field, value, env), "error": error, "error_code": error_code}
+    if field.options:
+        view["options"] = _options(field, env, allowed)
+    if field.sms_phone_field:
+        view["phone_field"] = field.sms_phone_field
+    return view
+
+
+def _records(block: dict, app, facts) -> list[dict]:
+    rows = resolve({"registry": app.context.get("registry") or {}}, block["source"]) or []
+    ident = app.context.get("identity") or {}
+    from .. import formats
+    holder = {"name": ident.get("name"), "id_number": formats.mask_id(ident.get("id_number") or ""),
+              "ssn": formats.mask_id(ident.get("ssn") or "")}
+    return [{k: ({**holder, **row}).get(k, "") for k in block["columns"]} for row in rows]
+
+
+def content_view(page: PageDef, app, facts) -> list[dict]:
+    out = []
+    for block in page.content:
+        if not holds(block.get("when"), facts):
+            continue
+        block = dict(block)
+        if block.get("kind") == "records":
+            block["rows"] = _records(block, app, facts)
+        out.append(block)
+    return out
+
+
+def review_view(flow: FlowDef, page: PageDef, app, env, facts) -> list[dict]:
+    answers = flat_answers(app.answers)
+    sections = []
+    for section in page.review:
+        if not holds(section.when, facts):
+            continue
+        names = list(section.fields)
+        if section.page:
+            target = flow.page(section.page)
+            names += (target.groups[section.group]["fields"] if section.group is not None else list(target.fields))
+        items = []
+        for name in names:
+            f = flow.page(section.page).fields.get(name) if section.page else None
+            f = f or flow.field(name)
+            if f is None or not (f.readonly or holds(f.when, facts)):
+                continue
+            value = resolve(facts, f.source) if f.readonly else answers.get(name)
+            if value is None:
+                continue
+            items.append({"name": name, "title": f.title, "widget": f.widget, "type": f.type, "value": value,
+                          "display": display(f, value, env)})
+        sections.append({"title": section.title, "edit": section.edit, "items": items})
+    return sections
+
+
+def _photo_previews(fields: list[dict], env, app) -> None:
+    """【获取图片】 and 使用本人社保相片 show the photo in place (or say why not)."""
+    for view in fields:
+        if view["widget"] == "photo_receipt" and view["value"]:
+            view["photo_found"] = env.services.photos.lookup(view["value"]) is not None
+            if not view["photo_found"] and not view["error"]:
+                from . import messages
+                view["error"] = messages.text("photo_receipt.not_found")
+                view["error_code"] = "photo_receipt.not_found"
+        elif view["widget"] == "system_photo":
+            ssn = (app.context.get("identity") or {}).get("ssn")
+            view["photo_available"] = bool(ssn) and env.services.registry.system_photo(ssn) is not None
+
+
+def page_view(engine, app, page_id: str, posted: dict | None = None, problems=None, popup=None) -> dict:
+    env = engine.env
+    flow = engine.flow_of(app)
+    page = flow.page(page_id)
+    answers = flat_answers(app.answers)
+    typed = {}
+    for f in page.input_fields():
+        if posted and f.name in posted:
+            value = fieldcheck.coerce(f, posted.get(f.name), True)
+            typed[f.name] = None if value is fieldcheck.MISSING else value
+    merged = {**answers, **{k: v for k, v in typed.items() if v is not None}}
+    for f in page.input_fields():      # an unticked optional box is `false`, as in validation
+        if f.type == "boolean" and f.optional and merged.get(f.name) is None:
+            merged[f.name] = False
+    facts = build_facts(flow, app.context, merged, env.today())
+    allowed, _ = restrictions_for(env, flow, page, facts)
+    errors = {p.path: p for p in (problems or []) if p.severity == "error"}
+    fields = []
+    for f in page.fields.values():
+        if not f.readonly and not holds(f.when, facts):
+            continue
+        if f.readonly:
+            value = resolve(facts, f.source)
+        elif posted is not None and f.name in typed:
+            value = typed[f.name]
+        else:
+            value = answers.get(f.name, f.default)
+        fields.append(field_view(f, value, env, facts, allowed.get(f.name), errors.get(f.name)))
+    _photo_previews(fields, env, app)
+    steps = [p.id for p in flow.pages.values() if not p.final]
+    return {
+        "flow": {"id": flow.id, "title": flow.title, "version": flow.version},
+        "application": {"id": app.id, "status": app.status, "reference": app.reference},
+        "page": {"id": page.id, "title": page.title, "manual": page.manual, "final": page.final,
+                 "step": steps.index(page.id) + 1 if page.id in steps else None, "steps": len(steps)},
+        "content": content_view(page, app, facts),
+        "fields": fields,
+        "groups": page.groups,
+        "review": review_view(flow, page, app, env, facts) if page.review else [],
+        "actions": [{"id": a.id, "label": a.label, "saves": a.saves, "confirm": a.confirm} for a in page.actions],
+        "errors": [{"path": p.path, "code": p.code, "message": p.message} for p in (problems or [])
+                   if p.severity == "error"],
+        "notes": [p.message for p in (problems or []) if p.severity == "info"],
+        "popup": popup,
+    }

@@ -1,0 +1,12 @@
+"""Rule files (rules/*.yaml) compiled to durable-rules and read in plain Python.
+
+See docs/rule-format.md for the format and docs/internals.md for fact names.
+"""
+from .book import RuleBook
+from .facts import FUNCTIONS
+from .loader import load_rulebook
+from .plain import evaluate_condition
+from .model import Evaluation, Example, FactType, Fired, Rule, RuleEvaluationError, Ruleset
+
+__all__ = ["FactType", "load_rulebook", "RuleBook", "Ruleset", "Rule", "Example", "Evaluation",
+           "Fired", "RuleEvaluationError", "FUNCTIONS", "evaluate_condition"]

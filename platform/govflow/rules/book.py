@@ -1,0 +1,102 @@
+"""RuleBook: the loaded rulesets, evaluated by durable-rules or by the plain reader.
+
+Engines are built lazily, one per ruleset, and kept in the RuleBook instance;
+results are always reported in file order, whatever order the engine used.
+"""
+from __future__ import annotations
+
+import copy
+import threading
+
+from ..errors import Problem
+from .durable_adapter import DurableEngine
+from .facts import Catalogue, Prepared, prepare
+from .model import Evaluation, Fired, RuleEvaluationError, Ruleset
+from .plain import holds
+
+
+class RuleBook:
+    def __init__(self, rulesets: dict[str, Ruleset], catalogue: Catalogue):
+        self.rulesets = rulesets
+        self.catalogue = catalogue
+        self._engines: dict[str, DurableEngine] = {}
+        self._engines_lock = threading.Lock()
+
+    def versions(self) -> dict[str, str]:
+        """Content hash of every rule file, and of facts.yaml under the key 'facts'."""
+        out = {name: rs.version for name, rs in sorted(self.rulesets.items())}
+        out["facts"] = self.catalogue.version
+        return out
+
+    # -- evaluation ------------------------------------------------------------------------
+
+    def evaluate(self, ruleset: str, facts: dict) -> Evaluation:
+        """Evaluate with durable-rules; every rule that fired, in file order."""
+        rs, prepared = self._prepare(ruleset, facts)
+        indexes = self._engine(rs).fire(prepared.values)
+        return self._result(rs, prepared, indexes)
+
+    def evaluate_plain(self, ruleset: str, facts: dict) -> Evaluation:
+        """The same evaluation by the plain-Python reader (reference for differential tests)."""
+        rs, prepared = self._prepare(ruleset, facts)
+        indexes = [i for i, rule in enumerate(rs.rules) if holds(rule.when, prepared.values)]
+        return self._result(rs, prepared, indexes)
+
+    def _prepare(self, name: str, facts: dict) -> tuple[Ruleset, Prepared]:
+        rs = self.rulesets.get(name)
+        if rs is None:
+            raise RuleEvaluationError(f"unknown ruleset {name!r}; known: {', '.join(sorted(self.rulesets))}")
+        if not isinstance(facts, dict):
+            raise RuleEvaluationError("facts must be a nested dict")
+        paths: list[str] = []
+        for rule in rs.rules:
+            paths += [p for p in rule.facts_read if p not in paths]
+        return rs, prepare(self.catalogue, facts, paths)
+
+    def _engine(self, rs: Ruleset) -> DurableEngine:
+        with self._engines_lock:
+            engine = self._engines.get(rs.name)
+            if engine is None:
+                engine = DurableEngine(f"{rs.name}_{rs.version}", [r.when for r in rs.rules])
+                self._engines[rs.name] = engine
+            return engine
+
+    @staticmethod
+    def _result(rs: Ruleset, prepared: Prepared, indexes) -> Evaluation:
+        fired = []
+        for i in sorted(set(indexes)):
+            rule = rs.rules[i]
+            used = {p: prepared.seen[p] for p in rule.facts_read if p in prepared.seen}
+            fired.append(Fired(rule.id, rule.title, rule.basis, copy.deepcopy(rule.then), used))
+        return Evaluation(rs.name, rs.version, fired)
+
+    # -- examples --------------------------------------------------------------------------
+
+    def examples(self):
+        """(ruleset, rule, example) for every example of every rule, in file order."""
+        for rs in self.rulesets.values():
+            for rule in rs.rules:
+                for example in rule.examples:
+                    yield rs, rule, example
+
+    def check_example(self, rs: Ruleset, rule, example, plain: bool = False) -> Problem | None:
+        """A problem at the example's line when what fires differs from `fires`."""
+        evaluate = self.evaluate_plain if plain else self.evaluate
+        try:
+            got = evaluate(rs.name, example.given).ids()
+        except RuleEvaluationError as exc:
+            return Problem("rule.example_error", rule.id, str(exc), rule.file, example.line)
+        if sorted(got) == sorted(example.fires):
+            return None
+        return Problem("rule.example_failed", rule.id,
+                       f"example of {rule.id}: expected {sorted(example.fires)} to fire, got {got}",
+                       rule.file, example.line, "fix the rule's 'when' or the example")
+
+    def run_examples(self) -> list[Problem]:
+        """Every failing example (evaluated with durable-rules) as a problem with file:line."""
+        out = []
+        for rs, rule, example in self.examples():
+            problem = self.check_example(rs, rule, example)
+            if problem is not None:
+                out.append(problem)
+        return out

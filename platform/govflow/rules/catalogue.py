@@ -1,0 +1,123 @@
+"""Loading rules/facts.yaml into a Catalogue of fact types (declared + form + derived)."""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from pathlib import Path
+
+import jsonschema
+
+from ..errors import Problem
+from ..yamlsource import Source, load_file
+from .conditions import did_you_mean
+from .facts import FUNCTIONS, RESERVED_TOP, Catalogue, Derived
+from .model import FactType, file_label
+
+SCHEMA_FILE = Path(__file__).resolve().parent.parent / "schemas" / "rules.schema.json"
+
+
+def load_schema() -> dict:
+    return json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
+
+
+def file_version(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+
+
+def schema_problems(source: Source, schema: dict, code: str, skip) -> list[Problem]:
+    """JSON Schema errors as problems, except where `skip(path)` says a finer check reports them."""
+    validator = jsonschema.Draft202012Validator(schema)
+    out = []
+    for error in sorted(validator.iter_errors(json_view(source.data)), key=lambda e: list(map(str, e.absolute_path))):
+        path = tuple(error.absolute_path)
+        if skip(path):
+            continue
+        out.append(source.problem(path, code, error.message, "see docs/rule-format.md"))
+    return out
+
+
+def json_view(data):
+    """The data as JSON would carry it (YAML dates become ISO text), for the JSON Schema."""
+    if isinstance(data, dict):
+        return {k: json_view(v) for k, v in data.items()}
+    if isinstance(data, list):
+        return [json_view(v) for v in data]
+    if isinstance(data, dt.date):
+        return data.isoformat()
+    return data
+
+
+def load_catalogue(rules_dir: Path, form_fact_types: dict, schema: dict) -> tuple[Catalogue, list[Problem]]:
+    """Fact types from facts.yaml plus the form's; problems name facts.yaml and its lines."""
+    path = rules_dir / "facts.yaml"
+    types = {k: v for k, v in form_fact_types.items()}
+    catalogue = Catalogue(types=types, derived=[])
+    if not path.exists():
+        return catalogue, [Problem("facts.missing", "", "rules/facts.yaml is missing", str(path), None,
+                                   "declare identity.*, registry.* and today there")]
+    source, problems = load_file(path, file_label(path))
+    if source is None:
+        return catalogue, problems
+    catalogue.version = file_version(path)
+    facts_schema = dict(schema["$defs"]["facts_file"], **{"$defs": schema["$defs"]})
+    problems += schema_problems(source, facts_schema, "facts.schema",
+                                lambda p: len(p) >= 2 and p[0] == "derived")
+    data = source.data if isinstance(source.data, dict) else {}
+    for name, decl in (data.get("facts") or {}).items():
+        if _reserved(name):
+            problems.append(source.problem(("facts", name), "facts.reserved_name",
+                                           f"'{name}' cannot be declared here",
+                                           "form.* facts come from the flow files; id/sid are reserved"))
+        elif isinstance(decl, dict) and decl.get("type") in ("string", "integer", "number", "boolean", "date"):
+            enum = tuple(decl["enum"]) if isinstance(decl.get("enum"), list) else None
+            types[name] = FactType(decl["type"], enum, decl.get("title"))
+    for name, spec in (data.get("derived") or {}).items():
+        derived = _derived(source, name, spec, types, problems)
+        if derived is not None:
+            catalogue.derived.append(derived)
+            types[name] = FactType(FUNCTIONS[derived.function].result, None, spec.get("title"))
+    return catalogue, problems
+
+
+def _reserved(name: str) -> bool:
+    return name.split(".")[0] in RESERVED_TOP + ("form",)
+
+
+def _derived(source: Source, name: str, spec, types: dict, problems: list) -> Derived | None:
+    where = ("derived", name)
+    if name in types or _reserved(name):
+        problems.append(source.problem(where, "facts.duplicate_fact",
+                                       f"derived fact '{name}' clashes with a declared or reserved fact",
+                                       "give it another name"))
+        return None
+    if not isinstance(spec, dict):
+        problems.append(source.problem(where, "facts.schema", "a derived fact is a mapping"))
+        return None
+    functions = [k for k in spec if k != "title"]
+    if "title" not in spec:
+        problems.append(source.problem(where, "facts.schema", "a derived fact needs a title (Chinese, for auditors)"))
+    if len(functions) != 1 or functions[0] not in FUNCTIONS:
+        word = functions[0] if functions else ""
+        problems.append(source.problem(where, "facts.unknown_function",
+                                       f"a derived fact needs exactly one known function, found {functions}",
+                                       did_you_mean(word, FUNCTIONS) or f"use one of {', '.join(FUNCTIONS)}"))
+        return None
+    fname = functions[0]
+    args = spec[fname]
+    wanted = FUNCTIONS[fname].args
+    if not isinstance(args, list) or len(args) != len(wanted):
+        problems.append(source.problem(where + (fname,), "facts.bad_arguments",
+                                       f"{fname} takes {len(wanted)} fact paths"))
+        return None
+    ok = True
+    for i, (arg, want) in enumerate(zip(args, wanted)):
+        if arg not in types:
+            problems.append(source.problem(where + (fname, i), "facts.unknown_fact", f"unknown fact '{arg}'",
+                                           did_you_mean(arg, types) or "declare it above"))
+            ok = False
+        elif types[arg].type != want:
+            problems.append(source.problem(where + (fname, i), "facts.bad_arguments",
+                                           f"{fname} needs a {want} here; {arg} is a {types[arg].type}"))
+            ok = False
+    return Derived(name, fname, tuple(args)) if ok else None

@@ -1,0 +1,172 @@
+"""Reading a rule's `when:` into a checked condition tree.
+
+Every mistake becomes a Problem with file:line and a hint, so that a rule that
+could never match (wrong type, misspelt fact, unknown operator) is refused at load.
+"""
+from __future__ import annotations
+
+import difflib
+from typing import Any
+
+from ..yamlsource import Source
+from .facts import coerce, engine_value
+from .model import All, Any_, Condition, FactRef, FactType, Test, negate
+
+COMPARE_OPS = ("eq", "ne", "lt", "lte", "gt", "gte")
+ORDERED_OPS = ("lt", "lte", "gt", "gte")
+LIST_OPS = ("in", "not_in")
+OPERATORS = COMPARE_OPS + LIST_OPS + ("exists",)
+ORDERED_TYPES = ("integer", "number", "date")
+TYPE_HINTS = {"string": "text in quotes, e.g. 'mainland'", "integer": "a whole number, e.g. 2",
+              "number": "a number, e.g. 2.5", "boolean": "true or false",
+              "date": "a date without quotes, e.g. 2024-01-31"}
+
+
+def a_type(name: str) -> str:
+    return f"an {name}" if name[0] in "aeiou" else f"a {name}"
+
+
+def did_you_mean(word: str, choices) -> str | None:
+    close = difflib.get_close_matches(str(word), list(choices), n=3, cutoff=0.5)
+    return f"did you mean {' or '.join(close)}?" if close else None
+
+
+class ConditionReader:
+    """Checks and builds conditions for one rule file."""
+
+    def __init__(self, source: Source, types: dict[str, FactType], picklists):
+        self.source = source
+        self.types = types
+        self.picklists = picklists
+        self.problems: list = []
+
+    def problem(self, path: tuple, code: str, message: str, hint: str | None = None) -> None:
+        self.problems.append(self.source.problem(path, code, message, hint))
+
+    def read(self, node: Any, path: tuple) -> Condition | None:
+        if not isinstance(node, dict) or not node:
+            self.problem(path, "rule.bad_condition", "a condition must be a mapping",
+                         "write {fact: ..., eq: ...}, {all: [...]}, {any: [...]} or {not: ...}")
+            return None
+        for key in ("all", "any", "not"):
+            if key in node:
+                if len(node) != 1:
+                    extra = ", ".join(str(k) for k in node if k != key)
+                    self.problem(path, "rule.bad_condition", f"'{key}' cannot be combined with {extra}",
+                                 f"put the other tests inside the '{key}' list")
+                    return None
+                return self._group(key, node[key], path + (key,))
+        if "fact" not in node:
+            keys = ", ".join(str(k) for k in node)
+            self.problem(path, "rule.bad_condition", f"no 'fact' in this test (keys: {keys})",
+                         "a test names a fact: {fact: identity.residency, eq: mainland}")
+            return None
+        return self._test(node, path)
+
+    def _group(self, key: str, value: Any, path: tuple) -> Condition | None:
+        if key == "not":
+            inner = self.read(value, path)
+            return negate(inner) if inner is not None else None
+        if not isinstance(value, list) or not value:
+            self.problem(path, "rule.bad_condition", f"'{key}' needs a non-empty list of conditions")
+            return None
+        items = [self.read(item, path + (i,)) for i, item in enumerate(value)]
+        if any(item is None for item in items):
+            return None
+        return All(tuple(items)) if key == "all" else Any_(tuple(items))
+
+    def _test(self, node: dict, path: tuple) -> Test | None:
+        fact = node["fact"]
+        ops = [k for k in node if k != "fact"]
+        unknown = [k for k in ops if k not in OPERATORS]
+        for op in unknown:
+            self.problem(path + (op,), "rule.unknown_operator", f"unknown operator '{op}'",
+                         did_you_mean(op, OPERATORS) or f"use one of {', '.join(OPERATORS)}")
+        ftype = self._fact_type(fact, path + ("fact",))
+        if unknown or ftype is None:
+            return None
+        if len(ops) != 1:
+            self.problem(path, "rule.operator_count",
+                         f"a test needs exactly one operator, found {len(ops)}",
+                         "split it into several tests inside 'all'")
+            return None
+        op = ops[0]
+        value = self._value(op, node[op], ftype, path + (op,))
+        return None if value is None else Test(fact, op, value)
+
+    def _fact_type(self, fact: Any, path: tuple) -> FactType | None:
+        if isinstance(fact, str) and fact in self.types:
+            return self.types[fact]
+        self.problem(path, "rule.unknown_fact", f"unknown fact '{fact}'",
+                     did_you_mean(fact, self.types) or "declare it in rules/facts.yaml")
+        return None
+
+    def _value(self, op: str, value: Any, ftype: FactType, path: tuple) -> Any:
+        if op == "exists":
+            if not isinstance(value, bool):
+                self.problem(path, "rule.wrong_value_type", "exists takes true or false")
+                return None
+            return value
+        if op in ORDERED_OPS and ftype.type not in ORDERED_TYPES:
+            self.problem(path, "rule.operator_not_for_type",
+                         f"'{op}' compares order; a {ftype.type} fact has none", "use eq, ne, in or not_in")
+            return None
+        if op in LIST_OPS:
+            return self._list(value, ftype, path)
+        if isinstance(value, dict):
+            return self._fact_ref(value, ftype, path)
+        return self._constant(value, ftype, path)
+
+    def _list(self, value: Any, ftype: FactType, path: tuple) -> tuple | None:
+        if isinstance(value, dict) and set(value) == {"options"}:
+            values = self._picklist(value["options"], path + ("options",))
+            if values is None:
+                return None
+            checked = [self._constant(v, FactType(ftype.type), path + ("options",)) for v in values]
+        elif isinstance(value, list) and value:
+            checked = [self._constant(v, ftype, path + (i,)) for i, v in enumerate(value)]
+        else:
+            self.problem(path, "rule.wrong_value_type", "in / not_in take a non-empty list or {options: NAME}")
+            return None
+        if any(v is None for v in checked):
+            return None
+        return tuple(dict.fromkeys(checked))
+
+    def _picklist(self, name: Any, path: tuple) -> list | None:
+        try:
+            picklist = self.picklists.get(name) if self.picklists is not None else None
+        except (KeyError, LookupError):
+            picklist = None
+        if picklist is None:
+            self.problem(path, "rule.unknown_picklist", f"unknown pick-list '{name}'",
+                         "pick-lists are declared in reference/picklists.yaml")
+            return None
+        items = picklist.leaves() if getattr(picklist, "is_cascade", False) else picklist.options
+        return [item["value"] if isinstance(item, dict) else item for item in items]
+
+    def _fact_ref(self, value: dict, ftype: FactType, path: tuple) -> FactRef | None:
+        if set(value) != {"fact"}:
+            self.problem(path, "rule.wrong_value_type", "a value mapping must be {fact: PATH}",
+                         "to compare with another fact write {fact: form.valid_to}")
+            return None
+        other = self._fact_type(value["fact"], path + ("fact",))
+        if other is None:
+            return None
+        numeric = {"integer", "number"}
+        if other.type != ftype.type and not {other.type, ftype.type} <= numeric:
+            self.problem(path, "rule.wrong_value_type",
+                         f"cannot compare a {ftype.type} fact with the {other.type} fact {value['fact']}")
+            return None
+        return FactRef(value["fact"])
+
+    def _constant(self, value: Any, ftype: FactType, path: tuple) -> Any:
+        ok, normal = coerce(ftype.type, value)
+        if not ok:
+            self.problem(path, "rule.wrong_value_type",
+                         f"{value!r} is not {a_type(ftype.type)}", f"write {TYPE_HINTS[ftype.type]}")
+            return None
+        if ftype.enum is not None and normal not in ftype.enum:
+            self.problem(path, "rule.value_not_in_enum", f"{value!r} is not an allowed value of this fact",
+                         did_you_mean(value, ftype.enum) or f"allowed: {', '.join(map(str, ftype.enum))}")
+            return None
+        return engine_value(normal)

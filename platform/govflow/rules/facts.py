@@ -1,0 +1,165 @@
+"""The fact catalogue (rules/facts.yaml): declared facts, derived facts and value checks.
+
+Rules may only read facts whose type is known, so that every comparison is
+type-checked at load time and both evaluators see the same normalised values.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from .model import RuleEvaluationError
+
+RESERVED_TOP = ("id", "sid", "govflow_fact")   # durable-rules identity fields and our guard
+
+
+# -- derived-fact functions: each small, whitelisted, dispatched from a table -------------
+
+def years_between(start: dt.date, end: dt.date) -> int:
+    """Full years (周岁) from start to end; negative when end is before start."""
+    years = end.year - start.year
+    if (end.month, end.day) < (start.month, start.day):
+        years -= 1
+    return years
+
+
+def months_between(start: dt.date, end: dt.date) -> int:
+    """Full months from start to end (age in months, for bands with a tolerance)."""
+    months = (end.year - start.year) * 12 + end.month - start.month
+    if end.day < start.day:
+        months -= 1
+    return months
+
+
+def days_between(start: dt.date, end: dt.date) -> int:
+    return (end - start).days
+
+
+def is_anniversary(start: dt.date, end: dt.date) -> bool:
+    """True when end falls on the same month and day as start (29 Feb -> 28 Feb or 1 Mar)."""
+    if (start.month, start.day) == (end.month, end.day):
+        return True
+    if (start.month, start.day) == (2, 29):
+        return (end.month, end.day) in ((2, 28), (3, 1))
+    return False
+
+
+@dataclass(frozen=True)
+class Function:
+    args: tuple          # argument types
+    result: str          # result type
+    call: Callable
+
+
+FUNCTIONS: dict[str, Function] = {
+    "years_between": Function(("date", "date"), "integer", years_between),
+    "months_between": Function(("date", "date"), "integer", months_between),
+    "days_between": Function(("date", "date"), "integer", days_between),
+    "is_anniversary": Function(("date", "date"), "boolean", is_anniversary),
+}
+
+
+@dataclass(frozen=True)
+class Derived:
+    path: str
+    function: str
+    args: tuple          # fact paths
+
+
+@dataclass
+class Catalogue:
+    """Every fact a rule may read: its type, and for derived facts how it is computed."""
+
+    types: dict          # path -> FactType (declared, form and derived)
+    derived: list        # Derived, in dependency order
+    version: str = ""
+
+    def inputs_of(self, path: str) -> list[str]:
+        """The path itself, and for a derived fact the facts it is computed from."""
+        out = [path]
+        for d in self.derived:
+            if d.path == path:
+                for arg in d.args:
+                    out += [p for p in self.inputs_of(arg) if p not in out]
+        return out
+
+
+# -- values ---------------------------------------------------------------------------------
+
+def coerce(ftype: str, value: Any) -> tuple[bool, Any]:
+    """(ok, value normalised for comparison). Dates become `datetime.date`."""
+    if ftype == "string":
+        return isinstance(value, str), value
+    if ftype == "boolean":
+        return isinstance(value, bool), value
+    if ftype == "integer":
+        return isinstance(value, int) and not isinstance(value, bool), value
+    if ftype == "number":
+        return isinstance(value, (int, float)) and not isinstance(value, bool), value
+    if ftype == "date":
+        if isinstance(value, dt.datetime):
+            return True, value.date()
+        if isinstance(value, dt.date):
+            return True, value
+        if isinstance(value, str):
+            try:
+                return True, dt.date.fromisoformat(value)
+            except ValueError:
+                return False, value
+        return False, value
+    return False, value
+
+
+def engine_value(value: Any) -> Any:
+    """What both evaluators compare: dates as YYYYMMDD integers (durable-rules has no dates)."""
+    if isinstance(value, dt.date):
+        return value.year * 10000 + value.month * 100 + value.day
+    return value
+
+
+def get_path(facts: dict, path: str) -> Any:
+    """Value at a dotted path of the nested facts, or None when any part is absent."""
+    node: Any = facts
+    for part in path.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    return node
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """Facts as one evaluation sees them: `seen` for auditors, `values` for the evaluators."""
+
+    seen: dict     # path -> normalised Python value (absent facts left out)
+    values: dict   # path -> engine value
+
+
+def prepare(catalogue: Catalogue, facts: dict, paths: list[str]) -> Prepared:
+    """Type-check the facts a ruleset reads, compute derived facts, normalise dates."""
+    seen: dict = {}
+    derived = {d.path: d for d in catalogue.derived}
+
+    def value_of(path: str) -> Any:
+        if path in seen:
+            return seen[path]
+        if path in derived:
+            d = derived[path]
+            args = [value_of(a) for a in d.args]
+            value = None if any(a is None for a in args) else FUNCTIONS[d.function].call(*args)
+        else:
+            value = get_path(facts, path)
+            if value is not None:
+                ftype = catalogue.types[path].type
+                ok, value = coerce(ftype, value)
+                if not ok:
+                    raise RuleEvaluationError(
+                        f"fact {path} should be of type {ftype}, got {type(value).__name__} {value!r}")
+        if value is not None:
+            seen[path] = value
+        return value
+
+    for path in paths:
+        value_of(path)
+    return Prepared(seen, {p: engine_value(v) for p, v in seen.items()})

@@ -1,0 +1,157 @@
+"""Loading every rule file of a folder into a RuleBook, with file:line problems."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from ..errors import Problem
+from ..yamlsource import Source, load_file
+from .book import RuleBook
+from .catalogue import file_version, load_catalogue, load_schema, schema_problems
+from .conditions import ConditionReader, a_type, did_you_mean
+from .durable_adapter import EXPRESSION_LIMIT, compile_rule, expression_count
+from .facts import coerce
+from .model import Example, FactType, Rule, Ruleset, file_label, paths_read
+from .outcomes import check_outcome
+
+
+def load_rulebook(rules_dir: Path, form_fact_types: dict[str, FactType],
+                  picklists) -> tuple[RuleBook | None, list[Problem]]:
+    """Read rules_dir/facts.yaml and every other rules_dir/*.yaml; None when any error was found."""
+    rules_dir = Path(rules_dir)
+    schema = load_schema()
+    catalogue, problems = load_catalogue(rules_dir, form_fact_types, schema)
+    rulesets: dict[str, Ruleset] = {}
+    seen_ids: dict[str, Rule | str] = {}
+    for path in sorted(rules_dir.glob("*.yaml")):
+        if path.name == "facts.yaml":
+            continue
+        ruleset, found = _load_file(path, catalogue, picklists, schema, seen_ids)
+        problems += found
+        if ruleset is not None:
+            rulesets[ruleset.name] = ruleset
+    if any(p.severity == "error" for p in problems):
+        return None, problems
+    return RuleBook(rulesets, catalogue), problems
+
+
+def _load_file(path: Path, catalogue, picklists, schema: dict, seen_ids: dict):
+    source, problems = load_file(path, file_label(path))
+    if source is None:
+        return None, problems
+    problems += schema_problems(source, schema, "rule.schema", _finer_check)
+    data = source.data
+    if not isinstance(data, dict) or not isinstance(data.get("rules"), list):
+        return None, problems
+    if data.get("ruleset") != path.stem:
+        problems.append(source.problem(("ruleset",), "rule.ruleset_name",
+                                       f"ruleset '{data.get('ruleset')}' is in file {path.name}",
+                                       f"name the ruleset {path.stem} or rename the file"))
+    reader = ConditionReader(source, catalogue.types, picklists)
+    rules: list[Rule] = []
+    for i, raw in enumerate(data["rules"]):
+        rule = _rule(source, raw, ("rules", i), reader, catalogue, seen_ids, problems)
+        if rule is not None:
+            rules.append(rule)
+    problems += reader.problems
+    rule_ids = {raw.get("id") for raw in data["rules"] if isinstance(raw, dict)}
+    for i, raw in enumerate(data["rules"]):
+        problems += _check_examples(source, raw, ("rules", i), rule_ids, catalogue)
+    ruleset = Ruleset(path.stem, str(data.get("title", "")), source.file, file_version(path), rules)
+    return ruleset, problems
+
+
+def _finer_check(path: tuple) -> bool:
+    """Schema errors inside when/then are reported by the condition and outcome checks instead."""
+    return len(path) >= 3 and path[0] == "rules" and path[2] in ("when", "then")
+
+
+def _rule(source: Source, raw: Any, where: tuple, reader: ConditionReader, catalogue,
+          seen_ids: dict, problems: list) -> Rule | None:
+    if not isinstance(raw, dict) or not isinstance(raw.get("id"), str):
+        return None
+    rule_id = raw["id"]
+    if rule_id in seen_ids:
+        problems.append(source.problem(where + ("id",), "rule.duplicate_id",
+                                       f"rule id {rule_id} is already used in {seen_ids[rule_id]}",
+                                       "rule ids are unique across all rule files; use the next free number"))
+        return None
+    seen_ids[rule_id] = f"{source.file}:{source.line(where + ('id',))}"
+    if "when" not in raw or "then" not in raw:
+        return None
+    when = reader.read(raw["when"], where + ("when",))
+    outcome_problems = check_outcome(source, raw["then"], where + ("then",), catalogue.types)
+    problems += outcome_problems
+    if when is None or outcome_problems:
+        return None
+    used = expression_count(compile_rule(when))
+    if used > EXPRESSION_LIMIT:
+        problems.append(source.problem(where + ("when",), "rule.too_complex",
+                                       f"this condition needs {used} engine expressions, at most {EXPRESSION_LIMIT}",
+                                       "split the rule into several rules, or use fewer nested any/all"))
+        return None
+    read: list[str] = []
+    for path in paths_read(when):
+        read += [p for p in catalogue.inputs_of(path) if p not in read]
+    examples = tuple(Example(ex.get("given") or {}, tuple(ex.get("fires") or ()),
+                             source.line(where + ("examples", j)))
+                     for j, ex in enumerate(raw.get("examples") or []) if isinstance(ex, dict))
+    return Rule(id=rule_id, title=str(raw.get("title", "")), basis=str(raw.get("basis", "")),
+                when=when, then=raw["then"], examples=examples, file=source.file,
+                line=source.line(where), facts_read=tuple(read))
+
+
+def _check_examples(source: Source, raw: Any, where: tuple, rule_ids: set, catalogue) -> list[Problem]:
+    out: list[Problem] = []
+    if not isinstance(raw, dict):
+        return out
+    positive = negative = False
+    for j, example in enumerate(raw.get("examples") or []):
+        at = where + ("examples", j)
+        if not isinstance(example, dict):
+            continue
+        fires = example.get("fires") or []
+        for k, rule_id in enumerate(fires):
+            if rule_id not in rule_ids:
+                out.append(source.problem(at + ("fires", k), "rule.example_unknown_rule",
+                                          f"example names rule {rule_id}, which is not in this file",
+                                          did_you_mean(rule_id, rule_ids) or "list ids of this file only"))
+        positive |= raw.get("id") in fires
+        negative |= raw.get("id") not in fires
+        given = example.get("given")
+        if isinstance(given, dict):
+            out += _check_given(source, given, at + ("given",), (), catalogue)
+    if raw.get("examples") and not (positive and negative):
+        out.append(source.problem(where + ("examples",), "rule.examples_one_sided",
+                                  "give at least one example where the rule fires and one where it does not",
+                                  severity="warning"))
+    return out
+
+
+def _check_given(source: Source, given: dict, at: tuple, prefix: tuple, catalogue) -> list[Problem]:
+    out: list[Problem] = []
+    derived = {d.path for d in catalogue.derived}
+    for key, value in given.items():
+        path = ".".join(prefix + (str(key),))
+        if isinstance(value, dict):
+            out += _check_given(source, value, at + (key,), prefix + (str(key),), catalogue)
+            continue
+        ftype = catalogue.types.get(path)
+        if ftype is None or path in derived:
+            out.append(source.problem(at + (key,), "rule.example_unknown_fact",
+                                      f"example gives '{path}', which is not a declared fact"
+                                      + (" (derived facts are computed, give their inputs)" if path in derived else ""),
+                                      did_you_mean(path, set(catalogue.types) - derived)))
+            continue
+        if value is None:
+            continue
+        ok, normal = coerce(ftype.type, value)
+        if not ok:
+            out.append(source.problem(at + (key,), "rule.wrong_value_type",
+                                      f"example value {value!r} of {path} is not {a_type(ftype.type)}"))
+        elif ftype.enum is not None and normal not in ftype.enum and not path.startswith("form."):
+            # a form answer may be anything a client posts: examples may show a rule guarding against it
+            out.append(source.problem(at + (key,), "rule.value_not_in_enum",
+                                      f"example value {value!r} is not an allowed value of {path}",
+                                      did_you_mean(value, ftype.enum)))
+    return out

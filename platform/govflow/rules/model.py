@@ -1,0 +1,142 @@
+"""Value types of the rules subsystem: fact types, the condition tree, rules and results.
+
+Kept free of loading and engine code so that every other module (loader,
+durable-rules adapter, plain reader) shares one vocabulary.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Union
+
+FACT_TYPES = ("string", "integer", "number", "boolean", "date")
+
+
+@dataclass(frozen=True)
+class FactType:
+    """Type of one fact path; `enum` lists the allowed values when there is such a list."""
+
+    type: str
+    enum: tuple | None = None
+    title: str | None = None
+
+
+# -- the condition tree, after `not` has been pushed down to the tests ------------------
+
+@dataclass(frozen=True)
+class FactRef:
+    """The value of another fact of the same type (`{fact: PATH}` as a value)."""
+
+    path: str
+
+
+@dataclass(frozen=True)
+class Test:
+    """One comparison. `value`: a constant, a FactRef, a tuple (in / not_in) or a bool (exists)."""
+
+    path: str
+    op: str
+    value: Any
+
+
+@dataclass(frozen=True)
+class All:
+    items: tuple
+
+
+@dataclass(frozen=True)
+class Any_:
+    items: tuple
+
+
+Condition = Union[Test, All, Any_]
+
+NEGATED_OP = {"eq": "ne", "ne": "eq", "lt": "gte", "gte": "lt", "lte": "gt", "gt": "lte",
+              "in": "not_in", "not_in": "in"}
+
+
+def negate(cond: Condition) -> Condition:
+    """De Morgan push-down: the result never contains a `not` node."""
+    if isinstance(cond, All):
+        return Any_(tuple(negate(c) for c in cond.items))
+    if isinstance(cond, Any_):
+        return All(tuple(negate(c) for c in cond.items))
+    if cond.op == "exists":
+        return Test(cond.path, "exists", not cond.value)
+    return Test(cond.path, NEGATED_OP[cond.op], cond.value)
+
+
+def paths_read(cond: Condition) -> list[str]:
+    """Fact paths a condition reads, in order of first appearance."""
+    out: list[str] = []
+
+    def walk(c: Condition) -> None:
+        if isinstance(c, (All, Any_)):
+            for item in c.items:
+                walk(item)
+            return
+        for p in (c.path, c.value.path if isinstance(c.value, FactRef) else None):
+            if p and p not in out:
+                out.append(p)
+
+    walk(cond)
+    return out
+
+
+# -- rules, rulesets and results ---------------------------------------------------------
+
+@dataclass(frozen=True)
+class Example:
+    given: dict
+    fires: tuple
+    line: int
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    title: str
+    basis: str
+    when: Condition
+    then: dict
+    examples: tuple
+    file: str
+    line: int
+    facts_read: tuple = ()
+
+
+@dataclass
+class Ruleset:
+    name: str
+    title: str
+    file: str
+    version: str
+    rules: list = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Fired:
+    rule_id: str
+    title: str
+    basis: str
+    outcome: dict
+    facts_used: dict
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    ruleset: str
+    version: str
+    fired: list
+
+    def ids(self) -> list[str]:
+        return [f.rule_id for f in self.fired]
+
+
+class RuleEvaluationError(Exception):
+    """Facts that do not fit the declared types, an unknown ruleset, or an engine failure."""
+
+
+def file_label(path: Path) -> str:
+    """Short file name used in problems (rules/precheck.yaml rather than an absolute path)."""
+    return f"{path.parent.name}/{path.name}"

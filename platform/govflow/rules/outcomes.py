@@ -1,0 +1,68 @@
+"""Checking a rule's `then:` (refuse / redirect / restrict, see docs/internals.md)."""
+from __future__ import annotations
+
+from typing import Any
+
+from ..errors import Problem
+from ..yamlsource import Source
+from .conditions import a_type, did_you_mean
+from .facts import coerce
+
+# outcome -> (required keys, optional keys, keys naming a form field)
+OUTCOMES = {
+    "refuse": (("message",), ("field",), ("field",)),
+    "redirect": (("message", "flow"), ("page", "confirm_label"), ()),
+    "restrict": (("field", "to", "message"), (), ("field",)),
+}
+
+
+def check_outcome(source: Source, then: Any, where: tuple, types: dict) -> list[Problem]:
+    def bad(path: tuple, message: str, hint: str | None = None, code: str = "rule.bad_outcome") -> None:
+        out.append(source.problem(path, code, message, hint))
+
+    out: list[Problem] = []
+    if not isinstance(then, dict) or len(then) != 1 or next(iter(then)) not in OUTCOMES:
+        keys = list(then) if isinstance(then, dict) else then
+        word = keys[0] if isinstance(keys, list) and keys else ""
+        bad(where, f"'then' must hold exactly one of {', '.join(OUTCOMES)}; found {keys!r}",
+            did_you_mean(word, OUTCOMES) or "e.g. then: {refuse: {message: ...}}")
+        return out
+    kind, body = next(iter(then.items()))
+    required, optional, field_keys = OUTCOMES[kind]
+    at = where + (kind,)
+    if not isinstance(body, dict):
+        bad(at, f"{kind} needs a mapping with {', '.join(required)}")
+        return out
+    for key in required:
+        if key not in body:
+            bad(at, f"{kind} needs '{key}'")
+    for key in body:
+        if key not in required + optional:
+            bad(at + (key,), f"{kind} has no key '{key}'", did_you_mean(key, required + optional))
+    for key in ("message", "flow", "page", "confirm_label"):
+        if key in body and (not isinstance(body[key], str) or not body[key].strip()):
+            bad(at + (key,), f"'{key}' must be non-empty text")
+    for key in field_keys:
+        if key in body:
+            field = f"form.{body[key]}"
+            if field not in types:
+                forms = {t[5:] for t in types if t.startswith("form.")}
+                bad(at + (key,), f"'{body[key]}' is not a form field", did_you_mean(body[key], forms),
+                    code="rule.unknown_field")
+            elif kind == "restrict":
+                out += _check_to(source, body.get("to"), at + ("to",), types[field])
+    return out
+
+
+def _check_to(source: Source, to: Any, at: tuple, ftype) -> list[Problem]:
+    if not isinstance(to, list) or not to:
+        return [source.problem(at, "rule.bad_outcome", "'to' must be a non-empty list of allowed values")]
+    out = []
+    for i, value in enumerate(to):
+        ok, normal = coerce(ftype.type, value)
+        if not ok:
+            out.append(source.problem(at + (i,), "rule.wrong_value_type", f"{value!r} is not {a_type(ftype.type)}"))
+        elif ftype.enum is not None and normal not in ftype.enum:
+            out.append(source.problem(at + (i,), "rule.value_not_in_enum",
+                                      f"{value!r} is not an option of this field", did_you_mean(value, ftype.enum)))
+    return out

@@ -1,0 +1,97 @@
+"""Outside systems the procedures talk to, behind small interfaces (see interfaces.py).
+
+`build_services(config, demo_dir)` returns every adapter at once. `SERVICES =
+"simulator"` (the default) builds the local simulators fed by demo/ data, so every
+branch of the flows runs on one machine. Their state lives in memory: restarting the
+server resets the simulated world (cancelled cards, pending applications, face checks,
+the SMS outbox); drafts themselves are in the database. Real adapters are not part of
+this package yet; any other SERVICES value is refused with ServiceConfigError.
+
+Config keys: SERVICES, CARD_BACKEND_FAILURE_RATE (0.0), FACE_TOKEN_TTL_SECONDS (600).
+"""
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from ..errors import DefinitionError, Problem
+from ..yamlsource import load_file
+from .branches_sim import BranchSimulator, load_branches
+from .card_backend_sim import CardBackendSimulator
+from .face_sim import FaceSimulator
+from .interfaces import (BranchDirectory, CardBackend, FaceVerification, PhotoReceipts, Registry,
+                         ServiceError, SmsGateway)
+from .personas import Persona, load_personas
+from .photos_sim import PhotoReceiptSimulator, load_receipts
+from .registry_sim import RegistrySimulator
+from .sms_sim import SmsSimulator
+
+KNOWN_BACKENDS = ("simulator",)
+MESSAGES_FILE = "simulator_messages.yaml"
+
+__all__ = ["Services", "ServiceConfigError", "ServiceError", "build_services", "KNOWN_BACKENDS"]
+
+
+class ServiceConfigError(ValueError):
+    """The configuration names services that do not exist."""
+
+
+@dataclass
+class Services:
+    face: FaceVerification
+    registry: Registry
+    photos: PhotoReceipts
+    branches: BranchDirectory
+    card_backend: CardBackend
+    sms_gateway: SmsGateway
+    personas: tuple[Persona, ...] = ()   # for the simulator pages and the README
+
+
+def build_services(config: dict, demo_dir: Path, *, rng: random.Random | None = None,
+                   clock: Callable[[], float] | None = None) -> Services:
+    """Build the adapters named by config["SERVICES"]; raises DefinitionError on bad demo data."""
+    kind = str(config.get("SERVICES", "simulator"))
+    if kind not in KNOWN_BACKENDS:
+        raise ServiceConfigError(f"SERVICES = {kind!r} is not available; known: {', '.join(KNOWN_BACKENDS)} "
+                                 "(real adapters are not implemented yet)")
+    demo_dir = Path(demo_dir)
+    personas, problems = load_personas(demo_dir)
+    receipts, more = load_receipts(demo_dir)
+    branches, even_more = load_branches(demo_dir)
+    messages, last = _messages(demo_dir)
+    problems += more + even_more + last
+    errors = [p for p in problems if p.severity == "error"]
+    if errors:
+        raise DefinitionError(errors)
+
+    registry = RegistrySimulator(personas)
+    face_kwargs = {"clock": clock} if clock is not None else {}
+    backend = CardBackendSimulator(
+        messages.get("card_backend", {}),
+        reject_first={p.person.ssn for p in personas if p.reject_first_submit},
+        failure_rate=float(config.get("CARD_BACKEND_FAILURE_RATE", 0.0)),
+        rng=rng,
+        pending_count=lambda ssn: registry.record(ssn).pending_applications,
+        on_accept=registry.register_application,
+    )
+    return Services(
+        face=FaceSimulator([p.id for p in personas], float(config.get("FACE_TOKEN_TTL_SECONDS", 600)),
+                           **face_kwargs),
+        registry=registry,
+        photos=PhotoReceiptSimulator(receipts),
+        branches=BranchSimulator(branches),
+        card_backend=backend,
+        sms_gateway=SmsSimulator(clock=time.time),
+        personas=tuple(personas),
+    )
+
+
+def _messages(demo_dir: Path) -> tuple[dict, list[Problem]]:
+    source, problems = load_file(demo_dir / MESSAGES_FILE)
+    if source is None:
+        return {}, problems
+    return (source.data if isinstance(source.data, dict) else {}), problems
+

@@ -1,0 +1,153 @@
+"""What the platform expects from each outside system (渠道人脸核验, 社保 registry, ...).
+
+The engine and web layer depend only on these Protocols and value types; the local
+simulators implement them and a real adapter would too. Values are small frozen
+dataclasses so they can be passed around and compared safely.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Protocol
+
+
+class ServiceError(Exception):
+    """An outside system refused a call (e.g. cleanup of a card it does not know).
+
+    `code` is stable (tests and callers branch on it); the message is for developers.
+    """
+
+    def __init__(self, code: str, message: str = ""):
+        self.code = code
+        super().__init__(f"{code}: {message}" if message else code)
+
+
+# ---- face verification (a hand-off to another page and back) -------------------------
+
+@dataclass(frozen=True)
+class Handoff:
+    token: str
+    url_path: str            # where to send the browser, e.g. /sim/face/<token>
+
+
+@dataclass(frozen=True)
+class FaceResult:
+    status: str              # 'pending' | 'passed' | 'failed' | 'unknown' (unknown/expired/used token)
+    person_id: str | None = None
+    role: str | None = None  # what the check was for, e.g. 'applicant' / 'guardian'
+    return_to: str | None = None
+
+
+class FaceVerification(Protocol):
+    def start(self, role: str, return_to: str) -> Handoff: ...
+    def complete(self, token: str, persona_id: str, passed: bool) -> None: ...
+    def result(self, token: str) -> FaceResult: ...
+    def consume(self, token: str) -> FaceResult: ...
+
+
+# ---- social insurance registry ---------------------------------------------------------
+
+@dataclass(frozen=True)
+class Person:
+    person_id: str
+    name: str
+    ssn: str                 # 社会保障号码
+    id_type: str             # see docs/internals.md (resident_id_card, hk_macao_permit ...)
+    id_number: str
+    residency: str           # mainland | hk | macau | taiwan | overseas_chinese | foreign
+    birth_date: date
+    sex: str                 # male | female
+    phone: str
+
+
+@dataclass(frozen=True)
+class Card:
+    card_number: str
+    issuing_city_code: str
+    issuing_city_name: str
+    bank_name: str
+    status: str              # 卡状态: 正常 / 挂失 / 注销 ...
+    progress: str            # 制卡进度: 已制卡 / 已领卡 ...
+    cleanable: bool          # 可申请办理 (one person, one card cleanup)
+
+
+@dataclass(frozen=True)
+class RegistryRecord:
+    pending_applications: int
+    cards: tuple[Card, ...]
+    system_photo_available: bool
+    insurance_types: tuple[str, ...] = ()   # codes of reference/insurance_type_options.json
+
+    @property
+    def cards_in_province(self) -> int:
+        return sum(1 for c in self.cards if c.status != CANCELLED)
+
+
+CANCELLED = "注销"
+
+
+class Registry(Protocol):
+    def person(self, person_id: str) -> Person | None: ...
+    def person_by_ssn(self, ssn: str) -> Person | None: ...
+    def record(self, ssn: str) -> RegistryRecord: ...
+    def cleanup(self, ssn: str, card_numbers: list[str]) -> str: ...
+    def register_application(self, ssn: str, reference: str) -> None: ...
+    def system_photo(self, ssn: str) -> bytes | None: ...
+
+
+# ---- photo receipts (相片回执号) -------------------------------------------------------
+
+@dataclass(frozen=True)
+class Photo:
+    receipt_number: str
+    jpeg: bytes
+
+
+class PhotoReceipts(Protocol):
+    def lookup(self, receipt_number: str) -> Photo | None: ...
+
+
+# ---- branch directory (受理网点) --------------------------------------------------------
+
+@dataclass(frozen=True)
+class Branch:
+    id: str
+    name: str
+    city_code: str
+    county_code: str | None  # None for a city-level outlet and in 东莞/中山 (no county level)
+    address: str
+    phone: str
+    hours: str
+
+
+class BranchDirectory(Protocol):
+    def search(self, area_code: str | None = None, keyword: str | None = None,
+               limit: int = 50) -> list[Branch]: ...
+    def get(self, branch_id: str) -> Branch | None: ...
+
+
+# ---- card-issuing back end ------------------------------------------------------------
+
+@dataclass(frozen=True)
+class SubmitResult:
+    accepted: bool
+    reference: str | None
+    reason_code: str | None = None   # e.g. backend.rejected, backend.unavailable
+    reason: str | None = None        # Chinese text for the failure page
+
+
+class CardBackend(Protocol):
+    def submit(self, application_id: str, payload: dict, idempotency_key: str) -> SubmitResult: ...
+
+
+# ---- SMS gateway ----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class SentSms:
+    time: float              # epoch seconds
+    phone: str
+    text: str
+
+
+class SmsGateway(Protocol):
+    def send(self, phone: str, text: str) -> None: ...

@@ -1,0 +1,98 @@
+"""Demo personas (demo/personas.yaml): the people the simulators know.
+
+Reading them is separate from the simulators so that the face page, the README and the
+tests see the same list. Problems come back with file and line, like flow files.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from ..errors import Problem
+from ..yamlsource import Source, load_file
+from .interfaces import Card, Person
+
+PERSONAS_FILE = "personas.yaml"
+_PERSON_KEYS = ("name", "id_type", "id_number", "ssn", "residency", "birth_date", "sex", "phone")
+_CARD_KEYS = ("card_number", "issuing_city", "issuing_city_name", "bank", "status", "progress")
+
+
+@dataclass(frozen=True)
+class Persona:
+    id: str
+    title: str
+    initials: str
+    person: Person
+    pending_applications: int
+    system_photo: bool
+    insurance_types: tuple[str, ...]
+    cards: tuple[Card, ...]
+    reject_first_submit: bool = False
+    guardian_of: tuple[tuple[str, str], ...] = ()   # (child persona id, GB/T 4761 relationship code)
+
+
+def load_personas(demo_dir: Path) -> tuple[list[Persona], list[Problem]]:
+    source, problems = load_file(Path(demo_dir) / PERSONAS_FILE)
+    if source is None:
+        return [], problems
+    items = source.data.get("personas") if isinstance(source.data, dict) else None
+    if not isinstance(items, list):
+        return [], problems + [source.problem((), "persona.shape", "personas.yaml needs a 'personas' list")]
+    personas: list[Persona] = []
+    seen: set[str] = set()
+    for i, item in enumerate(items):
+        persona = _persona(source, ("personas", i), item, problems)
+        if persona is None:
+            continue
+        if persona.id in seen or persona.person.ssn in {p.person.ssn for p in personas}:
+            problems.append(source.problem(("personas", i, "id"), "persona.duplicate",
+                                           f"persona id or ssn of '{persona.id}' is used twice"))
+            continue
+        seen.add(persona.id)
+        personas.append(persona)
+    for i, p in enumerate(personas):
+        for child, _ in p.guardian_of:
+            if child not in seen:
+                problems.append(source.problem(("personas",), "persona.unknown_child",
+                                               f"{p.id}: guardian_of names unknown persona '{child}'"))
+    return personas, problems
+
+
+def _persona(source: Source, path: tuple, item, problems: list) -> Persona | None:
+    if not isinstance(item, dict) or not item.get("id") or not isinstance(item.get("person"), dict):
+        problems.append(source.problem(path, "persona.shape", "a persona needs id and person"))
+        return None
+    data = item["person"]
+    missing = [k for k in _PERSON_KEYS if data.get(k) in (None, "")]
+    if missing:
+        problems.append(source.problem(path + ("person",), "persona.key_missing",
+                                       f"person lacks {', '.join(missing)}"))
+        return None
+    if not isinstance(data["birth_date"], date):
+        problems.append(source.problem(path + ("person", "birth_date"), "persona.date",
+                                       "birth_date must be a date such as 1990-03-07"))
+        return None
+    registry = item.get("registry") or {}
+    cards = []
+    for j, card in enumerate(registry.get("cards") or []):
+        if not isinstance(card, dict) or any(k not in card for k in _CARD_KEYS):
+            problems.append(source.problem(path + ("registry", "cards", j), "persona.key_missing",
+                                           f"a card needs {', '.join(_CARD_KEYS)}"))
+            return None
+        cards.append(Card(str(card["card_number"]), str(card["issuing_city"]), str(card["issuing_city_name"]),
+                          str(card["bank"]), str(card["status"]), str(card["progress"]),
+                          bool(card.get("cleanable", False))))
+    person = Person(person_id=str(item["id"]), name=str(data["name"]), ssn=str(data["ssn"]),
+                    id_type=str(data["id_type"]), id_number=str(data["id_number"]),
+                    residency=str(data["residency"]), birth_date=data["birth_date"],
+                    sex=str(data["sex"]), phone=str(data["phone"]))
+    backend = item.get("card_backend") or {}
+    children = tuple((str(g.get("persona")), str(g.get("relationship")))
+                     for g in item.get("guardian_of") or [] if isinstance(g, dict))
+    return Persona(id=person.person_id, title=str(item.get("title", "")), initials=str(item.get("initials", "")),
+                   person=person, pending_applications=int(registry.get("pending_applications", 0)),
+                   system_photo=bool(registry.get("system_photo", False)),
+                   insurance_types=tuple(str(t) for t in registry.get("insurance_types") or []),
+                   cards=tuple(cards), reject_first_submit=bool(backend.get("reject_first_submit", False)),
+                   guardian_of=children)

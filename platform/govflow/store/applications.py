@@ -1,0 +1,83 @@
+"""Applications: drafts and submissions, saved whole with an optimistic lock.
+
+Each save is its own transaction and succeeds only if the revision it was read
+at is still current, so two tabs or two workers cannot silently overwrite each
+other's answers: the loser gets StaleApplication and reloads.
+"""
+from __future__ import annotations
+
+import copy
+import uuid
+from dataclasses import fields
+
+from sqlalchemy import select, update
+
+from .models import ApplicationRow
+from .records import STATUSES, Application, StaleApplication, as_utc
+
+_COLUMNS = [f.name for f in fields(Application)]
+_MUTABLE = [n for n in _COLUMNS if n not in ("id", "flow_id", "owner", "created_at", "revision", "updated_at")]
+
+
+def _to_record(row: ApplicationRow) -> Application:
+    return Application(**{name: copy.deepcopy(getattr(row, name)) for name in _COLUMNS})
+
+
+class ApplicationRepo:
+    def __init__(self, store):
+        self._store = store
+
+    def create(self, flow_id: str, owner: str, flow_version: str, rule_versions: dict[str, str],
+               parent_id: str | None = None, context: dict | None = None, now=None) -> Application:
+        moment = as_utc(now or self._store.now())
+        app = Application(id=uuid.uuid4().hex, flow_id=flow_id, owner=owner,
+                          flow_version=flow_version, rule_versions=dict(rule_versions),
+                          parent_id=parent_id, context=copy.deepcopy(context or {}),
+                          created_at=moment, updated_at=moment)
+        with self._store.session() as db:
+            db.add(ApplicationRow(**{name: copy.deepcopy(getattr(app, name)) for name in _COLUMNS}))
+        return app
+
+    def get(self, app_id: str, owner: str | None = None) -> Application | None:
+        """The application, or None; with `owner`, None also when it belongs to someone else."""
+        with self._store.session() as db:
+            row = db.get(ApplicationRow, app_id)
+            if row is None or (owner is not None and row.owner != owner):
+                return None
+            return _to_record(row)
+
+    def save(self, app: Application, now=None) -> Application:
+        """Write `app` if nobody saved since it was read; bumps revision and updated_at on
+        `app` itself (and returns it). Raises StaleApplication otherwise."""
+        if app.status not in STATUSES:
+            raise ValueError(f"unknown application status {app.status!r}")
+        moment = as_utc(now or self._store.now())
+        values = {name: copy.deepcopy(getattr(app, name)) for name in _MUTABLE}
+        stmt = (update(ApplicationRow)
+                .where(ApplicationRow.id == app.id, ApplicationRow.revision == app.revision)
+                .values(**values, revision=app.revision + 1, updated_at=moment)
+                .execution_options(synchronize_session=False))
+        with self._store.session() as db:
+            if db.execute(stmt).rowcount != 1:
+                raise StaleApplication(app.id, app.revision)
+        app.revision += 1
+        app.updated_at = moment
+        return app
+
+    def list_for_owner(self, owner: str) -> list[Application]:
+        """Newest first."""
+        stmt = (select(ApplicationRow).where(ApplicationRow.owner == owner)
+                .order_by(ApplicationRow.created_at.desc(), ApplicationRow.id))
+        with self._store.session() as db:
+            return [_to_record(row) for row in db.scalars(stmt)]
+
+    def find_open(self, owner: str, flow_id: str) -> Application | None:
+        """The owner's newest draft of `flow_id`, to resume instead of starting over."""
+        stmt = (select(ApplicationRow)
+                .where(ApplicationRow.owner == owner, ApplicationRow.flow_id == flow_id,
+                       ApplicationRow.status == "draft")
+                .order_by(ApplicationRow.created_at.desc(), ApplicationRow.id.desc())
+                .limit(1))
+        with self._store.session() as db:
+            row = db.scalars(stmt).first()
+            return _to_record(row) if row else None

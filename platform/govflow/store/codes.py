@@ -1,0 +1,141 @@
+"""SMS verification codes: issued, hashed, rate-limited and checked in the database.
+
+The code is 6 digits from `secrets`; only HMAC-SHA256(secret, app|phone|purpose|code)
+is stored. Limits are counted from the table itself so every worker shares them:
+one code per phone per 60 s, 5 per phone per hour, 10 per application per hour.
+The new row is inserted before the limits are counted, inside one transaction
+that serialises issuers (SQLite: the insert takes the write lock; PostgreSQL:
+transaction-scoped advisory locks), and rolled back when over a limit.
+The plain code goes back to the caller for the SMS gateway and is never logged.
+A problem's path is the `purpose` (use the form field name, e.g. "mobile").
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import math
+import secrets
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select, text, update
+
+from .models import CodeRow
+from .records import IssueResult, as_utc
+
+LIFETIME = timedelta(minutes=5)
+MIN_INTERVAL = timedelta(seconds=60)
+WINDOW = timedelta(hours=1)
+PER_PHONE = 5
+PER_APPLICATION = 10
+MAX_ATTEMPTS = 5
+KEEP = timedelta(days=1)
+
+
+class _OverLimit(Exception):
+    def __init__(self, code: str, retry: timedelta):
+        self.code, self.retry = code, retry
+
+
+class VerificationCodes:
+    def __init__(self, store, secret: bytes):
+        if not isinstance(secret, (bytes, bytearray)) or len(secret) < 16:
+            raise ValueError("the store secret must be at least 16 random bytes")
+        self._store = store
+        self._secret = bytes(secret)
+
+    def _hash(self, application_id: str, phone: str, purpose: str, code: str) -> str:
+        msg = "|".join((application_id, phone, purpose, code)).encode("utf-8")
+        return hmac.new(self._secret, msg, hashlib.sha256).hexdigest()
+
+    def issue(self, application_id: str, phone: str, purpose: str, now=None) -> IssueResult:
+        moment = as_utc(now or self._store.now())
+        code = f"{secrets.randbelow(10**6):06d}"
+        row = CodeRow(application_id=application_id, phone=phone, purpose=purpose,
+                      code_hash=self._hash(application_id, phone, purpose, code),
+                      created_at=moment, expires_at=moment + LIFETIME, attempts=0,
+                      superseded=False)
+        try:
+            with self._store.session() as db:
+                db.add(row)
+                db.flush()              # SQLite: BEGIN + INSERT takes the write lock now
+                self._serialise(db, application_id, phone)
+                self._check_limits(db, row.id, application_id, phone, moment)
+                db.execute(update(CodeRow)
+                           .where(CodeRow.application_id == application_id, CodeRow.phone == phone,
+                                  CodeRow.purpose == purpose, CodeRow.id != row.id)
+                           .values(superseded=True))
+        except _OverLimit as over:
+            seconds = max(1, math.ceil(over.retry.total_seconds()))
+            problem = self._store.messages.problem(over.code, purpose, seconds=seconds,
+                                                   retry_after=seconds,
+                                                   minutes=max(1, math.ceil(seconds / 60)))
+            return IssueResult(ok=False, retry_after_s=seconds, problem=problem)
+        return IssueResult(ok=True, code=code)
+
+    @staticmethod
+    def _serialise(db, application_id: str, phone: str) -> None:
+        if db.get_bind().dialect.name == "postgresql":
+            for key in (f"sms-app:{application_id}", f"sms-phone:{phone}"):
+                db.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": key})
+
+    @staticmethod
+    def _check_limits(db, own_id: int, application_id: str, phone: str, moment: datetime) -> None:
+        """Raise _OverLimit with the longest wait that applies."""
+        since = moment - WINDOW
+        others = (CodeRow.id != own_id, CodeRow.created_at > since)   # no upper bound: a racing
+        # issuer may have stamped a slightly later time than ours and committed first
+        waits: list[tuple[str, timedelta]] = []
+        for column, value, limit in ((CodeRow.phone, phone, PER_PHONE),
+                                     (CodeRow.application_id, application_id, PER_APPLICATION)):
+            times = db.scalars(select(CodeRow.created_at).where(column == value, *others)
+                               .order_by(CodeRow.created_at.desc()).limit(limit)).all()
+            if len(times) >= limit:
+                waits.append(("sms.too_many", times[limit - 1] + WINDOW - moment))
+        last = db.scalar(select(func.max(CodeRow.created_at))
+                         .where(CodeRow.phone == phone, CodeRow.id != own_id))
+        if last is not None and moment - last < MIN_INTERVAL:
+            waits.append(("sms.too_soon", last + MIN_INTERVAL - moment))
+        if waits:
+            code = "sms.too_many" if any(c == "sms.too_many" for c, _ in waits) else "sms.too_soon"
+            raise _OverLimit(code, max(w for _, w in waits))
+
+    def verify(self, application_id: str, phone: str, purpose: str, code: str,
+               now=None) -> str | None:
+        """None when the code is right (and now used); otherwise a problem code."""
+        moment = as_utc(now or self._store.now())
+        with self._store.session() as db:
+            row = db.scalars(select(CodeRow)
+                             .where(CodeRow.application_id == application_id, CodeRow.phone == phone,
+                                    CodeRow.purpose == purpose, CodeRow.superseded.is_(False))
+                             .order_by(CodeRow.created_at.desc(), CodeRow.id.desc()).limit(1)).first()
+            if row is None:
+                return "sms.none"
+            if row.used_at is not None:
+                return "sms.used"
+            if row.attempts >= MAX_ATTEMPTS:
+                return "sms.too_many_attempts"
+            if moment >= row.expires_at:
+                return "sms.expired"
+            given = (code or "").strip()
+            if hmac.compare_digest(row.code_hash, self._hash(application_id, phone, purpose, given)):
+                used = db.execute(update(CodeRow)
+                                  .where(CodeRow.id == row.id, CodeRow.used_at.is_(None),
+                                         CodeRow.attempts < MAX_ATTEMPTS)
+                                  .values(used_at=moment)).rowcount
+                return None if used == 1 else "sms.used"
+            tries = row.attempts + 1
+            db.execute(update(CodeRow).where(CodeRow.id == row.id)
+                       .values(attempts=CodeRow.attempts + 1)
+                       .execution_options(synchronize_session=False))
+            return "sms.too_many_attempts" if tries >= MAX_ATTEMPTS else "sms.wrong"
+
+    def message(self, problem_code: str) -> str:
+        """Chinese text for a verify() result code."""
+        return self._store.messages.text(problem_code)
+
+    def purge(self, now=None) -> int:
+        """Delete codes older than a day (they no longer count for any limit)."""
+        moment = as_utc(now or self._store.now())
+        with self._store.session() as db:
+            return db.execute(CodeRow.__table__.delete()
+                              .where(CodeRow.created_at < moment - KEEP)).rowcount

@@ -1,0 +1,96 @@
+"""Plain data the engine works on, free of SQLAlchemy.
+
+The engine and the web layer pass these dataclasses around; only the store's
+repositories translate them to and from table rows, so a change of database
+never leaks into the journey code.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+from ..errors import Problem
+
+STATUSES = ("draft", "submitted")
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def as_utc(moment: datetime | None) -> datetime:
+    """`moment` (or the current time) as an aware UTC datetime; naive input is a bug."""
+    if moment is None:
+        return utcnow()
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime given to the store; pass an aware (UTC) datetime")
+    return moment.astimezone(timezone.utc)
+
+
+class StaleApplication(Exception):
+    """save() was given an application whose revision is no longer current."""
+
+    def __init__(self, app_id: str, revision: int):
+        self.app_id = app_id
+        self.revision = revision
+        super().__init__(f"application {app_id} changed since revision {revision}")
+
+
+@dataclass
+class Application:
+    id: str
+    flow_id: str
+    owner: str                      # opaque: browser session id or API token hash
+    flow_version: str
+    rule_versions: dict[str, str]
+    status: str = "draft"           # draft | submitted
+    answers: dict[str, dict] = field(default_factory=dict)   # page id -> {field: value}
+    done: list[str] = field(default_factory=list)            # completed page ids in order
+    context: dict = field(default_factory=dict)              # identity, registry snapshot ...
+    parent_id: str | None = None
+    reference: str | None = None    # card back-end reference once accepted
+    submit_attempts: int = 0
+    last_outcome: dict | None = None
+    created_at: datetime = field(default_factory=utcnow)
+    updated_at: datetime = field(default_factory=utcnow)
+    revision: int = 0               # optimistic lock
+
+
+@dataclass(frozen=True)
+class Decision:
+    id: int
+    application_id: str
+    ruleset: str
+    ruleset_version: str
+    flow_id: str
+    flow_version: str
+    rule_ids: list[str]
+    outcome: dict
+    facts: dict                     # masked by the caller
+    at: datetime
+
+
+@dataclass(frozen=True)
+class Upload:
+    id: str
+    application_id: str
+    slot: str
+    content_type: str
+    size: int
+    width: int
+    height: int
+    sha256: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class IssueResult:
+    ok: bool
+    code: str | None = None         # the plain code, only for the caller to send by SMS
+    retry_after_s: int = 0
+    problem: Problem | None = None
+
+    def __repr__(self) -> str:      # never print the code by accident (logs, tracebacks)
+        shown = "******" if self.code else None
+        return (f"IssueResult(ok={self.ok}, code={shown!r}, retry_after_s={self.retry_after_s}, "
+                f"problem={self.problem!r})")

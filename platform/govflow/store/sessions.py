@@ -1,0 +1,84 @@
+"""Server-side web sessions: the cookie carries only a random id.
+
+The table is keyed by the SHA-256 of that id, so a copy of the database does
+not hand out live sessions. A session ends when idle longer than `idle`
+(default 30 min) or older than `absolute` (default 12 h); every get() that
+finds it alive extends the idle window. The web layer adapts this class to
+Flask's session interface.
+"""
+from __future__ import annotations
+
+import copy
+import hashlib
+import secrets
+from datetime import timedelta
+
+from sqlalchemy import delete, or_, update
+
+from .models import SessionRow
+from .records import as_utc
+
+
+def _key(sid: str) -> str:
+    return hashlib.sha256(sid.encode("utf-8")).hexdigest()
+
+
+class SessionStore:
+    def __init__(self, store, idle: timedelta = timedelta(minutes=30),
+                 absolute: timedelta = timedelta(hours=12)):
+        self._store = store
+        self.idle = idle
+        self.absolute = absolute
+
+    def create(self, data: dict, now=None) -> str:
+        sid = secrets.token_urlsafe(32)
+        moment = as_utc(now or self._store.now())
+        with self._store.session() as db:
+            db.add(SessionRow(sid_hash=_key(sid), data=copy.deepcopy(data),
+                              created_at=moment, last_seen=moment))
+        return sid
+
+    def get(self, sid: str | None, now=None) -> dict | None:
+        """The session's data, or None if unknown or expired (an expired one is deleted)."""
+        if not sid:
+            return None
+        moment = as_utc(now or self._store.now())
+        with self._store.session() as db:
+            row = db.get(SessionRow, _key(sid))
+            if row is None:
+                return None
+            if self._expired(row, moment):
+                db.delete(row)
+                return None
+            row.last_seen = moment
+            return copy.deepcopy(row.data)
+
+    def save(self, sid: str, data: dict, now=None) -> bool:
+        """Replace the data; False if the session no longer exists."""
+        moment = as_utc(now or self._store.now())
+        stmt = (update(SessionRow).where(SessionRow.sid_hash == _key(sid))
+                .values(data=copy.deepcopy(data), last_seen=moment))
+        with self._store.session() as db:
+            return db.execute(stmt).rowcount == 1
+
+    def rotate(self, sid: str, now=None) -> str | None:
+        """A new id for the same data (call on sign-in against session fixation)."""
+        data = self.get(sid, now)
+        if data is None:
+            return None
+        self.delete(sid)
+        return self.create(data, now)
+
+    def delete(self, sid: str) -> None:
+        with self._store.session() as db:
+            db.execute(delete(SessionRow).where(SessionRow.sid_hash == _key(sid)))
+
+    def purge_expired(self, now=None) -> int:
+        moment = as_utc(now or self._store.now())
+        stmt = delete(SessionRow).where(or_(SessionRow.last_seen < moment - self.idle,
+                                            SessionRow.created_at < moment - self.absolute))
+        with self._store.session() as db:
+            return db.execute(stmt).rowcount
+
+    def _expired(self, row: SessionRow, moment) -> bool:
+        return moment - row.last_seen > self.idle or moment - row.created_at > self.absolute

@@ -1,0 +1,101 @@
+"""Uploaded document images: checked by content, re-encoded, stored under random names.
+
+Files live flat in `upload_dir` as <32 random hex>.jpg; the declared file name is
+never used for anything on disk. Every lookup is by (application id, upload id),
+so an upload is only reachable through the application that owns it; the web
+layer checks that the application belongs to the caller.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+import uuid
+from pathlib import Path
+
+from sqlalchemy import select
+
+from ..errors import Problem
+from .imaging import ImageRefused, Limits, clean_image
+from .models import UploadRow
+from .records import Upload, as_utc
+
+
+class UploadStore:
+    def __init__(self, store, upload_dir: Path, limits: Limits):
+        self._store = store
+        self.dir = Path(upload_dir)
+        self.limits = limits
+
+    def save(self, application_id: str, slot: str, data: bytes, declared_name: str) -> Upload | Problem:
+        """Store a cleaned copy of `data` for `slot`; a Problem (path = slot) if refused.
+        `declared_name` is accepted for the caller's convenience and deliberately ignored."""
+        try:
+            image = clean_image(data, self.limits)
+        except ImageRefused as refused:
+            return self._store.messages.problem(refused.code, slot, **refused.params)
+        stored_name = f"{secrets.token_hex(16)}.jpg"
+        path = self._path(stored_name)
+        partial = path.with_name(path.name + ".part")
+        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(image.data)
+        os.replace(partial, path)
+        row = UploadRow(id=uuid.uuid4().hex, application_id=application_id, slot=slot,
+                        stored_name=stored_name, content_type=image.content_type,
+                        size=len(image.data), width=image.width, height=image.height,
+                        sha256=hashlib.sha256(image.data).hexdigest(),
+                        created_at=as_utc(self._store.now()))
+        try:
+            with self._store.session() as db:
+                db.add(row)
+                db.flush()
+                return _to_record(row)
+        except BaseException:
+            path.unlink(missing_ok=True)
+            raise
+
+    def get(self, application_id: str, upload_id: str) -> Upload | None:
+        with self._store.session() as db:
+            row = self._row(db, application_id, upload_id)
+            return _to_record(row) if row else None
+
+    def for_application(self, application_id: str) -> list[Upload]:
+        stmt = (select(UploadRow).where(UploadRow.application_id == application_id)
+                .order_by(UploadRow.created_at, UploadRow.id))
+        with self._store.session() as db:
+            return [_to_record(row) for row in db.scalars(stmt)]
+
+    def read_bytes(self, upload: Upload) -> bytes:
+        with self._store.session() as db:
+            row = self._row(db, upload.application_id, upload.id)
+            if row is None:
+                raise FileNotFoundError(f"upload {upload.id} is gone")
+            return self._path(row.stored_name).read_bytes()
+
+    def delete(self, application_id: str, upload_id: str) -> bool:
+        """Remove the row and the file; False if there was no such upload for that application."""
+        with self._store.session() as db:
+            row = self._row(db, application_id, upload_id)
+            if row is None:
+                return False
+            stored_name = row.stored_name
+            db.delete(row)
+        self._path(stored_name).unlink(missing_ok=True)
+        return True
+
+    @staticmethod
+    def _row(db, application_id: str, upload_id: str) -> UploadRow | None:
+        row = db.get(UploadRow, upload_id)
+        return row if row is not None and row.application_id == application_id else None
+
+    def _path(self, stored_name: str) -> Path:
+        if Path(stored_name).name != stored_name or stored_name.startswith("."):
+            raise ValueError("stored upload names are plain generated names")
+        return self.dir / stored_name
+
+
+def _to_record(row: UploadRow) -> Upload:
+    return Upload(id=row.id, application_id=row.application_id, slot=row.slot,
+                  content_type=row.content_type, size=row.size, width=row.width,
+                  height=row.height, sha256=row.sha256, created_at=row.created_at)

@@ -1,0 +1,82 @@
+"""Flask app factory: the thin web layer over the engine (HTML pages, JSON API, simulator pages).
+
+`create_app(config)` takes its configuration like Flask's flaskr tutorial; nothing is built
+at import time. A broken flow or rule file stops the app with the checker's messages.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from flask import Flask
+
+from ..definitions import load_definitions
+from ..errors import DefinitionError
+from ..journey import Engine, Env
+from ..services import build_services
+from ..store import database_url, open_store
+from . import api, html, sim
+from .sessions import StoreSessionInterface
+
+PROJECT_DIR = Path(__file__).resolve().parents[3]
+
+
+def default_config(root: Path) -> dict:
+    var = root / "var"
+    return {
+        "PROJECT_DIR": root,
+        "DATABASE_URL": database_url(default=f"sqlite:///{var / 'govflow.db'}"),
+        "UPLOAD_DIR": var / "uploads",
+        "SECRET_KEY": os.environ.get("SECRET_KEY") or _dev_secret(var),
+        "SERVICES": os.environ.get("SERVICES", "simulator"),
+        "CARD_BACKEND_FAILURE_RATE": float(os.environ.get("CARD_BACKEND_FAILURE_RATE", "0")),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": os.environ.get("SESSION_COOKIE_SECURE") == "1",
+        "MAX_CONTENT_LENGTH": 12 * 1024 * 1024,
+    }
+
+
+def _dev_secret(var: Path) -> str:
+    """A per-checkout secret kept in var/ so sessions and code hashes survive a restart."""
+    path = var / "secret_key"
+    if not path.exists():
+        var.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def build_engine(config: dict) -> Engine:
+    root = Path(config["PROJECT_DIR"])
+    definitions = config.get("DEFINITIONS")   # tests load them once per session
+    if definitions is None:
+        definitions, problems = load_definitions(root)
+        if definitions is None:
+            raise DefinitionError([p for p in problems if p.severity == "error"])
+    Path(config["UPLOAD_DIR"]).mkdir(parents=True, exist_ok=True)
+    store = open_store(config["DATABASE_URL"], Path(config["UPLOAD_DIR"]), str(config["SECRET_KEY"]).encode())
+    services = build_services(config, root / "demo")
+    env = Env(flows=definitions.flows, picklists=definitions.picklists, rulebook=definitions.rulebook,
+              services=services, store=store)
+    if "TODAY" in config:
+        env.today = config["TODAY"]
+    return Engine(env)
+
+
+def create_app(config: dict | None = None) -> Flask:
+    config = dict(config or {})
+    root = Path(config.get("PROJECT_DIR", PROJECT_DIR))
+    settings = {**default_config(root), **config}
+    app = Flask(__name__, template_folder=str(root / "renderers/html/templates"),
+                static_folder=str(root / "renderers/html/static"), static_url_path="/static")
+    app.config.update(settings)
+    engine = build_engine(settings)
+    app.extensions["govflow"] = engine
+    app.session_interface = StoreSessionInterface(engine.env.store.sessions)
+    app.register_blueprint(api.blueprint, url_prefix="/api/v1")
+    app.register_blueprint(html.blueprint)
+    if settings["SERVICES"] == "simulator":
+        app.register_blueprint(sim.blueprint)
+    return app

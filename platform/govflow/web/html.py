@@ -1,0 +1,217 @@
+"""HTML pages for citizens: every page rendered from the flow definitions by one generic template.
+
+Works as plain form posts (no JavaScript needed); each POST redirects on success (PRG) and
+re-renders with the citizen's input and the errors when something is wrong.
+"""
+from __future__ import annotations
+
+import secrets
+
+from flask import Blueprint, abort, redirect, render_template, request, send_file, session, url_for
+from io import BytesIO
+
+from ..errors import Problem
+from ..journey import FlowError, page_view
+from . import csrf
+from .common import engine, no_store
+
+blueprint = Blueprint("html", __name__)
+
+
+@blueprint.before_request
+def _protect():
+    csrf.protect()
+
+
+@blueprint.after_request
+def _headers(response):
+    if request.endpoint and request.endpoint != "html.index":
+        no_store(response)
+    return response
+
+
+@blueprint.app_context_processor
+def _template_globals():
+    return {"csrf_token": csrf.token}
+
+
+@blueprint.errorhandler(FlowError)
+def _flow_error(exc):
+    return render_template("error.html", message="没有找到该页面"), 404
+
+
+def _owner() -> str:
+    if "owner" not in session:
+        session["owner"] = secrets.token_urlsafe(16)
+    return "web:" + session["owner"]
+
+
+def _app(app_id: str):
+    app = engine().env.store.applications.get(app_id, owner=_owner())
+    if app is None:
+        abort(404)
+    return app
+
+
+def _to(result):
+    return redirect(url_for("html.page", app_id=result.application.id, page_id=result.page))
+
+
+def _render(app, page_id, posted=None, problems=None, popup=None, status=200):
+    view = page_view(engine(), app, page_id, posted, problems, popup)
+    return render_template("page.html", view=view), status
+
+
+@blueprint.get("/")
+def index():
+    flows = [f for f in engine().env.flows.values() if not f.launched_by]
+    return render_template("index.html", flows=flows)
+
+
+@blueprint.post("/start/<flow_id>")
+def start(flow_id):
+    flow = engine().flow(flow_id)
+    if flow.launched_by:
+        abort(404)
+    app = engine().create(flow.id, _owner())
+    return redirect(url_for("html.page", app_id=app.id, page_id=flow.start))
+
+
+@blueprint.get("/a/<app_id>/")
+def resume(app_id):
+    app = _app(app_id)
+    return redirect(url_for("html.page", app_id=app.id, page_id=engine().current(app)))
+
+
+@blueprint.get("/a/<app_id>/<page_id>")
+def page(app_id, page_id):
+    app = _app(app_id)
+    opened = engine().open(app, page_id)
+    if opened.status != "ok":
+        return _to(opened)
+    flow = engine().flow_of(app)
+    prefill = {f.name: request.args[f.name] for f in flow.page(page_id).input_fields()
+               if f.widget == "branch" and f.name in request.args}
+    posted = None
+    if prefill:
+        stored = dict(app.answers.get(page_id, {}))
+        posted = {**stored, **prefill}
+    return _render(app, page_id, posted)
+
+
+def _form_data(app, page_def) -> tuple[dict, list[Problem]]:
+    """Form fields plus files: a new file is stored first and the field then holds its id."""
+    data = {k: v for k, v in request.form.items() if not k.startswith("_")}
+    problems = []
+    for f in page_def.input_fields():
+        if f.type != "upload":
+            continue
+        file = request.files.get(f.name)
+        if file is not None and file.filename:
+            saved = engine().env.store.uploads.save(app.id, f.name, file.read(), file.filename)
+            if isinstance(saved, Problem):
+                problems.append(Problem(saved.code, f.name, saved.message))
+            else:
+                data[f.name] = saved.id
+    return data, problems
+
+
+@blueprint.post("/a/<app_id>/<page_id>")
+def post(app_id, page_id):
+    app = _app(app_id)
+    flow = engine().flow_of(app)
+    page_def = flow.page(page_id)
+    if page_def is None:
+        abort(404)
+    data, upload_problems = _form_data(app, page_def)
+    if "_delete" in request.form:
+        name = request.form["_delete"]
+        if data.get(name):
+            engine().env.store.uploads.delete(app.id, data.pop(name))
+        data.pop(name, None)
+        return _render(app, page_id, data)
+    if "_preview" in request.form:
+        return _render(app, page_id, data)
+    action_id = request.form.get("_action", "")
+    action = page_def.action(action_id)
+    if action is None:
+        abort(400)
+    if action.confirm and request.form.get("_confirmed") != "1":
+        popup = {"kind": "confirm", "action": action.id, **action.confirm}
+        return _render(app, page_id, data, popup=popup)
+    if upload_problems:
+        return _render(app, page_id, data, upload_problems, status=422)
+    result = engine().act(app, page_id, action_id, data, from_form=True,
+                          return_to=request.form.get("_return_to") or None)
+    if result.status == "handoff":
+        return redirect(result.handoff["url"])
+    if result.status == "invalid" and result.page == page_id and result.application.id == app.id:
+        return _render(result.application, page_id, data, result.problems, result.popup, status=422)
+    if result.status in ("refused", "redirect") and result.popup:
+        shown = data if result.page == page_id else None
+        return _render(result.application, result.page, shown, result.problems, result.popup, status=409)
+    return _to(result)
+
+
+@blueprint.post("/a/<app_id>/redirect")
+def follow(app_id):
+    return _to(engine().follow_redirect(_app(app_id)))
+
+
+@blueprint.post("/a/<app_id>/<page_id>/sms/<field>")
+def send_code(app_id, page_id, field):
+    app = _app(app_id)
+    data = {k: v for k, v in request.form.items() if not k.startswith("_")}
+    code_field = engine().flow_of(app).field(field)
+    phone = data.get(code_field.sms_phone_field) if code_field and code_field.sms_phone_field else None
+    result = engine().send_code(app, page_id, field, phone)
+    status = 200 if result.status == "ok" else 422
+    return _render(app, page_id, data, result.problems, status=status)
+
+
+@blueprint.get("/a/<app_id>/<page_id>/branches/<field>")
+def branches(app_id, page_id, field):
+    app = _app(app_id)
+    area, keyword = request.args.get("area") or None, request.args.get("q") or None
+    found = engine().env.services.branches.search(area, keyword) if (area or keyword) else []
+    cities = engine().env.picklists.get("guangdong_regions")
+    return render_template("branches.html", app=app, page_id=page_id, field=field, found=found,
+                           area=area or "", keyword=keyword or "", regions=cities)
+
+
+@blueprint.get("/a/<app_id>/uploads/<upload_id>")
+def uploaded(app_id, upload_id):
+    app = _app(app_id)
+    store = engine().env.store.uploads
+    upload = store.get(app.id, upload_id)
+    if upload is None:
+        abort(404)
+    return send_file(BytesIO(store.read_bytes(upload)), mimetype=upload.content_type)
+
+
+@blueprint.get("/a/<app_id>/photo")
+def photo(app_id):
+    """The card photo the citizen chose: by receipt number, or the registry's own."""
+    app = _app(app_id)
+    services = engine().env.services
+    receipt = request.args.get("receipt")
+    if receipt:
+        found = services.photos.lookup(receipt)
+        data = found.jpeg if found else None
+    else:
+        data = services.registry.system_photo((app.context.get("identity") or {}).get("ssn") or "")
+    if not data:
+        abort(404)
+    return send_file(BytesIO(data), mimetype="image/jpeg")
+
+
+@blueprint.get("/verify/return")
+def verified():
+    token = request.args.get("token", "")
+    for app in engine().env.store.applications.list_for_owner(_owner()):
+        if (app.context.get("pending_face") or {}).get("token") == token:
+            result = engine().complete_verification(app, token)
+            if result.popup:
+                return _render(result.application, result.page, None, result.problems, result.popup, status=409)
+            return _to(result)
+    abort(404)

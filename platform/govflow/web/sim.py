@@ -1,0 +1,55 @@
+"""Pages of the local simulators (only registered when SERVICES=simulator).
+
+The face-verification hand-off lets a tester pick a demo persona and pass or fail; the
+SMS outbox shows the codes that were "sent", since no real SMS leaves this machine.
+"""
+from __future__ import annotations
+
+from flask import Blueprint, abort, jsonify, redirect, render_template, request
+
+from ..services import ServiceError
+from . import csrf
+from .common import engine, no_store
+
+blueprint = Blueprint("sim", __name__)
+
+
+@blueprint.after_request
+def _headers(response):
+    return no_store(response)
+
+
+@blueprint.get("/sim/face/<token>")
+def face(token):
+    services = engine().env.services
+    result = services.face.result(token)
+    if result.status != "pending":
+        abort(404)
+    return render_template("sim_face.html", token=token, role=result.role, personas=services.personas)
+
+
+@blueprint.post("/sim/face/<token>")
+def face_done(token):
+    """Browser form (CSRF-checked) or JSON from an API client: {persona, passed}."""
+    services = engine().env.services
+    if request.is_json:
+        data = request.get_json(silent=True) or {}
+        persona, passed = str(data.get("persona", "")), bool(data.get("passed", True))
+    else:
+        csrf.protect()
+        persona, passed = request.form.get("persona", ""), request.form.get("result") == "pass"
+    before = services.face.result(token)
+    try:
+        services.face.complete(token, persona, passed)
+    except ServiceError as exc:
+        if request.is_json:
+            return jsonify({"error": exc.code}), 422
+        abort(422)
+    if request.is_json:
+        return jsonify({"token": token, "status": "passed" if passed else "failed"})
+    return redirect(f"{before.return_to}?token={token}")
+
+
+@blueprint.get("/dev/sms")
+def outbox():
+    return render_template("outbox.html", messages=list(reversed(engine().env.services.sms_gateway.outbox())))
