@@ -10,8 +10,7 @@ import pytest
 from govflow.definitions import load_definitions
 from govflow.web import create_app
 
-import os
-ROOT = Path(os.environ.get("GOVFLOW_TEST_ROOT") or Path(__file__).resolve().parents[1])
+ROOT = Path(__file__).resolve().parents[1]
 TODAY = date(2026, 11, 27)
 
 

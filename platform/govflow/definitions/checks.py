@@ -129,21 +129,21 @@ def _check_condition(cond, fields, origin, sub, out):
         if name not in fields:
             out.append(origin.problem("flow.unknown_field", f"condition reads unknown field '{name}'",
                                       _hint(name, fields), sub))
-    facts = _condition_facts(cond)
+    facts = condition_facts(cond)
     for fact in facts:
         if not fact.startswith(KNOWN_FACT_PREFIXES):
             out.append(origin.problem("flow.unknown_fact", f"condition reads unknown fact '{fact}'",
                                       "facts start with identity., registry., form. or are `today`", sub))
 
 
-def _condition_facts(cond) -> list[str]:
+def condition_facts(cond) -> list[str]:
     if not isinstance(cond, dict):
         return []
     out = [cond["fact"]] if isinstance(cond.get("fact"), str) else []
     for key in ("all", "any"):
         for sub in cond.get(key, []):
-            out += _condition_facts(sub)
-    return out + (_condition_facts(cond["not"]) if "not" in cond else [])
+            out += condition_facts(sub)
+    return out + (condition_facts(cond["not"]) if "not" in cond else [])
 
 
 def _check_page(flow, page, flows, fields, picklists, formats, rulesets) -> list[Problem]:

@@ -173,6 +173,17 @@ class Engine:
                 return StepResult("ok", other, self.current(other))
         return self.go(app, self.flow_of(app), Destination(flow=popup["flow"], page=popup.get("page")))
 
+    def remove_upload(self, app, upload_id: str) -> bool:
+        """The X on an uploaded image: the file goes, and so does every answer that pointed at it."""
+        removed = self.env.store.uploads.delete(app.id, upload_id)
+        for page_id, answers in app.answers.items():
+            for name in [n for n, v in answers.items() if v == upload_id]:
+                del answers[name]
+                if page_id in app.done:
+                    app.done.remove(page_id)
+        self.save(app)
+        return removed
+
     def complete_verification(self, app, token: str) -> StepResult:
         return identity.complete(self, app, token)
 

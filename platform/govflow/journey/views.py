@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from ..definitions.model import FieldDef, FlowDef, PageDef
 from . import fieldcheck
+from ..definitions.checks import condition_facts, condition_fields
 from .conditions import holds
 from .display import display, option_label
 from .facts import build_facts, flat_answers, resolve
@@ -86,6 +87,36 @@ def review_view(flow: FlowDef, page: PageDef, app, env, facts) -> list[dict]:
     return sections
 
 
+def _same_page_condition(field: FieldDef, page: PageDef) -> bool:
+    """A field shown or hidden by another answer on the same page is always in the form:
+    without JavaScript the citizen must be able to fill it in the same post."""
+    names = condition_fields(field.when)
+    return bool(names) and all(n in page.fields for n in names) and not condition_facts(field.when)
+
+
+def describe_condition(cond, page: PageDef, env) -> str:
+    """`{field: pickup_method, eq: mail}` -> 领卡方式选择“邮寄到付”时填写 (simple tests only)."""
+    parts = _describe(cond, page, env)
+    return ("，".join(parts) + "时填写") if parts else "按需填写"
+
+
+def _describe(cond, page, env) -> list[str]:
+    if "all" in cond:
+        return [p for c in cond["all"] for p in _describe(c, page, env)]
+    field = page.fields.get(cond.get("field", ""))
+    if field is None:
+        return []
+    if "eq" in cond or "in" in cond:
+        values = cond["in"] if "in" in cond else [cond["eq"]]
+        if field.type == "boolean":
+            return [f"{'勾选' if values == [True] else '不勾选'}“{field.title}”"]
+        labels = [option_label(field, v, env.picklists) or str(v) for v in values]
+        return [f"{field.title}选择“{'或'.join(labels)}”"]
+    if cond.get("ne") is True and field.type == "boolean":
+        return [f"不勾选“{field.title}”"]
+    return []
+
+
 def _photo_previews(fields: list[dict], env, app) -> None:
     """【获取图片】 and 使用本人社保相片 show the photo in place (or say why not)."""
     for view in fields:
@@ -119,15 +150,21 @@ def page_view(engine, app, page_id: str, posted: dict | None = None, problems=No
     errors = {p.path: p for p in (problems or []) if p.severity == "error"}
     fields = []
     for f in page.fields.values():
-        if not f.readonly and not holds(f.when, facts):
+        active = f.readonly or holds(f.when, facts)
+        if not active and not _same_page_condition(f, page):
             continue
         if f.readonly:
             value = resolve(facts, f.source)
-        elif posted is not None and f.name in typed:
-            value = typed[f.name]
+        elif posted is not None:       # a re-shown form shows what was posted, nothing else
+            value = typed.get(f.name)
         else:
             value = answers.get(f.name, f.default)
-        fields.append(field_view(f, value, env, facts, allowed.get(f.name), errors.get(f.name)))
+        view = field_view(f, value, env, facts, allowed.get(f.name), errors.get(f.name))
+        view["active"] = active
+        if f.when and not f.readonly:
+            view["when"] = f.when
+            view["when_text"] = describe_condition(f.when, page, env)
+        fields.append(view)
     _photo_previews(fields, env, app)
     steps = [p.id for p in flow.pages.values() if not p.final]
     return {

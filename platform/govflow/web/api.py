@@ -208,7 +208,7 @@ def delete_upload(app_id, upload_id):
     app = _app_or_error(app_id)
     if app is None:
         return _not_found()
-    return ("", 204) if engine().env.store.uploads.delete(app.id, upload_id) else _not_found()
+    return ("", 204) if engine().remove_upload(app, upload_id) else _not_found()
 
 
 @blueprint.get("/branches")

@@ -127,7 +127,7 @@ def post(app_id, page_id):
     if "_delete" in request.form:
         name = request.form["_delete"]
         if data.get(name):
-            engine().env.store.uploads.delete(app.id, data.pop(name))
+            engine().remove_upload(app, data[name])
         data.pop(name, None)
         return _render(app, page_id, data)
     if "_preview" in request.form:
@@ -153,7 +153,7 @@ def post(app_id, page_id):
     return _to(result)
 
 
-@blueprint.post("/a/<app_id>/redirect")
+@blueprint.post("/a/<app_id>/_redirect")
 def follow(app_id):
     return _to(engine().follow_redirect(_app(app_id)))
 
@@ -179,7 +179,7 @@ def branches(app_id, page_id, field):
                            area=area or "", keyword=keyword or "", regions=cities)
 
 
-@blueprint.get("/a/<app_id>/uploads/<upload_id>")
+@blueprint.get("/a/<app_id>/_uploads/<upload_id>")
 def uploaded(app_id, upload_id):
     app = _app(app_id)
     store = engine().env.store.uploads
@@ -189,7 +189,7 @@ def uploaded(app_id, upload_id):
     return send_file(BytesIO(store.read_bytes(upload)), mimetype=upload.content_type)
 
 
-@blueprint.get("/a/<app_id>/photo")
+@blueprint.get("/a/<app_id>/_photo")
 def photo(app_id):
     """The card photo the citizen chose: by receipt number, or the registry's own."""
     app = _app(app_id)

@@ -1,0 +1,137 @@
+"""The citizen's walks through the plain HTML forms (no JavaScript), persona by persona."""
+from __future__ import annotations
+
+import pytest
+
+from walkers import ADULT_INFO, HtmlWalker, jpeg
+
+
+@pytest.fixture
+def web(app):
+    return HtmlWalker(app.test_client(), app)
+
+
+def _to_confirm(web, persona="mainland_adult", phone="13800138001"):
+    web.start()
+    assert web.verify(persona).headers["Location"].endswith("/eligibility")
+    web.post("eligibility", "check", {"issuing_city": "440100"}, expect=302)
+    web.post("upload", "next", {"document_set": "id_card"},
+             files={"id_card_emblem": jpeg(), "id_card_portrait": jpeg()}, expect=302)
+    web.post("photo", "use_photo", {"photo_source": "system", "use_system_photo": "true"}, expect=302)
+    data = {**ADULT_INFO, "insurance_type": "PENSION_ENTERPRISE", "mobile": phone}
+    data["mobile_code"] = web.sms("info", "mobile_code", data)
+    web.post("info", "next", data, expect=302)
+    branch = web.engine.env.services.branches.search(None, "天河")[0].id
+    web.post("pickup", "next", {"pickup_method": "branch", "branch_id": branch}, expect=302)
+    assert web.location().endswith("/confirm")
+
+
+def test_every_page_renders_with_labels_and_step(web):
+    web.start()
+    guide = web.get("guide").get_data(as_text=True)
+    for text in ("质量管理卡", "同步申领告知书", "办理须知", "所需材料", "办理流程", "完成人脸核验开始办理",
+                 "第 1 步，共 7 步"):
+        assert text in guide
+    assert web.last.headers["Cache-Control"] == "no-store"
+    _to_confirm(web)
+    for page, texts in {"eligibility": ["陈志明", "4401**********3510", "意向发卡地"],
+                        "upload": ["身份证国徽面", "身份证人像面", "删除身份证国徽面"],
+                        "photo": ["使用本人社保相片", "获取图片"],
+                        "info": ["民族", "证件有效期是否为长期", "发送验证码", "服务银行", "参保类型"],
+                        "pickup": ["网点领卡", "邮寄到付", "选择受理网点"],
+                        "confirm": ["个人信息", "制卡相片", "社保卡信息", "领卡网点", "上传材料", "修改", "确认提交"]}.items():
+        html = web.get(page).get_data(as_text=True)
+        assert web.last.status_code == 200, page
+        for text in texts:
+            assert text in html, (page, text)
+        assert '<label for="i-' in html or "<legend>" in html or page in ("confirm", "eligibility")
+
+
+def test_happy_path_without_javascript(web):
+    _to_confirm(web)
+    web.post("confirm", "submit", expect=302)
+    assert web.location().endswith("/success")
+    page = web.client.get(web.location()).get_data(as_text=True)
+    assert "提交成功" in page and "申领编号" in page
+
+
+def test_errors_keep_what_was_entered(web):
+    web.start()
+    web.verify("mainland_adult")
+    web.post("eligibility", "check", {"issuing_city": "440100"}, expect=302)
+    web.post("upload", "next", {"document_set": "id_card"},
+             files={"id_card_emblem": jpeg(), "id_card_portrait": jpeg()}, expect=302)
+    web.post("photo", "use_photo", {"photo_source": "system", "use_system_photo": "true"}, expect=302)
+    web.post("info", "next", {"residence_address": "天河路100号3栋501房", "mobile": "138"}, expect=422)
+    html = web.text()
+    assert "天河路100号3栋501房" in html            # nothing already entered is lost
+    assert 'class="error-summary"' in html and 'href="#f-ethnicity"' in html
+    assert ("mobile", "format.shape") in web.errors()
+
+
+def test_pending_application_popup_keeps_citizen_on_guide(web):
+    web.start()
+    r = web.verify("pending_application")
+    assert r.status_code == 409
+    html = r.get_data(as_text=True)
+    assert 'role="alertdialog"' in html and "PRE-002" in html
+    assert web.get("eligibility").status_code == 302
+
+
+def test_two_cards_popup_leads_to_cleanup_and_back(web):
+    web.start()
+    web.verify("two_cards")
+    web.post("eligibility", "check", {"issuing_city": "440100"}, expect=409)
+    assert "一人一卡" in web.text() or "cleanup" in web.text()
+    adult = web.id
+    r = web.client.post(f"/a/{adult}/_redirect", data={"_csrf": web._csrf()})
+    assert r.status_code == 302 and r.headers["Location"].endswith("/guide")
+    web.id = r.headers["Location"].split("/")[2]
+    assert web.id != adult
+    web.post("guide", "start", {"consent": "true"}, expect=302)
+    cards = web.get("cards").get_data(as_text=True)
+    assert "A40127356" in cards and "A60288941" in cards
+    web.post("cards", "next", expect=302)
+    web.post("confirm", "clean", expect=200)              # first the confirmation dialog
+    assert "确定要提交清理吗" in web.text() and 'name="_confirmed"' in web.text()
+    web.post("confirm", "clean", _confirmed="1", expect=302)
+    assert web.location().endswith("/success")
+    web.post("success", "continue", expect=302)
+    assert web.location() == f"/a/{adult}/eligibility"
+    web.id = adult
+    web.post("eligibility", "check", {"issuing_city": "440100"}, expect=302)
+    assert web.location().endswith("/upload")
+
+
+def test_upload_preview_delete_and_wrong_type(web):
+    web.start()
+    web.verify("mainland_adult")
+    web.post("eligibility", "check", {"issuing_city": "440100"}, expect=302)
+    web.post("upload", "next", {"document_set": "id_card"}, expect=422)
+    assert "拍照" in web.text() and "从手机相册选择" in web.text() and 'capture="environment"' in web.text()
+    web.post("upload", "next", {"document_set": "id_card"}, files={"id_card_emblem": b"not an image"}, expect=422)
+    assert ("id_card_emblem", "upload.not_image") in web.errors()
+    web.post("upload", "next", {"document_set": "id_card"},
+             files={"id_card_emblem": jpeg(), "id_card_portrait": jpeg()}, expect=302)
+    html = web.get("upload").get_data(as_text=True)
+    assert html.count('class="thumb"') == 2 and "删除身份证国徽面" in html
+    upload_id = web.engine.env.store.applications.get(web.id).answers["upload"]["id_card_emblem"]
+    assert web.client.get(f"/a/{web.id}/_uploads/{upload_id}").mimetype == "image/jpeg"
+    other = HtmlWalker(web.client.application.test_client(), web.client.application)
+    other.start()
+    assert other.client.get(f"/a/{web.id}/_uploads/{upload_id}").status_code == 404   # owner only
+    web.post("upload", "next", {"document_set": "id_card", "id_card_emblem": upload_id,
+                                "id_card_portrait": "x"}, _delete="id_card_emblem", expect=200)
+    assert web.engine.env.store.uploads.get(web.id, upload_id) is None
+    assert 'name="id_card_emblem" accept' in web.text()         # can be chosen again
+
+
+def test_post_without_csrf_token_is_refused(web):
+    web.start()
+    r = web.client.post(f"/a/{web.id}/guide", data={"_action": "start", "consent": "true"})
+    assert r.status_code == 400
+
+
+def test_sms_outbox_page_in_simulator_mode(web):
+    _to_confirm(web)
+    assert "验证码" in web.client.get("/dev/sms").get_data(as_text=True)
