@@ -11,7 +11,9 @@ from pathlib import Path
 from .. import formats
 from ..errors import Problem
 from ..picklists import load_picklists
+from ..journey.conditions import expand
 from ..rules import FactType, load_rulebook
+from ..rules.conditions import ConditionReader
 from .checks import check_flows
 from .loader import FlowLoader
 from .model import FlowDef
@@ -56,6 +58,35 @@ def form_fact_types(flows: dict[str, FlowDef], picklists) -> tuple[dict[str, Fac
     return types, problems
 
 
+def _conditions(flow: FlowDef):
+    """Every `when:` in a flow with the origin to report it at."""
+    for page in flow.pages.values():
+        for f in page.fields.values():
+            if f.when:
+                yield f.when, f.origin, ("when",)
+        for section in page.review:
+            if section.when:
+                yield section.when, section.origin, ("when",)
+        for action in page.actions:
+            for key, target in (("next", action.next), ("navigate", action.navigate)):
+                for i, (cond, _) in enumerate(target.branches if target else []):
+                    if cond:
+                        yield cond, action.origin, (key, i, "when")
+
+
+def check_flow_conditions(flows: dict[str, FlowDef], rulebook, picklists) -> list[Problem]:
+    """Type-check flow conditions with the rule files' reader: values must fit the field (enum, type).
+    Unknown names are already reported by the cross-reference checks."""
+    problems = []
+    for flow in flows.values():
+        for cond, origin, sub in _conditions(flow):
+            reader = ConditionReader(origin.source, rulebook.catalogue.types, picklists)
+            reader.read(expand(cond), origin.path + sub)
+            problems += [p for p in reader.problems if p.code != "rule.unknown_fact"]
+    return [Problem(p.code.replace("rule.", "flow.condition."), p.path, p.message, p.file, p.line, p.hint)
+            for p in problems]
+
+
 def load_definitions(root: Path) -> tuple[Definitions | None, list[Problem]]:
     root = Path(root)
     problems: list[Problem] = []
@@ -66,11 +97,14 @@ def load_definitions(root: Path) -> tuple[Definitions | None, list[Problem]]:
     problems += loader.problems
     types, found = form_fact_types(flows, picklists)
     problems += found
+    if any(p.severity == "error" for p in problems):
+        return None, problems        # rule files are checked against the flows once those load
     rulebook, found = load_rulebook(root / "rules", types, picklists)
     problems += found
     problems += check_flows(flows, set(picklists.names()), set(formats.CHECKS),
                             set(rulebook.rulesets) if rulebook else None)
     if rulebook is not None:
+        problems += check_flow_conditions(flows, rulebook, picklists)
         problems += rulebook.run_examples()
     errors = [p for p in problems if p.severity == "error"]
     if errors or rulebook is None:

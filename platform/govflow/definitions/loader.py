@@ -55,7 +55,7 @@ class FlowLoader:
                 source = _load(path, self.dir, self.problems)
                 ok = source is not None and isinstance(source.data, dict)
                 if ok:
-                    found = metaschema.check(source)
+                    found = metaschema.check_file(source)
                     self.problems.extend(found)
                     ok = not found and "fragment" in source.data
                 self._fragments[name] = (source, path.read_bytes()) if ok else None
@@ -69,7 +69,7 @@ class FlowLoader:
             self.problems.append(source.problem((), "flow.not_mapping", "a flow file must be a mapping of keys",
                                                 "start with `id:`, `title:`, `start:` and `pages:`"))
             return None
-        found = metaschema.check(source)
+        found = metaschema.check_file(source)
         if found:
             self.problems.extend(found)
             return None

@@ -33,7 +33,7 @@ def _deepest(error: ValidationError) -> ValidationError:
     return error
 
 
-def _message(error: ValidationError) -> tuple[str, str | None]:
+def _message(error: ValidationError) -> tuple[str, str | None, tuple]:
     kw = error.validator
     schema = error.schema if isinstance(error.schema, dict) else {}
     if kw == "additionalProperties":
@@ -42,16 +42,30 @@ def _message(error: ValidationError) -> tuple[str, str | None]:
         key = extra[0] if extra else "?"
         close = difflib.get_close_matches(key, allowed, n=1)
         hint = f"did you mean '{close[0]}'?" if close else f"allowed keys: {', '.join(allowed)}"
-        return f"unknown key '{key}'", hint
+        return f"unknown key '{key}'", hint, (key,)
     if kw == "required":
-        return error.message.replace("is a required property", "is missing"), "add this key"
+        return error.message.replace("is a required property", "is missing"), "add this key", ()
     if kw == "enum":
-        return f"{error.instance!r} is not allowed here", f"use one of: {', '.join(map(str, error.validator_value))}"
+        return f"{error.instance!r} is not allowed here", f"use one of: {', '.join(map(str, error.validator_value))}", ()
     if kw == "pattern":
-        return f"{error.instance!r} is not a valid name", "use lower-case letters, digits and _ , starting with a letter"
+        return f"{error.instance!r} is not a valid name", "use lower-case letters, digits and _ , starting with a letter", ()
     if kw == "type":
-        return f"{error.instance!r} should be of type {error.validator_value}", None
-    return error.message, None
+        return f"{error.instance!r} should be of type {error.validator_value}", None, ()
+    return error.message, None, ()
+
+
+def check_pages(source: Source) -> list[Problem]:
+    """Each page against its own definition, so a typo gets its own message (not a oneOf puzzle)."""
+    problems = []
+    for i, page in enumerate(source.data.get("pages") or []):
+        if isinstance(page, dict):
+            problems += check(source, "page_use" if "use" in page else "page", ("pages", i))
+    return problems
+
+
+def check_file(source: Source) -> list[Problem]:
+    found = check(source)
+    return found + (check_pages(source) if not found else [])
 
 
 def check(source: Source, definition: str | None = None, base: tuple = ()) -> list[Problem]:
@@ -62,7 +76,7 @@ def check(source: Source, definition: str | None = None, base: tuple = ()) -> li
     problems = []
     for error in sorted(_validator(definition).iter_errors(data), key=lambda e: list(map(str, e.absolute_path))):
         deep = _deepest(error)
-        message, hint = _message(deep)
-        path = base + tuple(deep.absolute_path)
+        message, hint, sub = _message(deep)
+        path = base + tuple(deep.absolute_path) + sub
         problems.append(source.problem(path, f"flow.schema.{deep.validator}", message, hint))
     return problems

@@ -1,0 +1,99 @@
+"""Policy staff break a shipped flow file; the checker names the file, the line and the fix."""
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from govflow.definitions import load_definitions
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# (file, text to replace, replacement, expected code, text on the expected line, hint fragment)
+BREAKAGES = [
+    ("flows/sscard_adult.yaml", "next: photo}", "next: phtoo}", "flow.unknown_page", "next: phtoo}", "'photo'"),
+    ("flows/sscard_adult.yaml", "options: ethnic_groups}", "options: ethnic_group}", "flow.unknown_picklist",
+     "options: ethnic_group}", "ethnic_groups"),
+    ("flows/sscard_adult.yaml", "        when: {field: long_term, ne: true}", "        when: {field: longterm, ne: true}",
+     "flow.unknown_field", "field: longterm", "long_term"),
+    ("flows/sscard_adult.yaml", "    checks: [id_validity]", "    checks: [id_validty]", "flow.unknown_ruleset",
+     "checks: [id_validty]", "id_validity"),
+    ("flows/sscard_adult.yaml", "    title: 申领资格校验", "    titel: 申领资格校验", "flow.schema.additionalProperties",
+     "titel:", "title"),
+    ("flows/sscard_adult.yaml", "format: mobile, widget: phone}", "format: mobil, widget: phone}",
+     "flow.unknown_format", "format: mobil", "mobile"),
+    ("flows/sscard_adult.yaml", "      - {id: next, label: 下一步, next: photo}",
+     "      - {id: next, label: 下一步, next: photo\n", "yaml.syntax", None, None),
+    ("flows/cleanup.yaml", "      - {id: start, label: 开始办理, next: cards}", "      - {id: start, label: 开始办理, next: confirm}",
+     "flow.unreachable_page", "  - id: cards", None),
+    ("flows/shared/sscard_content.yaml", "when: {field: photo_source, eq: receipt}",
+     "when: {field: photo_source, eq: reciept}", "flow.condition.value_not_in_enum", "eq: reciept", None),
+    ("rules/pickup.yaml", "identity.residency", "identity.residence", "rule.unknown_fact", "identity.residence",
+     "identity.residency"),
+    ("flows/sscard_adult.yaml", "      ethnicity: {title: 民族, type: string, options: ethnic_groups}\n",
+     "      ethnicity: {title: 民族, type: string, options: ethnic_groups}\n"
+     "      ethnicity: {title: 民族, type: string, options: ethnic_groups}\n", "yaml.duplicate_key", None, None),
+]
+
+
+def _project_copy(tmp_path: Path) -> Path:
+    for name in ("flows", "rules", "reference", "demo"):
+        shutil.copytree(ROOT / name, tmp_path / name)
+    return tmp_path
+
+
+def _break(root: Path, file: str, old: str, new: str) -> Path:
+    path = root / file
+    text = path.read_text("utf-8")
+    assert old in text, f"fixture text not found in {file}: {old!r}"
+    path.write_text(text.replace(old, new, 1), "utf-8")
+    return path
+
+
+@pytest.mark.parametrize("file,old,new,code,line_text,hint", BREAKAGES, ids=[b[3] + ":" + b[1][:20] for b in BREAKAGES])
+def test_each_breakage_is_reported_with_file_and_line(tmp_path, file, old, new, code, line_text, hint):
+    root = _project_copy(tmp_path)
+    path = _break(root, file, old, new)
+    definitions, problems = load_definitions(root)
+    assert definitions is None
+    found = [p for p in problems if p.code == code]
+    assert found, [str(p) for p in problems]
+    problem = found[0]
+    assert problem.file == file
+    if line_text:
+        lines = path.read_text("utf-8").splitlines()
+        assert line_text in lines[problem.line - 1], (problem.line, lines[problem.line - 1])
+    if hint:
+        assert hint in (problem.hint or "") + problem.message
+
+
+def test_shipped_definitions_are_clean():
+    definitions, problems = load_definitions(ROOT)
+    assert definitions is not None
+    assert [str(p) for p in problems if p.severity == "error"] == []
+
+
+def test_check_command_fails_with_file_and_line(tmp_path):
+    root = _project_copy(tmp_path)
+    _break(root, "flows/sscard_adult.yaml", "next: pickup}", "next: pickpu}")
+    run = subprocess.run([sys.executable, "-m", "govflow.cli", "--root", str(root), "check"],
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 1
+    assert "flows/sscard_adult.yaml:" in run.stdout and "did you mean 'pickup'?" in run.stdout
+    ok = subprocess.run([sys.executable, "-m", "govflow.cli", "--root", str(ROOT), "check"],
+                        capture_output=True, text=True, timeout=120)
+    assert ok.returncode == 0, ok.stdout
+
+
+def test_server_refuses_broken_definitions_without_traceback(tmp_path):
+    from govflow.errors import DefinitionError
+    from govflow.web import create_app
+    root = _project_copy(tmp_path)
+    _break(root, "flows/sscard_adult.yaml", "next: pickup}", "next: pickpu}")
+    with pytest.raises(DefinitionError) as err:
+        create_app({"PROJECT_DIR": root, "DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}",
+                    "UPLOAD_DIR": tmp_path / "u", "SECRET_KEY": "k" * 32})
+    assert "flows/sscard_adult.yaml" in str(err.value)
