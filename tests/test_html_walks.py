@@ -135,3 +135,14 @@ def test_post_without_csrf_token_is_refused(web):
 def test_sms_outbox_page_in_simulator_mode(web):
     _to_confirm(web)
     assert "验证码" in web.client.get("/dev/sms").get_data(as_text=True)
+
+
+def test_edit_link_on_review_returns_to_review(web):
+    _to_confirm(web)
+    html = web.get("confirm").get_data(as_text=True)
+    assert f'/a/{web.id}/photo?return_to=confirm' in html
+    page = web.get("photo", return_to="confirm").get_data(as_text=True)
+    assert 'name="_return_to" value="confirm"' in page
+    web.post("photo", "use_photo", {"photo_source": "receipt", "photo_receipt_number": "XP2025010316"},
+             _return_to="confirm", expect=302)
+    assert web.location().endswith("/confirm")

@@ -5,6 +5,8 @@ citizen sees and what a client reads cannot drift apart.
 """
 from __future__ import annotations
 
+import itertools
+
 from ..definitions.model import FieldDef, FlowDef, PageDef
 from . import fieldcheck
 from ..definitions.checks import condition_facts, condition_fields
@@ -94,6 +96,26 @@ def _same_page_condition(field: FieldDef, page: PageDef) -> bool:
     return bool(names) and all(n in page.fields for n in names) and not condition_facts(field.when)
 
 
+def _could_hold(field: FieldDef, page: PageDef, facts: dict, allowed: dict, env) -> bool:
+    """Whether another answer on this page (within the allowed options) would make the field apply."""
+    if not _same_page_condition(field, page):
+        return False
+    names = sorted(set(condition_fields(field.when)))
+    choices = []
+    for name in names:
+        other = page.fields[name]
+        if other.type == "boolean":
+            values = [True, False]
+        else:
+            values = allowed.get(name) or [o["value"] for o in _options(other, env, None)][:50]
+        choices.append(values)
+    for combo in itertools.product(*choices):
+        trial = {**facts, "form": {**facts["form"], **dict(zip(names, combo))}}
+        if holds(field.when, trial):
+            return True
+    return False
+
+
 def describe_condition(cond, page: PageDef, env) -> str:
     """`{field: pickup_method, eq: mail}` -> 领卡方式选择“邮寄到付”时填写 (simple tests only)."""
     parts = _describe(cond, page, env)
@@ -151,7 +173,7 @@ def page_view(engine, app, page_id: str, posted: dict | None = None, problems=No
     fields = []
     for f in page.fields.values():
         active = f.readonly or holds(f.when, facts)
-        if not active and not _same_page_condition(f, page):
+        if not active and not _could_hold(f, page, facts, allowed, env):
             continue
         if f.readonly:
             value = resolve(facts, f.source)

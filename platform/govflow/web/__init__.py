@@ -72,6 +72,7 @@ def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__, template_folder=str(root / "renderers/html/templates"),
                 static_folder=str(root / "renderers/html/static"), static_url_path="/static")
     app.config.update(settings)
+    app.json.ensure_ascii = False   # readable Chinese in API answers
     engine = build_engine(settings)
     app.extensions["govflow"] = engine
     app.session_interface = StoreSessionInterface(engine.env.store.sessions)

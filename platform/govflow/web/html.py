@@ -106,8 +106,8 @@ def _form_data(app, page_def) -> tuple[dict, list[Problem]]:
     for f in page_def.input_fields():
         if f.type != "upload":
             continue
-        file = request.files.get(f.name)
-        if file is not None and file.filename:
+        file = next((f_ for f_ in request.files.getlist(f.name) if f_.filename), None)   # 拍照 or 相册
+        if file is not None:
             saved = engine().env.store.uploads.save(app.id, f.name, file.read(), file.filename)
             if isinstance(saved, Problem):
                 problems.append(Problem(saved.code, f.name, saved.message))
