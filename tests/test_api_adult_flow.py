@@ -206,3 +206,13 @@ def test_tokens_protect_applications(api, client):
     assert r.status_code == 404
     assert client.get(f"/api/v1/applications/{api.id}").status_code == 404
     assert client.get(f"/api/v1/applications/{api.id}", headers=api.headers).headers["Cache-Control"] == "no-store"
+
+
+def test_cleanup_refused_when_there_is_nothing_to_clean(api):
+    api.create()
+    api.verify("mainland_adult")
+    parent = api.engine.env.store.applications.get(api.id)
+    child = api.engine.create("cleanup", parent.owner, parent=parent)
+    api.id = child.id
+    body = api.act("guide", "start", {"consent": True}, expect=409)
+    assert body["popup"]["rule_id"] == "CLN-001"
