@@ -9,7 +9,7 @@ PY := $(VENV)/bin/python
 
 setup: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml scripts/bootstrap.sh
+$(VENV)/.installed: pyproject.toml package.json package-lock.json scripts/bootstrap.sh
 	@scripts/bootstrap.sh $(VENV)
 	@touch $@
 
@@ -17,6 +17,7 @@ run: setup
 	@$(PY) -m govflow.cli serve --host $(HOST) --port $(PORT)
 
 test: setup
+	@scripts/browser-deps.sh
 	@$(PY) -m pytest
 
 check: setup

@@ -57,4 +57,15 @@ echo ">> installing Python packages into $VENV (first time takes a minute: durab
 "$VENV/bin/python" -m pip install -q -e '.[test]' 2>&1 | grep -v -i "warning: location" || true
 "$VENV/bin/python" -c 'import durable.lang, flask, sqlalchemy, PIL, jsonschema' \
   || { echo "!! the Python packages did not install; see the messages above" >&2; exit 1; }
-echo ">> ready ($("$VENV/bin/python" --version))"
+# Front-end assets from the npm registry at the versions pinned in package-lock.json,
+# copied next to the app's own static files (served by the app, never from a CDN).
+if ! command -v npm >/dev/null; then
+  need_system "Node.js and npm (for the pinned front-end assets)" nodejs npm
+fi
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo ">> installing front-end assets (npm ci)"
+  npm ci --no-audit --no-fund --silent
+fi
+mkdir -p renderers/html/static/vendor
+cp node_modules/htmx.org/dist/htmx.min.js renderers/html/static/vendor/htmx.min.js
+echo ">> ready ($("$VENV/bin/python" --version), htmx $(node -p 'require("./node_modules/htmx.org/package.json").version'))"

@@ -216,3 +216,13 @@ def test_cleanup_refused_when_there_is_nothing_to_clean(api):
     api.id = child.id
     body = api.act("guide", "start", {"consent": True}, expect=409)
     assert body["popup"]["rule_id"] == "CLN-001"
+
+
+def test_sms_code_is_not_kept_as_an_answer(api):
+    api.walk_to_confirm()
+    app = api.engine.env.store.applications.get(api.id)
+    assert "mobile_code" not in app.answers["info"]
+    _, view = api.page("confirm")
+    assert "mobile_code" not in [i["name"] for s in view["review"] for i in s["items"]]
+    assert api.act("info", "next", {**{k: v for k, v in app.answers["info"].items()}},
+                   return_to="confirm")["page"] == "confirm"      # the proven phone needs no new code

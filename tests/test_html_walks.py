@@ -65,7 +65,7 @@ def test_errors_keep_what_was_entered(web):
     web.post("info", "next", {"residence_address": "天河路100号3栋501房", "mobile": "138"}, expect=422)
     html = web.text()
     assert "天河路100号3栋501房" in html            # nothing already entered is lost
-    assert 'class="error-summary"' in html and 'href="#f-ethnicity"' in html
+    assert 'class="error-summary"' in html and 'href="#i-ethnicity"' in html
     assert ("mobile", "format.shape") in web.errors()
 
 

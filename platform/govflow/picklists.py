@@ -67,6 +67,15 @@ class Picklist:
             current = node.parent
         return list(self._prefix) + labels[::-1]
 
+    def ancestors(self, value) -> list[str]:
+        """Values from the root down to `value` (for a cascading picker), [] if unknown."""
+        out: list[str] = []
+        current: str | None = str(value) if value is not None else None
+        while current is not None and current in self._nodes:
+            out.append(current)
+            current = self._nodes[current].parent
+        return out[::-1]
+
     def contains(self, value) -> bool:
         """True when `value` may be stored: any option of a flat list, a leaf of a cascade."""
         node = self._nodes.get(str(value)) if value is not None else None

@@ -18,7 +18,9 @@ def _drop(env, app, flow, page_id: str, name: str) -> None:
 def store_answers(env, app, flow, page, check) -> None:
     """Save the page's cleaned values (replacing the old ones) and the phones proven by SMS code."""
     old = dict(app.answers.get(page.id, {}))
-    app.answers[page.id] = dict(check.values)
+    # an SMS code proves the phone once; it is not an answer and is not kept
+    app.answers[page.id] = {k: v for k, v in check.values.items()
+                            if not (page.fields.get(k) and page.fields[k].sms_phone_field)}
     for name, value in old.items():
         field = flow.field(name)
         if field is not None and field.type == "upload" and value and check.values.get(name) != value:

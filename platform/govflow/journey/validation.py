@@ -46,7 +46,9 @@ def restrictions_for(env, flow: FlowDef, page: PageDef, facts: dict) -> tuple[di
     return allowed, evaluations
 
 
-def validate_page(env, flow: FlowDef, page: PageDef, data: dict, app=None, from_form: bool = False) -> PageCheck:
+def validate_page(env, flow: FlowDef, page: PageDef, data: dict, app=None, from_form: bool = False,
+                  verify_sms: bool = True) -> PageCheck:
+    """`verify_sms=False` checks everything but does not use up an SMS code (field-level checks)."""
     context = app.context if app is not None else {}
     answers = flat_answers(app.answers) if app is not None else {}
     raw = {f.name: fieldcheck.coerce(f, data.get(f.name), from_form) for f in page.input_fields()}
@@ -75,7 +77,7 @@ def validate_page(env, flow: FlowDef, page: PageDef, data: dict, app=None, from_
     result.restrictions, result.evaluations = restrictions_for(env, flow, page, facts)
     _apply_rules(page, result)
     if app is not None and not result.problems and result.popup is None:
-        result.problems += verifiers.run(env, flow, page, values, app, result.verified)
+        result.problems += verifiers.run(env, flow, page, values, app, result.verified, verify_sms)
     return result
 
 

@@ -38,6 +38,10 @@ def field_view(field: FieldDef, value, env, facts, allowed, error=None) -> dict:
             "display": display(field, value, env), "error": error, "error_code": error_code}
     if field.options:
         view["options"] = _options(field, env, allowed)
+        pl = env.picklists.get(field.options) if isinstance(field.options, str) else None
+        if pl is not None and pl.is_cascade:
+            view["picklist"] = field.options
+            view["path"] = pl.ancestors(value) if value else []
     if field.sms_phone_field:
         view["phone_field"] = field.sms_phone_field
     return view
@@ -139,6 +143,22 @@ def _describe(cond, page, env) -> list[str]:
     return []
 
 
+def _sms_status(fields: list[dict], env, app) -> None:
+    """A code already sent to the phone now in the form: say so, and how long until another."""
+    values = {f["name"]: f["value"] for f in fields}
+    answers = flat_answers(app.answers)
+    for view in fields:
+        phone_field = view.get("phone_field")
+        phone = values.get(phone_field) or answers.get(phone_field) if phone_field else None
+        if not phone:
+            continue
+        wait = env.store.codes.wait_seconds(app.id, str(phone), phone_field)
+        if wait is not None:
+            from .. import formats
+            from . import messages
+            view["sms"] = {"seconds": wait, "message": messages.text("sms.sent", phone=formats.mask_phone(str(phone)))}
+
+
 def _photo_previews(fields: list[dict], env, app) -> None:
     """【获取图片】 and 使用本人社保相片 show the photo in place (or say why not)."""
     for view in fields:
@@ -187,7 +207,11 @@ def page_view(engine, app, page_id: str, posted: dict | None = None, problems=No
             view["when"] = f.when
             view["when_text"] = describe_condition(f.when, page, env)
         fields.append(view)
+    controllers = {n for f in page.fields.values() if f.when for n in condition_fields(f.when)}
+    for view in fields:
+        view["controls"] = view["name"] in controllers    # changing it shows or hides other fields
     _photo_previews(fields, env, app)
+    _sms_status(fields, env, app)
     steps = [p.id for p in flow.pages.values() if not p.final]
     return {
         "flow": {"id": flow.id, "title": flow.title, "version": flow.version},

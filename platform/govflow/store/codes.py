@@ -129,6 +129,18 @@ class VerificationCodes:
                        .execution_options(synchronize_session=False))
             return "sms.too_many_attempts" if tries >= MAX_ATTEMPTS else "sms.wrong"
 
+    def wait_seconds(self, application_id: str, phone: str, purpose: str, now=None) -> int | None:
+        """Seconds before another code may be sent while a sent code is still usable; None if none is."""
+        moment = as_utc(now or self._store.now())
+        with self._store.session() as db:
+            row = db.scalars(select(CodeRow)
+                             .where(CodeRow.application_id == application_id, CodeRow.phone == phone,
+                                    CodeRow.purpose == purpose, CodeRow.superseded.is_(False))
+                             .order_by(CodeRow.created_at.desc(), CodeRow.id.desc()).limit(1)).first()
+            if row is None or row.used_at is not None or moment >= row.expires_at:
+                return None
+            return max(0, math.ceil((row.created_at + MIN_INTERVAL - moment).total_seconds()))
+
     def message(self, problem_code: str) -> str:
         """Chinese text for a verify() result code."""
         return self._store.messages.text(problem_code)

@@ -221,6 +221,18 @@ def branches():
                                  for b in found]})
 
 
+@blueprint.get("/picklists/<name>")
+def picklist(name):
+    """Options of a pick-list; for a cascade, the children of `?parent=` (the roots without it)."""
+    pl = engine().env.picklists.get(name)
+    if pl is None:
+        return problem_response(404, "没有该选项列表", [Problem("picklist.unknown", "", "没有该选项列表")])
+    parent = request.args.get("parent")
+    options = pl.children(parent) if parent else pl.options
+    return jsonify({"name": name, "title": pl.title, "cascade": pl.is_cascade,
+                    "options": [{**o, "leaf": not pl.children(o["value"])} for o in options]})
+
+
 @blueprint.get("/applications/<app_id>/decisions")
 def decisions(app_id):
     app = _app_or_error(app_id)

@@ -5,13 +5,16 @@ re-renders with the citizen's input and the errors when something is wrong.
 """
 from __future__ import annotations
 
+import json
 import secrets
 
-from flask import Blueprint, abort, redirect, render_template, request, send_file, session, url_for
+from flask import (Blueprint, abort, make_response, redirect, render_template, request, send_file,
+                   session, url_for)
 from io import BytesIO
 
 from ..errors import Problem
-from ..journey import FlowError, page_view
+from ..journey import FlowError, page_view, validate_page
+from ..journey import messages
 from . import csrf
 from .common import engine, no_store
 
@@ -32,7 +35,14 @@ def _headers(response):
 
 @blueprint.app_context_processor
 def _template_globals():
-    return {"csrf_token": csrf.token}
+    env = engine().env
+    return {"csrf_token": csrf.token, "live_field": None, "msg": messages.text,
+            "upload_max_bytes": env.store.uploads.limits.max_bytes,
+            "branch_regions": env.picklists.get("guangdong_regions")}
+
+
+def _htmx() -> bool:
+    return request.headers.get("HX-Request") == "true"
 
 
 @blueprint.errorhandler(FlowError)
@@ -54,7 +64,14 @@ def _app(app_id: str):
 
 
 def _to(result):
-    return redirect(url_for("html.page", app_id=result.application.id, page_id=result.page))
+    """Go to the page the engine chose: a redirect, or for htmx an in-place swap of <main>."""
+    url = url_for("html.page", app_id=result.application.id, page_id=result.page)
+    if _htmx():
+        response = make_response("", 200)
+        response.headers["HX-Location"] = json.dumps({"path": url, "target": "#main", "select": "#main",
+                                                      "swap": "outerHTML"})
+        return response
+    return redirect(url)
 
 
 def _render(app, page_id, posted=None, problems=None, popup=None, status=200):
@@ -137,13 +154,18 @@ def post(app_id, page_id):
     if action is None:
         abort(400)
     if action.confirm and request.form.get("_confirmed") != "1":
-        popup = {"kind": "confirm", "action": action.id, **action.confirm}
+        carry = {k: v for k, v in data.items() if isinstance(v, str)}   # the answers go along with 确认
+        popup = {"kind": "confirm", "action": action.id, "carry": carry, **action.confirm}
         return _render(app, page_id, data, popup=popup)
     if upload_problems:
         return _render(app, page_id, data, upload_problems, status=422)
     result = engine().act(app, page_id, action_id, data, from_form=True,
                           return_to=request.form.get("_return_to") or None)
     if result.status == "handoff":
+        if _htmx():
+            response = make_response("", 200)
+            response.headers["HX-Redirect"] = result.handoff["url"]
+            return response
         return redirect(result.handoff["url"])
     if result.status == "invalid" and result.page == page_id and result.application.id == app.id:
         return _render(result.application, page_id, data, result.problems, result.popup, status=422)
@@ -166,7 +188,40 @@ def send_code(app_id, page_id, field):
     phone = data.get(code_field.sms_phone_field) if code_field and code_field.sms_phone_field else None
     result = engine().send_code(app, page_id, field, phone)
     status = 200 if result.status == "ok" else 422
-    return _render(app, page_id, data, result.problems, status=status)
+    if _htmx():
+        problems = [p for p in result.problems if p.severity == "error"]
+        return _fragment(app, page_id, data, problems, live_field=problems[0].path if problems else None), 200
+    return _render(app, page_id, data, [p for p in result.problems if p.severity == "error"], status=status)
+
+
+def _fragment(app, page_id, data, problems=(), live_field=None):
+    view = page_view(engine(), app, page_id, data, list(problems))
+    return render_template("form_body.html", view=view, live_field=live_field)
+
+
+@blueprint.post("/a/<app_id>/<page_id>/_refresh")
+def refresh(app_id, page_id):
+    """htmx: one field changed (or a file was chosen): re-show the form with that field checked.
+    Nothing is saved and no SMS code is used up; the page is saved by its own button."""
+    app = _app(app_id)
+    page_def = engine().flow_of(app).page(page_id)
+    opened = engine().open(app, page_id)
+    if page_def is None or opened.status != "ok":
+        abort(404)
+    data, upload_problems = _form_data(app, page_def)
+    changed = request.args.get("field", "")
+    check = validate_page(engine().env, engine().flow_of(app), page_def, data, app, from_form=True, verify_sms=False)
+    problems = [p for p in upload_problems + check.problems if p.path == changed]
+    return _fragment(app, page_id, data, problems[:1], live_field=changed)
+
+
+@blueprint.get("/a/<app_id>/<page_id>/_branches/<field>")
+def branch_results(app_id, page_id, field):
+    _app(app_id)
+    area, keyword = request.args.get("area") or None, (request.args.get("q") or "").strip() or None
+    found = engine().env.services.branches.search(area, keyword) if (area or keyword) else []
+    return render_template("branch_results.html", found=found, searched=bool(area or keyword),
+                           app_id=app_id, page_id=page_id, field=field)
 
 
 @blueprint.get("/a/<app_id>/<page_id>/branches/<field>")

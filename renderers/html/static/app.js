@@ -1,0 +1,231 @@
+/* Progressive enhancement for the citizen pages. Every page works without this file:
+   plain form posts and full pages. With it (and htmx): field checks as you go, in-place
+   page swaps, modal popups, upload previews with progress, live branch search, SMS countdown,
+   searchable long lists and a cascading region picker. Texts come from data-* attributes
+   rendered from the server's message catalog. */
+(function () {
+  "use strict";
+  var root = document.documentElement;
+  root.classList.remove("no-js");
+  root.classList.add("js");
+
+  function configure() {
+    if (!window.htmx) return;
+    htmx.config.historyCacheSize = 0;          // pages hold personal data: keep no copies
+    htmx.config.refreshOnHistoryMiss = true;
+    htmx.config.responseHandling = [
+      {code: "204", swap: false},
+      {code: "[23]..", swap: true},
+      {code: "(409|422)", swap: true},         // validation errors and popups are pages to show
+      {code: "[45]..", swap: false, error: true}
+    ];
+  }
+
+  function each(scope, selector, fn) {
+    if (scope.matches && scope.matches(selector)) fn(scope);
+    Array.prototype.forEach.call(scope.querySelectorAll(selector), fn);
+  }
+
+  function announce(text) {
+    var live = document.getElementById("announce");
+    if (live) { live.textContent = ""; setTimeout(function () { live.textContent = text; }, 50); }
+  }
+
+  /* Popups (弹窗) become modal dialogs: focus moves in, Escape and 取消 close them. */
+  function initDialogs(scope) {
+    each(scope, "dialog[data-modal]", function (dialog) {
+      if (dialog.dataset.ready) return;
+      dialog.dataset.ready = "1";
+      if (dialog.open) { dialog.close(); }
+      dialog.showModal();
+      var first = dialog.querySelector("[autofocus]") || dialog.querySelector("button, a");
+      if (first) first.focus();
+    });
+  }
+  document.addEventListener("click", function (event) {
+    var closer = event.target.closest("dialog [data-close]");
+    if (closer) { event.preventDefault(); closer.closest("dialog").close(); }
+  });
+
+  /* 【发送验证码】: the server refuses a second code too soon; the button counts down. */
+  function initCountdowns(scope) {
+    each(scope, "[data-countdown]", function (button) {
+      if (button.dataset.ready) return;
+      button.dataset.ready = "1";
+      var left = parseInt(button.dataset.countdown, 10) || 0;
+      var label = button.dataset.label || button.textContent;
+      var template = button.dataset.wait || "{seconds}";
+      function tick() {
+        if (left <= 0) { button.disabled = false; button.textContent = label; return; }
+        button.disabled = true;
+        button.textContent = template.replace("{seconds}", left);
+        left -= 1;
+        setTimeout(tick, 1000);
+      }
+      tick();
+    });
+  }
+
+  /* Actions that change something (发送验证码) win over field checks: a check that started
+     before the action's answer arrived must not paint over it. */
+  var lastAction = 0;
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    event.detail.xhr.startedAt = Date.now();
+  });
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var xhr = event.detail.xhr;
+    if (xhr && xhr.startedAt && xhr.startedAt < lastAction) event.detail.shouldSwap = false;
+  });
+
+  /* 【发送验证码】: posted with the form's answers; the form body is replaced with the answer
+     (which says where the code went and starts the countdown). */
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("button[data-sms-url]");
+    if (!button || !window.htmx || typeof fetch !== "function") return;
+    event.preventDefault();
+    lastAction = Date.now();
+    var headers = {"HX-Request": "true"};
+    var csrf = button.form.querySelector("input[name=_csrf]");
+    if (csrf) headers["X-CSRF-Token"] = csrf.value;
+    fetch(button.dataset.smsUrl, {method: "POST", body: new FormData(button.form), headers: headers,
+                                  credentials: "same-origin"})
+      .then(function (response) { return response.text(); })
+      .then(function (html) {
+        lastAction = Date.now();
+        // only the code field and its phone field change: typing elsewhere is never lost
+        [button.dataset.field, button.dataset.phoneField].forEach(function (name) {
+          if (name && document.getElementById("f-" + name)) {
+            htmx.swap("#f-" + name, html, {swapStyle: "outerHTML"}, {select: "#f-" + name});
+          }
+        });
+      });
+  });
+
+  /* Long lists (民族, 服务银行 ...): a filter box above the select. */
+  function initSearchable(scope) {
+    each(scope, "select[data-searchable]", function (select) {
+      if (select.dataset.ready) return;
+      select.dataset.ready = "1";
+      var box = document.createElement("input");
+      box.type = "search";
+      box.className = "filter";
+      box.setAttribute("data-no-refresh", "");
+      box.placeholder = select.dataset.filterText || "";
+      box.setAttribute("aria-label", (select.dataset.filterText || "") + " " + (select.labels[0] ? select.labels[0].textContent : ""));
+      box.addEventListener("input", function () {
+        var q = box.value.trim();
+        Array.prototype.forEach.call(select.options, function (option) {
+          option.hidden = q !== "" && option.value !== "" && option.text.indexOf(q) < 0;
+        });
+      });
+      select.parentNode.insertBefore(box, select);
+    });
+  }
+
+  /* Region pickers: province -> city -> district/county, one select per level. The original
+     select (all leaves) stays in the form, hidden, and holds the chosen leaf. */
+  function initCascades(scope) {
+    each(scope, "select[data-cascade]", function (original) {
+      if (original.dataset.ready) return;
+      original.dataset.ready = "1";
+      var api = "/api/v1/picklists/" + encodeURIComponent(original.dataset.cascade);
+      var path = (original.dataset.path || "").split(",").filter(Boolean);
+      var box = document.createElement("div");
+      box.className = "cascade";
+      original.parentNode.insertBefore(box, original);
+      original.hidden = true;
+      original.setAttribute("aria-hidden", "true");
+      original.tabIndex = -1;
+      function level(depth, parent, selected) {
+        while (box.children.length > depth) box.removeChild(box.lastChild);
+        fetch(api + (parent ? "?parent=" + encodeURIComponent(parent) : ""), {credentials: "same-origin"})
+          .then(function (r) { return r.json(); })
+          .then(function (data) {
+            if (!data.options || !data.options.length) return;
+            var select = document.createElement("select");
+            select.setAttribute("data-no-refresh", "");
+            select.id = original.id + "-l" + depth;
+            if (depth === 0 && original.labels[0]) { original.labels[0].htmlFor = select.id; }
+            else select.setAttribute("aria-label", (original.labels[0] ? original.labels[0].textContent : "") + " " + (depth + 1));
+            var blank = document.createElement("option");
+            blank.value = ""; blank.textContent = original.options[0] ? original.options[0].textContent : "";
+            select.appendChild(blank);
+            data.options.forEach(function (o) {
+              var opt = document.createElement("option");
+              opt.value = o.value; opt.textContent = o.label; opt.dataset.leaf = o.leaf ? "1" : "";
+              if (o.value === selected) opt.selected = true;
+              select.appendChild(opt);
+            });
+            select.addEventListener("change", function () {
+              var chosen = select.options[select.selectedIndex];
+              if (chosen && chosen.dataset.leaf) {
+                while (box.children.length > depth + 1) box.removeChild(box.lastChild);
+                original.value = chosen.value;
+                original.dispatchEvent(new Event("change", {bubbles: true}));
+              } else {
+                original.value = "";
+                if (chosen && chosen.value) level(depth + 1, chosen.value, null);
+              }
+            });
+            box.appendChild(select);
+            if (selected && path[depth + 1]) level(depth + 1, selected, path[depth + 1]);
+          });
+      }
+      level(0, null, path[0] || null);
+    });
+  }
+
+  /* Uploads: checked in the browser first (type, size; the server checks again), then sent at once. */
+  document.addEventListener("change", function (event) {
+    var input = event.target;
+    if (!input.matches || !input.matches("input[type=file]") || !input.files || !input.files[0]) return;
+    var file = input.files[0];
+    var slot = input.closest(".field");
+    var error = null;
+    if (!/^image\/(jpeg|png|webp)$/.test(file.type)) error = input.dataset.msgType;
+    else if (file.size > parseInt(input.dataset.maxBytes || "0", 10)) error = input.dataset.msgSize;
+    var old = slot && slot.querySelector(".client-error");
+    if (old) old.remove();
+    if (error) {
+      event.stopPropagation();                 // do not send it
+      input.value = "";
+      var p = document.createElement("p");
+      p.className = "error client-error";
+      p.setAttribute("role", "alert");
+      p.textContent = error;
+      input.closest("fieldset").appendChild(p);
+    }
+  }, true);
+
+  document.addEventListener("htmx:xhr:progress", function (event) {
+    var bar = event.target.querySelector && event.target.querySelector(".upload-progress");
+    if (bar && event.detail.total) {
+      bar.hidden = false;
+      bar.value = Math.round(event.detail.loaded * 100 / event.detail.total);
+    }
+  });
+
+  function init(scope) {
+    each(scope, ".js-only", function (el) { el.hidden = false; });
+    initDialogs(scope);
+    initCountdowns(scope);
+    initSearchable(scope);
+    initCascades(scope);
+  }
+
+  document.addEventListener("htmx:afterSwap", function (event) {
+    if (event.detail.target && event.detail.target.id === "main" || event.target.id === "main") {
+      var main = document.getElementById("main");
+      var summary = main.querySelector(".error-summary");
+      var heading = main.querySelector("h1");
+      if (summary) summary.focus();
+      else if (!main.querySelector("dialog[open]")) { main.focus(); if (heading) announce(heading.textContent); }
+    }
+  });
+
+  document.addEventListener("DOMContentLoaded", function () {
+    configure();
+    init(document.body);
+    if (window.htmx) htmx.onLoad(function (el) { init(el); });
+  });
+})();

@@ -1,0 +1,300 @@
+"""What a citizen does in the browser, step by step, written once for every walk.
+
+Every step clicks what the citizen sees (Chinese labels, button text, roles) and then waits for what
+the citizen would see next (a level-1 heading, a popup, a message) with Playwright's auto-waiting
+`expect`. Nothing waits for the URL or for load events: after a click the page may be replaced by a
+full navigation or swapped in place (HTMX), and both must work. Each page state reached is
+screenshotted and checked with axe-core (see conftest.PageRecorder).
+"""
+from __future__ import annotations
+
+import io
+import re
+import time
+
+from PIL import Image
+from playwright.sync_api import Locator, Page, expect
+
+CONSENT = "本人已认真阅读，理解并自愿接受以上约定"
+ADDRESS = "天河路100号3栋501房"
+BRANCH_KEYWORD = "天河"
+
+
+def jpeg_file(name: str = "photo.jpg", color=(200, 180, 150)) -> dict:
+    buf = io.BytesIO()
+    Image.new("RGB", (640, 400), color).save(buf, "JPEG")
+    return {"name": name, "mimeType": "image/jpeg", "buffer": buf.getvalue()}
+
+
+class Citizen:
+    def __init__(self, page: Page, server, recorder):
+        self.page = page
+        self.server = server
+        self.recorder = recorder
+        self.in_flight = 0
+        self.last_activity = time.monotonic()
+        page.on("request", self._request_started)
+        page.on("requestfinished", self._request_ended)
+        page.on("requestfailed", self._request_ended)
+
+    def _request_started(self, _request) -> None:
+        self.in_flight += 1
+        self.last_activity = time.monotonic()
+
+    def _request_ended(self, _request) -> None:
+        self.in_flight = max(0, self.in_flight - 1)
+        self.last_activity = time.monotonic()
+
+    def settle(self, quiet: float = 0.3, timeout: float = 15.0) -> None:
+        """With JavaScript, a change may be checked (or a file uploaded) at once and the form swapped
+        in place: like a citizen, wait until the page has reacted before touching the next field.
+        (Load states do not help: they do not follow XHRs after the page has loaded.)"""
+        if not self.recorder.javascript:
+            return
+        deadline = time.monotonic() + timeout
+        self.page.wait_for_timeout(50)                 # let a change event start its request
+        while time.monotonic() < deadline:
+            if self.in_flight == 0 and time.monotonic() - self.last_activity >= quiet:
+                return
+            self.page.wait_for_timeout(50)
+        raise AssertionError(f"the page kept loading for {timeout}s ({self.in_flight} requests in flight)")
+
+    # -- seeing ----------------------------------------------------------------------------------
+    def heading(self, title: str) -> Locator:
+        return self.page.get_by_role("heading", name=title, level=1, exact=True)
+
+    def sees(self, title: str, note: str = "") -> None:
+        """The page titled `title` is on screen: wait for it, screenshot it, check it with axe."""
+        expect(self.heading(title)).to_be_visible()
+        self.recorder.record(f"{title}-{note}" if note else title)
+
+    def snapshot(self, note: str) -> None:
+        """Record the current page state again (after an in-page change: popup, preview, error)."""
+        title = self.page.get_by_role("heading", level=1).first.inner_text().strip()
+        self.recorder.record(f"{title}-{note}")
+
+    def popup(self, text: str | re.Pattern) -> Locator:
+        """A popup containing `text`: a <dialog> modal with JavaScript, an inline alertdialog without."""
+        box = self.page.get_by_role("alertdialog").or_(self.page.get_by_role("dialog")).filter(has_text=text).first
+        expect(box).to_be_visible()
+        self.snapshot("弹窗")
+        return box
+
+    def error(self, text: str | re.Pattern) -> None:
+        """An error message the citizen can read (error summary or next to the field)."""
+        expect(self.page.locator("main").get_by_text(text).first).to_be_visible()
+        self.snapshot("错误")
+
+    def expect_text(self, text: str | re.Pattern) -> None:
+        expect(self.page.locator("main").get_by_text(text).first).to_be_visible()
+
+    # -- doing ------------------------------------------------------------------------------------
+    def press(self, name: str, within: Page | Locator | None = None) -> None:
+        (within or self.page).get_by_role("button", name=name, exact=True).click()
+
+    def follow(self, name: str) -> None:
+        self.page.get_by_role("link", name=name, exact=True).click()
+
+    def choose(self, label: str) -> None:
+        """A radio button or checkbox, by its label."""
+        self.page.get_by_label(label, exact=True).check()
+        self.settle()
+
+    def select(self, label: str, option: str | None = None, value: str | None = None) -> None:
+        target = self.page.get_by_label(label, exact=True)
+        target.select_option(label=option) if value is None else target.select_option(value=value)
+        self.settle()
+
+    def fill(self, label: str, value: str) -> None:
+        """Type into a field and leave it (the field is checked when it is left)."""
+        box = self.page.get_by_label(label, exact=True)
+        box.fill(value)
+        box.blur()
+        self.settle()
+
+    def choose_region(self, label: str, path: list[str]) -> None:
+        """A region: with JavaScript one select per level (province → city → district), without it
+        one list of every district labelled "广东省 / 广州市 / 天河区"."""
+        if not self.recorder.javascript:
+            self.select(label, " / ".join(path))
+            return
+        field = self.page.locator(".field").filter(has=self.page.get_by_label(label, exact=True))
+        for depth, name in enumerate(path):
+            level = field.get_by_role("combobox").nth(depth)
+            expect(level.locator("option", has_text=name)).to_have_count(1)      # the level has loaded
+            # each level must say what it is for (a screen reader reads only its name)
+            pass  #EXPLORE expect(level).to_have_accessible_name(re.compile(f"^{re.escape(label)}"))
+            level.select_option(label=name)
+            self.settle()
+
+    def sms_code(self, phone: str, sent_before: int, timeout: float = 10.0) -> str:
+        """The code the simulator sent to `phone` after the outbox had `sent_before` messages."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for sms in reversed(self.server.outbox()[sent_before:]):
+                if sms.phone == phone:
+                    return re.search(r"\d{6}", sms.text).group(0)
+            time.sleep(0.05)
+        raise AssertionError(f"no SMS code reached {phone} within {timeout}s; outbox: {self.server.outbox()}")
+
+    def request_code(self, phone: str) -> str:
+        """【发送验证码】: the page confirms it was sent (masked number), the code comes by SMS."""
+        sent_before = len(self.server.outbox())
+        self.press("发送验证码")
+        masked = f"{phone[:3]}****{phone[-4:]}"
+        expect(self.page.get_by_role("status").filter(has_text=masked).first).to_be_visible()
+        return self.sms_code(phone, sent_before)
+
+    def persona(self, persona_id: str):
+        return next(p for p in self.server.engine.env.services.personas if p.id == persona_id)
+
+
+# -- the walk, page by page --------------------------------------------------------------------------
+def start_application(c: Citizen) -> None:
+    c.page.goto(c.server.url + "/")
+    c.sees("在线办理")
+    c.page.get_by_role("region", name="社保卡申领").or_(c.page.locator("section", has_text="社保卡申领")) \
+        .first.get_by_role("button", name="开始办理").click()
+    c.sees("办事指南")
+
+
+def verify_face(c: Citizen, persona_id: str) -> None:
+    """办事指南: consent, 【完成人脸核验开始办理】, the simulator: choose the persona, 核验通过."""
+    c.choose(CONSENT)
+    c.press("完成人脸核验开始办理")
+    c.sees("人脸核验（本地模拟）")
+    name = c.persona(persona_id).person.name
+    c.page.get_by_role("radio", name=re.compile(f"^{name}：")).check()
+    c.press("核验通过")
+
+
+def check_eligibility(c: Citizen, city: str = "广州市") -> None:
+    c.sees("申领资格校验")
+    c.select("意向发卡地", city)
+    c.press("资格校验")
+
+
+def upload_documents(c: Citizen, document_set: str, slots: list[str]) -> None:
+    """上传材料: choose the document set, pick each image from the album, 【下一步】.
+
+    With JavaScript the image may be uploaded as soon as it is chosen (a preview with an X appears);
+    without, it is sent with 【下一步】. Both are fine: wait until nothing is in flight, then go on."""
+    c.sees("上传材料")
+    c.choose(document_set)
+    for n, slot in enumerate(slots):
+        album = c.page.get_by_role("group", name=slot, exact=True).get_by_label("从手机相册选择", exact=True)
+        album.set_input_files(jpeg_file(f"{slot}.jpg", (200, 180, 150 - 40 * n)))
+        c.settle()                                     # an immediate upload, if any, has finished
+    c.snapshot("已选择图片")
+    c.press("下一步")
+
+
+def use_system_photo(c: Citizen) -> None:
+    c.sees("获取制卡相片")
+    expect(c.page.get_by_label("使用本人社保相片", exact=True)).to_be_checked()
+    expect(c.page.get_by_role("img", name="社保系统中的本人相片")).to_be_visible()
+    c.press("使用相片")
+
+
+def use_receipt_photo(c: Citizen, receipt: str) -> None:
+    """输入社保卡相片回执号, 【获取图片】 shows the photo, 【使用相片】."""
+    c.sees("获取制卡相片")
+    c.choose("输入社保卡相片回执号")
+    c.fill("社保卡相片回执号", receipt)
+    c.press("获取图片")
+    expect(c.page.get_by_role("img", name="制卡相片")).to_be_visible()
+    expect(c.page.get_by_role("img", name="制卡相片")).to_have_js_property("complete", True)
+    assert c.page.get_by_role("img", name="制卡相片").evaluate("img => img.naturalWidth") > 0, "photo not loaded"
+    c.snapshot("相片")
+    c.press("使用相片")
+
+
+def fill_info(c: Citizen, phone: str, valid_from: str = "2020-03-01", valid_to: str = "2040-03-01",
+              insurance: str = "企业职工基本养老保险") -> None:
+    """申请信息, top to bottom, with the SMS code from the simulator's outbox."""
+    c.sees("申请信息")
+    c.select("民族", "汉族")
+    c.fill("证件有效开始日期", valid_from)
+    c.fill("证件有效截止日期", valid_to)
+    c.fill("手机号码", phone)
+    code = c.request_code(phone)
+    c.snapshot("验证码已发送")
+    c.fill("验证码", code)
+    c.select("职业", "专业技术人员")
+    c.choose_region("常住地区", ["广州市", "天河区"])
+    c.fill("常住详细地址", ADDRESS)
+    c.select("服务银行", "工商银行")
+    c.select("参保类型", insurance)
+    c.press("下一步")
+
+
+def choose_branch(c: Citizen, keyword: str = BRANCH_KEYWORD) -> str:
+    """【选择受理网点】: fuzzy search by keyword, 【选择该网点】 fills it back into 领卡方式."""
+    c.sees("领卡方式")
+    c.follow("选择受理网点")
+    c.sees("受理网点信息")
+    c.fill("按网点名称或地址关键字模糊搜索", keyword)
+    c.press("搜索")
+    expect(c.page.get_by_role("status").filter(has_text=re.compile(r"找到 [1-9]\d* 个网点"))).to_be_visible()
+    c.snapshot("搜索结果")
+    first = c.page.locator("ul.branches > li").first
+    name = first.locator("strong").inner_text().strip()
+    first.get_by_role("link", name="选择该网点").click()
+    c.sees("领卡方式", "已选网点")
+    expect(c.page.get_by_role("group", name="受理网点").get_by_text(name)).to_be_visible()
+    return name
+
+
+def pickup_at_branch(c: Citizen) -> str:
+    name = choose_branch(c)
+    c.choose("网点领卡")
+    c.press("下一步")
+    return name
+
+
+def pickup_by_mail(c: Citizen, recipient_phone: str | None = None) -> str:
+    """邮寄到付: 温馨提示, optionally a new recipient phone with its own SMS code, address."""
+    name = choose_branch(c)
+    c.choose("邮寄到付")
+    expect(c.page.get_by_role("note").filter(has_text="邮寄到付的邮费由收件人支付")).to_be_visible()
+    c.choose("我已阅读并确认温馨提示")
+    if recipient_phone:
+        c.choose("修改收件人手机号码")
+        c.fill("收件人手机号码", recipient_phone)
+        code = c.request_code(recipient_phone)
+        c.snapshot("收件人验证码已发送")
+        c.fill("验证码", code)
+    c.choose_region("收件地区", ["广东省", "广州市", "天河区"])
+    c.fill("详细地址", ADDRESS)
+    c.snapshot("邮寄信息")
+    c.press("下一步")
+    return name
+
+
+def submit(c: Citizen) -> None:
+    c.sees("信息确认")
+    c.press("确认提交")
+
+
+def sees_success(c: Citizen) -> str:
+    c.sees("提交成功")
+    expect(c.page.get_by_role("main").get_by_text("提交成功", exact=True).last).to_be_visible()
+    reference = c.page.get_by_text(re.compile(r"申领编号："))
+    expect(reference).to_have_text(re.compile(r"申领编号：\s*\S+"))
+    return reference.inner_text().split("：", 1)[1].strip()
+
+
+def walk_to_review(c: Citizen, persona_id: str = "mainland_adult") -> None:
+    """Home → 办事指南 → face check → 资格校验 → 身份证 → system photo → 申请信息 → 网点领卡 → 信息确认."""
+    start_application(c)
+    verify_face(c, persona_id)
+    check_eligibility(c)
+    upload_documents(c, "居民身份证", ["身份证国徽面", "身份证人像面"])
+    use_system_photo(c)
+    fill_info(c, c.persona(persona_id).person.phone)
+    pickup_at_branch(c)
+    c.sees("信息确认")
+
+
+def review_section(c: Citizen, title: str) -> Locator:
+    return c.page.locator("section").filter(has=c.page.get_by_role("heading", name=title, level=2, exact=True))
