@@ -245,7 +245,7 @@ def uploaded(app_id, upload_id):
 
 
 @blueprint.get("/a/<app_id>/_photo")
-def photo(app_id):
+def card_photo(app_id):
     """The card photo the citizen chose: by receipt number, or the registry's own."""
     app = _app(app_id)
     services = engine().env.services
