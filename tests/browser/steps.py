@@ -118,7 +118,7 @@ class Citizen:
         if not self.recorder.javascript:
             self.select(label, " / ".join(path))
             return
-        field = self.page.locator(".field").filter(has=self.page.get_by_label(label, exact=True))
+        field = self.field_of(label)
         for depth, name in enumerate(path):
             level = field.get_by_role("combobox").nth(depth)
             expect(level.locator("option", has_text=name)).to_have_count(1)      # the level has loaded
@@ -126,6 +126,10 @@ class Citizen:
             pass  #EXPLORE expect(level).to_have_accessible_name(re.compile(f"^{re.escape(label)}"))
             level.select_option(label=name)
             self.settle()
+
+    def field_of(self, label: str) -> Locator:
+        """The block of one form field (its label, widget, help and error)."""
+        return self.page.locator(".field").filter(has=self.page.get_by_label(label, exact=True))
 
     def sms_code(self, phone: str, sent_before: int, timeout: float = 10.0) -> str:
         """The code the simulator sent to `phone` after the outbox had `sent_before` messages."""
@@ -192,7 +196,10 @@ def upload_documents(c: Citizen, document_set: str, slots: list[str]) -> None:
 def use_system_photo(c: Citizen) -> None:
     c.sees("获取制卡相片")
     expect(c.page.get_by_label("使用本人社保相片", exact=True)).to_be_checked()
-    expect(c.page.get_by_role("img", name="社保系统中的本人相片")).to_be_visible()
+    photo = c.field_of("使用社保系统相片制卡").get_by_role("img")
+    expect(photo).to_be_visible()
+    expect(photo).to_have_js_property("complete", True)
+    assert photo.evaluate("img => img.naturalWidth") > 0, "the registry photo did not load"
     c.press("使用相片")
 
 
@@ -229,19 +236,32 @@ def fill_info(c: Citizen, phone: str, valid_from: str = "2020-03-01", valid_to: 
 
 
 def choose_branch(c: Citizen, keyword: str = BRANCH_KEYWORD) -> str:
-    """【选择受理网点】: fuzzy search by keyword, 【选择该网点】 fills it back into 领卡方式."""
+    """受理网点 by keyword. Without JavaScript: 【选择受理网点】 opens the branch search page and
+    【选择该网点】 fills it back into 领卡方式; with it, the search and the choice happen in place."""
     c.sees("领卡方式")
-    c.follow("选择受理网点")
-    c.sees("受理网点信息")
-    c.fill("按网点名称或地址关键字模糊搜索", keyword)
-    c.press("搜索")
-    expect(c.page.get_by_role("status").filter(has_text=re.compile(r"找到 [1-9]\d* 个网点"))).to_be_visible()
-    c.snapshot("搜索结果")
-    first = c.page.locator("ul.branches > li").first
-    name = first.locator("strong").inner_text().strip()
-    first.get_by_role("link", name="选择该网点").click()
-    c.sees("领卡方式", "已选网点")
-    expect(c.page.get_by_role("group", name="受理网点").get_by_text(name)).to_be_visible()
+    found = re.compile(r"找到 [1-9]\d* 个网点")
+    if c.recorder.javascript:
+        box = c.page.get_by_role("group", name="受理网点", exact=True)
+        box.get_by_label("按网点名称或地址关键字搜索", exact=True).fill(keyword)
+        expect(box.get_by_text(found)).to_be_visible()
+        c.settle()
+        c.snapshot("网点搜索结果")
+        first = box.get_by_role("listitem").first
+        name = first.locator("strong").inner_text().strip()
+        first.get_by_role("button", name=re.compile("^选择")).click()
+        c.settle()
+    else:
+        c.follow("选择受理网点")
+        c.sees("受理网点信息")
+        c.fill("按网点名称或地址关键字模糊搜索", keyword)
+        c.press("搜索")
+        expect(c.page.get_by_text(found)).to_be_visible()
+        c.snapshot("搜索结果")
+        first = c.page.get_by_role("main").get_by_role("listitem").first
+        name = first.locator("strong").inner_text().strip()
+        first.get_by_role("link", name="选择该网点").click()
+        c.sees("领卡方式", "已选网点")
+    expect(c.page.get_by_role("group", name="受理网点", exact=True).get_by_text(name, exact=True)).to_be_visible()
     return name
 
 
@@ -284,6 +304,10 @@ def sees_success(c: Citizen) -> str:
     return reference.inner_text().split("：", 1)[1].strip()
 
 
+# ID card validity that fits each persona's age at issue (居民身份证法 第五条), as in tests/walkers.py
+VALIDITY = {"rejected_once": ("2020-03-01", "2030-03-01")}
+
+
 def walk_to_review(c: Citizen, persona_id: str = "mainland_adult") -> None:
     """Home → 办事指南 → face check → 资格校验 → 身份证 → system photo → 申请信息 → 网点领卡 → 信息确认."""
     start_application(c)
@@ -291,7 +315,8 @@ def walk_to_review(c: Citizen, persona_id: str = "mainland_adult") -> None:
     check_eligibility(c)
     upload_documents(c, "居民身份证", ["身份证国徽面", "身份证人像面"])
     use_system_photo(c)
-    fill_info(c, c.persona(persona_id).person.phone)
+    valid_from, valid_to = VALIDITY.get(persona_id, ("2020-03-01", "2040-03-01"))
+    fill_info(c, c.persona(persona_id).person.phone, valid_from, valid_to)
     pickup_at_branch(c)
     c.sees("信息确认")
 

@@ -84,7 +84,7 @@ def test_two_cards_clean_up_then_continue_the_application(citizen):
     citizen.press("开始办理")
     citizen.sees("待清理的社保卡信息")
     for card in ("A40127356", "A60288941"):
-        expect(citizen.page.get_by_role("cell", name=card)).to_be_visible()
+        expect(citizen.page.get_by_role("main").get_by_text(card, exact=True)).to_be_visible()
     citizen.press("下一步")
     citizen.sees("确认信息")
     citizen.press("清理")

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from .. import formats
 from ..definitions.model import FieldDef
+from . import messages
 
 MASKS = {"id": formats.mask_id, "phone": formats.mask_phone, "name": formats.mask_name}
 
@@ -25,7 +26,7 @@ def display(field: FieldDef, value, env, masked: bool = True) -> str:
     if value is None or value == "":
         return ""
     if field.type == "boolean":
-        return "是" if value else "否"
+        return messages.text("ui.yes" if value else "ui.no")
     if field.type == "upload":
         return "已上传"
     if field.verify == "branch":

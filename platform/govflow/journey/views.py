@@ -10,6 +10,7 @@ import itertools
 from ..definitions.model import FieldDef, FlowDef, PageDef
 from . import fieldcheck
 from ..definitions.checks import condition_facts, condition_fields
+from . import messages
 from .conditions import holds
 from .display import display, option_label
 from .facts import build_facts, flat_answers, resolve
@@ -53,7 +54,11 @@ def _records(block: dict, app, facts) -> list[dict]:
     from .. import formats
     holder = {"name": ident.get("name"), "id_number": formats.mask_id(ident.get("id_number") or ""),
               "ssn": formats.mask_id(ident.get("ssn") or "")}
-    return [{k: ({**holder, **row}).get(k, "") for k in block["columns"]} for row in rows]
+    def shown(value):
+        if isinstance(value, bool):
+            return messages.text("ui.yes" if value else "ui.no")
+        return "" if value is None else value
+    return [{k: shown(({**holder, **row}).get(k)) for k in block["columns"]} for row in rows]
 
 
 def content_view(page: PageDef, app, facts) -> list[dict]:
