@@ -68,4 +68,5 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
 fi
 mkdir -p renderers/html/static/vendor
 cp node_modules/htmx.org/dist/htmx.min.js renderers/html/static/vendor/htmx.min.js
+cp node_modules/mermaid/dist/mermaid.min.js renderers/html/static/vendor/mermaid.min.js
 echo ">> ready ($("$VENV/bin/python" --version), htmx $(node -p 'require("./node_modules/htmx.org/package.json").version'))"

@@ -15,15 +15,15 @@ ROOT = Path(__file__).resolve().parents[1]
 # (file, text to replace, replacement, expected code, text on the expected line, hint fragment)
 BREAKAGES = [
     ("flows/sscard_adult.yaml", "next: photo}", "next: phtoo}", "flow.unknown_page", "next: phtoo}", "'photo'"),
-    ("flows/sscard_adult.yaml", "options: ethnic_groups}", "options: ethnic_group}", "flow.unknown_picklist",
+    ("flows/shared/sscard_content.yaml", "options: ethnic_groups}", "options: ethnic_group}", "flow.unknown_picklist",
      "options: ethnic_group}", "ethnic_groups"),
-    ("flows/sscard_adult.yaml", "        when: {field: long_term, ne: true}", "        when: {field: longterm, ne: true}",
+    ("flows/shared/sscard_content.yaml", "        when: {field: long_term, ne: true}", "        when: {field: longterm, ne: true}",
      "flow.unknown_field", "field: longterm", "long_term"),
-    ("flows/sscard_adult.yaml", "    checks: [id_validity]", "    checks: [id_validty]", "flow.unknown_ruleset",
-     "checks: [id_validty]", "id_validity"),
+    ("flows/shared/sscard_content.yaml", "    checks: [id_validity, id_card_validity]",
+     "    checks: [id_validity, id_card_validty]", "flow.unknown_ruleset", "id_card_validty", "id_card_validity"),
     ("flows/sscard_adult.yaml", "    title: 申领资格校验", "    titel: 申领资格校验", "flow.schema.additionalProperties",
      "titel:", "title"),
-    ("flows/sscard_adult.yaml", "format: mobile, widget: phone}", "format: mobil, widget: phone}",
+    ("flows/shared/sscard_content.yaml", "format: mobile, widget: phone}", "format: mobil, widget: phone}",
      "flow.unknown_format", "format: mobil", "mobile"),
     ("flows/sscard_adult.yaml", "      - {id: next, label: 下一步, next: photo}",
      "      - {id: next, label: 下一步, next: photo\n", "yaml.syntax", None, None),
@@ -33,7 +33,7 @@ BREAKAGES = [
      "when: {field: photo_source, eq: reciept}", "flow.condition.value_not_in_enum", "eq: reciept", None),
     ("rules/pickup.yaml", "identity.residency", "identity.residence", "rule.unknown_fact", "identity.residence",
      "identity.residency"),
-    ("flows/sscard_adult.yaml", "      ethnicity: {title: 民族, type: string, options: ethnic_groups}\n",
+    ("flows/shared/sscard_content.yaml", "      ethnicity: {title: 民族, type: string, options: ethnic_groups}\n",
      "      ethnicity: {title: 民族, type: string, options: ethnic_groups}\n"
      "      ethnicity: {title: 民族, type: string, options: ethnic_groups}\n", "yaml.duplicate_key", None, None),
 ]
@@ -78,11 +78,11 @@ def test_shipped_definitions_are_clean():
 
 def test_check_command_fails_with_file_and_line(tmp_path):
     root = _project_copy(tmp_path)
-    _break(root, "flows/sscard_adult.yaml", "next: pickup}", "next: pickpu}")
+    _break(root, "flows/shared/sscard_content.yaml", "next: pickup}", "next: pickpu}")
     run = subprocess.run([sys.executable, "-m", "govflow.cli", "--root", str(root), "check"],
                          capture_output=True, text=True, timeout=120)
     assert run.returncode == 1
-    assert "flows/sscard_adult.yaml:" in run.stdout and "did you mean 'pickup'?" in run.stdout
+    assert "flows/shared/sscard_content.yaml:" in run.stdout and "did you mean 'pickup'?" in run.stdout
     ok = subprocess.run([sys.executable, "-m", "govflow.cli", "--root", str(ROOT), "check"],
                         capture_output=True, text=True, timeout=120)
     assert ok.returncode == 0, ok.stdout
@@ -92,8 +92,8 @@ def test_server_refuses_broken_definitions_without_traceback(tmp_path):
     from govflow.errors import DefinitionError
     from govflow.web import create_app
     root = _project_copy(tmp_path)
-    _break(root, "flows/sscard_adult.yaml", "next: pickup}", "next: pickpu}")
+    _break(root, "flows/shared/sscard_content.yaml", "next: pickup}", "next: pickpu}")
     with pytest.raises(DefinitionError) as err:
         create_app({"PROJECT_DIR": root, "DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}",
                     "UPLOAD_DIR": tmp_path / "u", "SECRET_KEY": "k" * 32})
-    assert "flows/sscard_adult.yaml" in str(err.value)
+    assert "flows/shared/sscard_content.yaml" in str(err.value)

@@ -130,8 +130,8 @@ def test_the_error_shown_in_the_doc_is_what_the_checker_prints(tmp_path):
         shutil.copytree(ROOT / name, tmp_path / name)
     flow = tmp_path / "flows" / "sscard_adult.yaml"
     text = flow.read_text("utf-8")
-    assert "next: pickup}" in text
-    flow.write_text(text.replace("next: pickup}", "next: pickpu}", 1), "utf-8")
+    assert "next: photo}" in text
+    flow.write_text(text.replace("next: photo}", "next: phtoo}", 1), "utf-8")
     _, problems = load_definitions(tmp_path)
     first = next(p for p in problems if p.code == "flow.unknown_page")
     assert f"error: {first}  [{first.code}]" in doc_text()

@@ -54,14 +54,14 @@ def test_fired_carries_outcome_and_facts_used():
     book, _ = load_real_book()
     facts = {"identity": {"id_type": "resident_id_card", "birth_date": dt.date(1980, 3, 10), "name": "张三"},
              "form": {"long_term": True, "valid_from": dt.date(2020, 1, 1)}}
-    (fired,) = book.evaluate("id_validity", facts).fired
+    (fired,) = book.evaluate("id_card_validity", facts).fired
     assert fired.rule_id == "ID-004"
     assert fired.outcome["refuse"]["field"] == "long_term"
     assert fired.facts_used == {"identity.id_type": "resident_id_card", "form.long_term": True,
                                 "id_card.age_at_issue": 39, "identity.birth_date": dt.date(1980, 3, 10),
                                 "form.valid_from": dt.date(2020, 1, 1)}
     fired.outcome["refuse"]["field"] = "changed"           # a copy: the rule itself is unchanged
-    assert book.evaluate("id_validity", facts).fired[0].outcome["refuse"]["field"] == "long_term"
+    assert book.evaluate("id_card_validity", facts).fired[0].outcome["refuse"]["field"] == "long_term"
 
 
 def test_engine_is_reused_across_many_evaluations():

@@ -1,8 +1,8 @@
 """Every example of every rule file, evaluated with durable-rules (one test per example).
 
-Also holds the small helpers the other test_rules_* modules import: the form
-fact types of the adult flow (the real caller derives them from the flow files)
-and a tiny fake of the pick-list registry.
+Also holds the small helpers the other test_rules_* modules import: form fact types
+and a tiny fake of the pick-list registry for the small rule files made in tests;
+the shipped rule files are loaded with the types and pick-lists of the shipped flows.
 """
 from __future__ import annotations
 
@@ -29,6 +29,9 @@ FORM_TYPES = {
     "form.valid_to": FactType("date"),
     "form.pickup_method": FactType("string", ("branch", "mail")),
     "form.branch_id": FactType("string"),
+    "form.relationship": FactType("string"),
+    "form.applicant_id_type": FactType("string", ("household_register", "resident_id_card")),
+    "form.applicant_id_number": FactType("string"),
 }
 
 
@@ -43,14 +46,21 @@ class FakePicklist:
 
 class FakePicklists:
     def __init__(self, lists: dict | None = None):
-        self.lists = lists if lists is not None else {"guangdong_cities": FakePicklist(GUANGDONG_CITIES)}
+        self.lists = lists if lists is not None else {"guangdong_cities": FakePicklist(GUANGDONG_CITIES),
+                                                      "guardian_relationships": FakePicklist(["51", "52"])}
 
     def get(self, name):
         return self.lists.get(name)
 
 
 def load_real_book():
-    book, problems = load_rulebook(RULES_DIR, FORM_TYPES, FakePicklists())
+    """The shipped rule files with the form fact types and pick-lists the shipped flows give them."""
+    from govflow.definitions import form_fact_types
+    from govflow.definitions.loader import FlowLoader
+    from govflow.picklists import load_picklists
+    picklists, _ = load_picklists(ROOT / "reference")
+    types, _ = form_fact_types(FlowLoader(ROOT / "flows").load_all(), picklists)
+    book, problems = load_rulebook(RULES_DIR, types, picklists)
     errors = [p for p in problems if p.severity == "error"]
     if book is None or errors:
         raise AssertionError("rules/ does not load:\n" + "\n".join(map(str, problems)))
@@ -88,7 +98,8 @@ def test_every_rule_has_positive_and_negative_example():
 
 def test_expected_rulesets_present():
     book = real_book()
-    assert set(book.rulesets) == {"precheck", "eligibility", "documents", "id_validity", "pickup", "cleanup"}
+    assert set(book.rulesets) == {"precheck", "eligibility", "documents", "id_validity", "id_card_validity", "pickup",
+                                  "cleanup", "minor_eligibility", "minor_id_validity"}
     assert set(book.versions()) == set(book.rulesets) | {"facts"}
     assert all(len(v) == 12 for v in book.versions().values())
 

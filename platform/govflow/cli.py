@@ -1,4 +1,4 @@
-"""Command line: `python -m govflow.cli check|serve|personas`.
+"""Command line: `python -m govflow.cli check|serve|personas|diagram|diff`.
 
 `check` is what `make check` runs: it loads every flow, rule and reference file, runs
 the cross-reference checks and the rule examples, and prints each problem as file:line.
@@ -61,7 +61,20 @@ def main(argv=None) -> int:
     run.add_argument("--host", default="127.0.0.1")
     run.add_argument("--port", type=int, default=8000)
     sub.add_parser("personas", help="list the demo personas")
+    draw = sub.add_parser("diagram", help="a flow as a Mermaid flowchart")
+    draw.add_argument("flow")
+    draw.add_argument("--out", type=Path)
+    diff = sub.add_parser("diff", help="changes of a flow or rule file, in policy terms")
+    diff.add_argument("files", nargs="+", type=Path, help="FILE (with --from) or OLD NEW")
+    diff.add_argument("--from", dest="rev_from")
+    diff.add_argument("--to", dest="rev_to")
     args = parser.parse_args(argv)
+    if args.command == "diagram":
+        from .diagram import diagram_command
+        return diagram_command(args.root, args.flow, args.out)
+    if args.command == "diff":
+        from .diffs import diff_command
+        return diff_command(args.root, args.files, args.rev_from, args.rev_to)
     if args.command == "check":
         return check(args.root)
     if args.command == "serve":

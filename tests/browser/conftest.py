@@ -179,6 +179,10 @@ class PageRecorder:
                                  f"    targets: {', '.join(v['targets'])}\n    {v['helpUrl']}")
         return path
 
+    def finding(self, text: str) -> None:
+        """An accessibility problem found by the walk itself (not by axe), reported the same way."""
+        self.findings.append(f"[after {self.count:02d}] {text}")
+
 
 _RECORDERS = pytest.StashKey[list]()
 
@@ -203,7 +207,7 @@ def _a11y_report(item) -> str:
     if not findings:
         return ""
     unique = list(dict.fromkeys(findings))
-    return (f"axe-core found {len(unique)} serious/critical accessibility violation(s):\n"
+    return (f"{len(unique)} serious/critical accessibility problem(s) (axe-core and the walk's own checks):\n"
             + "\n".join(unique))
 
 

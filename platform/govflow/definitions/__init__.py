@@ -13,8 +13,9 @@ from ..errors import Problem
 from ..picklists import load_picklists
 from ..journey.conditions import expand
 from ..rules import FactType, load_rulebook
-from ..rules.conditions import ConditionReader
-from .checks import check_flows
+from ..rules.conditions import ConditionReader, did_you_mean
+from .analysis import analyse
+from .checks import KNOWN_FACT_PREFIXES, check_flows, condition_facts
 from .loader import FlowLoader
 from .model import FlowDef
 
@@ -77,14 +78,20 @@ def _conditions(flow: FlowDef):
 def check_flow_conditions(flows: dict[str, FlowDef], rulebook, picklists) -> list[Problem]:
     """Type-check flow conditions with the rule files' reader: values must fit the field (enum, type).
     Unknown names are already reported by the cross-reference checks."""
-    problems = []
+    problems, unknown = [], []
     for flow in flows.values():
         for cond, origin, sub in _conditions(flow):
             reader = ConditionReader(origin.source, rulebook.catalogue.types, picklists)
             reader.read(expand(cond), origin.path + sub)
             problems += [p for p in reader.problems if p.code != "rule.unknown_fact"]
+            for fact in condition_facts(expand(cond)):   # form fields and bad prefixes: checks.py
+                if (fact.startswith(KNOWN_FACT_PREFIXES) and not fact.startswith("form.")
+                        and fact not in rulebook.catalogue.types):
+                    facts = [t for t in rulebook.catalogue.types if not t.startswith("form.")]
+                    unknown.append(origin.problem("flow.unknown_fact", f"condition reads unknown fact '{fact}'",
+                                                   did_you_mean(fact, facts) or "see rules/facts.yaml", sub))
     return [Problem(p.code.replace("rule.", "flow.condition."), p.path, p.message, p.file, p.line, p.hint)
-            for p in problems]
+            for p in problems] + unknown
 
 
 def load_definitions(root: Path) -> tuple[Definitions | None, list[Problem]]:
@@ -106,6 +113,7 @@ def load_definitions(root: Path) -> tuple[Definitions | None, list[Problem]]:
     if rulebook is not None:
         problems += check_flow_conditions(flows, rulebook, picklists)
         problems += rulebook.run_examples()
+        problems += analyse(flows, rulebook)
     errors = [p for p in problems if p.severity == "error"]
     if errors or rulebook is None:
         return None, problems

@@ -84,8 +84,9 @@ def _check_flow(flow, flows, picklists, formats, rulesets) -> list[Problem]:
     for page in pages.values():
         out += _check_page(flow, page, flows, fields, picklists, formats, rulesets)
     reachable = reachable_pages(flow)
+    broken_links = any(p.code in ("flow.unknown_page", "flow.unknown_flow") for p in out)
     for page in pages.values():
-        if page.id not in reachable:
+        if page.id not in reachable and not broken_links:   # a broken link explains it already
             out.append(page.origin.problem("flow.unreachable_page",
                                            f"page '{page.id}' cannot be reached from the start page",
                                            "link it with `next:` from another page, or remove it", ("id",)))

@@ -87,7 +87,8 @@ class FlowLoader:
         flow = FlowDef(id=data["id"], title=data.get("title", data["id"]), start=data["start"], origin=root,
                        version=digest.hexdigest()[:12], files=[source.file] + [f.file for f in fragments],
                        description=data.get("description"), basis=data.get("basis"),
-                       launched_by=list(data.get("launched_by", [])))
+                       launched_by=list(data.get("launched_by", [])),
+                       subject=data.get("subject", "identity.ssn"))
         content_lib = self._content_library(source, fragments)
         page_lib = {p["id"]: (frag, ("pages", i)) for frag in fragments
                     for i, p in enumerate(frag.data.get("pages", []))}
@@ -131,6 +132,9 @@ class FlowLoader:
                                                     f"shared page '{name}' has no field '{field_name}' to omit"))
             merged.get("fields", {}).pop(field_name, None)
         merged.setdefault("fields", {}).update(raw.get("fields", {}))
+        omitted = set(raw.get("omit_fields", []))
+        for group in merged.get("groups", []):
+            group["fields"] = [f for f in group["fields"] if f not in omitted]
         return self._build_page(frag, frag_path, merged, content_lib)
 
     def _blocks(self, source, path, blocks, content_lib) -> list[dict]:

@@ -151,6 +151,7 @@ class FlowDef:
     description: str | None = None
     basis: str | None = None
     launched_by: list[str] = field(default_factory=list)
+    subject: str = "identity.ssn"          # fact holding the ID number of the person applied for
     pages: dict[str, PageDef] = field(default_factory=dict)
 
     def page(self, page_id: str) -> PageDef | None:

@@ -62,7 +62,7 @@ class Engine:
         flow = self.flow(flow_id)
         context = {"page": flow.start}
         if parent is not None:
-            for key in ("identity", "registry", "guardian"):
+            for key in ("identity", "registry", "subject"):
                 if key in parent.context:
                     context[key] = parent.context[key]
         return self.env.store.applications.create(
@@ -101,7 +101,7 @@ class Engine:
         if action.submit:
             return submission.submit(self, app, flow, page, action)
         if not action.skip_validation:
-            identity.refresh_registry(self.env, app)
+            identity.refresh_registry(self.env, app, data)
             check = validate_page(self.env, flow, page, data, app, from_form)
             audit.record(self.env, app, flow, check.evaluations, f"{page.id}.{action.id}")
             if check.problems:
@@ -145,7 +145,10 @@ class Engine:
             return self.go(parent, self.flow_of(parent), Destination(page=dest.parent))
         if dest.flow:
             child = self.create(dest.flow, app.owner, parent=app)
-            return StepResult("ok", child, dest.page or self.flow(dest.flow).start)
+            child_flow = self.flow(dest.flow)
+            target = dest.page or child_flow.start
+            self._carry_answers(app, child, child_flow, target)
+            return self.go(child, child_flow, Destination(page=target))
         page = flow.page(dest.page)
         if app.status != "draft" and not page.final:
             fresh = self.create(flow.id, app.owner)
@@ -162,6 +165,25 @@ class Engine:
         app.context["page"] = page.id
         self.save(app)
         return StepResult("ok", app, page.id)
+
+    def _carry_answers(self, source, app, flow, target: str) -> None:
+        """Entering another flow part-way (本人申领 -> 申领资格校验): the pages before `target` are
+        completed with the answers already given under the same field names, if they pass."""
+        given = flat_answers(source.answers)
+        while True:
+            pages = trail(flow, app, self.facts(app, flow))
+            page = flow.page(pages[-1])
+            if page.id == target or page.id in app.done:
+                break
+            data = {f.name: given[f.name] for f in page.input_fields() if f.name in given}
+            check = validate_page(self.env, flow, page, data, app)
+            action = next((a for a in page.actions if a.next is not None), None)
+            if not check.ok or action is None:
+                break
+            invalidation.store_answers(self.env, app, flow, page, check)
+            app.done.append(page.id)
+            app.context.setdefault("via", {})[page.id] = action.id
+        self.save(app)
 
     def follow_redirect(self, app) -> StepResult:
         """The popup's 【确认】: open (or reopen) the linked flow the rule pointed to."""

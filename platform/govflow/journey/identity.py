@@ -6,6 +6,7 @@ from datetime import date
 
 from ..errors import Problem
 from . import fieldcheck, messages
+from .facts import flat_answers
 from .results import StepResult
 
 FACE_RETURN_PATH = "/verify/return"
@@ -23,15 +24,36 @@ def _plain(value):
     return value
 
 
-def refresh_registry(env, app) -> None:
-    """Copy the registry's current view of this person into the application (rules read it)."""
-    ssn = (app.context.get("identity") or {}).get("ssn")
+def subject_of(app) -> str | None:
+    """ID number of the person the application is for (the registry's key)."""
+    return app.context.get("subject") or (app.context.get("identity") or {}).get("ssn")
+
+
+def refresh_registry(env, app, posted: dict | None = None) -> None:
+    """Copy the registry's current view of the subject into the application (rules read it).
+    The subject is named by the flow (`subject:`); a linked flow (cleanup) keeps its parent's."""
+    flow = env.flows.get(app.flow_id)
+    path = flow.subject if flow else "identity.ssn"
+    if path.startswith("form."):
+        name = path[5:]
+        value = (posted or {}).get(name) or flat_answers(app.answers).get(name)
+        ssn = str(value).strip().upper() if value else None
+    elif app.parent_id and app.context.get("subject"):
+        ssn = app.context["subject"]
+    else:
+        ssn = (app.context.get("identity") or {}).get("ssn")
     if not ssn:
+        app.context.pop("registry", None)
+        app.context.pop("subject", None)
         return
     record = env.services.registry.record(ssn)
     snapshot = _plain(record)
     snapshot["cards_in_province"] = record.cards_in_province
+    person = env.services.registry.person_by_ssn(ssn)
+    if person is not None:
+        snapshot["person"] = {"name": person.name, "id_number": person.id_number, "ssn": person.ssn}
     app.context["registry"] = snapshot
+    app.context["subject"] = ssn
 
 
 def start(engine, app, flow, page, action) -> StepResult:

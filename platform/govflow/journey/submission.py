@@ -30,7 +30,8 @@ def _recheck(engine, app, flow, page) -> StepResult | None:
 
 def _card_application(env, app, flow) -> tuple[bool, dict]:
     ident = app.context.get("identity") or {}
-    payload = {"flow": flow.id, "flow_version": flow.version, "ssn": ident.get("ssn"),
+    payload = {"flow": flow.id, "flow_version": flow.version, "ssn": identity.subject_of(app),
+               "submitted_by": ident.get("ssn"),
                "id_type": ident.get("id_type"), "answers": flat_answers(app.answers)}
     result = env.services.card_backend.submit(app.id, payload, f"{app.id}:{app.submit_attempts}")
     if result.accepted:   # the back end records the pending application in the registry itself
@@ -39,7 +40,7 @@ def _card_application(env, app, flow) -> tuple[bool, dict]:
 
 
 def _card_cleanup(env, app, flow) -> tuple[bool, dict]:
-    ssn = (app.context.get("identity") or {}).get("ssn")
+    ssn = identity.subject_of(app)
     cards = [c.card_number for c in env.services.registry.record(ssn).cards if c.cleanable]
     try:
         reference = env.services.registry.cleanup(ssn, cards)

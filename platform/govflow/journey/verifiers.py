@@ -8,6 +8,7 @@ from ..definitions.model import FieldDef
 from ..errors import Problem
 from . import fieldcheck
 from .facts import flat_answers
+from .identity import subject_of
 
 
 def phone_for(field: FieldDef, values: dict, app) -> str | None:
@@ -48,7 +49,7 @@ def _photo_receipt(env, field, value, values, app, verified):
 
 
 def _system_photo(env, field, value, values, app, verified):
-    ssn = (app.context.get("identity") or {}).get("ssn")
+    ssn = subject_of(app)
     if not ssn or env.services.registry.system_photo(ssn) is None:
         return fieldcheck.problem(field, "system_photo.none")
     return None

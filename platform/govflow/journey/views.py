@@ -14,6 +14,7 @@ from . import messages
 from .conditions import holds
 from .display import display, option_label
 from .facts import build_facts, flat_answers, resolve
+from .identity import subject_of
 from .validation import restrictions_for
 
 
@@ -50,7 +51,7 @@ def field_view(field: FieldDef, value, env, facts, allowed, error=None) -> dict:
 
 def _records(block: dict, app, facts) -> list[dict]:
     rows = resolve({"registry": app.context.get("registry") or {}}, block["source"]) or []
-    ident = app.context.get("identity") or {}
+    ident = (app.context.get("registry") or {}).get("person") or app.context.get("identity") or {}
     from .. import formats
     holder = {"name": ident.get("name"), "id_number": formats.mask_id(ident.get("id_number") or ""),
               "ssn": formats.mask_id(ident.get("ssn") or "")}
@@ -174,7 +175,7 @@ def _photo_previews(fields: list[dict], env, app) -> None:
                 view["error"] = messages.text("photo_receipt.not_found")
                 view["error_code"] = "photo_receipt.not_found"
         elif view["widget"] == "system_photo":
-            ssn = (app.context.get("identity") or {}).get("ssn")
+            ssn = subject_of(app)
             view["photo_available"] = bool(ssn) and env.services.registry.system_photo(ssn) is not None
 
 

@@ -45,6 +45,12 @@ def is_anniversary(start: dt.date, end: dt.date) -> bool:
     return False
 
 
+def id_birth_date(number: str) -> dt.date | None:
+    """Birth date inside an 18-digit 公民身份号码 (GB 11643); None when it is not a real date."""
+    from ..formats import birth_date_from_id
+    return birth_date_from_id(number)
+
+
 @dataclass(frozen=True)
 class Function:
     args: tuple          # argument types
@@ -57,6 +63,7 @@ FUNCTIONS: dict[str, Function] = {
     "months_between": Function(("date", "date"), "integer", months_between),
     "days_between": Function(("date", "date"), "integer", days_between),
     "is_anniversary": Function(("date", "date"), "boolean", is_anniversary),
+    "id_birth_date": Function(("string",), "date", id_birth_date),
 }
 
 

@@ -16,8 +16,8 @@ from typing import Callable
 
 from .interfaces import SubmitResult
 
-# payload keys that may carry the applicant's social security number
-SSN_KEYS = ("ssn", "applicant_ssn", "id_number", "applicant_id_number")
+# the payload key that carries the social security number of the person applied for
+SSN_KEYS = ("ssn",)
 
 
 class CardBackendSimulator:

@@ -15,6 +15,7 @@ from io import BytesIO
 from ..errors import Problem
 from ..journey import FlowError, page_view, validate_page
 from ..journey import messages
+from ..journey.identity import subject_of
 from . import csrf
 from .common import engine, no_store
 
@@ -254,7 +255,7 @@ def card_photo(app_id):
         found = services.photos.lookup(receipt)
         data = found.jpeg if found else None
     else:
-        data = services.registry.system_photo((app.context.get("identity") or {}).get("ssn") or "")
+        data = services.registry.system_photo(subject_of(app) or "")
     if not data:
         abort(404)
     return send_file(BytesIO(data), mimetype="image/jpeg")

@@ -1,0 +1,102 @@
+"""What changed between two versions of a rule file: rules, conditions, outcomes, basis, examples.
+
+Compares the YAML as written (not the compiled tree), so `not`, `{options: ...}` and the
+order of a list read back exactly as the author wrote them.
+"""
+from __future__ import annotations
+
+from .change import Change
+from .describe import describe_condition, describe_outcome, describe_value
+
+
+def _rules(data: dict) -> dict:
+    return {r["id"]: r for r in data.get("rules") or [] if isinstance(r, dict) and "id" in r}
+
+
+def _name(rule: dict) -> str:
+    return f"规则 {rule['id']}“{rule.get('title', '')}”"
+
+
+def _flatten(node, prefix: str = "") -> dict:
+    """{'restrict.message': ..., 'restrict.to': [...]}: one entry per outcome key."""
+    if not isinstance(node, dict):
+        return {prefix: node}
+    out = {}
+    for key, value in node.items():
+        out.update(_flatten(value, f"{prefix}.{key}" if prefix else str(key)))
+    return out
+
+
+OUTCOME_KEYS = {"message": "提示文字", "field": "填写项", "to": "允许的选项", "flow": "转到的流程",
+                "page": "转到的页面", "confirm_label": "确认按钮文字"}
+
+
+def diff_rulesets(old: dict, new: dict, titles: dict | None = None, types: dict | None = None) -> list[Change]:
+    """Changes from rule file data `old` to `new` (the parsed YAML); `titles` / `types`: by fact path."""
+    titles = titles or {}
+
+    def cond(when) -> str:
+        return describe_condition(when, titles, types)
+
+    changes: list[Change] = []
+
+    def add(code, path, message, a=None, b=None):
+        changes.append(Change(code, path, message, a, b))
+
+    for key, word in (("title", "名称"), ("description", "说明")):
+        if old.get(key) != new.get(key):
+            add(f"ruleset.{key}_changed", key,
+                f"规则集 {new.get('ruleset')} 的{word}由“{old.get(key)}”改为“{new.get(key)}”", old.get(key), new.get(key))
+    a, b = _rules(old), _rules(new)
+    for rid, rule in a.items():
+        if rid not in b:
+            add("rule.removed", f"rules.{rid}", f"删除{_name(rule)}（条件：{cond(rule.get('when'))}）",
+                rule.get("title"))
+    for rid, rule in b.items():
+        if rid not in a:
+            add("rule.added", f"rules.{rid}",
+                f"新增{_name(rule)}：当{cond(rule.get('when'))}时，"
+                f"{describe_outcome(rule.get('then'), titles)}", None, rule.get("title"))
+            continue
+        was = a[rid]
+        at, name = f"rules.{rid}", _name(rule)
+        if was.get("title") != rule.get("title"):
+            add("rule.title_changed", at + ".title",
+                f"规则 {rid} 的标题由“{was.get('title')}”改为“{rule.get('title')}”", was.get("title"), rule.get("title"))
+        if was.get("when") != rule.get("when"):
+            x, y = cond(was.get("when")), cond(rule.get("when"))
+            add("rule.condition_changed", at + ".when", f"{name}的条件由“{x}”改为“{y}”", x, y)
+        _outcome(add, at, name, was.get("then"), rule.get("then"), titles)
+        if was.get("basis") != rule.get("basis"):
+            add("rule.basis_changed", at + ".basis",
+                f"{name}的政策依据由“{was.get('basis')}”改为“{rule.get('basis')}”", was.get("basis"), rule.get("basis"))
+        if was.get("examples") != rule.get("examples"):
+            x, y = was.get("examples") or [], rule.get("examples") or []
+            count = f"（示例由 {len(x)} 个改为 {len(y)} 个）" if len(x) != len(y) else ""
+            add("rule.examples_changed", at + ".examples", f"{name}的示例有改动{count}", x, y)
+    kept_a = [r for r in a if r in b]
+    kept_b = [r for r in b if r in a]
+    if kept_a != kept_b:
+        add("rule.order_changed", "rules", "规则的顺序有改动（结果按文件顺序列出）", kept_a, kept_b)
+    return changes
+
+
+def _outcome(add, at: str, name: str, x, y, titles: dict) -> None:
+    if x == y:
+        return
+    kind_x = next(iter(x), None) if isinstance(x, dict) else None
+    kind_y = next(iter(y), None) if isinstance(y, dict) else None
+    if kind_x != kind_y:
+        a, b = describe_outcome(x, titles), describe_outcome(y, titles)
+        add("rule.outcome_changed", at + ".then", f"{name}的结果由“{a}”改为“{b}”", a, b)
+        return
+    fx, fy = _flatten(x[kind_x]), _flatten(y[kind_y])
+    for key in list(dict.fromkeys(list(fx) + list(fy))):
+        if fx.get(key) == fy.get(key):
+            continue
+        word = OUTCOME_KEYS.get(key, key)
+        if key == "field":
+            fx[key], fy[key] = (titles.get(f"form.{v}", v) if v else v for v in (fx.get(key), fy.get(key)))
+        add("rule.outcome_changed", f"{at}.then.{kind_y}.{key}",
+            f"{name}的{word}由“{describe_value(fx.get(key), titles)}”改为“{describe_value(fy.get(key), titles)}”",
+            fx.get(key), fy.get(key))
