@@ -146,3 +146,31 @@ def test_edit_link_on_review_returns_to_review(web):
     web.post("photo", "use_photo", {"photo_source": "receipt", "photo_receipt_number": "XP2025010316"},
              _return_to="confirm", expect=302)
     assert web.location().endswith("/confirm")
+
+
+def test_guardian_walks_the_minor_application_without_javascript(web):
+    web.start("sscard_minor")
+    assert "代未成年子女办理" in web.get("guide").get_data(as_text=True)
+    assert web.verify("guardian_parent").headers["Location"].endswith("/eligibility")
+    page = web.get("eligibility").get_data(as_text=True)
+    assert "法定监护人与申领人关系" in page and "张伟" in page
+    web.post("eligibility", "check", {"relationship": "51", "applicant_name": "张子轩",
+                                       "applicant_id_type": "household_register",
+                                       "applicant_id_number": "440305201906010573", "issuing_city": "440300"},
+             expect=302)
+    upload = web.get("upload").get_data(as_text=True)
+    assert "户口本子女页" in upload and "出生医学证明" not in upload
+    files = {n: jpeg() for n in ("guardian_id_emblem", "guardian_id_portrait", "household_main_page",
+                                 "household_head_page", "household_child_page")}
+    web.post("upload", "next", files=files, expect=302)
+    web.post("photo", "use_photo", {"photo_source": "receipt", "photo_receipt_number": "XP2024090907"}, expect=302)
+    data = {**{k: v for k, v in ADULT_INFO.items() if k != "occupation"}, "insurance_type": "MEDICAL_RESIDENT",
+            "mobile": "13927781506", "valid_from": "2019-06-01", "valid_to": "2035-06-01"}
+    data["mobile_code"] = web.sms("info", "mobile_code", data)
+    web.post("info", "next", data, expect=302)
+    branch = web.engine.env.services.branches.search(None, "南山")[0].id
+    web.post("pickup", "next", {"pickup_method": "branch", "branch_id": branch}, expect=302)
+    review = web.get("confirm").get_data(as_text=True)
+    assert "监护人信息" in review and "申领人信息" in review and "张子轩" in review
+    web.post("confirm", "submit", expect=302)
+    assert web.location().endswith("/success")

@@ -195,3 +195,58 @@ class HtmlWalker:
     def errors(self):
         """(field, code) pairs shown next to the fields."""
         return sorted(set(re.findall(r'<p class="error" id="e-([a-z_]+)" data-code="([^"]+)"', self.text())))
+
+
+CHILDREN = {   # persona -> (name, ID type, ID number, photo receipt or None for the system photo, validity)
+    "child_with_household_register": ("张子轩", "household_register", "440305201906010573", "XP2024090907",
+                                      ("2019-06-01", "2035-06-01")),
+    "child_with_id_card": ("张欣怡", "resident_id_card", "440305201511200049", None, ("2022-03-01", "2027-03-01")),
+    "child_with_two_cards": ("张明辉", "resident_id_card", "440305201407070459", None, ("2022-03-01", "2027-03-01")),
+    "child_with_pending_application": ("张雨彤", "household_register", "440305201804100324", "XP2025010316",
+                                       ("2018-04-10", "2034-04-10")),
+    "teen_aged_17": ("张浩宇", "resident_id_card", "440305200903150218", None, ("2022-03-01", "2027-03-01")),
+}
+MINOR_SLOTS = {"household_register": ["household_main_page", "household_head_page", "household_child_page"],
+               "resident_id_card": ["applicant_id_emblem", "applicant_id_portrait", "birth_certificate"]}
+
+
+class MinorWalker(ApiWalker):
+    """The guardian's walk (SPEC.md flow 3) over the API; shared steps come from ApiWalker."""
+
+    def start_for(self, child, guardian="guardian_parent"):
+        self.child = child
+        self.create("sscard_minor")
+        return self.verify(guardian)
+
+    def eligibility(self, city="440300", expect=200, **changes):
+        name, id_type, number, _, _ = CHILDREN[self.child]
+        data = {"relationship": "51", "applicant_name": name, "applicant_id_type": id_type,
+                "applicant_id_number": number, "issuing_city": city, **changes}
+        return self.act("eligibility", "check", data, expect=expect)
+
+    def upload_page(self, expect=200):
+        id_type = CHILDREN[self.child][1]
+        names = ["guardian_id_emblem", "guardian_id_portrait"] + MINOR_SLOTS[id_type]
+        return self.act("upload", "next", {n: self.upload(n) for n in names}, expect=expect)
+
+    def photo_page(self, expect=200):
+        return ApiWalker.photo_page(self, receipt=CHILDREN[self.child][3], expect=expect)
+
+    def info_page(self, expect=200, **changes):
+        phone = "13927781506"                      # the guardian's phone
+        code = self.sms("info", "mobile_code", phone)
+        valid_from, valid_to = CHILDREN[self.child][4]
+        data = {**ADULT_INFO, "insurance_type": self.insurance_type(), "mobile": phone, "mobile_code": code,
+                "valid_from": valid_from, "valid_to": valid_to}
+        for name in ("occupation",):
+            data.pop(name)
+        data.update(changes)
+        return self.act("info", "next", data, expect=expect)
+
+    def walk_to_confirm(self, child="child_with_household_register"):
+        assert self.start_for(child)["page"] == "eligibility", self.last.get_json()
+        assert self.eligibility()["page"] == "upload", self.last.get_json()
+        assert self.upload_page()["page"] == "photo", self.last.get_json()
+        assert self.photo_page()["page"] == "info", self.last.get_json()
+        assert self.info_page()["page"] == "pickup", self.last.get_json()
+        assert self.pickup_branch()["page"] == "confirm", self.last.get_json()

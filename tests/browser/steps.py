@@ -117,7 +117,10 @@ class Citizen:
         """A region: with JavaScript one select per level (province → city → district), without it
         one list of every district labelled "广东省 / 广州市 / 天河区"."""
         if not self.recorder.javascript:
-            self.select(label, " / ".join(path))
+            box = self.page.get_by_label(label, exact=True)
+            option = box.locator("option").filter(has_text=re.compile(re.escape(" / ".join(path)) + "$"))
+            expect(option).to_have_count(1)
+            self.select(label, option.inner_text().strip())
             return
         field = self.field_of(label)
         for depth, name in enumerate(path):
@@ -298,7 +301,8 @@ def pickup_by_mail(c: Citizen, recipient_phone: str | None = None) -> str:
 
 
 def submit(c: Citizen) -> None:
-    c.sees("信息确认")
+    """【确认提交】 on 信息确认 (the caller has seen and recorded the page)."""
+    expect(c.heading("信息确认")).to_be_visible()
     c.press("确认提交")
 
 

@@ -1,0 +1,102 @@
+"""Reading scenario files (scenarios/*.yaml): shape checked by scenario.schema.json, lines kept."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import jsonschema
+
+from ..errors import Problem
+from ..rules.catalogue import json_view
+from ..yamlsource import Source, load_file
+
+SCHEMA_FILE = Path(__file__).resolve().parent / "scenario.schema.json"
+DEFAULT_TODAY = dt.date(2026, 11, 27)   # scenarios run on a fixed day (ID validity depends on it)
+
+
+@dataclass
+class Step:
+    index: int                   # 1-based, as shown in failure messages
+    line: int
+    page: str | None = None
+    action: str | None = None
+    answers: dict = field(default_factory=dict)
+    face: str = "pass"
+    return_to: str | None = None
+    follow_redirect: bool = False
+    expect: dict = field(default_factory=dict)
+
+    def label(self) -> str:
+        what = "follow the popup's 【确认】" if self.follow_redirect else f"page {self.page}"
+        if self.action:
+            what += f", action {self.action}"
+        return f"step {self.index} ({what}, line {self.line})"
+
+
+@dataclass
+class Scenario:
+    name: str
+    persona: str
+    line: int
+    file: str
+    flow: str
+    today: dt.date
+    steps: list[Step]
+    outcome: dict = field(default_factory=dict)
+    description: str | None = None
+
+
+@dataclass
+class ScenarioFile:
+    path: Path
+    flow: str | None
+    scenarios: list[Scenario]
+    problems: list[Problem]
+
+
+def load_schema() -> dict:
+    return json.loads(SCHEMA_FILE.read_text("utf-8"))
+
+
+def _date(value, default: dt.date) -> dt.date:
+    if isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(value) if value else default
+
+
+def load_scenario_file(path: Path, display: str | None = None) -> ScenarioFile:
+    path = Path(path)
+    source, problems = load_file(path, display or path.name)
+    if source is None:
+        return ScenarioFile(path, None, [], problems)
+    data = source.data
+    validator = jsonschema.Draft202012Validator(load_schema())
+    for error in sorted(validator.iter_errors(json_view(data)), key=lambda e: list(map(str, e.absolute_path))):
+        problems.append(source.problem(tuple(error.absolute_path), "scenario.schema", error.message,
+                                       "see docs/scenarios.md"))
+    if problems:
+        return ScenarioFile(path, None, [], problems)
+    file_today = _date(data.get("today"), DEFAULT_TODAY)
+    scenarios, names = [], set()
+    for i, raw in enumerate(data["scenarios"]):
+        at = ("scenarios", i)
+        if raw["name"] in names:
+            problems.append(source.problem(at + ("name",), "scenario.duplicate_name",
+                                           f"scenario '{raw['name']}' is named twice", "give each scenario its own name"))
+            continue
+        names.add(raw["name"])
+        steps = [_step(source, at + ("steps", j), j + 1, s) for j, s in enumerate(raw["steps"])]
+        scenarios.append(Scenario(name=raw["name"], persona=raw["persona"], line=source.line(at),
+                                  file=source.file, flow=data["flow"], today=_date(raw.get("today"), file_today),
+                                  steps=steps, outcome=dict(raw.get("outcome") or {}),
+                                  description=raw.get("description")))
+    return ScenarioFile(path, data["flow"], scenarios, problems)
+
+
+def _step(source: Source, at: tuple, index: int, raw: dict) -> Step:
+    return Step(index=index, line=source.line(at), page=raw.get("page"), action=raw.get("action"),
+                answers=dict(raw.get("answers") or {}), face=raw.get("face", "pass"),
+                return_to=raw.get("return_to"), follow_redirect=bool(raw.get("follow_redirect")),
+                expect=dict(raw.get("expect") or {}))

@@ -1,0 +1,165 @@
+"""SPEC.md flow 3 over the JSON API: a guardian applies for a child (户口簿 or 居民身份证),
+the refusals, the links between flows, cleanup of the child's cards, failure -> resubmit."""
+from __future__ import annotations
+
+import pytest
+
+from walkers import CHILDREN, MinorWalker
+
+
+@pytest.fixture
+def minor(client, app):
+    return MinorWalker(client, app)
+
+
+def _registry(walker, ssn):
+    return walker.engine.env.services.registry.record(ssn)
+
+
+def test_flow_is_listed(client):
+    assert "sscard_minor" in {f["id"] for f in client.get("/api/v1/flows").get_json()["flows"]}
+
+
+@pytest.mark.parametrize("child", ["child_with_household_register", "child_with_id_card"])
+def test_guardian_applies_for_child(minor, child):
+    minor.walk_to_confirm(child)
+    _, view = minor.page("confirm")
+    sections = {s["title"]: {i["name"]: i["display"] for i in s["items"]} for s in view["review"]}
+    assert list(sections)[:2] == ["监护人信息", "申领人信息"]
+    assert sections["监护人信息"]["guardian_name"] == "张伟"
+    assert sections["监护人信息"]["relationship"] == "父亲"
+    assert sections["申领人信息"]["name"] == CHILDREN[child][0]
+    assert sections["申领人信息"]["id_number"].startswith("4403") and "*" in sections["申领人信息"]["id_number"]
+    uploads = set(sections["上传材料"])
+    assert {"guardian_id_emblem", "guardian_id_portrait"} <= uploads
+    assert minor.act("confirm", "submit")["status"] == "submitted"
+    child_ssn = CHILDREN[child][2]
+    assert _registry(minor, child_ssn).pending_applications == 1          # the child's, not the guardian's
+    assert _registry(minor, "440305198401201134").pending_applications == 0
+
+
+def test_no_occupation_and_no_long_term_for_minors(minor):
+    minor.start_for("child_with_household_register")
+    minor.eligibility()
+    minor.upload_page()
+    minor.photo_page()
+    _, view = minor.page("info")
+    names = [f["name"] for f in view["fields"]]
+    assert "occupation" not in names and "long_term" not in names
+    assert next(f for f in view["fields"] if f["name"] == "name")["value"] == "张子轩"
+    assert "出生日期" in next(f for f in view["fields"] if f["name"] == "valid_from")["help"]
+
+
+def test_validity_dates_follow_the_id_type(minor):
+    minor.start_for("child_with_household_register")
+    minor.eligibility()
+    minor.upload_page()
+    minor.photo_page()
+    body = minor.info_page(expect=422, valid_from="2020-01-01", valid_to="2036-06-01")
+    assert {(e["path"], e["code"]) for e in body["errors"]} == {("valid_from", "MINV-001"), ("valid_to", "MINV-002")}
+
+
+def test_id_card_child_needs_five_year_card(minor):
+    minor.start_for("child_with_id_card")
+    minor.eligibility()
+    minor.upload_page()
+    minor.photo_page()
+    body = minor.info_page(expect=422, valid_from="2022-03-01", valid_to="2032-03-01")
+    assert [(e["path"], e["code"]) for e in body["errors"]] == [("valid_to", "MINV-003")]
+
+
+def test_seventeen_year_old_is_told_to_apply_alone(minor):
+    minor.start_for("teen_aged_17")
+    body = minor.eligibility(expect=422)
+    assert [(e["path"], e["code"]) for e in body["errors"]] == [("applicant_id_number", "MIN-001")]
+    assert "本人" in body["errors"][0]["message"]
+
+
+def test_guardian_cannot_apply_for_himself(minor):
+    minor.start_for("child_with_id_card")
+    body = minor.eligibility(expect=422, applicant_id_number="440305198401201134")
+    assert ("applicant_id_number", "MIN-003") in [(e["path"], e["code"]) for e in body["errors"]]
+
+
+def test_bad_id_number_is_a_field_error(minor):
+    minor.start_for("child_with_id_card")
+    body = minor.eligibility(expect=422, applicant_id_number="440305201511200040")
+    assert [(e["path"], e["code"]) for e in body["errors"]] == [("applicant_id_number", "format.check_digit")]
+
+
+def test_child_with_existing_application_is_refused(minor):
+    minor.start_for("child_with_pending_application")
+    body = minor.eligibility(expect=409)
+    assert body["status"] == "refused" and body["popup"]["rule_id"] == "PRE-002"
+
+
+def test_switching_id_type_changes_the_documents(minor):
+    minor.start_for("child_with_household_register")
+    minor.eligibility()
+    minor.upload_page()
+    minor.eligibility(applicant_id_type="resident_id_card", applicant_id_number="440305201906010573")
+    app = minor.engine.env.store.applications.get(minor.id)
+    assert "household_main_page" not in app.answers.get("upload", {})
+    assert "upload" not in app.done
+    body = minor.act("upload", "next", {}, expect=422)
+    assert {e["path"] for e in body["errors"]} == {"guardian_id_emblem", "guardian_id_portrait",
+                                                   "applicant_id_emblem", "applicant_id_portrait",
+                                                   "birth_certificate"}
+
+
+def test_child_with_two_cards_cleans_up_and_comes_back(minor):
+    minor.start_for("child_with_two_cards")
+    popup = minor.eligibility(expect=409)
+    assert popup["status"] == "redirect" and popup["popup"]["rule_id"] == "ELIG-001"
+    minor_id = minor.id
+    child = minor.client.post(f"/api/v1/applications/{minor.id}/redirect", headers=minor.headers).get_json()
+    minor.id = child["application"]
+    minor.act("guide", "start", {"consent": True})
+    _, cards = minor.page("cards")
+    assert {r["card_number"] for r in cards["content"][0]["rows"]} == {"B51203377", "B71940062"}
+    assert {r["name"] for r in cards["content"][0]["rows"]} == {"张明辉"}          # the child's cards
+    minor.act("cards", "next")
+    assert minor.act("confirm", "clean")["status"] == "submitted"
+    back = minor.act("success", "continue")
+    assert back["application"] == minor_id and back["page"] == "eligibility"
+    assert _registry(minor, "440305201407070459").cards_in_province == 0
+    assert _registry(minor, "440305198401201134").cards_in_province == 1       # the guardian keeps his card
+    minor.id = minor_id
+    assert minor.eligibility()["page"] == "upload"
+
+
+def test_submit_failure_then_resubmit(minor, app):
+    backend = app.extensions["govflow"].env.services.card_backend
+    backend._failure_rate = 1.0                 # the card back end is down ...
+    minor.walk_to_confirm()
+    assert minor.act("confirm", "submit", expect=502)["page"] == "failure"
+    backend._failure_rate = 0.0                 # ... and back
+    assert minor.act("failure", "resubmit")["page"] == "confirm"
+    assert minor.act("confirm", "submit")["status"] == "submitted"
+    assert minor.state()["reference"]
+
+
+def test_adult_guide_leads_to_minor_guide_after_guardian_check(minor):
+    minor.create("sscard_adult")
+    body = minor.act("guide", "for_minor", {}, expect=202)
+    token = body["handoff"]["token"]
+    minor.client.post(f"/sim/face/{token}", json={"persona": "guardian_parent", "passed": True})
+    r = minor.client.post(f"/api/v1/applications/{minor.id}/verification", json={"token": token},
+                          headers=minor.headers)
+    step = r.get_json()
+    assert step["flow"] == "sscard_minor" and step["page"] == "guide"
+    minor.id = step["application"]
+    assert minor.verify("guardian_parent")["page"] == "eligibility"
+
+
+def test_minor_guide_self_application_goes_to_adult_eligibility(minor):
+    minor.create("sscard_minor")
+    body = minor.act("guide", "self_apply", {"consent": True}, expect=202)
+    token = body["handoff"]["token"]
+    minor.client.post(f"/sim/face/{token}", json={"persona": "mainland_adult", "passed": True})
+    step = minor.client.post(f"/api/v1/applications/{minor.id}/verification", json={"token": token},
+                             headers=minor.headers).get_json()
+    assert step["flow"] == "sscard_adult" and step["page"] == "eligibility"
+    minor.id = step["application"]
+    assert minor.state()["done"] == ["guide"]
+    assert minor.act("eligibility", "check", {"issuing_city": "440100"})["page"] == "upload"
