@@ -45,3 +45,9 @@ def client(app):
 def api(client, app):
     from walkers import ApiWalker
     return ApiWalker(client, app)
+
+
+def pytest_configure(config):
+    """A plain `pytest` also runs the policy staff's scenarios (scenarios/*.yaml, docs/scenarios.md)."""
+    if config.args_source == pytest.Config.ArgsSource.TESTPATHS and (ROOT / "scenarios").is_dir():
+        config.args.append(str(ROOT / "scenarios"))

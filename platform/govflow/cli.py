@@ -32,7 +32,7 @@ def check(root: Path) -> int:
 def serve(root: Path, host: str, port: int) -> int:
     from .web import create_app
     try:
-        app = create_app({"PROJECT_DIR": root})
+        app = create_app({"PROJECT_DIR": root, "RELOAD_DEFINITIONS": True})
     except DefinitionError as exc:
         print("The server was not started: the flow/rule files have errors:\n")
         for p in exc.problems:

@@ -88,7 +88,8 @@ def load_version(read: Callable[[str], bytes | None], name: str, label: str) -> 
         target.parent.mkdir(parents=True)
         target.write_bytes(raw)
         for include in data.get("include") or []:
-            text = read(include)
+            inside = (flows_dir / str(include)).resolve().is_relative_to(flows_dir.resolve())
+            text = read(include) if inside else None       # never write outside the temporary folder
             if text is not None:
                 (flows_dir / include).parent.mkdir(parents=True, exist_ok=True)
                 (flows_dir / include).write_bytes(text)

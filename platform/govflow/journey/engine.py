@@ -23,8 +23,28 @@ class FlowError(Exception):
 
 
 class Engine:
-    def __init__(self, env):
+    """Bound to one bundle of definitions; `bound(app)` gives the engine of the bundle an
+    application started under (pinned versions), `adopt()` switches new applications over."""
+
+    def __init__(self, env, bundles=None):
         self.env = env
+        self.bundles = bundles
+        self._bound: dict[str, "Engine"] = {}
+
+    def bound(self, app) -> "Engine":
+        version = app.context.get("bundle")
+        if self.bundles is None or not version or version == self.env.bundle:
+            return self
+        if version not in self._bound:
+            env = self.env.with_definitions(self.bundles.get(version), version)
+            self._bound[version] = Engine(env, self.bundles)
+        return self._bound[version]
+
+    def adopt(self, definitions, version: str) -> None:
+        """New applications start under these definitions; drafts keep theirs."""
+        old = self.env
+        self._bound[old.bundle] = Engine(old, self.bundles)
+        self.env = old.with_definitions(definitions, version)
 
     # -- lookups -------------------------------------------------------------------------
     def flow(self, flow_id: str) -> FlowDef:
@@ -60,7 +80,7 @@ class Engine:
     # -- applications ----------------------------------------------------------------------
     def create(self, flow_id: str, owner: str, parent=None):
         flow = self.flow(flow_id)
-        context = {"page": flow.start}
+        context = {"page": flow.start, "bundle": self.env.bundle}
         if parent is not None:
             for key in ("identity", "registry", "subject"):
                 if key in parent.context:
@@ -141,8 +161,9 @@ class Engine:
             parent = self.env.store.applications.get(app.parent_id) if app.parent_id else None
             if parent is None:
                 raise FlowError("flow.no_parent", app.id)
-            identity.refresh_registry(self.env, parent)
-            return self.go(parent, self.flow_of(parent), Destination(page=dest.parent))
+            owner = self.bound(parent)
+            identity.refresh_registry(owner.env, parent)
+            return owner.go(parent, owner.flow_of(parent), Destination(page=dest.parent))
         if dest.flow:
             child = self.create(dest.flow, app.owner, parent=app)
             child_flow = self.flow(dest.flow)

@@ -23,3 +23,9 @@ class Env:
     services: Any
     store: Any
     today: Callable[[], date] = field(default=china_today)
+    bundle: str | None = None        # version of the definition files these flows and rules came from
+
+    def with_definitions(self, definitions, bundle: str) -> "Env":
+        """The same services and store, with the flows and rules of another bundle."""
+        return Env(flows=definitions.flows, picklists=definitions.picklists, rulebook=definitions.rulebook,
+                   services=self.services, store=self.store, today=self.today, bundle=bundle)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from ..definitions import load_definitions
+from ..definitions.bundle import Bundles
 from ..errors import DefinitionError
 from ..journey import Engine, Env
 from ..services import build_services
@@ -50,19 +50,35 @@ def _dev_secret(var: Path) -> str:
 
 def build_engine(config: dict) -> Engine:
     root = Path(config["PROJECT_DIR"])
-    definitions = config.get("DEFINITIONS")   # tests load them once per session
-    if definitions is None:
-        definitions, problems = load_definitions(root)
-        if definitions is None:
-            raise DefinitionError([p for p in problems if p.severity == "error"])
     Path(config["UPLOAD_DIR"]).mkdir(parents=True, exist_ok=True)
     store = open_store(config["DATABASE_URL"], Path(config["UPLOAD_DIR"]), str(config["SECRET_KEY"]).encode())
+    bundles = Bundles(root, store.versions)
+    definitions = config.get("DEFINITIONS")   # tests load them once per session
+    if definitions is None:
+        definitions, problems = bundles.load()
+        if definitions is None:
+            raise DefinitionError([p for p in problems if p.severity == "error"])
+    else:
+        bundles.adopt(definitions)
     services = build_services(config, root / "demo")
     env = Env(flows=definitions.flows, picklists=definitions.picklists, rulebook=definitions.rulebook,
-              services=services, store=store)
+              services=services, store=store, bundle=bundles.current_version)
     if "TODAY" in config:
         env.today = config["TODAY"]
-    return Engine(env)
+    return Engine(env, bundles)
+
+
+def _reload_definitions(engine: Engine, log) -> None:
+    """Development: a good edit of a flow or rule file is served to new applications at once;
+    a broken one is refused with the checker's messages and the last good version keeps serving."""
+    bundles = engine.bundles
+    if bundles.reload_if_changed():
+        engine.adopt(bundles.current, bundles.current_version)
+        log.warning("definitions reloaded: bundle %s", bundles.current_version)
+    elif bundles.last_problems and bundles.last_problems is not getattr(engine, "_reported", None):
+        engine._reported = bundles.last_problems
+        log.warning("edit refused, still serving bundle %s:\n%s", bundles.current_version,
+                    "\n".join(f"  {p}  [{p.code}]" for p in bundles.last_problems))
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -80,4 +96,6 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(html.blueprint)
     if settings["SERVICES"] == "simulator":
         app.register_blueprint(sim.blueprint)
+    if settings.get("RELOAD_DEFINITIONS"):
+        app.before_request(lambda: _reload_definitions(engine, app.logger))
     return app

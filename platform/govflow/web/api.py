@@ -12,7 +12,7 @@ from flask import Blueprint, jsonify, request
 from ..errors import Problem
 from ..journey import FlowError, page_view, validate_page
 from ..journey.fieldcheck import field_schema
-from .common import engine, no_store, owner_of_token, problem_response
+from .common import engine, engine_for, no_store, owner_of_token, problem_response
 
 blueprint = Blueprint("api", __name__)
 
@@ -99,7 +99,7 @@ def _not_found():
 
 
 def _summary(app) -> dict:
-    eng = engine()
+    eng = engine_for(app)
     return {"id": app.id, "flow": app.flow_id, "status": app.status, "page": eng.current(app),
             "trail": eng.trail(app) if app.status == "draft" else [], "done": app.done,
             "reference": app.reference, "parent": app.parent_id, "flow_version": app.flow_version,
@@ -142,10 +142,10 @@ def read_page(app_id, page_id):
     app = _app_or_error(app_id)
     if app is None:
         return _not_found()
-    opened = engine().open(app, page_id)
+    opened = engine_for(app).open(app, page_id)
     if opened.status != "ok":
         return _step(opened)
-    return jsonify(page_view(engine(), app, page_id))
+    return jsonify(page_view(engine_for(app), app, page_id))
 
 
 @blueprint.post("/applications/<app_id>/pages/<page_id>/actions/<action_id>")
@@ -154,7 +154,7 @@ def act(app_id, page_id, action_id):
     if app is None:
         return _not_found()
     data = request.get_json(silent=True) or {}
-    return _step(engine().act(app, page_id, action_id, data, return_to=request.args.get("return_to")))
+    return _step(engine_for(app).act(app, page_id, action_id, data, return_to=request.args.get("return_to")))
 
 
 @blueprint.post("/applications/<app_id>/verification")
@@ -163,7 +163,7 @@ def complete_verification(app_id):
     if app is None:
         return _not_found()
     token = str((request.get_json(silent=True) or {}).get("token", ""))
-    return _step(engine().complete_verification(app, token))
+    return _step(engine_for(app).complete_verification(app, token))
 
 
 @blueprint.post("/applications/<app_id>/redirect")
@@ -171,7 +171,7 @@ def follow_redirect(app_id):
     app = _app_or_error(app_id)
     if app is None:
         return _not_found()
-    return _step(engine().follow_redirect(app))
+    return _step(engine_for(app).follow_redirect(app))
 
 
 @blueprint.post("/applications/<app_id>/pages/<page_id>/sms")
@@ -180,7 +180,7 @@ def send_sms(app_id, page_id):
     if app is None:
         return _not_found()
     data = request.get_json(silent=True) or {}
-    result = engine().send_code(app, page_id, str(data.get("field", "")), data.get("phone"))
+    result = engine_for(app).send_code(app, page_id, str(data.get("field", "")), data.get("phone"))
     if result.status == "invalid":
         retry = next((p for p in result.problems if p.code in ("sms.too_soon", "sms.too_many")), None)
         return problem_response(429 if retry else 422, "验证码未发送", result.problems, code="sms")
@@ -208,7 +208,7 @@ def delete_upload(app_id, upload_id):
     app = _app_or_error(app_id)
     if app is None:
         return _not_found()
-    return ("", 204) if engine().remove_upload(app, upload_id) else _not_found()
+    return ("", 204) if engine_for(app).remove_upload(app, upload_id) else _not_found()
 
 
 @blueprint.get("/branches")

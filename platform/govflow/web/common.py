@@ -12,6 +12,11 @@ def engine():
     return current_app.extensions["govflow"]
 
 
+def engine_for(app):
+    """The engine of the definitions this application started under (pinned versions)."""
+    return engine().bound(app)
+
+
 def owner_of_token(token: str) -> str:
     return "api:" + hashlib.sha256(token.encode()).hexdigest()
 

@@ -17,7 +17,7 @@ from ..journey import FlowError, page_view, validate_page
 from ..journey import messages
 from ..journey.identity import subject_of
 from . import csrf
-from .common import engine, no_store
+from .common import engine, engine_for, no_store
 
 blueprint = Blueprint("html", __name__)
 
@@ -76,7 +76,7 @@ def _to(result):
 
 
 def _render(app, page_id, posted=None, problems=None, popup=None, status=200):
-    view = page_view(engine(), app, page_id, posted, problems, popup)
+    view = page_view(engine_for(app), app, page_id, posted, problems, popup)
     return render_template("page.html", view=view), status
 
 
@@ -98,16 +98,16 @@ def start(flow_id):
 @blueprint.get("/a/<app_id>/")
 def resume(app_id):
     app = _app(app_id)
-    return redirect(url_for("html.page", app_id=app.id, page_id=engine().current(app)))
+    return redirect(url_for("html.page", app_id=app.id, page_id=engine_for(app).current(app)))
 
 
 @blueprint.get("/a/<app_id>/<page_id>")
 def page(app_id, page_id):
     app = _app(app_id)
-    opened = engine().open(app, page_id)
+    opened = engine_for(app).open(app, page_id)
     if opened.status != "ok":
         return _to(opened)
-    flow = engine().flow_of(app)
+    flow = engine_for(app).flow_of(app)
     prefill = {f.name: request.args[f.name] for f in flow.page(page_id).input_fields()
                if f.widget == "branch" and f.name in request.args}
     posted = None
@@ -137,7 +137,7 @@ def _form_data(app, page_def) -> tuple[dict, list[Problem]]:
 @blueprint.post("/a/<app_id>/<page_id>")
 def post(app_id, page_id):
     app = _app(app_id)
-    flow = engine().flow_of(app)
+    flow = engine_for(app).flow_of(app)
     page_def = flow.page(page_id)
     if page_def is None:
         abort(404)
@@ -145,7 +145,7 @@ def post(app_id, page_id):
     if "_delete" in request.form:
         name = request.form["_delete"]
         if data.get(name):
-            engine().remove_upload(app, data[name])
+            engine_for(app).remove_upload(app, data[name])
         data.pop(name, None)
         return _render(app, page_id, data)
     if "_preview" in request.form:
@@ -160,7 +160,7 @@ def post(app_id, page_id):
         return _render(app, page_id, data, popup=popup)
     if upload_problems:
         return _render(app, page_id, data, upload_problems, status=422)
-    result = engine().act(app, page_id, action_id, data, from_form=True,
+    result = engine_for(app).act(app, page_id, action_id, data, from_form=True,
                           return_to=request.form.get("_return_to") or None)
     if result.status == "handoff":
         if _htmx():
@@ -178,16 +178,17 @@ def post(app_id, page_id):
 
 @blueprint.post("/a/<app_id>/_redirect")
 def follow(app_id):
-    return _to(engine().follow_redirect(_app(app_id)))
+    app = _app(app_id)
+    return _to(engine_for(app).follow_redirect(app))
 
 
 @blueprint.post("/a/<app_id>/<page_id>/sms/<field>")
 def send_code(app_id, page_id, field):
     app = _app(app_id)
     data = {k: v for k, v in request.form.items() if not k.startswith("_")}
-    code_field = engine().flow_of(app).field(field)
+    code_field = engine_for(app).flow_of(app).field(field)
     phone = data.get(code_field.sms_phone_field) if code_field and code_field.sms_phone_field else None
-    result = engine().send_code(app, page_id, field, phone)
+    result = engine_for(app).send_code(app, page_id, field, phone)
     status = 200 if result.status == "ok" else 422
     if _htmx():
         problems = [p for p in result.problems if p.severity == "error"]
@@ -196,7 +197,7 @@ def send_code(app_id, page_id, field):
 
 
 def _fragment(app, page_id, data, problems=(), live_field=None):
-    view = page_view(engine(), app, page_id, data, list(problems))
+    view = page_view(engine_for(app), app, page_id, data, list(problems))
     return render_template("form_body.html", view=view, live_field=live_field)
 
 
@@ -205,13 +206,13 @@ def refresh(app_id, page_id):
     """htmx: one field changed (or a file was chosen): re-show the form with that field checked.
     Nothing is saved and no SMS code is used up; the page is saved by its own button."""
     app = _app(app_id)
-    page_def = engine().flow_of(app).page(page_id)
-    opened = engine().open(app, page_id)
+    page_def = engine_for(app).flow_of(app).page(page_id)
+    opened = engine_for(app).open(app, page_id)
     if page_def is None or opened.status != "ok":
         abort(404)
     data, upload_problems = _form_data(app, page_def)
     changed = request.args.get("field", "")
-    check = validate_page(engine().env, engine().flow_of(app), page_def, data, app, from_form=True, verify_sms=False)
+    check = validate_page(engine_for(app).env, engine_for(app).flow_of(app), page_def, data, app, from_form=True, verify_sms=False)
     problems = [p for p in upload_problems + check.problems if p.path == changed]
     return _fragment(app, page_id, data, problems[:1], live_field=changed)
 
@@ -266,7 +267,7 @@ def verified():
     token = request.args.get("token", "")
     for app in engine().env.store.applications.list_for_owner(_owner()):
         if (app.context.get("pending_face") or {}).get("token") == token:
-            result = engine().complete_verification(app, token)
+            result = engine_for(app).complete_verification(app, token)
             if result.popup:
                 return _render(result.application, result.page, None, result.problems, result.popup, status=409)
             return _to(result)

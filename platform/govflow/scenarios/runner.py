@@ -1,0 +1,239 @@
+"""Running one scenario: the journey engine driven over the JSON API with Flask's test client.
+
+Like a mobile app would: create an application, post each page's answers to its action, hand
+face verification to the simulator, upload generated JPEGs, read SMS codes from the simulator's
+outbox. Every step is compared with what the scenario expects; the first difference raises
+ScenarioFailure naming the file, the scenario and the step (with their lines).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import io
+from pathlib import Path
+
+from .loader import Scenario, Step
+
+OK = ("ok", "submitted")
+
+
+class ScenarioFailure(AssertionError):
+    def __init__(self, scenario: Scenario, step: Step | None, message: str):
+        self.scenario, self.step = scenario, step
+        where = f"{scenario.file}:{step.line if step else scenario.line}"
+        what = f"scenario '{scenario.name}' (line {scenario.line})"
+        what += f", {step.label()}" if step else ", outcome"
+        super().__init__(f"{where}: {what}: {message}")
+
+
+def jpeg(width: int = 640, height: int = 400, color=(200, 180, 150)) -> bytes:
+    from PIL import Image
+    buf = io.BytesIO()
+    Image.new("RGB", (width, height), color).save(buf, "JPEG")
+    return buf.getvalue()
+
+
+def make_app(root: Path, workdir: Path, definitions=None, today: dt.date | None = None):
+    from ..web import create_app
+    config = {"PROJECT_DIR": Path(root), "DATABASE_URL": f"sqlite:///{Path(workdir) / 'scenario.db'}",
+              "UPLOAD_DIR": Path(workdir) / "uploads", "SECRET_KEY": "scenario-" + "x" * 32, "TESTING": True,
+              "SERVICES": "simulator"}
+    if definitions is not None:
+        config["DEFINITIONS"] = definitions
+    if today is not None:
+        config["TODAY"] = lambda: today
+    return create_app(config)
+
+
+def run_scenario(scenario: Scenario, root: Path, workdir: Path, definitions=None) -> None:
+    app = make_app(root, workdir, definitions, scenario.today)
+    ScenarioRunner(app).run(scenario)
+
+
+class ScenarioRunner:
+    def __init__(self, app):
+        self.app = app
+        self.client = app.test_client()
+        self.engine = app.extensions["govflow"]
+        self.scenario: Scenario | None = None
+        self.step: Step | None = None
+
+    # -- the walk -------------------------------------------------------------------------------
+    def run(self, scenario: Scenario) -> None:
+        self.scenario, self.step = scenario, None
+        if scenario.persona not in {p.id for p in self.engine.env.services.personas}:
+            self.fail(f"unknown persona '{scenario.persona}' (see demo/personas.yaml)")
+        r = self.client.post("/api/v1/applications", json={"flow": scenario.flow})
+        if r.status_code != 201:
+            self.fail(f"cannot start flow '{scenario.flow}': {r.get_json()}")
+        body = r.get_json()
+        self.id, self.token, self.flow, self.at = body["id"], body["token"], body["flow"], body["page"]
+        self.seen = [self.id]
+        self.codes: dict[tuple, str] = {}
+        for step in scenario.steps:
+            self.step = step
+            self.run_step(step)
+        self.step = None
+        self.check_outcome(scenario.outcome)
+
+    def fail(self, message: str):
+        raise ScenarioFailure(self.scenario, self.step, message)
+
+    @property
+    def headers(self) -> dict:
+        return {"Authorization": f"Bearer {self.token}"}
+
+    def url(self, tail: str = "") -> str:
+        return f"/api/v1/applications/{self.id}{tail}"
+
+    def run_step(self, step: Step) -> None:
+        ran_on = (self.id, step.page)
+        if step.follow_redirect:
+            r = self.client.post(self.url("/redirect"), headers=self.headers)
+        else:
+            if step.page != self.at and not step.return_to:
+                self.fail(f"the citizen is on page '{self.at}' (flow {self.flow}), not on '{step.page}'")
+            page = self._page_def(step.page)
+            action = step.action or page.actions[0].id
+            if page.action(action) is None:
+                self.fail(f"page '{step.page}' has no action '{action}' "
+                          f"(actions: {', '.join(a.id for a in page.actions)})")
+            data = self.resolve(page, step.answers)
+            query = {"return_to": step.return_to} if step.return_to else {}
+            r = self.client.post(self.url(f"/pages/{step.page}/actions/{action}"), json=data,
+                                 headers=self.headers, query_string=query)
+            if r.status_code == 202 and (r.get_json() or {}).get("handoff"):
+                r = self.face(r.get_json()["handoff"]["token"], step.face == "pass")
+        body = r.get_json() or {}
+        self.compare(step.expect, body)
+        if body.get("application"):
+            if body["application"] not in self.seen:
+                self.seen.append(body["application"])
+            self.id = body["application"]
+        self.flow = body.get("flow", self.flow)
+        self.at = body.get("page", self.at)
+        if "options" in step.expect:
+            self.check_options(ran_on, step.expect["options"])
+
+    def face(self, token: str, passed: bool):
+        r = self.client.post(f"/sim/face/{token}", json={"persona": self.scenario.persona, "passed": passed})
+        if r.status_code != 200:
+            self.fail(f"the face-verification simulator refused persona '{self.scenario.persona}': {r.get_json()}")
+        return self.client.post(self.url("/verification"), json={"token": token}, headers=self.headers)
+
+    # -- answers --------------------------------------------------------------------------------
+    def _page_def(self, page_id: str):
+        page = self.engine.env.flows[self.flow].page(page_id)
+        if page is None:
+            self.fail(f"flow '{self.flow}' has no page '{page_id}'")
+        return page
+
+    def resolve(self, page, answers: dict) -> dict:
+        """Answers as JSON; `<image>`, `<phone>`, `<branch>`, `<branch:关键字>` and `<sms>` filled in."""
+        data = {}
+        for name, value in answers.items():
+            if isinstance(value, dt.date):
+                value = value.isoformat()
+            elif value == "<image>":
+                value = self.upload(name)
+            elif value == "<phone>":
+                value = self.persona_phone()
+            elif isinstance(value, str) and (value == "<branch>" or value.startswith("<branch:")):
+                value = self.branch(value[8:-1] if value.startswith("<branch:") else "天河")
+            data[name] = value
+        for name, value in data.items():
+            if value == "<sms>":
+                data[name] = self.sms_code(page, name, data)
+        return data
+
+    def upload(self, slot: str) -> str:
+        r = self.client.post(self.url("/uploads"), headers=self.headers,
+                             data={"slot": slot, "file": (io.BytesIO(jpeg()), "photo.jpg")})
+        if r.status_code != 201:
+            self.fail(f"upload for '{slot}' refused: {r.get_json()}")
+        return r.get_json()["id"]
+
+    def persona_phone(self) -> str:
+        return next(p.person.phone for p in self.engine.env.services.personas if p.id == self.scenario.persona)
+
+    def branch(self, keyword: str) -> str:
+        found = self.client.get("/api/v1/branches", query_string={"q": keyword}).get_json()["branches"]
+        if not found:
+            self.fail(f"no branch found for '{keyword}'")
+        return found[0]["id"]
+
+    def sms_code(self, page, field: str, data: dict) -> str:
+        spec = page.fields.get(field)
+        phone_field = spec.sms_phone_field if spec else None
+        if not phone_field:
+            self.fail(f"'{field}' is not an SMS code field (`verify: {{sms: ...}}`), so <sms> cannot fill it")
+        phone = data.get(phone_field)
+        if not phone:
+            self.fail(f"<sms> for '{field}' needs the phone number in '{phone_field}' in the same answers")
+        key = (self.id, page.id, field, phone)
+        if key in self.codes:      # a code already sent in this scenario is used again (one SMS a minute)
+            return self.codes[key]
+        r = self.client.post(self.url(f"/pages/{page.id}/sms"), headers=self.headers,
+                             json={"field": field, "phone": phone})
+        if r.status_code != 200:
+            self.fail(f"SMS code for '{field}' not sent: {r.get_json()}")
+        text = self.engine.env.services.sms_gateway.outbox()[-1].text
+        self.codes[key] = "".join(ch for ch in text if ch.isdigit())[:6]
+        return self.codes[key]
+
+    # -- expectations ---------------------------------------------------------------------------
+    def compare(self, expect: dict, body: dict) -> None:
+        status = body.get("status")
+        if not isinstance(status, str):      # a problem+json answer carries the HTTP status
+            status = "invalid" if status == 422 else f"HTTP {status} ({body.get('title', '')})"
+        errors = {e["path"]: e["code"] for e in body.get("errors", []) if e.get("path")}
+        messages = {e["path"] or "-": e["message"] for e in body.get("errors", [])}
+        popup = body.get("popup") or {}
+        got = (f"status {status}, page {body.get('page')}"
+               + (f", errors {errors}" if errors else "")
+               + (f", popup {popup.get('rule_id') or ''} {popup.get('message', '')}" if popup else "")
+               + (f" ({'; '.join(f'{k}: {v}' for k, v in messages.items())})" if messages else ""))
+        if "status" in expect:
+            wanted = [expect["status"]]
+        elif "errors" in expect:
+            wanted = ["invalid"]
+        elif "popup" in expect:
+            wanted = ["refused", "redirect"]
+        else:
+            wanted = list(OK)
+        if status not in wanted:
+            self.fail(f"expected status {' or '.join(wanted)}, got {got}")
+        if "errors" in expect and errors != {k: str(v) for k, v in expect["errors"].items()}:
+            self.fail(f"expected errors {expect['errors']}, got {got}")
+        if "popup" in expect and popup.get("rule_id") != expect["popup"]:
+            self.fail(f"expected a popup from rule {expect['popup']}, got {got}")
+        if "page" in expect and body.get("page") != expect["page"]:
+            self.fail(f"expected page {expect['page']}, got {got}")
+        if "flow" in expect and body.get("flow", self.flow) != expect["flow"]:
+            self.fail(f"expected flow {expect['flow']}, got flow {body.get('flow', self.flow)}")
+
+    def check_options(self, ran_on: tuple, wanted: dict) -> None:
+        app_id, page_id = ran_on
+        r = self.client.get(f"/api/v1/applications/{app_id}/pages/{page_id}", headers=self.headers)
+        view = r.get_json() or {}
+        fields = {f["name"]: f for f in view.get("fields", [])}
+        for name, values in wanted.items():
+            if name not in fields:
+                self.fail(f"page '{page_id}' shows no field '{name}' (status {r.status_code})")
+            shown = [o["value"] for o in fields[name].get("options") or []]
+            if shown != [str(v) for v in values]:
+                self.fail(f"expected '{name}' to offer {values}, it offers {shown}")
+
+    def check_outcome(self, outcome: dict) -> None:
+        state = self.client.get(self.url(), headers=self.headers).get_json()
+        for key in ("status", "flow", "page"):
+            if key in outcome and state.get(key) != outcome[key]:
+                self.fail(f"expected the application to end with {key} {outcome[key]}, got {state.get(key)} "
+                          f"(status {state.get('status')}, flow {state.get('flow')}, page {state.get('page')})")
+        if "fired" in outcome:
+            fired: list[str] = []
+            for app_id in self.seen:
+                rows = self.client.get(f"/api/v1/applications/{app_id}/decisions", headers=self.headers)
+                for row in rows.get_json().get("decisions", []):
+                    fired += [r for r in row["rule_ids"] if r not in fired]
+            if sorted(fired) != sorted(outcome["fired"]):
+                self.fail(f"expected rules {sorted(outcome['fired'])} to fire, fired: {sorted(fired)}")
