@@ -114,11 +114,11 @@ def _rule_reads(flow: FlowDef, dom: dict[str, set[str]], rulebook) -> list[Probl
 
 def _later_field(flow, page, key, rs, rules, field, owner) -> Problem:
     ids = ", ".join(f"{r.id} ({r.file}:{r.line})" for r in rules)
-    which = f"rule{'s' if len(rules) > 1 else ''} {ids}"
+    which = f"rules {ids} read" if len(rules) > 1 else f"rule {ids} reads"
     if owner is None:
         return page.origin.problem(
             "flow.rule_reads_absent_field",
-            f"{key} of page '{page.id}' runs rule set '{rs.name}', whose {which} read form.{field}; "
+            f"{key} of page '{page.id}' runs rule set '{rs.name}', whose {which} form.{field}; "
             f"flow '{flow.id}' never asks field '{field}'",
             f"these rules always see '{field}' absent in this flow; make sure that is intended",
             (key,), "warning")
@@ -131,7 +131,7 @@ def _later_field(flow, page, key, rs, rules, field, owner) -> Problem:
                 f"'{owner.id}' or a later page, or ask '{field}' earlier")
     return page.origin.problem(
         "flow.rule_reads_later_field",
-        f"{key} of page '{page.id}' runs rule set '{rs.name}', whose {which} read form.{field} "
+        f"{key} of page '{page.id}' runs rule set '{rs.name}', whose {which} form.{field} "
         f"before the citizen has answered it", hint, (key,))
 
 
@@ -296,8 +296,8 @@ def _restriction_gaps(flows, doms, rulebook) -> list[Problem]:
                 reported.add(tuple(missing))
                 first = cases[0][0]
                 ids = ", ".join(r.id for r, _ in cases)
-                where = (f" (checked for page '{page.id}' of flow '{flow.id}', after rule sets "
-                         f"{', '.join(dict.fromkeys(earlier)) or 'none'})") if page is not None else ""
+                where = (f"; checked for page '{page.id}' of flow '{flow.id}', after rule sets "
+                         f"{', '.join(dict.fromkeys(earlier)) or '(none)'}") if page is not None else ""
                 out.append(Problem(
                     "rule.restriction_gap", first.id,
                     f"the rules restricting '{field}' by {fact} ({ids}) give no choice for "

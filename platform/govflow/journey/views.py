@@ -194,7 +194,9 @@ def page_view(engine, app, page_id: str, posted: dict | None = None, problems=No
         if f.type == "boolean" and f.optional and merged.get(f.name) is None:
             merged[f.name] = False
     facts = build_facts(flow, app.context, merged, env.today())
-    allowed, _ = restrictions_for(env, flow, page, facts)
+    allowed, evaluations = restrictions_for(env, flow, page, facts)
+    reasons = {f.outcome["restrict"]["field"]: f.outcome["restrict"].get("message") or f.title
+               for ev in evaluations for f in ev.fired if "restrict" in f.outcome}
     errors = {p.path: p for p in (problems or []) if p.severity == "error"}
     fields = []
     for f in page.fields.values():
@@ -209,6 +211,8 @@ def page_view(engine, app, page_id: str, posted: dict | None = None, problems=No
             value = answers.get(f.name, f.default)
         view = field_view(f, value, env, facts, allowed.get(f.name), errors.get(f.name))
         view["active"] = active
+        if f.name in reasons:          # why some options are not offered (a rule's message)
+            view["restricted"] = reasons[f.name]
         if f.when and not f.readonly:
             view["when"] = f.when
             view["when_text"] = describe_condition(f.when, page, env)

@@ -130,6 +130,7 @@
       original.dataset.ready = "1";
       var api = "/api/v1/picklists/" + encodeURIComponent(original.dataset.cascade);
       var path = (original.dataset.path || "").split(",").filter(Boolean);
+      var title = original.labels[0] ? original.labels[0].textContent.trim() : "";   // before level 0 takes the label
       var box = document.createElement("div");
       box.className = "cascade";
       original.parentNode.insertBefore(box, original);
@@ -146,7 +147,7 @@
             select.setAttribute("data-no-refresh", "");
             select.id = original.id + "-l" + depth;
             if (depth === 0 && original.labels[0]) { original.labels[0].htmlFor = select.id; }
-            else select.setAttribute("aria-label", (original.labels[0] ? original.labels[0].textContent : "") + " " + (depth + 1));
+            else select.setAttribute("aria-label", title + (original.dataset.levelText || " {n}").replace("{n}", depth + 1));
             var blank = document.createElement("option");
             blank.value = ""; blank.textContent = original.options[0] ? original.options[0].textContent : "";
             select.appendChild(blank);
