@@ -226,3 +226,15 @@ def test_sms_code_is_not_kept_as_an_answer(api):
     assert "mobile_code" not in [i["name"] for s in view["review"] for i in s["items"]]
     assert api.act("info", "next", {**{k: v for k, v in app.answers["info"].items()}},
                    return_to="confirm")["page"] == "confirm"      # the proven phone needs no new code
+
+
+def test_rule_refusals_carry_the_rule_and_its_basis(api, client, app):
+    from walkers import HtmlWalker
+    api.create()
+    api.verify("hong_kong_resident")
+    api.eligibility()
+    body = api.upload_page("id_card", expect=422)
+    error = body["errors"][0]
+    assert error["code"] == "DOC-002" and "手册" in error["basis"]
+    trail = client.get(f"/api/v1/applications/{api.id}/decisions", headers=api.headers).get_json()["decisions"]
+    assert "DOC-002" in [r for d in trail for r in d["rule_ids"]]

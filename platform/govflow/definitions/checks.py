@@ -15,8 +15,11 @@ KNOWN_FACT_PREFIXES = ("identity.", "registry.", "form.", "today")
 
 
 def _hint(name: str, choices: Iterable[str]) -> str | None:
-    close = difflib.get_close_matches(name, list(choices), n=1)
-    return f"did you mean '{close[0]}'?" if close else None
+    choices = list(choices)
+    close = difflib.get_close_matches(name, choices, n=1)
+    if close:
+        return f"did you mean '{close[0]}'?"
+    return f"known names: {', '.join(sorted(choices)[:12])}" if choices else None
 
 
 def condition_fields(cond) -> list[str]:

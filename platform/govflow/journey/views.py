@@ -33,11 +33,13 @@ def _options(field: FieldDef, env, allowed: list | None) -> list[dict]:
 
 
 def field_view(field: FieldDef, value, env, facts, allowed, error=None) -> dict:
+    basis = error.hint if error is not None else None      # a rule's policy basis, shown with its message
     error_code, error = (error.code, error.message) if error is not None else (None, None)
     view = {"name": field.name, "title": field.title, "type": field.type, "widget": field.widget,
             "required": field.required, "readonly": field.readonly, "help": field.help,
             "placeholder": field.placeholder, "notice": field.notice, "value": value,
-            "display": display(field, value, env), "error": error, "error_code": error_code}
+            "display": display(field, value, env), "error": error, "error_code": error_code,
+            "error_basis": basis}
     if field.options:
         view["options"] = _options(field, env, allowed)
         pl = env.picklists.get(field.options) if isinstance(field.options, str) else None

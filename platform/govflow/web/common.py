@@ -24,8 +24,8 @@ def owner_of_token(token: str) -> str:
 def problem_response(status: int, title: str, problems: list[Problem] = (), code: str | None = None, **extra):
     """RFC 9457 problem details with one `errors` entry per problem (path, code, message)."""
     body = {"type": f"about:blank#{code}" if code else "about:blank", "title": title, "status": status,
-            "errors": [{"path": p.path, "code": p.code, "message": p.message} for p in problems
-                       if p.severity == "error"]}
+            "errors": [{"path": p.path, "code": p.code, "message": p.message, **({"basis": p.hint} if p.hint else {})}
+                       for p in problems if p.severity == "error"]}
     body.update(extra)
     response = jsonify(body)
     response.status_code = status
