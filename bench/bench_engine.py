@@ -56,7 +56,7 @@ def main() -> None:
     med, p95 = timed(lambda: validate_page(env, flow, flow.page("info"), data), 500)
     print(f"\nvalidate the info page (17 fields, stateless): median {med:.0f} µs, p95 {p95:.0f} µs")
 
-    from conftest import make_app
+    from apptools import make_app
     from walkers import ApiWalker
     with tempfile.TemporaryDirectory() as tmp:
         tracemalloc.start()

@@ -2,16 +2,10 @@
 world) per test, and a small API client that walks flows the way a mobile app would."""
 from __future__ import annotations
 
-from datetime import date
-from pathlib import Path
-
 import pytest
 
+from apptools import ROOT, make_app
 from govflow.definitions import load_definitions
-from govflow.web import create_app
-
-ROOT = Path(__file__).resolve().parents[1]
-TODAY = date(2026, 11, 27)
 
 
 @pytest.fixture(scope="session")
@@ -21,14 +15,6 @@ def definitions():
     if loaded is None:
         pytest.fail("shipped definitions do not load:\n" + "\n".join(errors))
     return loaded
-
-
-def make_app(tmp_path: Path, definitions, **extra):
-    config = {"PROJECT_DIR": ROOT, "DATABASE_URL": f"sqlite:///{tmp_path / 'test.db'}",
-              "UPLOAD_DIR": tmp_path / "uploads", "SECRET_KEY": "test-secret-" + "x" * 32, "TESTING": True,
-              "DEFINITIONS": definitions, "TODAY": lambda: TODAY}
-    config.update(extra)
-    return create_app(config)
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import io
 
-from conftest import make_app
+from apptools import make_app
 from walkers import ApiWalker
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from conftest import ROOT, TODAY
+from apptools import ROOT, TODAY
 from govflow.web import create_app
 from walkers import ApiWalker
 

@@ -12,7 +12,6 @@ microtask for the duration of the check. The page's own scripts still never run.
 """
 from __future__ import annotations
 
-import importlib.util
 import os
 import re
 import shutil
@@ -38,15 +37,7 @@ TIMEOUT_MS = 10_000
 expect.set_options(timeout=TIMEOUT_MS)
 
 
-def _tests_conftest():
-    """tests/conftest.py (make_app, ROOT). Both files are called conftest.py, so load it by path."""
-    spec = importlib.util.spec_from_file_location("govflow_tests_conftest", ROOT / "tests" / "conftest.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-make_app = _tests_conftest().make_app
+from apptools import make_app  # noqa: E402  (tests/ is on sys.path: rootdir conftest)
 
 
 # -- live server --------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from ..errors import Problem
 from ..rules.model import All, FactRef, Test
-from .checks import reachable_pages
+from .checks import reachable_pages, successors
 from .model import FlowDef, PageDef
 
 ENUM_OPS = ("eq", "ne", "in", "not_in")
@@ -40,19 +40,6 @@ def analyse(flows: dict[str, FlowDef], rulebook) -> list[Problem]:
 
 
 # -- the page graph -----------------------------------------------------------------------------
-
-def successors(flow: FlowDef, page: PageDef) -> list[str]:
-    """Pages of the same flow a page leads to: next (every branch), navigate, on_failure, 【修改】."""
-    out: list[str] = []
-    for action in page.actions:
-        for target in (action.next, action.navigate):
-            if target:
-                out += target.pages()
-        if action.on_failure:
-            out.append(action.on_failure)
-    out += [s.edit for s in page.review]
-    return [p for p in out if p in flow.pages]
-
 
 def dominators(flow: FlowDef) -> dict[str, set[str]]:
     """For each reachable page, the pages on every path from the start to it (itself included)."""

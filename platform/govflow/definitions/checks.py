@@ -40,6 +40,19 @@ def condition_fields(cond) -> list[str]:
     return out
 
 
+def successors(flow: FlowDef, page: PageDef) -> list[str]:
+    """Pages of the same flow a page leads to: next (every branch), navigate, on_failure, 【修改】."""
+    out: list[str] = []
+    for action in page.actions:
+        for target in (action.next, action.navigate):
+            if target:
+                out += target.pages()
+        if action.on_failure:
+            out.append(action.on_failure)
+    out += [s.edit for s in page.review]
+    return [p for p in out if p in flow.pages]
+
+
 def reachable_pages(flow: FlowDef) -> set[str]:
     seen, todo = set(), [flow.start]
     while todo:
@@ -47,13 +60,7 @@ def reachable_pages(flow: FlowDef) -> set[str]:
         if page is None or page.id in seen:
             continue
         seen.add(page.id)
-        for action in page.actions:
-            for target in (action.next, action.navigate):
-                if target:
-                    todo += target.pages()
-            if action.on_failure:
-                todo.append(action.on_failure)
-        todo += [s.edit for s in page.review]
+        todo += successors(flow, page)
     return seen
 
 

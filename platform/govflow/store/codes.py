@@ -99,15 +99,20 @@ class VerificationCodes:
             code = "sms.too_many" if any(c == "sms.too_many" for c, _ in waits) else "sms.too_soon"
             raise _OverLimit(code, max(w for _, w in waits))
 
+    @staticmethod
+    def _latest(db, application_id: str, phone: str, purpose: str) -> CodeRow | None:
+        """The code that counts for (application, phone, purpose): the newest not superseded."""
+        return db.scalars(select(CodeRow)
+                          .where(CodeRow.application_id == application_id, CodeRow.phone == phone,
+                                 CodeRow.purpose == purpose, CodeRow.superseded.is_(False))
+                          .order_by(CodeRow.created_at.desc(), CodeRow.id.desc()).limit(1)).first()
+
     def verify(self, application_id: str, phone: str, purpose: str, code: str,
                now=None) -> str | None:
         """None when the code is right (and now used); otherwise a problem code."""
         moment = as_utc(now or self._store.now())
         with self._store.session() as db:
-            row = db.scalars(select(CodeRow)
-                             .where(CodeRow.application_id == application_id, CodeRow.phone == phone,
-                                    CodeRow.purpose == purpose, CodeRow.superseded.is_(False))
-                             .order_by(CodeRow.created_at.desc(), CodeRow.id.desc()).limit(1)).first()
+            row = self._latest(db, application_id, phone, purpose)
             if row is None:
                 return "sms.none"
             if row.used_at is not None:
@@ -133,10 +138,7 @@ class VerificationCodes:
         """Seconds before another code may be sent while a sent code is still usable; None if none is."""
         moment = as_utc(now or self._store.now())
         with self._store.session() as db:
-            row = db.scalars(select(CodeRow)
-                             .where(CodeRow.application_id == application_id, CodeRow.phone == phone,
-                                    CodeRow.purpose == purpose, CodeRow.superseded.is_(False))
-                             .order_by(CodeRow.created_at.desc(), CodeRow.id.desc()).limit(1)).first()
+            row = self._latest(db, application_id, phone, purpose)
             if row is None or row.used_at is not None or moment >= row.expires_at:
                 return None
             return max(0, math.ceil((row.created_at + MIN_INTERVAL - moment).total_seconds()))

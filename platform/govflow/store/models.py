@@ -136,3 +136,16 @@ class ClaimRow(Base):
     application_id: Mapped[str] = mapped_column(ForeignKey("applications.id"), primary_key=True)
     key: Mapped[str] = mapped_column(String(100), primary_key=True)
     claimed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class StaffUserRow(Base):
+    """A staff account for the read-only staff pages (never a citizen); the password only hashed.
+    `failures` holds the times (ISO, UTC) of recent failed logins, for the per-user rate limit."""
+
+    __tablename__ = "staff_users"
+
+    username: Mapped[str] = mapped_column(String(64), primary_key=True)
+    password_hash: Mapped[str] = mapped_column(String(256))
+    failures: Mapped[list] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

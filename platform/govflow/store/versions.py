@@ -2,6 +2,7 @@
 be continued under the exact definitions they started with after an edit."""
 from __future__ import annotations
 
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from .models import DefinitionRow
@@ -30,6 +31,15 @@ class DefinitionArchive:
         with self._store.session() as db:
             row = db.get(DefinitionRow, (kind, name, version))
             return row.text if row else None
+
+    def versions(self, kind: str, name: str | None = None) -> list[tuple[str, object]]:
+        """(version, created_at) of everything archived under `kind` (and `name`), newest first."""
+        stmt = select(DefinitionRow.version, DefinitionRow.created_at).where(DefinitionRow.kind == kind)
+        if name is not None:
+            stmt = stmt.where(DefinitionRow.name == name)
+        with self._store.session() as db:
+            return [(v, at) for v, at in db.execute(stmt.order_by(DefinitionRow.created_at.desc(),
+                                                                  DefinitionRow.version))]
 
     @staticmethod
     def _same(existing: str | None, kind: str, name: str, version: str, text: str) -> bool:

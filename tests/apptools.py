@@ -1,0 +1,22 @@
+"""What tests need to build an app: the project root, the fixed 'today', and `make_app`.
+
+A plain module (not conftest.py) so that test modules and tests/browser can import it by name.
+"""
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from govflow.web import create_app
+
+ROOT = Path(__file__).resolve().parents[1]
+TODAY = date(2026, 11, 27)
+
+
+def make_app(tmp_path: Path, definitions, **extra):
+    """An app with its own database and simulated world, sharing the loaded definitions."""
+    config = {"PROJECT_DIR": ROOT, "DATABASE_URL": f"sqlite:///{tmp_path / 'test.db'}",
+              "UPLOAD_DIR": tmp_path / "uploads", "SECRET_KEY": "test-secret-" + "x" * 32, "TESTING": True,
+              "DEFINITIONS": definitions, "TODAY": lambda: TODAY}
+    config.update(extra)
+    return create_app(config)
