@@ -1,4 +1,4 @@
-"""Command line: `python -m govflow.cli check|serve|personas|diagram|diff`.
+"""Command line: `python -m govflow.cli check|serve|personas|diagram|diff|staff-add`.
 
 `check` is what `make check` runs: it loads every flow, rule and reference file, runs
 the cross-reference checks and the rule examples, and prints each problem as file:line.
@@ -11,6 +11,7 @@ from pathlib import Path
 
 from .definitions import load_definitions
 from .errors import DefinitionError
+from .store.staff import add_parser as add_staff_parser
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -61,6 +62,7 @@ def main(argv=None) -> int:
     run.add_argument("--host", default="127.0.0.1")
     run.add_argument("--port", type=int, default=8000)
     sub.add_parser("personas", help="list the demo personas")
+    add_staff_parser(sub)                      # staff-add USER [--password-env VAR]
     draw = sub.add_parser("diagram", help="a flow as a Mermaid flowchart")
     draw.add_argument("flow")
     draw.add_argument("--out", type=Path)
@@ -75,6 +77,8 @@ def main(argv=None) -> int:
     if args.command == "diff":
         from .diffs import diff_command
         return diff_command(args.root, args.files, args.rev_from, args.rev_to)
+    if args.command == "staff-add":
+        return args.run(args)
     if args.command == "check":
         return check(args.root)
     if args.command == "serve":

@@ -6,6 +6,7 @@ line and a hint, so `make check` and the server can show them all at once.
 from __future__ import annotations
 
 import copy
+import difflib
 import hashlib
 from pathlib import Path
 
@@ -114,7 +115,6 @@ class FlowLoader:
             return self._build_page(source, path, raw, content_lib)
         name = raw["use"]
         if name not in page_lib:
-            import difflib
             close = difflib.get_close_matches(name, list(page_lib), n=1)
             self.problems.append(source.problem(path + ("use",), "flow.unknown_shared_page",
                                                 f"shared page '{name}' is not defined in the included files",

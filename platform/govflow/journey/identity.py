@@ -4,6 +4,7 @@ from __future__ import annotations
 import dataclasses
 from datetime import date
 
+from .. import formats
 from ..errors import Problem
 from . import fieldcheck, messages
 from .facts import flat_answers
@@ -112,6 +113,5 @@ def send_code(engine, app, page_id: str, field_name: str, phone: str | None) -> 
             problem = Problem(problem, field_name, messages.text(problem, retry_after=issued.retry_after_s))
         return StepResult("invalid", app, page_id, [problem])
     env.services.sms_gateway.send(value, messages.text("sms.text", code=issued.code))
-    from .. import formats
     note = Problem("sms.sent", field_name, messages.text("sms.sent", phone=formats.mask_phone(value)), severity="info")
     return StepResult("ok", app, page_id, [note], values={"retry_after": issued.retry_after_s or 60})

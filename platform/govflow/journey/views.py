@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import itertools
 
-from ..definitions.model import FieldDef, FlowDef, PageDef
-from . import fieldcheck
+from .. import formats
 from ..definitions.checks import condition_facts, condition_fields
-from . import messages
+from ..definitions.model import FieldDef, FlowDef, PageDef
+from . import fieldcheck, messages
 from .conditions import holds
 from .display import display, option_label
 from .facts import build_facts, flat_answers, resolve
@@ -54,7 +54,6 @@ def field_view(field: FieldDef, value, env, facts, allowed, error=None) -> dict:
 def _records(block: dict, app, facts) -> list[dict]:
     rows = resolve({"registry": app.context.get("registry") or {}}, block["source"]) or []
     ident = (app.context.get("registry") or {}).get("person") or app.context.get("identity") or {}
-    from .. import formats
     holder = {"name": ident.get("name"), "id_number": formats.mask_id(ident.get("id_number") or ""),
               "ssn": formats.mask_id(ident.get("ssn") or "")}
     def shown(value):
@@ -162,8 +161,6 @@ def _sms_status(fields: list[dict], env, app) -> None:
             continue
         wait = env.store.codes.wait_seconds(app.id, str(phone), phone_field)
         if wait is not None:
-            from .. import formats
-            from . import messages
             view["sms"] = {"seconds": wait, "message": messages.text("sms.sent", phone=formats.mask_phone(str(phone)))}
 
 
@@ -173,7 +170,6 @@ def _photo_previews(fields: list[dict], env, app) -> None:
         if view["widget"] == "photo_receipt" and view["value"]:
             view["photo_found"] = env.services.photos.lookup(view["value"]) is not None
             if not view["photo_found"] and not view["error"]:
-                from . import messages
                 view["error"] = messages.text("photo_receipt.not_found")
                 view["error_code"] = "photo_receipt.not_found"
         elif view["widget"] == "system_photo":

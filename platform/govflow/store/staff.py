@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
 import sys
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -151,7 +152,8 @@ def add_command(root: Path, username: str, password_env: str | None = None) -> i
             print("error: the passwords differ", file=sys.stderr)
             return 2
     var = Path(root) / "var"
-    store = open_store(database_url(default=f"sqlite:///{var / 'govflow.db'}"), var / "uploads", b"")
+    store = open_store(database_url(default=f"sqlite:///{var / 'govflow.db'}"), var / "uploads",
+                       secrets.token_bytes(32))   # the SMS code key is not used here
     try:
         created = StaffAccounts(store).add(username, password)
     except ValueError as exc:

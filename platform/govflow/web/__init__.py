@@ -16,7 +16,7 @@ from ..errors import DefinitionError
 from ..journey import Engine, Env
 from ..services import build_services
 from ..store import database_url, open_store
-from . import api, html, sim
+from . import api, html, sim, staff
 from .sessions import StoreSessionInterface
 
 PROJECT_DIR = Path(__file__).resolve().parents[3]
@@ -94,6 +94,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.session_interface = StoreSessionInterface(engine.env.store.sessions)
     app.register_blueprint(api.blueprint, url_prefix="/api/v1")
     app.register_blueprint(html.blueprint)
+    app.register_blueprint(staff.blueprint, url_prefix="/staff")
     if settings["SERVICES"] == "simulator":
         app.register_blueprint(sim.blueprint)
     if settings.get("RELOAD_DEFINITIONS"):

@@ -1,0 +1,279 @@
+"""Staff pages (/staff): read-only views for policy staff and auditors, behind their own login.
+
+Flows with their diagrams, the rule catalogue, applications with their decision trails, and the
+definition bundles with readable diffs. Accounts are `staff_users` (store/staff.py); the staff
+member is kept in the server-side session under STAFF_KEY, which only this login sets, so a
+citizen's session never opens these pages. Every answer is `Cache-Control: no-store`.
+"""
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+
+from flask import (Blueprint, abort, current_app, redirect, render_template, request, session,
+                   url_for)
+
+from ..diagram import flow_to_mermaid
+from ..diffs import diff_flows, diff_rulesets
+from ..diffs import vocabulary as diff_vocabulary
+from ..diffs.describe import describe_condition, describe_outcome, describe_value, fact_titles, fact_types
+from ..diffs.versions import VersionError, from_file, load_version
+from ..formats import SHANGHAI
+from ..journey.messages import text as msg
+from ..store.staff import DEMO_PASSWORD, DEMO_USER, StaffAccounts, counts, recent_applications
+from . import csrf
+from .common import engine, no_store, problem_response
+
+blueprint = Blueprint("staff", __name__)
+STAFF_KEY = "staff_user"
+OPEN = ("staff.login",)
+
+
+@blueprint.record_once
+def _demo_account(state):
+    """Simulator only: a demo account when there is none, so the pages can be tried at once."""
+    app = state.app
+    if app.config.get("SERVICES") == "simulator":
+        if StaffAccounts(app.extensions["govflow"].env.store).ensure_demo():
+            app.logger.warning("staff pages: demo account '%s' with password '%s' created (simulator "
+                               "only; add real ones with `govflow staff-add USER`)", DEMO_USER, DEMO_PASSWORD)
+
+
+def accounts() -> StaffAccounts:
+    return StaffAccounts(engine().env.store)
+
+
+def _wants_html() -> bool:
+    accept = request.accept_mimetypes
+    return request.headers.get("HX-Request") != "true" and (not accept or accept.accept_html)
+
+
+@blueprint.before_request
+def _guard():
+    csrf.protect()
+    if request.endpoint in OPEN:
+        return None
+    if accounts().exists(session.get(STAFF_KEY)):
+        return None
+    session.pop(STAFF_KEY, None)
+    if _wants_html():
+        return redirect(url_for("staff.login", next=request.full_path.rstrip("?")))
+    return problem_response(401, msg("staff.login.required"), code="staff.login_required")
+
+
+@blueprint.after_request
+def _headers(response):
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["X-Robots-Tag"] = "noindex"
+    return no_store(response)
+
+
+def _vocab() -> tuple[dict, dict]:
+    """Fact and field titles and types (for sentences), per current bundle."""
+    env = engine().env
+    cache = current_app.extensions.setdefault("govflow.staff_vocab", {})
+    if env.bundle not in cache:
+        root = Path(current_app.config["PROJECT_DIR"])
+        cache.clear()
+        cache[env.bundle] = (fact_titles(root, env.flows), fact_types(root, env.flows))
+    return cache[env.bundle]
+
+
+@blueprint.context_processor
+def _template_globals():
+    def cond(when):
+        titles, types = _vocab()
+        return describe_condition(when, titles, types)
+
+    def outcome(then):
+        return describe_outcome(then, _vocab()[0])
+
+    def value(v):
+        return describe_value(v, _vocab()[0])
+
+    return {"msg": msg, "csrf_token": csrf.token, "staff_user": session.get(STAFF_KEY),
+            "cond": cond, "outcome": outcome, "value": value, "fact_title": lambda p: _vocab()[0].get(p, p),
+            "when": lambda moment: moment.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S") if moment else ""}
+
+
+def _rotate_session() -> None:
+    """A new session id on login and logout (no fixation); the old row is deleted."""
+    sid = getattr(session, "sid", None)
+    if sid:
+        engine().env.store.sessions.delete(sid)
+        session.sid = None
+    session.pop("csrf", None)
+    session.modified = True
+
+
+def _next_url() -> str:
+    target = request.values.get("next", "")
+    if target.startswith("/staff/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return url_for("staff.overview")
+
+
+@blueprint.route("/login", methods=["GET", "POST"])
+def login():
+    error, status, username = None, 200, ""
+    if request.method == "POST":
+        username = request.form.get("username", "").strip()
+        result = accounts().authenticate(username, request.form.get("password", ""))
+        if result.ok:
+            _rotate_session()
+            session[STAFF_KEY] = result.username
+            current_app.logger.info("staff login: %s", result.username)
+            return redirect(_next_url())
+        if result.reason == "locked":
+            error, status = msg("staff.login.locked", minutes=max(1, -(-result.retry_after_s // 60))), 429
+        else:
+            error, status = msg("staff.login.failed"), 401
+    return render_template("staff/login.html", error=error, username=username,
+                           next=request.values.get("next", "")), status
+
+
+@blueprint.post("/logout")
+def logout():
+    session.pop(STAFF_KEY, None)
+    _rotate_session()
+    return redirect(url_for("staff.login"))
+
+
+@blueprint.get("/")
+def overview():
+    env = engine().env
+    rulesets = list(env.rulebook.rulesets.values())
+    numbers = {"flows": len(env.flows), "pages": sum(len(f.pages) for f in env.flows.values()),
+               "fields": sum(len(p.fields) for f in env.flows.values() for p in f.pages.values()),
+               "rulesets": len(rulesets), "rules": sum(len(rs.rules) for rs in rulesets),
+               **counts(env.store)}
+    return render_template("staff/overview.html", flows=list(env.flows.values()), rulesets=rulesets,
+                           numbers=numbers, bundle=env.bundle)
+
+
+@blueprint.get("/flows/<flow_id>")
+def flow(flow_id):
+    env = engine().env
+    found = env.flows.get(flow_id)
+    if found is None:
+        abort(404)
+    diagram = flow_to_mermaid(found, env.flows, env.rulebook, _vocab()[0])
+    return render_template("staff/flow.html", flow=found, flows=env.flows, diagram=diagram,
+                           rulesets=env.rulebook.rulesets)
+
+
+@blueprint.get("/rules", defaults={"name": None})
+@blueprint.get("/rules/<name>")
+def rules(name):
+    rulesets = engine().env.rulebook.rulesets
+    if name is not None and name not in rulesets:
+        abort(404)
+    shown = [rulesets[name]] if name else [rulesets[n] for n in sorted(rulesets)]
+    return render_template("staff/rules.html", rulesets=shown, single=name is not None,
+                           examples=_example_facts)
+
+
+def _example_facts(given: dict, prefix: str = "") -> list[tuple[str, object]]:
+    """A rule example's nested `given` as (fact path, value) pairs."""
+    out = []
+    for key, val in (given or {}).items():
+        path = f"{prefix}{key}"
+        out += _example_facts(val, path + ".") if isinstance(val, dict) else [(path, val)]
+    return out
+
+
+@blueprint.get("/applications")
+def applications():
+    env = engine().env
+    return render_template("staff/applications.html", apps=recent_applications(env.store), flows=env.flows)
+
+
+@blueprint.get("/applications/<app_id>")
+def application(app_id):
+    env = engine().env
+    app = env.store.applications.get(app_id)
+    if app is None:
+        abort(404)
+    try:
+        rulebook = engine().bound(app).env.rulebook       # the rules it was decided under
+    except LookupError:
+        rulebook = env.rulebook
+    trail = []
+    for d in env.store.decisions.for_application(app.id):
+        rs = rulebook.rulesets.get(d.ruleset)
+        titles = {r.id: r.title for r in (rs.rules if rs else [])}
+        outcomes = (d.outcome or {}).get("outcomes") or {}
+        trail.append({"d": d, "rules": [(rid, titles.get(rid, ""), outcomes.get(rid)) for rid in d.rule_ids],
+                      "when": (d.outcome or {}).get("when", "")})
+    return render_template("staff/application.html", app=app, trail=trail, flows=env.flows,
+                           bundle=app.context.get("bundle"))
+
+
+@blueprint.get("/versions")
+def versions():
+    env = engine().env
+    bundles = env.store.versions.versions("bundle", "manifest")
+    previous = next((v for v, _ in bundles if v != env.bundle), env.bundle)
+    return render_template("staff/versions.html", bundles=bundles, current=env.bundle, old=previous, new=env.bundle)
+
+
+@blueprint.get("/versions/diff")
+def versions_diff():
+    env = engine().env
+    archive = env.store.versions
+    bundles = archive.versions("bundle", "manifest")
+    known = [v for v, _ in bundles]
+    old = request.args.get("from") or next((v for v in known if v != env.bundle), env.bundle)
+    new = request.args.get("to") or env.bundle
+    if old not in known or new not in known:
+        return render_template("staff/diff.html", bundles=bundles, old=old, new=new, files=None,
+                               error=msg("staff.diff.unknown")), 404
+    files = bundle_diff(_bundle_files(archive, old), _bundle_files(archive, new))
+    return render_template("staff/diff.html", bundles=bundles, old=old, new=new, files=files, error=None)
+
+
+def _bundle_files(archive, version: str) -> dict[str, str]:
+    manifest = json.loads(archive.get("bundle", "manifest", version))
+    return {name: archive.get("file", name, digest) for name, digest in manifest.items()}
+
+
+def bundle_diff(old: dict[str, str], new: dict[str, str]) -> list[dict]:
+    """Every file that differs: its status and, for flow and rule files, the changes in words."""
+    out = []
+    with tempfile.TemporaryDirectory(prefix="govflow-staff-") as tmp:
+        dirs = {"old": Path(tmp) / "old", "new": Path(tmp) / "new"}
+        for key, files in (("old", old), ("new", new)):
+            for name, text in files.items():
+                (dirs[key] / name).parent.mkdir(parents=True, exist_ok=True)
+                (dirs[key] / name).write_text(text, "utf-8")
+        vocab = None
+        for name in sorted(set(old) | set(new)):
+            if old.get(name) == new.get(name):
+                continue
+            entry = {"name": name, "status": "changed", "changes": [], "note": None}
+            out.append(entry)
+            if name not in old or name not in new:
+                entry["status"] = "added" if name not in old else "removed"
+                continue
+            if not name.endswith(".yaml") or not name.startswith(("flows/", "rules/")) or name == "rules/facts.yaml":
+                entry["note"] = msg("staff.diff.no_detail")
+                continue
+            vocab = vocab or diff_vocabulary(dirs["new"])
+            entry["changes"], entry["note"] = _file_changes(dirs, name, *vocab)
+    return out
+
+
+def _file_changes(dirs: dict, name: str, titles: dict, types: dict):
+    try:
+        a, b = (load_version(from_file(dirs[k] / name, dirs[k] / "flows"), Path(name).name, k)
+                for k in ("old", "new"))
+        if a.kind != b.kind:
+            raise VersionError(f"{a.kind} -> {b.kind}")
+    except VersionError as exc:
+        return [], msg("staff.diff.unreadable", detail=str(exc))
+    if a.kind == "rules":
+        changes = diff_rulesets(a.data, b.data, titles, types)
+    else:
+        changes = diff_flows(a.flow, b.flow, titles, types)
+    return changes, None if changes else msg("staff.diff.no_policy_change")
