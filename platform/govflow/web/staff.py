@@ -72,12 +72,12 @@ def _headers(response):
 def _vocab() -> tuple[dict, dict]:
     """Fact and field titles and types (for sentences), per current bundle."""
     env = engine().env
-    cache = current_app.extensions.setdefault("govflow.staff_vocab", {})
-    if env.bundle not in cache:
+    cached = current_app.extensions.get("govflow.staff_vocab")
+    if cached is None or cached[0] != env.bundle:
         root = Path(current_app.config["PROJECT_DIR"])
-        cache.clear()
-        cache[env.bundle] = (fact_titles(root, env.flows), fact_types(root, env.flows))
-    return cache[env.bundle]
+        cached = (env.bundle, (fact_titles(root, env.flows), fact_types(root, env.flows)))
+        current_app.extensions["govflow.staff_vocab"] = cached
+    return cached[1]
 
 
 @blueprint.context_processor
@@ -117,6 +117,8 @@ def _next_url() -> str:
 @blueprint.route("/login", methods=["GET", "POST"])
 def login():
     error, status, username = None, 200, ""
+    if request.method == "GET" and accounts().exists(session.get(STAFF_KEY)):
+        return redirect(_next_url())
     if request.method == "POST":
         username = request.form.get("username", "").strip()
         result = accounts().authenticate(username, request.form.get("password", ""))
