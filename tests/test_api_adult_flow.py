@@ -54,11 +54,7 @@ def test_mail_delivery_with_changed_recipient_phone(api):
 
 
 def test_wrong_sms_code_is_refused(api):
-    api.create()
-    api.verify("mainland_adult")
-    api.eligibility()
-    api.upload_page()
-    api.photo_page()
+    api.walk_to_info()
     api.sms("info", "mobile_code", "13800138001")
     from walkers import ADULT_INFO
     data = {**ADULT_INFO, "insurance_type": api.insurance_type(), "mobile": "13800138001", "mobile_code": "000000"}

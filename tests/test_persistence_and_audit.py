@@ -48,11 +48,7 @@ def test_applications_record_the_versions_they_started_under(api):
 
 
 def test_sms_codes_are_rate_limited(api):
-    api.create()
-    api.verify("mainland_adult")
-    api.eligibility()
-    api.upload_page()
-    api.photo_page()
+    api.walk_to_info()
     api.sms("info", "mobile_code", "13800138001")
     api.sms("info", "mobile_code", "13800138001", expect=429)
     bad = api.client.post(f"/api/v1/applications/{api.id}/pages/info/sms", headers=api.headers,

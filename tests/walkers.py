@@ -121,6 +121,14 @@ class ApiWalker:
     def pickup_branch(self, expect=200):
         return self.act("pickup", "next", {"pickup_method": "branch", "branch_id": self.branch()}, expect=expect)
 
+    def walk_to_info(self, persona="mainland_adult"):
+        """Guide, eligibility, upload and photo done: the citizen stands on 申请信息."""
+        self.create()
+        assert self.verify(persona)["page"] == "eligibility", self.last.get_json()
+        self.eligibility()
+        self.upload_page()
+        assert self.photo_page()["page"] == "info", self.last.get_json()
+
     def walk_to_confirm(self, persona="mainland_adult", document_set="id_card", receipt=None):
         self.create()
         assert self.verify(persona)["page"] == "eligibility", self.last.get_json()
