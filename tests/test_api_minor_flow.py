@@ -163,3 +163,10 @@ def test_minor_guide_self_application_goes_to_adult_eligibility(minor):
     minor.id = step["application"]
     assert minor.state()["done"] == ["guide"]
     assert minor.act("eligibility", "check", {"issuing_city": "440100"})["page"] == "upload"
+
+
+def test_child_cannot_apply_alone_through_the_adult_flow(minor):
+    minor.create("sscard_adult")
+    body = minor.verify("child_with_id_card")
+    assert body["status"] == "refused" and body["popup"]["rule_id"] == "PRE-003"
+    assert "代未成年子女办理" in body["popup"]["message"]
