@@ -170,3 +170,21 @@ def test_child_cannot_apply_alone_through_the_adult_flow(minor):
     body = minor.verify("child_with_id_card")
     assert body["status"] == "refused" and body["popup"]["rule_id"] == "PRE-003"
     assert "代未成年子女办理" in body["popup"]["message"]
+
+
+def test_refused_eligibility_keeps_what_the_guardian_typed(minor):
+    minor.start_for("child_with_two_cards")
+    minor.eligibility(expect=409)
+    _, view = minor.page("eligibility")
+    values = {f["name"]: f["value"] for f in view["fields"]}
+    assert values["applicant_name"] == "张明辉" and values["applicant_id_number"] == "440305201407070459"
+    assert "eligibility" not in minor.state()["done"]
+
+
+def test_upload_slots_decided_on_an_earlier_page_have_no_condition_note(minor):
+    minor.start_for("child_with_household_register")
+    minor.eligibility()
+    _, view = minor.page("upload")
+    slots = {f["name"]: f for f in view["fields"]}
+    assert "household_main_page" in slots and "birth_certificate" not in slots
+    assert "when_text" not in slots["household_main_page"]

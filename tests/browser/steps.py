@@ -162,18 +162,20 @@ class Citizen:
 
 
 # -- the walk, page by page --------------------------------------------------------------------------
-def start_application(c: Citizen) -> None:
+def start_application(c: Citizen, service: str = "社保卡申领") -> None:
+    """Home page: 【开始办理】 of the service whose card is titled `service`."""
     c.page.goto(c.server.url + "/")
     c.sees("在线办理")
-    c.page.get_by_role("region", name="社保卡申领").or_(c.page.locator("section", has_text="社保卡申领")) \
+    titled = c.page.get_by_role("heading", name=service, level=2, exact=True)
+    c.page.get_by_role("region", name=service, exact=True).or_(c.page.locator("section").filter(has=titled)) \
         .first.get_by_role("button", name="开始办理").click()
     c.sees("办事指南")
 
 
-def verify_face(c: Citizen, persona_id: str) -> None:
-    """办事指南: consent, 【完成人脸核验开始办理】, the simulator: choose the persona, 核验通过."""
+def verify_face(c: Citizen, persona_id: str, button: str = "完成人脸核验开始办理") -> None:
+    """办事指南: consent, `button` (e.g. 【代未成年子女办理】), the simulator: choose the persona, 核验通过."""
     c.choose(CONSENT)
-    c.press("完成人脸核验开始办理")
+    c.press(button)
     c.sees("人脸核验（本地模拟）")
     name = c.persona(persona_id).person.name
     c.page.get_by_role("radio", name=re.compile(f"^{name}：")).check()
@@ -186,13 +188,15 @@ def check_eligibility(c: Citizen, city: str = "广州市") -> None:
     c.press("资格校验")
 
 
-def upload_documents(c: Citizen, document_set: str, slots: list[str]) -> None:
-    """上传材料: choose the document set, pick each image from the album, 【下一步】.
+def upload_documents(c: Citizen, document_set: str | None, slots: list[str]) -> None:
+    """上传材料: choose the document set (None: the page has no choice), pick each image from the
+    album, 【下一步】.
 
     With JavaScript the image may be uploaded as soon as it is chosen (a preview with an X appears);
     without, it is sent with 【下一步】. Both are fine: wait until nothing is in flight, then go on."""
     c.sees("上传材料")
-    c.choose(document_set)
+    if document_set:
+        c.choose(document_set)
     for n, slot in enumerate(slots):
         album = c.page.get_by_role("group", name=slot, exact=True).get_by_label("从手机相册选择", exact=True)
         album.set_input_files(jpeg_file(f"{slot}.jpg", (200, 180, 150 - 40 * n)))
@@ -226,18 +230,21 @@ def use_receipt_photo(c: Citizen, receipt: str) -> None:
 
 
 def fill_info(c: Citizen, phone: str, valid_from: str = "2020-03-01", valid_to: str = "2040-03-01",
-              insurance: str = "企业职工基本养老保险") -> None:
-    """申请信息, top to bottom, with the SMS code from the simulator's outbox."""
+              insurance: str = "企业职工基本养老保险", phone_label: str = "手机号码",
+              occupation: str | None = "专业技术人员", region: tuple[str, str] = ("广州市", "天河区")) -> None:
+    """申请信息, top to bottom, with the SMS code from the simulator's outbox (occupation None: the
+    page has no 职业, as for a minor)."""
     c.sees("申请信息")
     c.select("民族", "汉族")
     c.fill("证件有效开始日期", valid_from)
     c.fill("证件有效截止日期", valid_to)
-    c.fill("手机号码", phone)
+    c.fill(phone_label, phone)
     code = c.request_code(phone)
     c.snapshot("验证码已发送")
     c.fill("验证码", code)
-    c.select("职业", "专业技术人员")
-    c.choose_region("常住地区", ["广州市", "天河区"])
+    if occupation:
+        c.select("职业", occupation)
+    c.choose_region("常住地区", list(region))
     c.fill("常住详细地址", ADDRESS)
     c.select("服务银行", "工商银行")
     c.select("参保类型", insurance)
@@ -274,8 +281,8 @@ def choose_branch(c: Citizen, keyword: str = BRANCH_KEYWORD) -> str:
     return name
 
 
-def pickup_at_branch(c: Citizen) -> str:
-    name = choose_branch(c)
+def pickup_at_branch(c: Citizen, keyword: str = BRANCH_KEYWORD) -> str:
+    name = choose_branch(c, keyword)
     c.choose("网点领卡")
     c.press("下一步")
     return name

@@ -127,9 +127,11 @@ class Engine:
             if check.problems:
                 return StepResult("invalid", app, page.id, check.problems, values=data)
             if check.popup:
+                # refused or sent elsewhere, but the answers were valid: keep them (not done)
+                invalidation.store_answers(self.env, app, flow, page, check)
                 if check.popup["kind"] == "redirect":
                     app.context["redirect"] = check.popup
-                    self.save(app)
+                self.save(app)
                 return StepResult(check.popup["kind"] if check.popup["kind"] == "redirect" else "refused",
                                   app, page.id, popup=check.popup, values=data)
             invalidation.store_answers(self.env, app, flow, page, check)

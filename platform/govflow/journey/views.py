@@ -211,7 +211,7 @@ def page_view(engine, app, page_id: str, posted: dict | None = None, problems=No
         view["active"] = active
         if f.name in reasons:          # why some options are not offered (a rule's message)
             view["restricted"] = reasons[f.name]
-        if f.when and not f.readonly:
+        if f.when and not f.readonly and _same_page_condition(f, page):   # another answer here decides
             view["when"] = f.when
             view["when_text"] = describe_condition(f.when, page, env)
         fields.append(view)
