@@ -132,8 +132,8 @@ class Engine:
                 if check.popup["kind"] == "redirect":
                     app.context["redirect"] = check.popup
                 self.save(app)
-                return StepResult(check.popup["kind"] if check.popup["kind"] == "redirect" else "refused",
-                                  app, page.id, popup=check.popup, values=data)
+                status = "redirect" if check.popup["kind"] == "redirect" else "refused"
+                return StepResult(status, app, page.id, popup=check.popup, values=data)
             invalidation.store_answers(self.env, app, flow, page, check)
         if action.verify_identity:
             return identity.start(self, app, flow, page, action)
