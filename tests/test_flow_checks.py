@@ -14,6 +14,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 # (file, text to replace, replacement, expected code, text on the expected line, hint fragment)
 BREAKAGES = [
+    ("flows/shared/sscard_content.yaml", "        next: success\n        on_failure: failure",
+     "        navigate: success\n        on_failure: failure", "flow.schema.required", None, "next:"),
     ("flows/sscard_adult.yaml", "next: photo}", "next: phtoo}", "flow.unknown_page", "next: phtoo}", "'photo'"),
     ("flows/shared/sscard_content.yaml", "options: ethnic_groups}", "options: ethnic_group}", "flow.unknown_picklist",
      "options: ethnic_group}", "ethnic_groups"),

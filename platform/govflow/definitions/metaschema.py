@@ -43,12 +43,18 @@ def _message(error: ValidationError) -> tuple[str, str | None, tuple]:
         close = difflib.get_close_matches(key, allowed, n=1)
         hint = f"did you mean '{close[0]}'?" if close else f"allowed keys: {', '.join(allowed)}"
         return f"unknown key '{key}'", hint, (key,)
+    if kw == "required" and isinstance(error.instance, dict) and error.instance.get("submit"):
+        return error.message.replace("is a required property", "is missing"), \
+            "a button with `submit:` needs `next:` (where to go after success)", ()
     if kw == "required":
         return error.message.replace("is a required property", "is missing"), "add this key", ()
     if kw == "enum":
         return f"{error.instance!r} is not allowed here", f"use one of: {', '.join(map(str, error.validator_value))}", ()
     if kw == "pattern":
         return f"{error.instance!r} is not a valid name", "use lower-case letters, digits and _ , starting with a letter", ()
+    if kw == "not" and "required" in schema.get("not", {}):
+        keys = " and ".join(f"`{k}`" for k in schema["not"]["required"])
+        return f"{keys} cannot be used together here", "keep one of them", ()
     if kw == "type":
         return f"{error.instance!r} should be of type {error.validator_value}", None, ()
     return error.message, None, ()
