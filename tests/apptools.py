@@ -11,6 +11,7 @@ from govflow.web import create_app
 
 ROOT = Path(__file__).resolve().parents[1]
 TODAY = date(2026, 11, 27)
+STORE_SECRET = b"test-secret-0123456789abcdef"
 
 
 def make_app(tmp_path: Path, definitions, **extra):

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from apptools import ROOT, make_app
+from apptools import ROOT, STORE_SECRET, make_app
+from govflow.store import open_store
 from govflow.definitions import load_definitions
 
 
@@ -37,3 +38,16 @@ def pytest_configure(config):
     """A plain `pytest` also runs the policy staff's scenarios (scenarios/*.yaml, docs/scenarios.md)."""
     if config.args_source == pytest.Config.ArgsSource.TESTPATHS and (ROOT / "scenarios").is_dir():
         config.args.append(str(ROOT / "scenarios"))
+
+
+@pytest.fixture
+def db_url(tmp_path):
+    return f"sqlite:///{tmp_path / 'db.sqlite'}"
+
+
+@pytest.fixture
+def store(db_url, tmp_path):
+    """A store of its own (SQLite file; a second `open_store(db_url, ...)` is a second worker)."""
+    s = open_store(db_url, tmp_path / "uploads", STORE_SECRET)
+    yield s
+    s.close()

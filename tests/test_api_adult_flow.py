@@ -224,8 +224,7 @@ def test_sms_code_is_not_kept_as_an_answer(api):
                    return_to="confirm")["page"] == "confirm"      # the proven phone needs no new code
 
 
-def test_rule_refusals_carry_the_rule_and_its_basis(api, client, app):
-    from walkers import HtmlWalker
+def test_rule_refusals_carry_the_rule_and_its_basis(api, client):
     api.create()
     api.verify("hong_kong_resident")
     api.eligibility()

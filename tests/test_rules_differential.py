@@ -8,6 +8,7 @@ from collections import Counter
 
 import pytest
 
+from govflow.rules.durable_adapter import nested
 from govflow.rules.model import All, Any_, FactRef
 from test_rules_examples import real_book
 
@@ -39,19 +40,14 @@ def generate(rng: random.Random, book, ruleset) -> dict:
     consts: dict = {}
     for rule in ruleset.rules:
         constants(rule.when, consts)
-    facts: dict = {}
+    flat: dict = {}
     dates = [ANCHOR]                                    # dates are drawn relative to each other
     for path in sorted({p for r in ruleset.rules for p in r.facts_read} - derived):
         if rng.random() < 0.15:
             continue                                   # absent
         ftype = book.catalogue.types[path]
-        value = _value(rng, ftype, sorted(consts.get(path, ()), key=repr), dates)
-        node = facts
-        parts = path.split(".")
-        for part in parts[:-1]:
-            node = node.setdefault(part, {})
-        node[parts[-1]] = value
-    return facts
+        flat[path] = _value(rng, ftype, sorted(consts.get(path, ()), key=repr), dates)
+    return nested(flat)
 
 
 def _value(rng, ftype, consts, dates):

@@ -9,21 +9,10 @@ from sqlalchemy import text
 
 from govflow.store import open_store
 
-SECRET = b"test-secret-0123456789abcdef"
+from apptools import STORE_SECRET as SECRET
 T0 = datetime(2025, 3, 1, 8, 0, tzinfo=timezone.utc)
 PHONE = "13800138000"
 
-
-@pytest.fixture
-def db_url(tmp_path):
-    return f"sqlite:///{tmp_path / 'db.sqlite'}"
-
-
-@pytest.fixture
-def store(db_url, tmp_path):
-    s = open_store(db_url, tmp_path / "uploads", SECRET)
-    yield s
-    s.close()
 
 
 @pytest.fixture

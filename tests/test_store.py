@@ -7,20 +7,9 @@ from sqlalchemy import text
 
 from govflow.store import Application, StaleApplication, open_store
 
-SECRET = b"test-secret-0123456789abcdef"
+from apptools import STORE_SECRET as SECRET
 T0 = datetime(2025, 3, 1, 8, 0, tzinfo=timezone.utc)
 
-
-@pytest.fixture
-def db_url(tmp_path):
-    return f"sqlite:///{tmp_path / 'govflow.db'}"
-
-
-@pytest.fixture
-def store(db_url, tmp_path):
-    s = open_store(db_url, tmp_path / "uploads", SECRET)
-    yield s
-    s.close()
 
 
 def new_app(store, owner="owner-1", flow="sscard_adult"):

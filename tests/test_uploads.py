@@ -11,15 +11,9 @@ from PIL import Image
 from govflow.errors import Problem
 from govflow.store import Limits, Upload, open_store
 
-SECRET = b"test-secret-0123456789abcdef"
+from apptools import STORE_SECRET as SECRET
 RED, BLUE = (220, 20, 20), (20, 20, 220)
 
-
-@pytest.fixture
-def store(tmp_path):
-    s = open_store(f"sqlite:///{tmp_path / 'db.sqlite'}", tmp_path / "uploads", SECRET)
-    yield s
-    s.close()
 
 
 @pytest.fixture

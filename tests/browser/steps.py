@@ -15,6 +15,8 @@ import time
 from PIL import Image
 from playwright.sync_api import Locator, Page, expect
 
+from walkers import VALIDITY   # ID card validity that fits each persona's age (tests/walkers.py)
+
 CONSENT = "本人已认真阅读，理解并自愿接受以上约定"
 ADDRESS = "天河路100号3栋501房"
 BRANCH_KEYWORD = "天河"
@@ -321,8 +323,6 @@ def sees_success(c: Citizen) -> str:
     return reference.inner_text().split("：", 1)[1].strip()
 
 
-# ID card validity that fits each persona's age at issue (居民身份证法 第五条), as in tests/walkers.py
-VALIDITY = {"rejected_once": ("2020-03-01", "2030-03-01")}
 
 
 def walk_to_review(c: Citizen, persona_id: str = "mainland_adult") -> None:
@@ -336,6 +336,28 @@ def walk_to_review(c: Citizen, persona_id: str = "mainland_adult") -> None:
     fill_info(c, c.persona(persona_id).person.phone, valid_from, valid_to)
     pickup_at_branch(c)
     c.sees("信息确认")
+
+
+def enter_cleanup(c: Citizen, popup: Locator, cards: tuple[str, ...]) -> None:
+    """The several-cards popup's 【确认】 → cleanup guide → consent → the cards listed → 确认信息."""
+    c.press("确认", within=popup)
+    c.sees("办事指南", "一人一卡清理")
+    expect(c.page.get_by_text("一人一卡清理", exact=True).first).to_be_visible()
+    c.choose("本人已认真阅读，理解并自愿接受以上约定")
+    c.press("开始办理")
+    c.sees("待清理的社保卡信息")
+    for card in cards:
+        expect(c.page.get_by_role("main").get_by_text(card, exact=True)).to_be_visible()
+
+
+def confirm_cleanup(c: Citizen) -> None:
+    """On 确认信息: 【清理】 → the modal's 【确认】 → 清理成功 → 【继续申领】 back to the application."""
+    c.press("清理")
+    modal = c.popup("确定要提交清理吗")
+    c.press("确认", within=modal)
+    c.sees("提交成功", "清理")
+    expect(c.page.get_by_text("清理成功", exact=True)).to_be_visible()
+    c.press("继续申领")
 
 
 def review_section(c: Citizen, title: str) -> Locator:

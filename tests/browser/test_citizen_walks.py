@@ -8,7 +8,7 @@ import re
 
 from playwright.sync_api import expect
 
-from steps import (check_eligibility, fill_info, pickup_at_branch, pickup_by_mail, review_section,
+from steps import (check_eligibility, confirm_cleanup, enter_cleanup, fill_info, pickup_at_branch, pickup_by_mail, review_section,
                    sees_success, start_application, submit, upload_documents, use_receipt_photo,
                    use_system_photo, verify_face, walk_to_review)
 
@@ -81,16 +81,7 @@ def test_two_cards_clean_up_then_continue_the_application(citizen):
     start_application(citizen)
     verify_face(citizen, "two_cards")
     check_eligibility(citizen)
-    popup = citizen.popup("您在广东省内存在多张社保卡")
-    citizen.press("确认", within=popup)
-    # the cleanup flow
-    citizen.sees("办事指南", "一人一卡清理")
-    expect(citizen.page.get_by_text("一人一卡清理", exact=True).first).to_be_visible()
-    citizen.choose("本人已认真阅读，理解并自愿接受以上约定")
-    citizen.press("开始办理")
-    citizen.sees("待清理的社保卡信息")
-    for card in ("A40127356", "A60288941"):
-        expect(citizen.page.get_by_role("main").get_by_text(card, exact=True)).to_be_visible()
+    enter_cleanup(citizen, citizen.popup("您在广东省内存在多张社保卡"), ("A40127356", "A60288941"))
     citizen.press("下一步")
     citizen.sees("确认信息")
     citizen.press("清理")
@@ -99,12 +90,7 @@ def test_two_cards_clean_up_then_continue_the_application(citizen):
     expect(citizen.page.get_by_role("alertdialog").or_(citizen.page.get_by_role("dialog"))
            .filter(has_text="确定要提交清理吗")).to_have_count(0)
     citizen.sees("确认信息", "已取消")
-    citizen.press("清理")
-    modal = citizen.popup("确定要提交清理吗")
-    citizen.press("确认", within=modal)
-    citizen.sees("提交成功", "清理")
-    expect(citizen.page.get_by_text("清理成功", exact=True)).to_be_visible()
-    citizen.press("继续申领")
+    confirm_cleanup(citizen)
     # back in the application: the check passes now
     check_eligibility(citizen)
     citizen.sees("上传材料")

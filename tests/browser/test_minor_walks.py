@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import pytest
 from playwright.sync_api import expect
 
-from steps import (Citizen, check_eligibility, fill_info, pickup_at_branch, review_section, sees_success,
+from steps import (Citizen, check_eligibility, confirm_cleanup, enter_cleanup, fill_info, pickup_at_branch, review_section, sees_success,
                    start_application, submit, upload_documents, use_receipt_photo, use_system_photo,
                    verify_face)
 
@@ -190,28 +190,14 @@ def test_minor_guide_self_application_goes_to_the_adult_eligibility(citizen):
 def test_child_with_two_cards_cleans_up_then_continues(citizen):
     start_for_child(citizen)
     enter_child(citizen, MINGHUI)
-    popup = citizen.popup("多张社保卡")
-    citizen.press("确认", within=popup)
-    citizen.sees("办事指南", "一人一卡清理")
-    expect(citizen.page.get_by_text("一人一卡清理", exact=True).first).to_be_visible()
-    citizen.choose("本人已认真阅读，理解并自愿接受以上约定")
-    citizen.press("开始办理")
-    citizen.sees("待清理的社保卡信息")
+    enter_cleanup(citizen, citizen.popup("多张社保卡"), ("B51203377", "B71940062"))   # the child's cards
     main = citizen.page.get_by_role("main")
-    for card in ("B51203377", "B71940062"):                     # the child's cards, not the guardian's
-        expect(main.get_by_text(card, exact=True)).to_be_visible()
     expect(main.get_by_text("A30155720", exact=True)).to_have_count(0)
     expect(main).to_contain_text(MINGHUI.name)
     citizen.press("下一步")
     citizen.sees("确认信息")
-    citizen.press("清理")
-    modal = citizen.popup("确定要提交清理吗")
-    citizen.press("确认", within=modal)
-    citizen.sees("提交成功", "清理")
-    expect(citizen.page.get_by_text("清理成功", exact=True)).to_be_visible()
-    citizen.press("继续申领")
-    # back in the minor application (the child is typed in again: the refused check kept nothing), and
-    # the check passes now
+    confirm_cleanup(citizen)
+    # back in the minor application; the check passes now
     expect(citizen.heading("申领资格校验")).to_be_visible()
     expect(citizen.page.get_by_text(MINOR_SERVICE, exact=True).first).to_be_visible()
     enter_child(citizen, MINGHUI)

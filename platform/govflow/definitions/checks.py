@@ -6,7 +6,7 @@ with file, line and a 'did you mean' hint instead of surfacing as a broken page 
 from __future__ import annotations
 
 import difflib
-from typing import Callable, Iterable
+from typing import Iterable
 
 from ..errors import Problem
 from .model import FlowDef, PageDef, Target
