@@ -166,7 +166,7 @@ def test_switching_pickup_method_drops_mail_answers(api):
                                "recipient_mobile_code": code, "recipient_region": "440106",
                                "recipient_address": "天河路100号3栋501房"}, expect=200)
     api.act("pickup", "next", {"pickup_method": "branch", "branch_id": api.branch()}, expect=200)
-    app = api.engine.env.store.applications.get(api.id)
+    app = api.journey.env.store.applications.get(api.id)
     assert set(app.answers["pickup"]) == {"pickup_method", "branch_id"}
     _, view = api.page("confirm")
     assert "收件人信息" not in [s["title"] for s in view["review"]]
@@ -177,11 +177,11 @@ def test_switching_document_type_drops_old_uploads(api):
     api.verify("hong_kong_resident")
     api.eligibility()
     api.upload_page("hk_macao_permit")
-    old = api.engine.env.store.applications.get(api.id).answers["upload"]["permit_front"]
+    old = api.journey.env.store.applications.get(api.id).answers["upload"]["permit_front"]
     api.upload_page("residence_permit")
-    answers = api.engine.env.store.applications.get(api.id).answers["upload"]
+    answers = api.journey.env.store.applications.get(api.id).answers["upload"]
     assert "permit_front" not in answers and "residence_permit_emblem" in answers
-    assert api.engine.env.store.uploads.get(api.id, old) is None
+    assert api.journey.env.store.uploads.get(api.id, old) is None
 
 
 def test_identity_fields_cannot_be_overwritten(api):
@@ -207,8 +207,9 @@ def test_tokens_protect_applications(api, client):
 def test_cleanup_refused_when_there_is_nothing_to_clean(api):
     api.create()
     api.verify("mainland_adult")
-    parent = api.engine.env.store.applications.get(api.id)
-    child = api.engine.create("cleanup", parent.owner, parent=parent)
+    parent = api.journey.env.store.applications.get(api.id)
+    with api.journey.env.store.transaction():
+        child = api.journey.create("cleanup", parent.owner, parent=api.journey.draft(parent)).app
     api.id = child.id
     body = api.act("guide", "start", {"consent": True}, expect=409)
     assert body["popup"]["rule_id"] == "CLN-001"
@@ -216,7 +217,7 @@ def test_cleanup_refused_when_there_is_nothing_to_clean(api):
 
 def test_sms_code_is_not_kept_as_an_answer(api):
     api.walk_to_confirm()
-    app = api.engine.env.store.applications.get(api.id)
+    app = api.journey.env.store.applications.get(api.id)
     assert "mobile_code" not in app.answers["info"]
     _, view = api.page("confirm")
     assert "mobile_code" not in [i["name"] for s in view["review"] for i in s["items"]]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from govflow.rules import RuleEvaluationError, load_rulebook
+from govflow.rules import FactType, RuleEvaluationError, load_rulebook
 from govflow.rules.facts import days_between, is_anniversary, months_between, years_between
 from test_rules_examples import FORM_TYPES, FakePicklists, load_real_book
 
@@ -60,7 +60,8 @@ def test_fired_carries_outcome_and_facts_used():
     assert fired.facts_used == {"identity.id_type": "resident_id_card", "form.long_term": True,
                                 "id_card.age_at_issue": 39, "identity.birth_date": dt.date(1980, 3, 10),
                                 "form.valid_from": dt.date(2020, 1, 1)}
-    fired.outcome["refuse"]["field"] = "changed"           # a copy: the rule itself is unchanged
+    with pytest.raises(TypeError):                         # shared and read-only: the rule cannot change
+        fired.outcome["refuse"]["field"] = "changed"
     assert book.evaluate("id_card_validity", facts).fired[0].outcome["refuse"]["field"] == "long_term"
 
 
@@ -155,15 +156,31 @@ def test_rule_file_reload_gives_new_version(tmp_path):
     assert first != second and len(first) == 12
 
 
-def test_evaluate_condition_reads_flow_conditions_with_rule_semantics():
-    from govflow.rules import evaluate_condition
-    facts = {"form": {"pickup_method": "mail", "valid_from": dt.date(2020, 1, 1), "valid_to": dt.date(2030, 1, 1)}}
-    assert evaluate_condition({"fact": "form.pickup_method", "eq": "mail"}, facts)
-    assert not evaluate_condition({"not": {"fact": "form.pickup_method", "eq": "mail"}}, facts)
-    assert not evaluate_condition({"not": {"fact": "form.absent", "eq": "mail"}}, facts)   # absent: never true
-    assert evaluate_condition({"not": {"fact": "form.absent", "exists": True}}, facts)
-    assert evaluate_condition({"fact": "form.valid_from", "lt": {"fact": "form.valid_to"}}, facts)
-    assert evaluate_condition({"any": [{"fact": "form.pickup_method", "in": ["branch"]},
-                                       {"fact": "form.valid_to", "gte": dt.date(2030, 1, 1)}]}, facts)
-    with pytest.raises(RuleEvaluationError):
-        evaluate_condition({"fact": "form.pickup_method", "like": "m"}, facts)
+def test_flow_conditions_compile_to_the_rule_tree_with_rule_semantics():
+    from govflow.definitions.conditions import FlowConditionReader
+    from govflow.definitions.model import Origin
+    from govflow.rules import FactView, holds
+    from govflow.rules.facts import Catalogue
+    from govflow.yamlsource import Source
+    types = {"form.pickup_method": FactType("string", ("mail", "branch")), "form.absent": FactType("string"),
+             "form.valid_from": FactType("date"), "form.valid_to": FactType("date")}
+    catalogue = Catalogue(types=types, derived=[])
+    facts = FactView(catalogue, {"form": {"pickup_method": "mail", "valid_from": "2020-01-01",
+                                          "valid_to": dt.date(2030, 1, 1)}})
+    reader = FlowConditionReader(Origin(Source("flows/x.yaml", {}, {}), ()), types, None,
+                                 {"pickup_method": None}, known_facts=True)
+
+    def holds_for(cond):
+        compiled = reader.read(cond, ())
+        assert compiled is not None, reader.problems
+        return holds(compiled, facts)
+    assert holds_for({"field": "pickup_method", "eq": "mail"})
+    assert not holds_for({"not": {"field": "pickup_method", "eq": "mail"}})
+    assert not holds_for({"not": {"field": "absent", "eq": "mail"}})          # absent: never true
+    assert holds_for({"not": {"field": "absent", "exists": True}})
+    assert holds_for({"field": "valid_from", "lt": {"field": "valid_to"}})
+    assert holds_for({"any": [{"field": "pickup_method", "in": ["branch"]},
+                              {"fact": "form.valid_to", "gte": dt.date(2030, 1, 1)}]})
+    assert reader.read({"field": "pickup_method", "like": "m"}, ()) is None
+    assert reader.read({"field": "pickup_metod", "eq": "mail"}, ()) is None
+    assert [p.code for p in reader.problems] == ["rule.unknown_operator", "flow.unknown_field"]

@@ -7,9 +7,10 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import text
 
+from apptools import STORE_SECRET as SECRET
+from govflow import catalog
 from govflow.store import open_store
 
-from apptools import STORE_SECRET as SECRET
 T0 = datetime(2025, 3, 1, 8, 0, tzinfo=timezone.utc)
 PHONE = "13800138000"
 
@@ -33,7 +34,7 @@ def at(seconds):
 
 def test_code_is_six_digits_and_only_its_hmac_is_stored(store, app_id):
     result = store.codes.issue(app_id, PHONE, "mobile", now=T0)
-    assert result.ok and result.problem is None and result.retry_after_s == 0
+    assert result.ok and result.refusal is None and result.retry_after_s == 0
     assert len(result.code) == 6 and result.code.isdigit()
     assert result.code not in repr(result)
     with store.session() as db:
@@ -91,11 +92,11 @@ def test_not_again_within_60_seconds_across_workers(store, worker2, app_id):
     assert store.codes.issue(app_id, PHONE, "mobile", now=T0).ok
     refused = worker2.codes.issue(app_id, PHONE, "mobile", now=at(30))
     assert not refused.ok and refused.code is None
-    assert refused.problem.code == "sms.too_soon" and refused.retry_after_s == 30
-    assert refused.problem.path == "mobile" and "30" in refused.problem.message
+    assert refused.refusal == "sms.too_soon" and refused.retry_after_s == 30
+    assert "30" in catalog.text(refused.refusal, seconds=refused.retry_after_s)    # the journey's message
     # the same phone on another application is the same phone
     other_app = worker2.applications.create("sscard_minor", "o2", "v", {}).id
-    assert worker2.codes.issue(other_app, PHONE, "mobile", now=at(45)).problem.code == "sms.too_soon"
+    assert worker2.codes.issue(other_app, PHONE, "mobile", now=at(45)).refusal == "sms.too_soon"
     # refused attempts are not counted: 60 s after the first one it works again
     assert worker2.codes.issue(app_id, PHONE, "mobile", now=at(60)).ok
 
@@ -105,9 +106,9 @@ def test_at_most_five_per_phone_per_hour_across_workers(store, worker2, app_id):
     for i in range(5):
         assert workers[i % 2].codes.issue(app_id, PHONE, "mobile", now=at(i * 100)).ok
     refused = worker2.codes.issue(app_id, PHONE, "mobile", now=at(600))
-    assert refused.problem.code == "sms.too_many"
+    assert refused.refusal == "sms.too_many"
     assert refused.retry_after_s == 3600 - 600           # until the first one leaves the hour
-    assert store.codes.issue(app_id, PHONE, "mobile", now=at(3599)).problem.code == "sms.too_many"
+    assert store.codes.issue(app_id, PHONE, "mobile", now=at(3599)).refusal == "sms.too_many"
     assert store.codes.issue(app_id, PHONE, "mobile", now=at(3601)).ok
     # another phone is not affected
     assert store.codes.issue(app_id, "13900139000", "mobile", now=at(3601)).ok
@@ -118,14 +119,14 @@ def test_at_most_ten_per_application_per_hour(store, worker2, app_id):
     for i in range(10):
         assert [store, worker2][i % 2].codes.issue(app_id, phones[i], "mobile", now=at(i * 10)).ok
     refused = store.codes.issue(app_id, phones[10], "mobile", now=at(200))
-    assert refused.problem.code == "sms.too_many" and refused.retry_after_s == 3400
+    assert refused.refusal == "sms.too_many" and refused.retry_after_s == 3400
     other_app = store.applications.create("sscard_adult", "o2", "v", {}).id
     assert store.codes.issue(other_app, phones[10], "mobile", now=at(200)).ok
 
 
 def test_verify_without_issue(store, app_id):
     assert store.codes.verify(app_id, PHONE, "mobile", "123456", now=T0) == "sms.none"
-    assert store.codes.message("sms.none") != "sms.none"
+    assert catalog.text("sms.none") != catalog.text("generic")
 
 
 def test_purge_old_codes(store, app_id):
@@ -160,4 +161,4 @@ def test_concurrent_issuers_share_the_limit(db_url, tmp_path, store, app_id):
         for w in workers:
             w.close()
     assert sorted(r.ok for r in results) == [False] * 5 + [True]
-    assert {r.problem.code for r in results if not r.ok} == {"sms.too_soon"}
+    assert {r.refusal for r in results if not r.ok} == {"sms.too_soon"}

@@ -247,7 +247,7 @@ def test_staff_add_command_and_demo_account(tmp_path, monkeypatch, definitions):
 
 
 def test_every_staff_message_is_in_the_catalog(staff, app):
-    from govflow.journey.messages import catalog
+    from govflow.catalog import catalog
     used = set()
     for path in (ROOT / "renderers/html/templates/staff").glob("*.html"):
         used |= set(re.findall(r"msg\('(staff\.[a-z_.]+)'\)", path.read_text("utf-8")))

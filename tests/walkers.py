@@ -26,7 +26,7 @@ class ApiWalker:
     def __init__(self, client, app):
         self.client = client
         self.app = app
-        self.engine = app.extensions["govflow"]
+        self.journey = app.extensions["govflow"]
         self.id = None
         self.token = None
         self.last = None
@@ -80,7 +80,7 @@ class ApiWalker:
         assert r.status_code == expect, r.get_json()
         if expect != 200:
             return None
-        text = self.engine.env.services.sms_gateway.outbox()[-1].text
+        text = self.journey.env.services.sms_gateway.outbox()[-1].text
         return "".join(ch for ch in text if ch.isdigit())[:6]
 
     def branch(self, keyword="天河"):
@@ -88,7 +88,7 @@ class ApiWalker:
         return r.get_json()["branches"][0]["id"]
 
     def insurance_type(self):
-        return self.engine.env.picklists.get("insurance_types").options[0]["value"]
+        return self.journey.env.picklists.get("insurance_types").options[0]["value"]
 
     # -- whole pages ---------------------------------------------------------------------
     def eligibility(self, city="440100", expect=200):
@@ -108,8 +108,8 @@ class ApiWalker:
         return self.act("photo", "use_photo", data, expect=expect)
 
     def persona_phone(self):
-        ssn = self.engine.env.store.applications.get(self.id).context["identity"]["ssn"]
-        return next(p.person.phone for p in self.engine.env.services.personas if p.person.ssn == ssn)
+        ssn = self.journey.env.store.applications.get(self.id).context["identity"]["ssn"]
+        return next(p.person.phone for p in self.journey.env.services.personas if p.person.ssn == ssn)
 
     def info_page(self, phone=None, expect=200, **changes):
         phone = phone or self.persona_phone()
@@ -145,7 +145,7 @@ class HtmlWalker:
 
     def __init__(self, client, app):
         self.client = client
-        self.engine = app.extensions["govflow"]
+        self.journey = app.extensions["govflow"]
         self.id = None
         self.token = None
         self.last = None
@@ -197,7 +197,7 @@ class HtmlWalker:
         form = {"_csrf": self._csrf(), **data}
         self.last = self.client.post(f"/a/{self.id}/{page}/sms/{field}", data=form)
         assert self.last.status_code == 200, self.text()[:2000]
-        text = self.engine.env.services.sms_gateway.outbox()[-1].text
+        text = self.journey.env.services.sms_gateway.outbox()[-1].text
         return "".join(ch for ch in text if ch.isdigit())[:6]
 
     def errors(self):

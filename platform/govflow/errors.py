@@ -41,3 +41,33 @@ class DefinitionError(Exception):
     def __init__(self, problems: list[Problem]):
         self.problems = list(problems)
         super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class GovflowError(Exception):
+    """An error that becomes a response in one place (web/errors.py): a stable `code` (its
+    message is in the catalogue) and the HTTP status it is answered with. `detail` is for
+    developers and logs, never shown to a citizen."""
+
+    status = 500
+
+    def __init__(self, code: str, detail: str = ""):
+        self.code = code
+        self.detail = detail
+        super().__init__(f"{code}: {detail}" if detail else code)
+
+
+class NotFound(GovflowError):
+    status = 404
+
+
+class Conflict(GovflowError):
+    """The request clashes with the current state (e.g. another tab saved the draft first)."""
+
+    status = 409
+
+
+class Unavailable(GovflowError):
+    """Something the request needs cannot be had now (an archived definition bundle, an
+    outside system); the citizen may try again later, nothing they entered is lost."""
+
+    status = 503

@@ -11,11 +11,10 @@ from pathlib import Path
 from .. import formats
 from ..errors import Problem
 from ..picklists import load_picklists
-from ..journey.conditions import expand
 from ..rules import FactType, load_rulebook
-from ..rules.conditions import ConditionReader, did_you_mean
 from .analysis import analyse
-from .checks import KNOWN_FACT_PREFIXES, check_flows, condition_facts
+from .checks import check_flows
+from .conditions import compile_conditions, page_reads
 from .loader import FlowLoader
 from .model import FlowDef
 
@@ -59,41 +58,6 @@ def form_fact_types(flows: dict[str, FlowDef], picklists) -> tuple[dict[str, Fac
     return types, problems
 
 
-def _conditions(flow: FlowDef):
-    """Every `when:` in a flow with the origin to report it at."""
-    for page in flow.pages.values():
-        for f in page.fields.values():
-            if f.when:
-                yield f.when, f.origin, ("when",)
-        for section in page.review:
-            if section.when:
-                yield section.when, section.origin, ("when",)
-        for action in page.actions:
-            for key, target in (("next", action.next), ("navigate", action.navigate)):
-                for i, (cond, _) in enumerate(target.branches if target else []):
-                    if cond:
-                        yield cond, action.origin, (key, i, "when")
-
-
-def check_flow_conditions(flows: dict[str, FlowDef], rulebook, picklists) -> list[Problem]:
-    """Type-check flow conditions with the rule files' reader: values must fit the field (enum, type).
-    Unknown names are already reported by the cross-reference checks."""
-    problems, unknown = [], []
-    for flow in flows.values():
-        for cond, origin, sub in _conditions(flow):
-            reader = ConditionReader(origin.source, rulebook.catalogue.types, picklists)
-            reader.read(expand(cond), origin.path + sub)
-            problems += [p for p in reader.problems if p.code != "rule.unknown_fact"]
-            for fact in condition_facts(expand(cond)):   # form fields and bad prefixes: checks.py
-                if (fact.startswith(KNOWN_FACT_PREFIXES) and not fact.startswith("form.")
-                        and fact not in rulebook.catalogue.types):
-                    facts = [t for t in rulebook.catalogue.types if not t.startswith("form.")]
-                    unknown.append(origin.problem("flow.unknown_fact", f"condition reads unknown fact '{fact}'",
-                                                   did_you_mean(fact, facts) or "see rules/facts.yaml", sub))
-    return [Problem(p.code.replace("rule.", "flow.condition."), p.path, p.message, p.file, p.line, p.hint)
-            for p in problems] + unknown
-
-
 def load_definitions(root: Path) -> tuple[Definitions | None, list[Problem]]:
     root = Path(root)
     problems: list[Problem] = []
@@ -110,8 +74,12 @@ def load_definitions(root: Path) -> tuple[Definitions | None, list[Problem]]:
     problems += found
     problems += check_flows(flows, set(picklists.names()), set(formats.CHECKS),
                             set(rulebook.rulesets) if rulebook else None)
+    problems += compile_conditions(flows, rulebook.catalogue.types if rulebook else types, picklists,
+                                   known_facts=rulebook is not None)
+    for flow in flows.values():
+        for page in flow.pages.values():
+            page.reads = page_reads(flow, page, rulebook)
     if rulebook is not None:
-        problems += check_flow_conditions(flows, rulebook, picklists)
         problems += rulebook.run_examples()
         problems += analyse(flows, rulebook)
     errors = [p for p in problems if p.severity == "error"]

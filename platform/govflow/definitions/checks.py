@@ -11,33 +11,12 @@ from typing import Iterable
 from ..errors import Problem
 from .model import FlowDef, PageDef, Target
 
-KNOWN_FACT_PREFIXES = ("identity.", "registry.", "form.", "today")
-
-
 def _hint(name: str, choices: Iterable[str]) -> str | None:
     choices = list(choices)
     close = difflib.get_close_matches(name, choices, n=1)
     if close:
         return f"did you mean '{close[0]}'?"
     return f"known names: {', '.join(sorted(choices)[:12])}" if choices else None
-
-
-def condition_fields(cond) -> list[str]:
-    """Field names a `when:` condition reads (`field: x` and `fact: form.x`)."""
-    if not isinstance(cond, dict):
-        return []
-    out = []
-    for key in ("all", "any"):
-        for sub in cond.get(key, []):
-            out += condition_fields(sub)
-    if "not" in cond:
-        out += condition_fields(cond["not"])
-    if "field" in cond:
-        out.append(cond["field"])
-    fact = cond.get("fact")
-    if isinstance(fact, str) and fact.startswith("form."):
-        out.append(fact[5:])
-    return out
 
 
 def successors(flow: FlowDef, page: PageDef) -> list[str]:
@@ -128,33 +107,10 @@ def _check_target(flow, flows, target: Target | None, origin, sub, out):
                                           f"parent flow '{parent.id}' has no page '{target.parent}'",
                                           _hint(target.parent, parent.pages), sub))
         return
-    for i, (cond, page_id) in enumerate(target.branches or [(None, target.page)]):
+    for page_id in target.pages() or [target.page]:
         if page_id not in flow.pages:
             out.append(origin.problem("flow.unknown_page", f"next page '{page_id}' does not exist",
                                       _hint(page_id, flow.pages), sub))
-        _check_condition(cond, flow.input_fields(), origin, sub, out)
-
-
-def _check_condition(cond, fields, origin, sub, out):
-    for name in condition_fields(cond):
-        if name not in fields:
-            out.append(origin.problem("flow.unknown_field", f"condition reads unknown field '{name}'",
-                                      _hint(name, fields), sub))
-    facts = condition_facts(cond)
-    for fact in facts:
-        if not fact.startswith(KNOWN_FACT_PREFIXES):
-            out.append(origin.problem("flow.unknown_fact", f"condition reads unknown fact '{fact}'",
-                                      "facts start with identity., registry., form. or are `today`", sub))
-
-
-def condition_facts(cond) -> list[str]:
-    if not isinstance(cond, dict):
-        return []
-    out = [cond["fact"]] if isinstance(cond.get("fact"), str) else []
-    for key in ("all", "any"):
-        for sub in cond.get(key, []):
-            out += condition_facts(sub)
-    return out + (condition_facts(cond["not"]) if "not" in cond else [])
 
 
 def _check_page(flow, page, flows, fields, picklists, formats, rulesets) -> list[Problem]:
@@ -174,7 +130,6 @@ def _check_page(flow, page, flows, fields, picklists, formats, rulesets) -> list
         if f.source and f.source.startswith("form.") and f.source[5:] not in fields:
             out.append(f.origin.problem("flow.unknown_field", f"`from:` names unknown field '{f.source[5:]}'",
                                         _hint(f.source[5:], fields), ("from",)))
-        _check_condition(f.when, fields, f.origin, ("when",), out)
     for i, group in enumerate(page.groups):
         for name in group["fields"]:
             if name not in page.fields:
@@ -199,7 +154,6 @@ def _check_page(flow, page, flows, fields, picklists, formats, rulesets) -> list
             if flow.field(name) is None:
                 out.append(section.origin.problem("flow.unknown_field", f"review lists unknown field '{name}'",
                                                   _hint(name, fields), ("fields",)))
-        _check_condition(section.when, fields, section.origin, ("when",), out)
     for action in page.actions:
         _check_target(flow, flows, action.next, action.origin, ("next",), out)
         _check_target(flow, flows, action.navigate, action.origin, ("navigate",), out)

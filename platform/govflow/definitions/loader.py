@@ -13,7 +13,7 @@ from pathlib import Path
 from ..errors import Problem
 from ..yamlsource import Source, load_file
 from . import metaschema
-from .model import (WIDGET_BY_TYPE, ActionDef, FieldDef, FlowDef, Origin, PageDef,
+from .model import (WIDGET_BY_TYPE, ActionDef, Branch, FieldDef, FlowDef, Origin, PageDef,
                     ReviewSection, Target)
 
 FIELD_LIMITS = ("minLength", "maxLength", "pattern", "minimum", "maximum")
@@ -112,7 +112,7 @@ class FlowLoader:
 
     def _page(self, source, path, raw, page_lib, content_lib) -> PageDef | None:
         if "use" not in raw:
-            return self._build_page(source, path, raw, content_lib)
+            return self.build_page(source, path, raw, content_lib)
         name = raw["use"]
         if name not in page_lib:
             close = difflib.get_close_matches(name, list(page_lib), n=1)
@@ -135,7 +135,7 @@ class FlowLoader:
         omitted = set(raw.get("omit_fields", []))
         for group in merged.get("groups", []):
             group["fields"] = [f for f in group["fields"] if f not in omitted]
-        return self._build_page(frag, frag_path, merged, content_lib)
+        return self.build_page(frag, frag_path, merged, content_lib)
 
     def _blocks(self, source, path, blocks, content_lib) -> list[dict]:
         out = []
@@ -153,7 +153,7 @@ class FlowLoader:
                 out.append(dict(block))
         return out
 
-    def _build_page(self, source, path, raw, content_lib) -> PageDef:
+    def build_page(self, source, path, raw, content_lib) -> PageDef:
         origin = Origin(source, path)
         page = PageDef(id=raw["id"], title=raw["title"], origin=origin, manual=raw.get("manual"),
                        content=self._blocks(source, path + ("content",), raw.get("content"), content_lib),
@@ -196,7 +196,7 @@ def _target(raw) -> Target | None:
     if isinstance(raw, str):
         return Target(page=raw)
     if isinstance(raw, list):
-        return Target(branches=[(b.get("when"), b["page"]) for b in raw])
+        return Target(branches=[Branch(b.get("when"), b["page"]) for b in raw])
     return Target(page=raw.get("page"), flow=raw.get("flow"), parent=raw.get("parent"))
 
 

@@ -6,8 +6,10 @@ HTML renderer, the API schema export, the validator and the review page all use.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
+from ..rules.model import Condition, facts_read
 from ..yamlsource import Source
 
 
@@ -59,6 +61,17 @@ class FieldDef:
     placeholder: str | None = None
     notice: dict | None = None
     messages: dict = field(default_factory=dict)
+    condition: Condition | None = None      # `when:` compiled at load (see definitions/conditions.py)
+
+    @cached_property
+    def reads(self) -> tuple[str, ...]:
+        """Fact paths the field's condition reads."""
+        return tuple(facts_read(self.condition))
+
+    @cached_property
+    def controllers(self) -> tuple[str, ...]:
+        """Names of the form fields whose answers decide whether this field applies."""
+        return tuple(p[5:] for p in self.reads if p.startswith("form."))
 
     @property
     def readonly(self) -> bool:
@@ -74,17 +87,26 @@ class FieldDef:
 
 
 @dataclass
+class Branch:
+    """One case of a branching `next:`: go to `page` when `when` holds (no `when`: otherwise)."""
+
+    when: dict | None
+    page: str
+    condition: Condition | None = None
+
+
+@dataclass
 class Target:
     """Where an action leads: a page of this flow, another flow, the parent application, or branches."""
 
     page: str | None = None
     flow: str | None = None
     parent: str | None = None
-    branches: list[tuple[dict | None, str]] = field(default_factory=list)
+    branches: list[Branch] = field(default_factory=list)
 
     def pages(self) -> list[str]:
         if self.branches:
-            return [p for _, p in self.branches]
+            return [b.page for b in self.branches]
         return [self.page] if self.page and not self.flow and not self.parent else []
 
 
@@ -116,6 +138,7 @@ class ReviewSection:
     group: int | None = None
     fields: list[str] = field(default_factory=list)
     when: dict | None = None
+    condition: Condition | None = None
 
 
 @dataclass
@@ -132,12 +155,23 @@ class PageDef:
     review: list[ReviewSection] = field(default_factory=list)
     final: bool = False
     actions: list[ActionDef] = field(default_factory=list)
+    content_conditions: list[Condition | None] = field(default_factory=list)   # one per content block
+    reads: frozenset[str] = frozenset()     # facts whose change can change whether the page passes
 
     def action(self, action_id: str) -> ActionDef | None:
         return next((a for a in self.actions if a.id == action_id), None)
 
-    def input_fields(self) -> list[FieldDef]:
+    @cached_property
+    def inputs(self) -> list[FieldDef]:
+        """The fields the citizen answers (not the read-only ones), in page order."""
         return [f for f in self.fields.values() if not f.readonly]
+
+    def input_fields(self) -> list[FieldDef]:
+        return self.inputs
+
+    @cached_property
+    def input_names(self) -> frozenset[str]:
+        return frozenset(f.name for f in self.inputs)
 
 
 @dataclass
@@ -157,17 +191,36 @@ class FlowDef:
     def page(self, page_id: str) -> PageDef | None:
         return self.pages.get(page_id)
 
+    @cached_property
+    def _field_index(self) -> dict[str, FieldDef]:
+        """Field name -> the field collecting it (else the first read-only field of that name).
+        Built on first use, after loading: definitions do not change once loaded."""
+        index: dict[str, FieldDef] = {}
+        for page in self.pages.values():
+            for f in page.fields.values():
+                if f.name not in index or (index[f.name].readonly and not f.readonly):
+                    index[f.name] = f
+        return index
+
     def field(self, name: str) -> FieldDef | None:
-        for page in self.pages.values():
-            if name in page.fields and not page.fields[name].readonly:
-                return page.fields[name]
-        for page in self.pages.values():
-            if name in page.fields:
-                return page.fields[name]
-        return None
+        return self._field_index.get(name)
+
+    @cached_property
+    def _inputs(self) -> dict[str, FieldDef]:
+        return {f.name: f for p in self.pages.values() for f in p.input_fields()}
 
     def input_fields(self) -> dict[str, FieldDef]:
-        return {f.name: f for p in self.pages.values() for f in p.input_fields()}
+        return self._inputs
+
+    def page_of(self, name: str) -> PageDef | None:
+        """The page that collects field `name`."""
+        f = self._inputs.get(name)
+        return self.pages.get(f.page_id) if f is not None else None
+
+    @cached_property
+    def steps(self) -> list[str]:
+        """The pages counted in 第 n 步，共 m 步 (every page but the final ones)."""
+        return [p.id for p in self.pages.values() if not p.final]
 
     def page_order(self) -> list[str]:
         return list(self.pages)

@@ -1,8 +1,11 @@
-"""Applications moving through flows: validation, navigation, invalidation, submission."""
-from .engine import Engine, FlowError
+"""Applications moving through flows: the Journey decides, a Draft holds one request's view of
+an application, validation checks a page, and a StepResult says what happened."""
+from .draft import Draft
 from .env import Env, china_today
-from .results import StepResult
+from .journey import FlowError, Journey
+from .results import Popup, PopupKind, Status, StepResult
 from .validation import PageCheck, validate_page
 from .views import page_view
 
-__all__ = ["Engine", "FlowError", "Env", "china_today", "StepResult", "PageCheck", "validate_page", "page_view"]
+__all__ = ["Journey", "Draft", "FlowError", "Env", "china_today", "Status", "Popup", "PopupKind", "StepResult",
+           "PageCheck", "validate_page", "page_view"]

@@ -30,14 +30,16 @@ def mask_facts(facts: dict) -> dict:
     return {path: mask_value(path, value) for path, value in facts.items()}
 
 
-def record(env, app, flow, evaluations, when: str) -> None:
-    """Store each evaluation in which at least one rule fired (those are the ones that steer)."""
+def record(env, draft, evaluations, when: str) -> None:
+    """Store each evaluation in which at least one rule fired (those are the ones that steer),
+    in the step's transaction."""
+    app, flow = draft.app, draft.flow
     for ev in evaluations:
         if not ev.fired:
             continue
         facts: dict = {}
         for fired in ev.fired:
-            facts.update(getattr(fired, "facts_used", {}) or {})
+            facts.update(fired.facts_used)
         env.store.decisions.record(
             application_id=app.id, ruleset=ev.ruleset, ruleset_version=ev.version, flow_id=flow.id,
             flow_version=flow.version, rule_ids=[f.rule_id for f in ev.fired],

@@ -1,9 +1,8 @@
 """How a stored value is shown to a citizen: option labels, masked numbers, 是/否, branch names."""
 from __future__ import annotations
 
-from .. import formats
+from .. import catalog, formats
 from ..definitions.model import FieldDef
-from . import messages
 
 MASKS = {"id": formats.mask_id, "phone": formats.mask_phone, "name": formats.mask_name}
 
@@ -26,9 +25,9 @@ def display(field: FieldDef, value, env, masked: bool = True) -> str:
     if value is None or value == "":
         return ""
     if field.type == "boolean":
-        return messages.text("ui.yes" if value else "ui.no")
+        return catalog.text("ui.yes" if value else "ui.no")
     if field.type == "upload":
-        return "已上传"
+        return catalog.text("ui.uploaded")
     if field.verify == "branch":
         branch = env.services.branches.get(value)
         return f"{branch.name}（{branch.address}）" if branch else str(value)

@@ -1,53 +1,18 @@
-"""Build the facts dict that rules and `when:` conditions read, from an application and its answers."""
+"""The nested facts that rules and `when:` conditions read, built from an application."""
 from __future__ import annotations
 
-import re
 from datetime import date
 
-from ..definitions.model import FlowDef
 
-_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-
-
-def to_date(value):
-    if isinstance(value, date):
-        return value
-    if isinstance(value, str) and _ISO_DATE.match(value):
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            return None
-    return None
-
-
-def typed_answers(flow: FlowDef, answers: dict) -> dict:
-    """Answers with date fields as `date` (invalid dates left out: a test on them is never true)."""
-    out = {}
-    for name, value in answers.items():
-        f = flow.field(name)
-        if f is not None and f.type == "date":
-            value = to_date(value)
-            if value is None:
-                continue
-        out[name] = value
-    return out
-
-
-def identity_facts(identity: dict | None) -> dict:
-    out = {}
-    for key, value in (identity or {}).items():
-        out[key] = to_date(value) if isinstance(value, str) and _ISO_DATE.match(value) else value
-    return out
-
-
-def build_facts(flow: FlowDef, context: dict, answers: dict, today: date) -> dict:
-    """identity.*, registry.* (counts only), today and form.* in one nested dict."""
+def build_facts(context: dict, answers: dict, today: date) -> dict:
+    """identity.*, registry.* (scalars only), today and form.* in one nested dict. Types are
+    checked and dates read by the FactView on first use (rules/facts.py)."""
     registry = context.get("registry") or {}
     return {
-        "identity": identity_facts(context.get("identity")),
+        "identity": context.get("identity") or {},
         "registry": {k: v for k, v in registry.items() if isinstance(v, (int, float, bool, str))},
         "today": today,
-        "form": typed_answers(flow, answers),
+        "form": answers,
     }
 
 

@@ -11,7 +11,7 @@ from jsonschema import Draft202012Validator
 from .. import formats
 from ..definitions.model import FieldDef
 from ..errors import Problem
-from . import messages
+from .. import catalog
 
 MISSING = object()
 _TRUE = {"true", "on", "1", "yes"}
@@ -58,15 +58,13 @@ def field_schema(field: FieldDef, picklists) -> dict:
 
 def _validator(field: FieldDef, picklists) -> Draft202012Validator:
     """Built once per loaded field (definitions are immutable once loaded)."""
-    cached = getattr(field, "_validator", None)
+    cached = field.__dict__.get("_validator")
     if cached is None:
         schema = field_schema(field, picklists)
         schema.pop("format", None)
         cached = Draft202012Validator(schema)
-        field._validator = cached
+        field.__dict__["_validator"] = cached
     return cached
-
-
 
 
 def coerce(field: FieldDef, raw, from_form: bool):
@@ -105,7 +103,7 @@ def missing_code(field: FieldDef) -> str:
 
 
 def problem(field: FieldDef, code: str, **values) -> Problem:
-    message = field.messages.get(code) or messages.text(code, title=field.title, **values)
+    message = field.messages.get(code) or catalog.text(code, title=field.title, **values)
     return Problem(code=code, path=field.name, message=message)
 
 

@@ -1,40 +1,42 @@
 """Validate one page's input: the single function behind the HTML forms, the API and re-checks.
 
-Order: which fields apply (`when:`), presence, schema and format, then checks that need an
-application (SMS codes, uploads, photo receipts, branches), then the page's rule sets.
+Order: each posted value on its own (type, schema, format), which fields apply (`when:`, read
+on the answers that passed), presence, then the page's rule sets (on one FactView for all of
+them), then checks that need an application (SMS codes, uploads, photo receipts, branches).
+A value that failed its own check never reaches a condition or a rule.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field as dc_field
 
-from ..definitions.model import FieldDef, FlowDef, PageDef
+from ..definitions.model import FlowDef, PageDef
 from ..errors import Problem
+from ..rules import FactView, holds
 from . import fieldcheck, verifiers
-from .conditions import holds
-from .facts import build_facts, flat_answers
+from .facts import build_facts
+from .results import Popup
 
 
 @dataclass
 class PageCheck:
     values: dict                                   # cleaned values of the fields that apply
     problems: list[Problem]                        # one per field at most, page order
-    popup: dict | None = None                      # refusal or redirect decided by a rule
+    popup: Popup | None = None                     # refusal or redirect decided by a rule
     evaluations: list = dc_field(default_factory=list)   # rule evaluations, for the audit trail
     verified: dict = dc_field(default_factory=dict)      # phones proven by SMS code: field -> phone
     restrictions: dict = dc_field(default_factory=dict)  # field -> allowed values
+    facts: FactView | None = None                  # what the rule sets saw (reused to render the page)
+    typed: dict = dc_field(default_factory=dict)   # every posted value, coerced (to show it again)
 
     @property
     def ok(self) -> bool:
         return not self.problems and self.popup is None
 
 
-def applicable(page: PageDef, facts: dict) -> list[FieldDef]:
-    return [f for f in page.input_fields() if holds(f.when, facts)]
-
-
-def restrictions_for(env, flow: FlowDef, page: PageDef, facts: dict) -> tuple[dict, list]:
+def restrictions_for(env, page: PageDef, facts: FactView) -> tuple[dict, list]:
     """Allowed options per field from the page's `restrict` rules, plus the evaluations made."""
-    allowed, evaluations = {}, []
+    allowed: dict = {}
+    evaluations = []
     for name in page.checks:
         ev = env.rulebook.evaluate(name, facts)
         evaluations.append(ev)
@@ -46,38 +48,59 @@ def restrictions_for(env, flow: FlowDef, page: PageDef, facts: dict) -> tuple[di
     return allowed, evaluations
 
 
-def validate_page(env, flow: FlowDef, page: PageDef, data: dict, app=None, from_form: bool = False,
+def page_facts(env, page: PageDef, values: dict, draft=None) -> FactView:
+    """The facts with this page's answers replaced by `values` (the others as saved)."""
+    if draft is None:
+        return FactView(env.rulebook.catalogue, build_facts({}, dict(values), env.today()))
+    names = page.input_names
+    answers = {k: v for k, v in draft.answers.items() if k not in names}
+    answers.update(values)
+    return FactView(env.rulebook.catalogue, build_facts(draft.app.context, answers, env.today()))
+
+
+def coerce_posted(page: PageDef, data: dict, from_form: bool) -> dict:
+    """Posted values, typed; an unticked optional box is `false`; nothing given is left out."""
+    posted = {}
+    for f in page.input_fields():
+        value = fieldcheck.coerce(f, data.get(f.name), from_form)
+        if value is not fieldcheck.MISSING:
+            posted[f.name] = value
+        elif f.type == "boolean" and f.optional:
+            posted[f.name] = False
+    return posted
+
+
+def validate_page(env, flow: FlowDef, page: PageDef, data: dict, draft=None, from_form: bool = False,
                   verify_sms: bool = True) -> PageCheck:
     """`verify_sms=False` checks everything but does not use up an SMS code (field-level checks)."""
-    context = app.context if app is not None else {}
-    answers = flat_answers(app.answers) if app is not None else {}
-    raw = {f.name: fieldcheck.coerce(f, data.get(f.name), from_form) for f in page.input_fields()}
-    posted = {k: v for k, v in raw.items() if v is not fieldcheck.MISSING}
-    for f in page.input_fields():   # optional booleans: an unticked box is `false`
-        if f.type == "boolean" and f.optional and f.name not in posted:
-            posted[f.name] = False
-    merged = {**{k: v for k, v in answers.items() if k not in raw}, **posted}
-    facts = build_facts(flow, context, merged, env.today())
-    values, problems = {}, []
-    for f in applicable(page, facts):
-        if verifiers.already_verified(f, merged, app):
+    today = env.today()
+    posted = coerce_posted(page, data, from_form)
+    own = {name: fieldcheck.check_value(page.fields[name], value, env.picklists, today)
+           for name, value in posted.items()}
+    passed = {name: posted[name] for name, problem in own.items() if problem is None}
+    facts = page_facts(env, page, passed, draft)
+    app = draft.app if draft is not None else None
+    values: dict = {}
+    problems: list[Problem] = []
+    for f in page.input_fields():
+        if not holds(f.condition, facts):
             continue
-        value = posted.get(f.name, fieldcheck.MISSING)
-        if value is fieldcheck.MISSING:
+        if verifiers.already_verified(f, posted, draft):
+            continue
+        if f.name not in posted:
             if f.required:
                 problems.append(fieldcheck.problem(f, fieldcheck.missing_code(f)))
-            continue
-        found = fieldcheck.check_value(f, value, env.picklists, env.today())
-        if found:
-            problems.append(found)
+        elif own[f.name] is not None:
+            problems.append(own[f.name])
         else:
-            values[f.name] = value
-    result = PageCheck(values=values, problems=problems)
-    facts = build_facts(flow, context, {**merged, **values}, env.today())
-    result.restrictions, result.evaluations = restrictions_for(env, flow, page, facts)
+            values[f.name] = posted[f.name]
+    if values != passed:
+        facts = page_facts(env, page, values, draft)     # the rules see only answers that apply
+    result = PageCheck(values=values, problems=problems, facts=facts, typed=posted)
+    result.restrictions, result.evaluations = restrictions_for(env, page, facts)
     _apply_rules(page, result)
     if app is not None and not result.problems and result.popup is None:
-        result.problems += verifiers.run(env, flow, page, values, app, result.verified, verify_sms)
+        result.problems += verifiers.run(env, page, values, draft, result.verified, verify_sms)
     return result
 
 
@@ -100,37 +123,22 @@ def _apply_rules(page: PageDef, result: PageCheck) -> None:
                         result.problems.append(_rule_problem(fired, target, spec["message"]))
                         with_error.add(target)
                 elif not result.problems and result.popup is None:
-                    result.popup = popup_for(fired)
+                    result.popup = Popup.from_rule(fired)
             elif "redirect" in outcome and not result.problems and result.popup is None:
-                result.popup = popup_for(fired)
+                result.popup = Popup.from_rule(fired)
 
 
 def _rule_problem(fired, path: str, message: str | None) -> Problem:
-    return Problem(code=fired.rule_id, path=path, message=message or fired.title, hint=getattr(fired, "basis", None))
+    return Problem(code=fired.rule_id, path=path, message=message or fired.title, hint=fired.basis or None)
 
 
-def popup_for(fired) -> dict:
-    """A manual 弹窗 decided by a rule: the message, the rule and its policy basis."""
-    outcome = fired.outcome
-    kind = "redirect" if "redirect" in outcome else "refuse"
-    spec = outcome[kind]
-    popup = {"kind": kind, "rule_id": fired.rule_id, "title": fired.title, "message": spec["message"],
-             "basis": getattr(fired, "basis", None)}
-    if kind == "redirect":
-        popup["flow"] = spec["flow"]
-        popup["page"] = spec.get("page")
-        popup["confirm_label"] = spec.get("confirm_label")
-    return popup
-
-
-def check_entry(env, flow: FlowDef, page: PageDef, app) -> tuple[dict | None, list]:
+def check_entry(env, page: PageDef, draft) -> tuple[Popup | None, list]:
     """Run the page's `on_enter` rule sets: a refusal keeps the citizen out (popup)."""
-    facts = build_facts(flow, app.context, flat_answers(app.answers), env.today())
     evaluations = []
     for name in page.on_enter:
-        ev = env.rulebook.evaluate(name, facts)
+        ev = env.rulebook.evaluate(name, draft.facts)
         evaluations.append(ev)
         for fired in ev.fired:
             if "refuse" in fired.outcome or "redirect" in fired.outcome:
-                return popup_for(fired), evaluations
+                return Popup.from_rule(fired), evaluations
     return None, evaluations

@@ -7,55 +7,54 @@ from __future__ import annotations
 from ..definitions.model import FieldDef
 from ..errors import Problem
 from . import fieldcheck
-from .facts import flat_answers
 from .identity import subject_of
 
 
-def phone_for(field: FieldDef, values: dict, app) -> str | None:
+def phone_for(field: FieldDef, values: dict, draft) -> str | None:
     name = field.sms_phone_field
-    return values.get(name) or flat_answers(app.answers).get(name)
+    return values.get(name) or draft.answers.get(name)
 
 
-def already_verified(field: FieldDef, values: dict, app) -> bool:
+def already_verified(field: FieldDef, values: dict, draft) -> bool:
     """An SMS code field needs no new code while its phone number is the one already proven."""
     name = field.sms_phone_field
-    if not name or app is None:
+    if not name or draft is None:
         return False
-    phone = phone_for(field, values, app)
-    return bool(phone) and (app.context.get("verified_phones") or {}).get(name) == phone
+    phone = phone_for(field, values, draft)
+    return bool(phone) and (draft.app.context.get("verified_phones") or {}).get(name) == phone
 
 
-def _sms(env, field, value, values, app, verified):
-    phone = phone_for(field, values, app)
+def _sms(env, field, value, values, draft, verified):
+    phone = phone_for(field, values, draft)
     if not phone:
         return fieldcheck.problem(field, "sms.phone_invalid")
-    code = env.store.codes.verify(app.id, phone, field.sms_phone_field, value)
+    code = env.store.codes.verify(draft.app.id, phone, field.sms_phone_field, value)
     if code:
         return fieldcheck.problem(field, code)
     verified[field.sms_phone_field] = phone
     return None
 
 
-def _upload(env, field, value, values, app, verified):
-    if env.store.uploads.get(app.id, value) is None:
+def _upload(env, field, value, values, draft, verified):
+    if env.store.uploads.get(draft.app.id, value) is None:
         return fieldcheck.problem(field, "upload.not_found")
     return None
 
 
-def _photo_receipt(env, field, value, values, app, verified):
+def _photo_receipt(env, field, value, values, draft, verified):
     if env.services.photos.lookup(value) is None:
         return fieldcheck.problem(field, "photo_receipt.not_found")
     return None
 
 
-def _system_photo(env, field, value, values, app, verified):
-    ssn = subject_of(app)
+def _system_photo(env, field, value, values, draft, verified):
+    ssn = subject_of(draft.app)
     if not ssn or env.services.registry.system_photo(ssn) is None:
         return fieldcheck.problem(field, "system_photo.none")
     return None
 
 
-def _branch(env, field, value, values, app, verified):
+def _branch(env, field, value, values, draft, verified):
     if env.services.branches.get(value) is None:
         return fieldcheck.problem(field, "branch.not_found")
     return None
@@ -64,7 +63,7 @@ def _branch(env, field, value, values, app, verified):
 VERIFIERS = {"photo_receipt": _photo_receipt, "system_photo": _system_photo, "branch": _branch}
 
 
-def run(env, flow, page, values: dict, app, verified: dict, verify_sms: bool = True) -> list[Problem]:
+def run(env, page, values: dict, draft, verified: dict, verify_sms: bool = True) -> list[Problem]:
     problems = []
     for field in page.input_fields():
         if field.name not in values:
@@ -76,7 +75,7 @@ def run(env, flow, page, values: dict, app, verified: dict, verify_sms: bool = T
             check = _sms if verify_sms else None
         else:
             check = VERIFIERS.get(field.verify) if isinstance(field.verify, str) else None
-        found = check(env, field, value, values, app, verified) if check else None
+        found = check(env, field, value, values, draft, verified) if check else None
         if found:
             problems.append(found)
     return problems

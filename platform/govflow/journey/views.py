@@ -7,15 +7,15 @@ from __future__ import annotations
 
 import itertools
 
-from .. import formats
-from ..definitions.checks import condition_facts, condition_fields
-from ..definitions.model import FieldDef, FlowDef, PageDef
-from . import fieldcheck, messages
-from .conditions import holds
+from .. import catalog, formats
+from ..definitions.model import FieldDef, PageDef
+from ..rules import holds
+from ..rules.model import All, Condition, Test
+from . import fieldcheck
 from .display import display, option_label
-from .facts import build_facts, flat_answers, resolve
+from .facts import resolve
 from .identity import subject_of
-from .validation import restrictions_for
+from .validation import coerce_posted, page_facts, restrictions_for
 
 
 def _options(field: FieldDef, env, allowed: list | None) -> list[dict]:
@@ -51,47 +51,46 @@ def field_view(field: FieldDef, value, env, facts, allowed, error=None) -> dict:
     return view
 
 
-def _records(block: dict, app, facts) -> list[dict]:
+def _records(block: dict, app) -> list[dict]:
     rows = resolve({"registry": app.context.get("registry") or {}}, block["source"]) or []
     ident = (app.context.get("registry") or {}).get("person") or app.context.get("identity") or {}
     holder = {"name": ident.get("name"), "id_number": formats.mask_id(ident.get("id_number") or ""),
               "ssn": formats.mask_id(ident.get("ssn") or "")}
     def shown(value):
         if isinstance(value, bool):
-            return messages.text("ui.yes" if value else "ui.no")
+            return catalog.text("ui.yes" if value else "ui.no")
         return "" if value is None else value
     return [{k: shown(({**holder, **row}).get(k)) for k in block["columns"]} for row in rows]
 
 
 def content_view(page: PageDef, app, facts) -> list[dict]:
     out = []
-    for block in page.content:
-        if not holds(block.get("when"), facts):
+    for block, condition in zip(page.content, page.content_conditions or [None] * len(page.content)):
+        if not holds(condition, facts):
             continue
         block = dict(block)
         if block.get("kind") == "records":
-            block["rows"] = _records(block, app, facts)
+            block["rows"] = _records(block, app)
         out.append(block)
     return out
 
 
-def review_view(flow: FlowDef, page: PageDef, app, env, facts) -> list[dict]:
-    answers = flat_answers(app.answers)
+def review_view(draft, page: PageDef, facts) -> list[dict]:
+    flow, env, answers = draft.flow, draft.env, draft.answers
     sections = []
     for section in page.review:
-        if not holds(section.when, facts):
+        if not holds(section.condition, facts):
             continue
         names = list(section.fields)
-        if section.page:
-            target = flow.page(section.page)
+        target = flow.pages.get(section.page) if section.page else None
+        if target is not None:
             names += (target.groups[section.group]["fields"] if section.group is not None else list(target.fields))
         items = []
         for name in names:
-            f = flow.page(section.page).fields.get(name) if section.page else None
-            f = f or flow.field(name)
-            if f is None or not (f.readonly or holds(f.when, facts)):
+            f = (target.fields.get(name) if target is not None else None) or flow.field(name)
+            if f is None or not (f.readonly or holds(f.condition, facts)):
                 continue
-            value = resolve(facts, f.source) if f.readonly else answers.get(name)
+            value = resolve(facts.facts, f.source) if f.readonly else answers.get(name)
             if value is None:
                 continue
             items.append({"name": name, "title": f.title, "widget": f.widget, "type": f.type, "value": value,
@@ -103,57 +102,59 @@ def review_view(flow: FlowDef, page: PageDef, app, env, facts) -> list[dict]:
 def _same_page_condition(field: FieldDef, page: PageDef) -> bool:
     """A field shown or hidden by another answer on the same page is always in the form:
     without JavaScript the citizen must be able to fill it in the same post."""
-    names = condition_fields(field.when)
-    return bool(names) and all(n in page.fields for n in names) and not condition_facts(field.when)
+    names = field.controllers
+    return bool(names) and len(names) == len(field.reads) and all(n in page.fields for n in names)
 
 
-def _could_hold(field: FieldDef, page: PageDef, facts: dict, allowed: dict, env) -> bool:
+def _could_hold(field: FieldDef, page: PageDef, draft, values: dict, allowed: dict) -> bool:
     """Whether another answer on this page (within the allowed options) would make the field apply."""
     if not _same_page_condition(field, page):
         return False
-    names = sorted(set(condition_fields(field.when)))
+    names = sorted(set(field.controllers))
     choices = []
     for name in names:
         other = page.fields[name]
         if other.type == "boolean":
-            values = [True, False]
+            options = [True, False]
         else:
-            values = allowed.get(name) or [o["value"] for o in _options(other, env, None)][:50]
-        choices.append(values)
+            options = allowed.get(name) or [o["value"] for o in _options(other, draft.env, None)][:50]
+        choices.append(options)
     for combo in itertools.product(*choices):
-        trial = {**facts, "form": {**facts["form"], **dict(zip(names, combo))}}
-        if holds(field.when, trial):
+        trial = page_facts(draft.env, page, {**values, **dict(zip(names, combo))}, draft)
+        if holds(field.condition, trial):
             return True
     return False
 
 
-def describe_condition(cond, page: PageDef, env) -> str:
+def describe_condition(cond: Condition | None, page: PageDef, env) -> str:
     """`{field: pickup_method, eq: mail}` -> 领卡方式选择“邮寄到付”时填写 (simple tests only)."""
-    parts = _describe(cond, page, env)
-    return ("，".join(parts) + "时填写") if parts else "按需填写"
+    parts = _describe(cond, page, env) if cond is not None else []
+    return ("，".join(parts) + "时填写") if parts else catalog.text("ui.when_needed")
 
 
-def _describe(cond, page, env) -> list[str]:
-    if "all" in cond:
-        return [p for c in cond["all"] for p in _describe(c, page, env)]
-    field = page.fields.get(cond.get("field", ""))
+def _describe(cond: Condition, page: PageDef, env) -> list[str]:
+    if isinstance(cond, All):
+        return [p for c in cond.items for p in _describe(c, page, env)]
+    if not isinstance(cond, Test) or not cond.path.startswith("form."):
+        return []
+    field = page.fields.get(cond.path[5:])
     if field is None:
         return []
-    if "eq" in cond or "in" in cond:
-        values = cond["in"] if "in" in cond else [cond["eq"]]
+    if cond.op in ("eq", "in"):
+        values = list(cond.value) if cond.op == "in" else [cond.value]
         if field.type == "boolean":
             return [f"{'勾选' if values == [True] else '不勾选'}“{field.title}”"]
         labels = [option_label(field, v, env.picklists) or str(v) for v in values]
         return [f"{field.title}选择“{'或'.join(labels)}”"]
-    if cond.get("ne") is True and field.type == "boolean":
+    if cond.op == "ne" and cond.value is True and field.type == "boolean":
         return [f"不勾选“{field.title}”"]
     return []
 
 
-def _sms_status(fields: list[dict], env, app) -> None:
+def _sms_status(fields: list[dict], env, draft) -> None:
     """A code already sent to the phone now in the form: say so, and how long until another."""
     values = {f["name"]: f["value"] for f in fields}
-    answers = flat_answers(app.answers)
+    answers, app = draft.answers, draft.app
     for view in fields:
         phone_field = view.get("phone_field")
         phone = values.get(phone_field) or answers.get(phone_field) if phone_field else None
@@ -161,7 +162,7 @@ def _sms_status(fields: list[dict], env, app) -> None:
             continue
         wait = env.store.codes.wait_seconds(app.id, str(phone), phone_field)
         if wait is not None:
-            view["sms"] = {"seconds": wait, "message": messages.text("sms.sent", phone=formats.mask_phone(str(phone)))}
+            view["sms"] = {"seconds": wait, "message": catalog.text("sms.sent", phone=formats.mask_phone(str(phone)))}
 
 
 def _photo_previews(fields: list[dict], env, app) -> None:
@@ -170,39 +171,42 @@ def _photo_previews(fields: list[dict], env, app) -> None:
         if view["widget"] == "photo_receipt" and view["value"]:
             view["photo_found"] = env.services.photos.lookup(view["value"]) is not None
             if not view["photo_found"] and not view["error"]:
-                view["error"] = messages.text("photo_receipt.not_found")
+                view["error"] = catalog.text("photo_receipt.not_found")
                 view["error_code"] = "photo_receipt.not_found"
         elif view["widget"] == "system_photo":
             ssn = subject_of(app)
             view["photo_available"] = bool(ssn) and env.services.registry.system_photo(ssn) is not None
 
 
-def page_view(engine, app, page_id: str, posted: dict | None = None, problems=None, popup=None) -> dict:
-    env = engine.env
-    flow = engine.flow_of(app)
-    page = flow.page(page_id)
-    answers = flat_answers(app.answers)
-    typed = {}
-    for f in page.input_fields():
-        if posted and f.name in posted:
-            value = fieldcheck.coerce(f, posted.get(f.name), True)
-            typed[f.name] = None if value is fieldcheck.MISSING else value
-    merged = {**answers, **{k: v for k, v in typed.items() if v is not None}}
-    for f in page.input_fields():      # an unticked optional box is `false`, as in validation
-        if f.type == "boolean" and f.optional and merged.get(f.name) is None:
-            merged[f.name] = False
-    facts = build_facts(flow, app.context, merged, env.today())
-    allowed, evaluations = restrictions_for(env, flow, page, facts)
+def page_view(draft, page_id: str, posted: dict | None = None, problems=None, popup=None, check=None) -> dict:
+    """The page of `draft` as data. `posted`: a re-shown form shows what was posted; `check`:
+    the PageCheck of that post, whose facts and restrictions are reused (not computed again)."""
+    env, flow, app = draft.env, draft.flow, draft.app
+    page = flow.pages[page_id]
+    answers = draft.answers
+    typed = check.typed if check is not None else (coerce_posted(page, posted, True) if posted else {})
+    if posted is None:
+        facts = draft.facts
+        allowed, evaluations = restrictions_for(env, page, facts)
+    elif check is not None and check.facts is not None:
+        facts, allowed, evaluations = check.facts, check.restrictions, check.evaluations
+    else:
+        today = env.today()
+        good = {k: v for k, v in typed.items()
+                if fieldcheck.check_value(page.fields[k], v, env.picklists, today) is None}
+        facts = page_facts(env, page, {**{k: v for k, v in answers.items() if k in page.input_names}, **good},
+                           draft)
+        allowed, evaluations = restrictions_for(env, page, facts)
     reasons = {f.outcome["restrict"]["field"]: f.outcome["restrict"].get("message") or f.title
                for ev in evaluations for f in ev.fired if "restrict" in f.outcome}
     errors = {p.path: p for p in (problems or []) if p.severity == "error"}
     fields = []
     for f in page.fields.values():
-        active = f.readonly or holds(f.when, facts)
-        if not active and not _could_hold(f, page, facts, allowed, env):
+        active = f.readonly or holds(f.condition, facts)
+        if not active and not _could_hold(f, page, draft, typed, allowed):
             continue
         if f.readonly:
-            value = resolve(facts, f.source)
+            value = resolve(facts.facts, f.source)
         elif posted is not None:       # a re-shown form shows what was posted, nothing else
             value = typed.get(f.name)
         else:
@@ -213,26 +217,26 @@ def page_view(engine, app, page_id: str, posted: dict | None = None, problems=No
             view["restricted"] = reasons[f.name]
         if f.when and not f.readonly and _same_page_condition(f, page):   # another answer here decides
             view["when"] = f.when
-            view["when_text"] = describe_condition(f.when, page, env)
+            view["when_text"] = describe_condition(f.condition, page, env)
         fields.append(view)
-    controllers = {n for f in page.fields.values() if f.when for n in condition_fields(f.when)}
+    controllers = {n for f in page.fields.values() for n in f.controllers}
     for view in fields:
         view["controls"] = view["name"] in controllers    # changing it shows or hides other fields
     _photo_previews(fields, env, app)
-    _sms_status(fields, env, app)
-    steps = [p.id for p in flow.pages.values() if not p.final]
+    _sms_status(fields, env, draft)
+    steps = flow.steps
     return {
         "flow": {"id": flow.id, "title": flow.title, "version": flow.version},
-        "application": {"id": app.id, "status": app.status, "reference": app.reference},
+        "application": {"id": app.id, "status": app.status, "reference": app.reference, "revision": app.revision},
         "page": {"id": page.id, "title": page.title, "manual": page.manual, "final": page.final,
                  "step": steps.index(page.id) + 1 if page.id in steps else None, "steps": len(steps)},
         "content": content_view(page, app, facts),
         "fields": fields,
         "groups": page.groups,
-        "review": review_view(flow, page, app, env, facts) if page.review else [],
+        "review": review_view(draft, page, facts) if page.review else [],
         "actions": [{"id": a.id, "label": a.label, "saves": a.saves, "confirm": a.confirm} for a in page.actions],
         "errors": [{"path": p.path, "code": p.code, "message": p.message} for p in (problems or [])
                    if p.severity == "error"],
         "notes": [p.message for p in (problems or []) if p.severity == "info"],
-        "popup": popup,
+        "popup": popup.as_dict() if popup is not None and not isinstance(popup, dict) else popup,
     }

@@ -5,12 +5,11 @@ results are always reported in file order, whatever order the engine used.
 """
 from __future__ import annotations
 
-import copy
 import threading
 
 from ..errors import Problem
-from .durable_adapter import DurableEngine
-from .facts import Catalogue, Prepared, prepare
+from .durable_adapter import DurableRuleset
+from .facts import Catalogue, FactView
 from .model import Evaluation, Fired, RuleEvaluationError, Ruleset
 from .plain import holds
 
@@ -19,7 +18,7 @@ class RuleBook:
     def __init__(self, rulesets: dict[str, Ruleset], catalogue: Catalogue):
         self.rulesets = rulesets
         self.catalogue = catalogue
-        self._engines: dict[str, DurableEngine] = {}
+        self._engines: dict[str, DurableRuleset] = {}
         self._engines_lock = threading.Lock()
 
     def versions(self) -> dict[str, str]:
@@ -30,44 +29,47 @@ class RuleBook:
 
     # -- evaluation ------------------------------------------------------------------------
 
-    def evaluate(self, ruleset: str, facts: dict) -> Evaluation:
-        """Evaluate with durable-rules; every rule that fired, in file order."""
-        rs, prepared = self._prepare(ruleset, facts)
-        indexes = self._engine(rs).fire(prepared.values)
-        return self._result(rs, prepared, indexes)
+    def view(self, facts: dict | FactView) -> FactView:
+        """The facts prepared once, for several rule sets (a FactView is returned as it is)."""
+        return facts if isinstance(facts, FactView) else FactView(self.catalogue, facts)
 
-    def evaluate_plain(self, ruleset: str, facts: dict) -> Evaluation:
+    def evaluate(self, ruleset: str, facts: dict | FactView) -> Evaluation:
+        """Evaluate with durable-rules; every rule that fired, in file order. Pass the request's
+        FactView when evaluating several rule sets on the same facts."""
+        rs, view = self._ruleset(ruleset), self.view(facts)
+        indexes = self._engine(rs).fire(view.engine_values(rs.facts_read))
+        return self._result(rs, view, indexes)
+
+    def evaluate_plain(self, ruleset: str, facts: dict | FactView) -> Evaluation:
         """The same evaluation by the plain-Python reader (reference for differential tests)."""
-        rs, prepared = self._prepare(ruleset, facts)
-        indexes = [i for i, rule in enumerate(rs.rules) if holds(rule.when, prepared.values)]
-        return self._result(rs, prepared, indexes)
+        rs, view = self._ruleset(ruleset), self.view(facts)
+        view.engine_values(rs.facts_read)          # type-check what the rule set reads, as evaluate does
+        indexes = [i for i, rule in enumerate(rs.rules) if holds(rule.when, view)]
+        return self._result(rs, view, indexes)
 
-    def _prepare(self, name: str, facts: dict) -> tuple[Ruleset, Prepared]:
+    def _ruleset(self, name: str) -> Ruleset:
         rs = self.rulesets.get(name)
         if rs is None:
             raise RuleEvaluationError(f"unknown ruleset {name!r}; known: {', '.join(sorted(self.rulesets))}")
-        if not isinstance(facts, dict):
-            raise RuleEvaluationError("facts must be a nested dict")
-        paths: list[str] = []
-        for rule in rs.rules:
-            paths += [p for p in rule.facts_read if p not in paths]
-        return rs, prepare(self.catalogue, facts, paths)
+        return rs
 
-    def _engine(self, rs: Ruleset) -> DurableEngine:
+    def _engine(self, rs: Ruleset) -> DurableRuleset:
+        engine = self._engines.get(rs.name)
+        if engine is not None:
+            return engine
         with self._engines_lock:
             engine = self._engines.get(rs.name)
             if engine is None:
-                engine = DurableEngine(f"{rs.name}_{rs.version}", [r.when for r in rs.rules])
+                engine = DurableRuleset(f"{rs.name}_{rs.version}", [r.when for r in rs.rules])
                 self._engines[rs.name] = engine
             return engine
 
     @staticmethod
-    def _result(rs: Ruleset, prepared: Prepared, indexes) -> Evaluation:
+    def _result(rs: Ruleset, view: FactView, indexes) -> Evaluation:
         fired = []
         for i in sorted(set(indexes)):
             rule = rs.rules[i]
-            used = {p: prepared.seen[p] for p in rule.facts_read if p in prepared.seen}
-            fired.append(Fired(rule.id, rule.title, rule.basis, copy.deepcopy(rule.then), used))
+            fired.append(Fired(rule.id, rule.title, rule.basis, rule.then, view.used(rule.facts_read)))
         return Evaluation(rs.name, rs.version, fired)
 
     # -- examples --------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """durable-rules behind a small interface (see /work/shared/notes/durable-rules.md).
 
-One engine per ruleset, owned by the RuleBook (never built at import time):
+One DurableRuleset per rule set, owned by the RuleBook (never built at import time):
 its own Host with the background dispatcher disabled, a lock around each
 evaluation, assert_fact + retract_fact of one guarded fact on a constant sid,
 one action per rule that only records which rule fired.
@@ -103,8 +103,9 @@ def nested(values: dict[str, Any]) -> dict:
     return out
 
 
-class DurableEngine:
-    """The compiled form of one ruleset. `fire(values)` -> indexes of the rules that fired."""
+class DurableRuleset:
+    """One rule set compiled into a durable-rules host of its own.
+    `fire(values)` -> indexes of the rules that fired."""
 
     def __init__(self, name: str, conditions: list[Condition]):
         self.base_name = name
@@ -135,7 +136,7 @@ class DurableEngine:
         fact[GUARD] = 1
         fact["sid"] = SID
         with self._lock:
-            self._fired = []
+            self._fired.clear()
             try:
                 try:
                     self._host.assert_fact(self.name, fact)

@@ -82,6 +82,14 @@ class Catalogue:
     derived: list        # Derived, in dependency order
     version: str = ""
 
+    @property
+    def derived_by_path(self) -> dict:
+        index = self.__dict__.get("_derived_index")
+        if index is None or len(index) != len(self.derived):
+            index = {d.path: d for d in self.derived}
+            self.__dict__["_derived_index"] = index
+        return index
+
     def inputs_of(self, path: str) -> list[str]:
         """The path itself, and for a derived fact the facts it is computed from."""
         out = [path]
@@ -135,38 +143,83 @@ def get_path(facts: dict, path: str) -> Any:
     return node
 
 
-@dataclass(frozen=True)
-class Prepared:
-    """Facts as one evaluation sees them: `seen` for auditors, `values` for the evaluators."""
+class FactView:
+    """The facts of one request, prepared once for every rule set and `when:` that reads them.
 
-    seen: dict     # path -> normalised Python value (absent facts left out)
-    values: dict   # path -> engine value
+    Built from the nested facts (identity.*, registry.*, today, form.*). Each path is looked up,
+    type-checked and normalised on first use and then kept: `seen(path)` is the normalised Python
+    value (for auditors), `get(path)` the engine value both evaluators compare (dates as YYYYMMDD).
+    Derived facts are computed from their inputs. A fact of the wrong type raises
+    RuleEvaluationError naming it; absent facts are left out.
+    """
 
+    __slots__ = ("catalogue", "facts", "_seen", "_values")
 
-def prepare(catalogue: Catalogue, facts: dict, paths: list[str]) -> Prepared:
-    """Type-check the facts a ruleset reads, compute derived facts, normalise dates."""
-    seen: dict = {}
-    derived = {d.path: d for d in catalogue.derived}
+    def __init__(self, catalogue: Catalogue, facts: dict):
+        if not isinstance(facts, dict):
+            raise RuleEvaluationError("facts must be a nested dict")
+        self.catalogue = catalogue
+        self.facts = facts
+        self._seen: dict = {}
+        self._values: dict = {}
 
-    def value_of(path: str) -> Any:
-        if path in seen:
-            return seen[path]
-        if path in derived:
-            d = derived[path]
-            args = [value_of(a) for a in d.args]
-            value = None if any(a is None for a in args) else FUNCTIONS[d.function].call(*args)
+    def seen(self, path: str) -> Any:
+        """The normalised value at `path`, or None when absent."""
+        if path in self._values:
+            return self._seen.get(path)
+        derived = self.catalogue.derived_by_path.get(path)
+        if derived is not None:
+            args = [self.seen(a) for a in derived.args]
+            value = None if any(a is None for a in args) else FUNCTIONS[derived.function].call(*args)
         else:
-            value = get_path(facts, path)
+            value = get_path(self.facts, path)
             if value is not None:
-                ftype = catalogue.types[path].type
-                ok, value = coerce(ftype, value)
-                if not ok:
-                    raise RuleEvaluationError(
-                        f"fact {path} should be of type {ftype}, got {type(value).__name__} {value!r}")
-        if value is not None:
-            seen[path] = value
+                ftype = self.catalogue.types[path].type if path in self.catalogue.types else None
+                if ftype is not None:
+                    ok, value = coerce(ftype, value)
+                    if not ok:
+                        raise RuleEvaluationError(
+                            f"fact {path} should be of type {ftype}, got {type(value).__name__} {value!r}")
+        if value is None:
+            self._values[path] = _ABSENT
+        else:
+            self._seen[path] = value
+            self._values[path] = engine_value(value)
         return value
 
-    for path in paths:
-        value_of(path)
-    return Prepared(seen, {p: engine_value(v) for p, v in seen.items()})
+    def get(self, path: str, default: Any = None) -> Any:
+        """The engine value at `path` (what conditions compare), or `default` when absent."""
+        value = self._values.get(path, _UNSEEN)
+        if value is _UNSEEN:
+            self.seen(path)
+            value = self._values[path]
+        return default if value is _ABSENT else value
+
+    def engine_values(self, paths) -> dict:
+        """path -> engine value for the present ones of `paths` (what durable-rules is given)."""
+        out = {}
+        for path in paths:
+            value = self.get(path, _ABSENT)
+            if value is not _ABSENT:
+                out[path] = value
+        return out
+
+    def used(self, paths) -> dict:
+        """path -> normalised value of the present ones of `paths` (for the decision trail)."""
+        return {p: self._seen[p] for p in paths if self.get(p, _ABSENT) is not _ABSENT}
+
+
+_ABSENT = object()
+_UNSEEN = object()
+
+
+def flatten(facts: dict, prefix: str = "") -> dict:
+    """Nested facts as path -> value (leaves only), to compare two states of a draft."""
+    out: dict = {}
+    for key, value in facts.items():
+        path = f"{prefix}{key}"
+        if isinstance(value, dict):
+            out.update(flatten(value, path + "."))
+        else:
+            out[path] = value
+    return out

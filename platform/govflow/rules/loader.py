@@ -11,7 +11,7 @@ from .catalogue import file_version, load_catalogue, load_schema, schema_problem
 from .conditions import ConditionReader, a_type, did_you_mean
 from .durable_adapter import EXPRESSION_LIMIT, compile_rule, expression_count
 from .facts import coerce
-from .model import Example, FactType, Rule, Ruleset, file_label, paths_read
+from .model import Example, FactType, Rule, Ruleset, facts_read, file_label, freeze
 from .outcomes import check_outcome
 
 
@@ -91,13 +91,13 @@ def _rule(source: Source, raw: Any, where: tuple, reader: ConditionReader, catal
                                        "split the rule into several rules, or use fewer nested any/all"))
         return None
     read: list[str] = []
-    for path in paths_read(when):
+    for path in facts_read(when):
         read += [p for p in catalogue.inputs_of(path) if p not in read]
     examples = tuple(Example(ex.get("given") or {}, tuple(ex.get("fires") or ()),
                              source.line(where + ("examples", j)))
                      for j, ex in enumerate(raw.get("examples") or []) if isinstance(ex, dict))
     return Rule(id=rule_id, title=str(raw.get("title", "")), basis=str(raw.get("basis", "")),
-                when=when, then=raw["then"], examples=examples, file=source.file,
+                when=when, then=freeze(raw["then"]), examples=examples, file=source.file,
                 line=source.line(where), facts_read=tuple(read))
 
 

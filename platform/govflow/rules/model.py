@@ -66,8 +66,9 @@ def negate(cond: Condition) -> Condition:
     return Test(cond.path, NEGATED_OP[cond.op], cond.value)
 
 
-def paths_read(cond: Condition) -> list[str]:
-    """Fact paths a condition reads, in order of first appearance."""
+def facts_read(cond: Condition | None) -> list[str]:
+    """Fact paths a condition reads, in order of first appearance (the one walker of the tree:
+    rules, flow `when:`s, the checker and the journey's re-checks all use it)."""
     out: list[str] = []
 
     def walk(c: Condition) -> None:
@@ -79,11 +80,45 @@ def paths_read(cond: Condition) -> list[str]:
             if p and p not in out:
                 out.append(p)
 
-    walk(cond)
+    if cond is not None:
+        walk(cond)
     return out
 
 
 # -- rules, rulesets and results ---------------------------------------------------------
+
+class FrozenDict(dict):
+    """A rule's `then:` as loaded: shared by every evaluation, so it cannot be changed
+    (a copy, `copy.deepcopy(x)`, is an ordinary dict). JSON sees a plain object."""
+
+    def _refuse(self, *args, **kwargs):
+        raise TypeError("a rule's outcome is read-only; copy.deepcopy() it to change a copy")
+
+    __setitem__ = __delitem__ = clear = pop = popitem = setdefault = update = _refuse  # type: ignore[assignment]
+
+    def __deepcopy__(self, memo):
+        return thaw(self)
+
+    def __hash__(self):  # type: ignore[override]
+        return id(self)
+
+
+def freeze(value):
+    """Dicts become FrozenDicts and lists tuples, all the way down."""
+    if isinstance(value, dict):
+        return FrozenDict({k: freeze(v) for k, v in value.items()})
+    if isinstance(value, (list, tuple)):
+        return tuple(freeze(v) for v in value)
+    return value
+
+
+def thaw(value):
+    if isinstance(value, dict):
+        return {k: thaw(v) for k, v in value.items()}
+    if isinstance(value, tuple):
+        return [thaw(v) for v in value]
+    return value
+
 
 @dataclass(frozen=True)
 class Example:
@@ -113,13 +148,22 @@ class Ruleset:
     version: str
     rules: list = field(default_factory=list)
 
+    @property
+    def facts_read(self) -> tuple[str, ...]:
+        """Every fact path one of its rules reads (derived facts' inputs included), in order."""
+        cached = self.__dict__.get("_facts_read")
+        if cached is None:
+            cached = tuple(dict.fromkeys(p for rule in self.rules for p in rule.facts_read))
+            self.__dict__["_facts_read"] = cached
+        return cached
+
 
 @dataclass(frozen=True)
 class Fired:
     rule_id: str
     title: str
     basis: str
-    outcome: dict
+    outcome: dict          # the rule's `then:` as loaded: shared, never to be changed
     facts_used: dict
 
 

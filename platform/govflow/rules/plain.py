@@ -9,8 +9,7 @@ from __future__ import annotations
 import operator
 from typing import Any
 
-from .facts import engine_value, get_path
-from .model import All, Any_, Condition, FactRef, RuleEvaluationError, Test, negate, paths_read
+from .model import All, Any_, Condition, FactRef, Test
 
 _ABSENT = object()
 
@@ -21,8 +20,11 @@ COMPARE = {
 }
 
 
-def holds(cond: Condition, values: dict[str, Any]) -> bool:
-    """Whether `cond` holds for the prepared values (path -> engine value, absent left out)."""
+def holds(cond: Condition | None, values) -> bool:
+    """Whether `cond` holds for the prepared values (a FactView, or a mapping path -> engine
+    value with absent facts left out). No condition always holds."""
+    if cond is None:
+        return True
     if isinstance(cond, All):
         return all(holds(c, values) for c in cond.items)
     if isinstance(cond, Any_):
@@ -42,40 +44,3 @@ def _test(test: Test, values: dict[str, Any]) -> bool:
         if expected is _ABSENT:
             return False
     return COMPARE[test.op](actual, expected)
-
-
-def evaluate_condition(when: dict, facts: dict) -> bool:
-    """A raw `when:` mapping (as in a flow file) read against nested facts, with the semantics of
-    rule files but without type checks; flow files are checked by their own loader.
-    `{options: ...}` needs pick-lists and is not supported here."""
-    cond = _untyped(when)
-    values = {}
-    for path in paths_read(cond):
-        value = get_path(facts, path)
-        if value is not None:
-            values[path] = engine_value(value)
-    return holds(cond, values)
-
-
-def _untyped(node: Any) -> Condition:
-    if not isinstance(node, dict):
-        raise RuleEvaluationError(f"a condition must be a mapping, got {node!r}")
-    if "all" in node or "any" in node:
-        key = "all" if "all" in node else "any"
-        items = tuple(_untyped(c) for c in node[key])
-        return All(items) if key == "all" else Any_(items)
-    if "not" in node:
-        return negate(_untyped(node["not"]))
-    ops = [k for k in node if k != "fact"]
-    if "fact" not in node or len(ops) != 1 or ops[0] not in COMPARE and ops[0] != "exists":
-        raise RuleEvaluationError(f"not a test {{fact: PATH, OP: VALUE}}: {node!r}")
-    op, value = ops[0], node[ops[0]]
-    if isinstance(value, dict) and set(value) == {"fact"}:
-        value = FactRef(value["fact"])
-    elif op in ("in", "not_in"):
-        if not isinstance(value, list):
-            raise RuleEvaluationError(f"{op} takes a list here: {node!r}")
-        value = tuple(engine_value(v) for v in value)
-    elif op != "exists":
-        value = engine_value(value)
-    return Test(node["fact"], op, value)

@@ -3,7 +3,7 @@
 SQLAlchemy 2 (SQLite by default, PostgreSQL by URL). No Flask here: the web layer
 adapts SessionStore to its session interface.
 """
-from .engine import database_url
+from .database import database_url
 from .imaging import Limits
 from .records import Application, Decision, IssueResult, StaleApplication, Upload
 from .store import Store, open_store

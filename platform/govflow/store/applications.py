@@ -1,8 +1,10 @@
 """Applications: drafts and submissions, saved whole with an optimistic lock.
 
-Each save is its own transaction and succeeds only if the revision it was read
-at is still current, so two tabs or two workers cannot silently overwrite each
-other's answers: the loser gets StaleApplication and reloads.
+A save succeeds only if the revision the application was read at is still current, so two
+tabs or two workers cannot silently overwrite each other's answers: the loser gets
+StaleApplication (a Conflict: 409, the citizen's input kept, see web/errors.py). Inside a
+step's unit of work the draft is loaded with `lock=True`, which serialises the steps of one
+application (PostgreSQL: FOR UPDATE; SQLite: the unit of work already holds the write lock).
 """
 from __future__ import annotations
 
@@ -19,7 +21,8 @@ _COLUMNS = [f.name for f in fields(Application)]
 _MUTABLE = [n for n in _COLUMNS if n not in ("id", "flow_id", "owner", "created_at", "revision", "updated_at")]
 
 
-def _to_record(row: ApplicationRow) -> Application:
+def to_record(row: ApplicationRow) -> Application:
+    """The plain Application of a table row (for other modules of the store)."""
     return Application(**{name: copy.deepcopy(getattr(row, name)) for name in _COLUMNS})
 
 
@@ -38,13 +41,14 @@ class ApplicationRepo:
             db.add(ApplicationRow(**{name: copy.deepcopy(getattr(app, name)) for name in _COLUMNS}))
         return app
 
-    def get(self, app_id: str, owner: str | None = None) -> Application | None:
-        """The application, or None; with `owner`, None also when it belongs to someone else."""
-        with self._store.session() as db:
-            row = db.get(ApplicationRow, app_id)
+    def get(self, app_id: str, owner: str | None = None, lock: bool = False) -> Application | None:
+        """The application, or None; with `owner`, None also when it belongs to someone else.
+        `lock`: hold the row until the open unit of work ends (a step that will save it)."""
+        with self._store.reading() as db:
+            row = db.get(ApplicationRow, app_id, with_for_update=lock and self._store.in_transaction)
             if row is None or (owner is not None and row.owner != owner):
                 return None
-            return _to_record(row)
+            return to_record(row)
 
     def save(self, app: Application, now=None) -> Application:
         """Write `app` if nobody saved since it was read; bumps revision and updated_at on
@@ -68,8 +72,8 @@ class ApplicationRepo:
         """Newest first."""
         stmt = (select(ApplicationRow).where(ApplicationRow.owner == owner)
                 .order_by(ApplicationRow.created_at.desc(), ApplicationRow.id))
-        with self._store.session() as db:
-            return [_to_record(row) for row in db.scalars(stmt)]
+        with self._store.reading() as db:
+            return [to_record(row) for row in db.scalars(stmt)]
 
     def find_open(self, owner: str, flow_id: str) -> Application | None:
         """The owner's newest draft of `flow_id`, to resume instead of starting over."""
@@ -78,6 +82,6 @@ class ApplicationRepo:
                        ApplicationRow.status == "draft")
                 .order_by(ApplicationRow.created_at.desc(), ApplicationRow.id.desc())
                 .limit(1))
-        with self._store.session() as db:
+        with self._store.reading() as db:
             row = db.scalars(stmt).first()
-            return _to_record(row) if row else None
+            return to_record(row) if row else None

@@ -7,7 +7,8 @@ The new row is inserted before the limits are counted, inside one transaction
 that serialises issuers (SQLite: the insert takes the write lock; PostgreSQL:
 transaction-scoped advisory locks), and rolled back when over a limit.
 The plain code goes back to the caller for the SMS gateway and is never logged.
-A problem's path is the `purpose` (use the form field name, e.g. "mobile").
+A refusal is a code (`sms.too_soon`, `sms.too_many`) with the seconds to wait; the journey
+turns it into the citizen's message.
 """
 from __future__ import annotations
 
@@ -55,7 +56,7 @@ class VerificationCodes:
                       created_at=moment, expires_at=moment + LIFETIME, attempts=0,
                       superseded=False)
         try:
-            with self._store.session() as db:
+            with self._store.savepoint() as db:
                 db.add(row)
                 db.flush()              # SQLite: BEGIN + INSERT takes the write lock now
                 self._serialise(db, application_id, phone)
@@ -66,10 +67,7 @@ class VerificationCodes:
                            .values(superseded=True))
         except _OverLimit as over:
             seconds = max(1, math.ceil(over.retry.total_seconds()))
-            problem = self._store.messages.problem(over.code, purpose, seconds=seconds,
-                                                   retry_after=seconds,
-                                                   minutes=max(1, math.ceil(seconds / 60)))
-            return IssueResult(ok=False, retry_after_s=seconds, problem=problem)
+            return IssueResult(ok=False, retry_after_s=seconds, refusal=over.code)
         return IssueResult(ok=True, code=code)
 
     @staticmethod
@@ -137,15 +135,11 @@ class VerificationCodes:
     def wait_seconds(self, application_id: str, phone: str, purpose: str, now=None) -> int | None:
         """Seconds before another code may be sent while a sent code is still usable; None if none is."""
         moment = as_utc(now or self._store.now())
-        with self._store.session() as db:
+        with self._store.reading() as db:
             row = self._latest(db, application_id, phone, purpose)
             if row is None or row.used_at is not None or moment >= row.expires_at:
                 return None
             return max(0, math.ceil((row.created_at + MIN_INTERVAL - moment).total_seconds()))
-
-    def message(self, problem_code: str) -> str:
-        """Chinese text for a verify() result code."""
-        return self._store.messages.text(problem_code)
 
     def purge(self, now=None) -> int:
         """Delete codes older than a day (they no longer count for any limit)."""

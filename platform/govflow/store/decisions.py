@@ -34,7 +34,7 @@ class DecisionLog:
         """In time order (ties in insertion order)."""
         stmt = (select(DecisionRow).where(DecisionRow.application_id == app_id)
                 .order_by(DecisionRow.at, DecisionRow.id))
-        with self._store.session() as db:
+        with self._store.reading() as db:
             return [_to_record(row) for row in db.scalars(stmt)]
 
 

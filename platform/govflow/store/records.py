@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from ..errors import Problem
+from ..errors import Conflict
 
 STATUSES = ("draft", "submitted")
 
@@ -27,13 +27,14 @@ def as_utc(moment: datetime | None) -> datetime:
     return moment.astimezone(timezone.utc)
 
 
-class StaleApplication(Exception):
-    """save() was given an application whose revision is no longer current."""
+class StaleApplication(Conflict):
+    """save() was given an application whose revision is no longer current (another tab or
+    worker saved it first): answered with 409 `application.stale`, the citizen's input kept."""
 
     def __init__(self, app_id: str, revision: int):
         self.app_id = app_id
         self.revision = revision
-        super().__init__(f"application {app_id} changed since revision {revision}")
+        super().__init__("application.stale", f"application {app_id} changed since revision {revision}")
 
 
 @dataclass
@@ -88,9 +89,17 @@ class IssueResult:
     ok: bool
     code: str | None = None         # the plain code, only for the caller to send by SMS
     retry_after_s: int = 0
-    problem: Problem | None = None
+    refusal: str | None = None      # why no code was issued: sms.too_soon | sms.too_many
 
     def __repr__(self) -> str:      # never print the code by accident (logs, tracebacks)
         shown = "******" if self.code else None
         return (f"IssueResult(ok={self.ok}, code={shown!r}, retry_after_s={self.retry_after_s}, "
-                f"problem={self.problem!r})")
+                f"refusal={self.refusal!r})")
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """The store would not take something (an upload): a stable code and its parameters."""
+
+    code: str
+    params: dict = field(default_factory=dict)

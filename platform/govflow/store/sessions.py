@@ -3,7 +3,7 @@
 The table is keyed by the SHA-256 of that id, so a copy of the database does
 not hand out live sessions. A session ends when idle longer than `idle`
 (default 30 min) or older than `absolute` (default 12 h); every get() that
-finds it alive extends the idle window. The web layer adapts this class to
+finds it alive extends the idle window (written at most once a minute). The web layer adapts this class to
 Flask's session interface.
 """
 from __future__ import annotations
@@ -29,6 +29,7 @@ class SessionStore:
         self._store = store
         self.idle = idle
         self.absolute = absolute
+        self.touch = min(timedelta(minutes=1), idle / 10)
 
     def create(self, data: dict, now=None) -> str:
         sid = secrets.token_urlsafe(32)
@@ -39,19 +40,26 @@ class SessionStore:
         return sid
 
     def get(self, sid: str | None, now=None) -> dict | None:
-        """The session's data, or None if unknown or expired (an expired one is deleted)."""
+        """The session's data, or None if unknown or expired (an expired one is deleted).
+        Finding it alive extends the idle window; the row is only written for that when the
+        last extension is older than `touch` (so most requests do not write the session)."""
         if not sid:
             return None
         moment = as_utc(now or self._store.now())
-        with self._store.session() as db:
+        with self._store.reading() as db:
             row = db.get(SessionRow, _key(sid))
             if row is None:
                 return None
-            if self._expired(row, moment):
-                db.delete(row)
-                return None
-            row.last_seen = moment
-            return copy.deepcopy(row.data)
+            expired = self._expired(row, moment)
+            stale = moment - row.last_seen > self.touch
+            data = copy.deepcopy(row.data)
+        if expired:
+            self.delete(sid)
+            return None
+        if stale:
+            with self._store.session() as db:
+                db.execute(update(SessionRow).where(SessionRow.sid_hash == _key(sid)).values(last_seen=moment))
+        return data
 
     def save(self, sid: str, data: dict, now=None) -> bool:
         """Replace the data; False if the session no longer exists."""

@@ -114,15 +114,15 @@ class StaffAccounts:
 
 def recent_applications(store, limit: int = 100) -> list[Application]:
     """Newest first, for the staff list (the page shows no personal data from them)."""
-    from .applications import _to_record
+    from .applications import to_record
     stmt = select(ApplicationRow).order_by(ApplicationRow.created_at.desc(), ApplicationRow.id).limit(limit)
-    with store.session() as db:
-        return [_to_record(row) for row in db.scalars(stmt)]
+    with store.reading() as db:
+        return [to_record(row) for row in db.scalars(stmt)]
 
 
 def counts(store) -> dict[str, int]:
     """Applications by status, decisions recorded and bundles archived."""
-    with store.session() as db:
+    with store.reading() as db:
         by_status = dict(db.execute(select(ApplicationRow.status, func.count()).group_by(ApplicationRow.status)).all())
         decisions = db.scalar(select(func.count()).select_from(DecisionRow)) or 0
         bundles = db.scalar(select(func.count()).select_from(DefinitionRow).where(DefinitionRow.kind == "bundle")) or 0

@@ -1,12 +1,19 @@
-"""The Store: one object that owns the engine and hands out the repositories.
+"""The Store: one object that owns the database and hands out the repositories.
 
-Built by open_store() at application start (never at import time); the web
-layer keeps one per app. Every repository method runs in its own transaction
-through Store.session(), so each citizen step is saved atomically.
+Built by open_store() at application start (never at import time); the web layer keeps one
+per app. `Store.transaction()` is the unit of work of one citizen step: every repository
+call made inside it (loading the draft, decision rows, upload bookkeeping, the save) joins
+the same database transaction, which commits once at the end or rolls back as a whole. It
+takes the write lock first (SQLite: BEGIN IMMEDIATE, waiting up to the busy timeout;
+PostgreSQL: the application row is locked FOR UPDATE when loaded), so two saves of one draft
+run one after the other. Outside a transaction each repository call is its own transaction;
+pure reads (`reading()`) never commit.
 """
 from __future__ import annotations
 
 from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Callable, Iterator
@@ -16,16 +23,22 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from .applications import ApplicationRepo
 from .codes import VerificationCodes
+from .database import IMMEDIATE, make_engine
 from .decisions import DecisionLog
-from .engine import make_engine
 from .imaging import Limits
-from .messages import Messages
 from .models import Base
 from .records import as_utc, utcnow
 from .sessions import SessionStore
 from .submissions import SubmissionGuard
 from .uploads import UploadStore
 from .versions import DefinitionArchive
+
+
+@dataclass
+class _Unit:
+    session: Session
+    after_commit: list[Callable[[], None]] = field(default_factory=list)
+    on_rollback: list[Callable[[], None]] = field(default_factory=list)
 
 
 class Store:
@@ -36,8 +49,9 @@ class Store:
                  clock: Callable[[], datetime] = utcnow):
         self.engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
+        self._writers = sessionmaker(engine.execution_options(**IMMEDIATE), expire_on_commit=False)
+        self._unit: ContextVar[_Unit | None] = ContextVar(f"store-unit-{id(self)}", default=None)
         self._clock = clock
-        self.messages = Messages.load()
         self.applications = ApplicationRepo(self)
         self.decisions = DecisionLog(self)
         self.uploads = UploadStore(self, Path(upload_dir), upload_limits or Limits())
@@ -47,10 +61,82 @@ class Store:
         self.submissions = SubmissionGuard(self)
 
     @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """The unit of work of one step: every repository call inside joins it; one commit at
+        the end (then the after_commit callbacks run), or one rollback on an exception."""
+        if self._unit.get() is not None:
+            raise RuntimeError("a store transaction is already open in this context")
+        db = self._writers()
+        unit = _Unit(db)
+        token = self._unit.set(unit)
+        try:
+            with db.begin():
+                yield db
+        except BaseException:
+            for undo in unit.on_rollback:
+                undo()
+            raise
+        finally:
+            self._unit.reset(token)
+            db.close()
+        for callback in unit.after_commit:
+            callback()
+
+    @property
+    def in_transaction(self) -> bool:
+        return self._unit.get() is not None
+
+    @contextmanager
     def session(self) -> Iterator[Session]:
-        """One transaction: commit on normal exit, rollback on exception."""
-        with self._sessions.begin() as db:
+        """The open unit of work's session, or a transaction of its own (commit on normal exit,
+        rollback on exception) when none is open."""
+        unit = self._unit.get()
+        if unit is not None:
+            yield unit.session
+            return
+        with self._writers.begin() as db:
             yield db
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """For reads: the open unit of work's session, or a read-only one that never commits."""
+        unit = self._unit.get()
+        if unit is not None:
+            yield unit.session
+            return
+        db = self._sessions()
+        try:
+            yield db
+        finally:
+            db.rollback()
+            db.close()
+
+    @contextmanager
+    def savepoint(self) -> Iterator[Session]:
+        """Like session(), but inside a unit of work an exception undoes only what was done in
+        this block (SAVEPOINT), so the step's transaction can go on."""
+        unit = self._unit.get()
+        if unit is None:
+            with self._writers.begin() as db:
+                yield db
+            return
+        with unit.session.begin_nested():
+            yield unit.session
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Run `callback` once the open unit of work has committed (at once when none is open):
+        files are deleted only when the rows that pointed at them are gone for good."""
+        unit = self._unit.get()
+        if unit is None:
+            callback()
+        else:
+            unit.after_commit.append(callback)
+
+    def on_rollback(self, callback: Callable[[], None]) -> None:
+        """Run `callback` if the open unit of work rolls back (nothing when none is open)."""
+        unit = self._unit.get()
+        if unit is not None:
+            unit.on_rollback.append(callback)
 
     def now(self) -> datetime:
         return as_utc(self._clock())

@@ -25,7 +25,7 @@ class SubmissionGuard:
     def claim(self, application_id: str, key: str, now=None) -> bool:
         """True for the first caller with (application_id, key), False for every other."""
         try:
-            with self._store.session() as db:
+            with self._store.savepoint() as db:
                 db.add(ClaimRow(application_id=application_id, key=key,
                                 claimed_at=as_utc(now or self._store.now())))
         except IntegrityError:
@@ -33,7 +33,7 @@ class SubmissionGuard:
         return True
 
     def is_claimed(self, application_id: str, key: str) -> bool:
-        with self._store.session() as db:
+        with self._store.reading() as db:
             stmt = select(ClaimRow.key).where(ClaimRow.application_id == application_id,
                                               ClaimRow.key == key)
             return db.scalars(stmt).first() is not None

@@ -15,10 +15,9 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from ..errors import Problem
 from .imaging import ImageRefused, Limits, clean_image
 from .models import UploadRow
-from .records import Upload, as_utc
+from .records import Refusal, Upload, as_utc
 
 
 class UploadStore:
@@ -27,13 +26,14 @@ class UploadStore:
         self.dir = Path(upload_dir)
         self.limits = limits
 
-    def save(self, application_id: str, slot: str, data: bytes, declared_name: str) -> Upload | Problem:
-        """Store a cleaned copy of `data` for `slot`; a Problem (path = slot) if refused.
-        `declared_name` is accepted for the caller's convenience and deliberately ignored."""
+    def save(self, application_id: str, slot: str, data: bytes, declared_name: str) -> Upload | Refusal:
+        """Store a cleaned copy of `data` for `slot`; a Refusal (code, params) if refused.
+        `declared_name` is accepted for the caller's convenience and deliberately ignored.
+        In a transaction, the file is removed again if the transaction rolls back."""
         try:
             image = clean_image(data, self.limits)
         except ImageRefused as refused:
-            return self._store.messages.problem(refused.code, slot, **refused.params)
+            return Refusal(refused.code, dict(refused.params))
         stored_name = f"{secrets.token_hex(16)}.jpg"
         path = self._path(stored_name)
         partial = path.with_name(path.name + ".part")
@@ -50,38 +50,41 @@ class UploadStore:
             with self._store.session() as db:
                 db.add(row)
                 db.flush()
-                return _to_record(row)
+                record = _to_record(row)
         except BaseException:
             path.unlink(missing_ok=True)
             raise
+        self._store.on_rollback(lambda: path.unlink(missing_ok=True))
+        return record
 
     def get(self, application_id: str, upload_id: str) -> Upload | None:
-        with self._store.session() as db:
+        with self._store.reading() as db:
             row = self._row(db, application_id, upload_id)
             return _to_record(row) if row else None
 
     def for_application(self, application_id: str) -> list[Upload]:
         stmt = (select(UploadRow).where(UploadRow.application_id == application_id)
                 .order_by(UploadRow.created_at, UploadRow.id))
-        with self._store.session() as db:
+        with self._store.reading() as db:
             return [_to_record(row) for row in db.scalars(stmt)]
 
     def read_bytes(self, upload: Upload) -> bytes:
-        with self._store.session() as db:
+        with self._store.reading() as db:
             row = self._row(db, upload.application_id, upload.id)
             if row is None:
                 raise FileNotFoundError(f"upload {upload.id} is gone")
             return self._path(row.stored_name).read_bytes()
 
     def delete(self, application_id: str, upload_id: str) -> bool:
-        """Remove the row and the file; False if there was no such upload for that application."""
+        """Remove the row, and the file once the transaction has committed; False if there was
+        no such upload for that application."""
         with self._store.session() as db:
             row = self._row(db, application_id, upload_id)
             if row is None:
                 return False
-            stored_name = row.stored_name
+            path = self._path(row.stored_name)
             db.delete(row)
-        self._path(stored_name).unlink(missing_ok=True)
+        self._store.after_commit(lambda: path.unlink(missing_ok=True))
         return True
 
     @staticmethod

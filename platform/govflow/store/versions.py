@@ -28,7 +28,7 @@ class DefinitionArchive:
         return True
 
     def get(self, kind: str, name: str, version: str) -> str | None:
-        with self._store.session() as db:
+        with self._store.reading() as db:
             row = db.get(DefinitionRow, (kind, name, version))
             return row.text if row else None
 
@@ -37,7 +37,7 @@ class DefinitionArchive:
         stmt = select(DefinitionRow.version, DefinitionRow.created_at).where(DefinitionRow.kind == kind)
         if name is not None:
             stmt = stmt.where(DefinitionRow.name == name)
-        with self._store.session() as db:
+        with self._store.reading() as db:
             return [(v, at) for v, at in db.execute(stmt.order_by(DefinitionRow.created_at.desc(),
                                                                   DefinitionRow.version))]
 

@@ -13,10 +13,10 @@ from flask import Flask
 
 from ..definitions.bundle import Bundles
 from ..errors import DefinitionError
-from ..journey import Engine, Env
+from ..journey import Env, Journey
 from ..services import build_services
 from ..store import database_url, open_store
-from . import api, html, sim, staff
+from . import api, errors, html, sim, staff
 from .sessions import StoreSessionInterface
 
 PROJECT_DIR = Path(__file__).resolve().parents[3]
@@ -48,7 +48,7 @@ def _dev_secret(var: Path) -> str:
     return path.read_text().strip()
 
 
-def build_engine(config: dict) -> Engine:
+def build_journey(config: dict) -> Journey:
     root = Path(config["PROJECT_DIR"])
     Path(config["UPLOAD_DIR"]).mkdir(parents=True, exist_ok=True)
     store = open_store(config["DATABASE_URL"], Path(config["UPLOAD_DIR"]), str(config["SECRET_KEY"]).encode())
@@ -65,10 +65,10 @@ def build_engine(config: dict) -> Engine:
               services=services, store=store, bundle=bundles.current_version)
     if "TODAY" in config:
         env.today = config["TODAY"]
-    return Engine(env, bundles)
+    return Journey(env, bundles)
 
 
-def _reload_definitions(engine: Engine, log) -> None:
+def _reload_definitions(engine: Journey, log) -> None:
     """Development: a good edit of a flow or rule file is served to new applications at once;
     a broken one is refused with the checker's messages and the last good version keeps serving."""
     bundles = engine.bundles
@@ -89,9 +89,10 @@ def create_app(config: dict | None = None) -> Flask:
                 static_folder=str(root / "renderers/html/static"), static_url_path="/static")
     app.config.update(settings)
     app.json.ensure_ascii = False   # readable Chinese in API answers
-    engine = build_engine(settings)
+    engine = build_journey(settings)
     app.extensions["govflow"] = engine
     app.session_interface = StoreSessionInterface(engine.env.store.sessions)
+    errors.register(app)
     app.register_blueprint(api.blueprint, url_prefix="/api/v1")
     app.register_blueprint(html.blueprint)
     app.register_blueprint(staff.blueprint, url_prefix="/staff")

@@ -9,15 +9,19 @@ import secrets
 
 from flask import Blueprint, jsonify, request
 
-from ..errors import Problem
-from ..journey import FlowError, page_view, validate_page
+from .. import catalog
+from ..errors import NotFound
+from ..journey import Status, StepResult, page_view, validate_page
 from ..journey.fieldcheck import field_schema
-from .common import engine, engine_for, no_store, owner_of_token, problem_response
+from ..store import StaleApplication
+from ..store.records import Refusal
+from .common import journey, load_draft, no_store, owner_of_token, problem_response, step
 
 blueprint = Blueprint("api", __name__)
 
-STATUS_CODES = {"ok": 200, "handoff": 202, "refused": 409, "redirect": 409, "submitted": 200,
-                "failed": 502, "locked": 409, "invalid": 422}
+# how a step's Status is answered over HTTP (the HTML pages interpret it in web/html.py)
+STATUS_CODES = {Status.OK: 200, Status.HANDOFF: 202, Status.REFUSED: 409, Status.REDIRECT: 409,
+                Status.SUBMITTED: 200, Status.FAILED: 502, Status.LOCKED: 409, Status.INVALID: 422}
 
 
 @blueprint.after_request
@@ -25,16 +29,19 @@ def _no_store(response):
     return no_store(response)
 
 
-@blueprint.errorhandler(FlowError)
-def _flow_error(exc: FlowError):
-    return problem_response(404, "没有找到该页面或操作", [Problem(exc.code, "", str(exc))], code=exc.code)
+def _problem(status: int, code: str, path: str = "", **extra):
+    """A problem+json answer whose title and single error are the catalogue's text for `code`."""
+    problem = catalog.problem(code, path)
+    return problem_response(status, problem.message, [problem], code=code, **extra)
 
 
 def _flow_or_404(flow_id: str):
-    flow = engine().env.flows.get(flow_id)
-    if flow is None:
-        raise FlowError("flow.unknown", flow_id)
-    return flow
+    return journey().flow(flow_id)
+
+
+def _json_object():
+    data = request.get_json(silent=True)
+    return data if isinstance(data, dict) else None
 
 
 def _page_schema(page, picklists) -> dict:
@@ -46,7 +53,7 @@ def _page_schema(page, picklists) -> dict:
 
 @blueprint.get("/flows")
 def list_flows():
-    flows = engine().env.flows.values()
+    flows = journey().env.flows.values()
     return jsonify({"flows": [{"id": f.id, "title": f.title, "version": f.version,
                                "description": f.description} for f in flows]})
 
@@ -54,7 +61,7 @@ def list_flows():
 @blueprint.get("/flows/<flow_id>")
 def read_flow(flow_id):
     flow = _flow_or_404(flow_id)
-    picklists = engine().env.picklists
+    picklists = journey().env.picklists
     pages = []
     for page in flow.pages.values():
         pages.append({"id": page.id, "title": page.title, "manual": page.manual, "final": page.final,
@@ -70,152 +77,160 @@ def read_flow(flow_id):
 @blueprint.post("/flows/<flow_id>/pages/<page_id>/validate")
 def validate(flow_id, page_id):
     flow = _flow_or_404(flow_id)
-    page = flow.page(page_id)
+    page = flow.pages.get(page_id)
     if page is None:
-        raise FlowError("flow.unknown_page", page_id)
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        return problem_response(400, "请求内容必须是 JSON 对象", [Problem("request.not_json", "", "请求内容必须是 JSON 对象")])
-    check = validate_page(engine().env, flow, page, data)
+        raise NotFound("flow.unknown_page", page_id)
+    data = _json_object()
+    if data is None:
+        return _problem(400, "request.not_json")
+    check = validate_page(journey().env, flow, page, data)
     if check.problems:
-        return problem_response(422, "填写内容有误", check.problems, code="validation")
+        return problem_response(422, catalog.text("validation"), check.problems, code="validation")
     return jsonify({"valid": True})
 
 
 # -- applications ----------------------------------------------------------------------------
 
-def _app_or_error(app_id: str):
-    """The application if the bearer token owns it, else None (404: never confirm it exists)."""
+def _owner() -> str:
+    """The owner named by the bearer token (404 without one: never confirm an application exists)."""
     header = request.headers.get("Authorization", "")
     token = header[7:].strip() if header.lower().startswith("bearer ") else ""
     if not token:
-        return None
-    return engine().env.store.applications.get(app_id, owner=owner_of_token(token))
+        raise NotFound("application.not_found")
+    return owner_of_token(token)
 
 
-def _not_found():
-    return problem_response(404, "没有找到该申请", [Problem("application.not_found", "", "没有找到该申请")],
-                            code="application.not_found")
+def _check_revision(draft) -> None:
+    """`If-Match: "<revision>"` (the ETag of GET /applications/<id>): refuse a stale save."""
+    wanted = request.headers.get("If-Match", "").strip().strip('"')
+    if wanted and wanted != "*" and wanted != str(draft.app.revision):
+        raise StaleApplication(draft.app.id, int(wanted) if wanted.isdigit() else -1)
 
 
-def _summary(app) -> dict:
-    eng = engine_for(app)
-    return {"id": app.id, "flow": app.flow_id, "status": app.status, "page": eng.current(app),
-            "trail": eng.trail(app) if app.status == "draft" else [], "done": app.done,
+def _summary(draft) -> dict:
+    app = draft.app
+    return {"id": app.id, "flow": app.flow_id, "status": app.status, "page": draft.current,
+            "trail": draft.trail if app.status == "draft" else [], "done": app.done,
             "reference": app.reference, "parent": app.parent_id, "flow_version": app.flow_version,
-            "rule_versions": app.rule_versions}
+            "rule_versions": app.rule_versions, "revision": app.revision}
 
 
-def _step(result):
-    status = STATUS_CODES.get(result.status, 200)
+def _step(result: StepResult):
     body = result.as_dict()
-    if result.status == "invalid":
-        return problem_response(422, "填写内容有误", result.problems, code="validation",
-                                application=body["application"], page=body["page"], popup=result.popup)
+    body["revision"] = result.application.revision
+    if result.status == Status.INVALID:
+        return problem_response(422, catalog.text("validation"), result.problems, code="validation",
+                                application=body["application"], page=body["page"],
+                                popup=result.popup.as_dict() if result.popup else None,
+                                revision=body["revision"])
     response = jsonify(body)
-    response.status_code = status
+    response.status_code = STATUS_CODES[result.status]
+    response.headers["ETag"] = f'"{result.application.revision}"'
     return response
 
 
 @blueprint.post("/applications")
 def create_application():
-    data = request.get_json(silent=True) or {}
+    data = _json_object() or {}
     flow = _flow_or_404(str(data.get("flow", "")))
     if flow.launched_by:
-        return problem_response(409, "该事项只能从相关申领流程进入",
-                                [Problem("flow.launched_only", "flow", "该事项只能从相关申领流程进入")])
+        return _problem(409, "flow.launched_only", "flow")
     token = secrets.token_urlsafe(32)
-    app = engine().create(flow.id, owner_of_token(token))
-    body = _summary(app)
+    with journey().env.store.transaction():
+        draft = journey().create(flow.id, owner_of_token(token))
+    body = _summary(draft)
     body["token"] = token
     return jsonify(body), 201
 
 
 @blueprint.get("/applications/<app_id>")
 def read_application(app_id):
-    app = _app_or_error(app_id)
-    return jsonify(_summary(app)) if app else _not_found()
+    draft = load_draft(app_id, _owner())
+    response = jsonify(_summary(draft))
+    response.headers["ETag"] = f'"{draft.app.revision}"'
+    return response
 
 
 @blueprint.get("/applications/<app_id>/pages/<page_id>")
 def read_page(app_id, page_id):
-    app = _app_or_error(app_id)
-    if app is None:
-        return _not_found()
-    opened = engine_for(app).open(app, page_id)
-    if opened.status != "ok":
+    draft = load_draft(app_id, _owner())
+    opened = journey().open(draft, page_id)
+    if opened.status != Status.OK:
         return _step(opened)
-    return jsonify(page_view(engine_for(app), app, page_id))
+    return jsonify(page_view(draft, page_id))
 
 
 @blueprint.post("/applications/<app_id>/pages/<page_id>/actions/<action_id>")
 def act(app_id, page_id, action_id):
-    app = _app_or_error(app_id)
-    if app is None:
-        return _not_found()
-    data = request.get_json(silent=True) or {}
-    return _step(engine_for(app).act(app, page_id, action_id, data, return_to=request.args.get("return_to")))
+    data = _json_object()
+    if data is None:
+        data = {} if not request.get_data() else None
+    if data is None:
+        return _problem(400, "request.not_json")
+    with step(app_id, _owner()) as draft:
+        _check_revision(draft)
+        result = journey().act(draft, page_id, action_id, data, return_to=request.args.get("return_to"))
+    return _step(result)
 
 
 @blueprint.post("/applications/<app_id>/verification")
 def complete_verification(app_id):
-    app = _app_or_error(app_id)
-    if app is None:
-        return _not_found()
-    token = str((request.get_json(silent=True) or {}).get("token", ""))
-    return _step(engine_for(app).complete_verification(app, token))
+    token = str((_json_object() or {}).get("token", ""))
+    with step(app_id, _owner()) as draft:
+        result = journey().complete_verification(draft, token)
+    return _step(result)
 
 
 @blueprint.post("/applications/<app_id>/redirect")
 def follow_redirect(app_id):
-    app = _app_or_error(app_id)
-    if app is None:
-        return _not_found()
-    return _step(engine_for(app).follow_redirect(app))
+    with step(app_id, _owner()) as draft:
+        result = journey().follow_redirect(draft)
+    return _step(result)
 
 
 @blueprint.post("/applications/<app_id>/pages/<page_id>/sms")
 def send_sms(app_id, page_id):
-    app = _app_or_error(app_id)
-    if app is None:
-        return _not_found()
-    data = request.get_json(silent=True) or {}
-    result = engine_for(app).send_code(app, page_id, str(data.get("field", "")), data.get("phone"))
-    if result.status == "invalid":
+    data = _json_object() or {}
+    with step(app_id, _owner()) as draft:
+        result = journey().send_code(draft, page_id, str(data.get("field", "")), data.get("phone"))
+    if result.status == Status.LOCKED:
+        return _step(result)
+    if result.status == Status.INVALID:
         retry = next((p for p in result.problems if p.code in ("sms.too_soon", "sms.too_many")), None)
-        return problem_response(429 if retry else 422, "验证码未发送", result.problems, code="sms")
+        response = problem_response(429 if retry else 422, catalog.text("sms.not_sent"), result.problems, code="sms")
+        if retry:
+            response.headers["Retry-After"] = str(result.values.get("retry_after", 60))
+        return response
     return jsonify({"sent": True, "message": result.problems[0].message, "retry_after": result.values["retry_after"]})
 
 
 @blueprint.post("/applications/<app_id>/uploads")
 def upload(app_id):
-    app = _app_or_error(app_id)
-    if app is None:
-        return _not_found()
     file = request.files.get("file")
     slot = request.form.get("slot", "")
-    if file is None:
-        return problem_response(422, "请选择文件", [Problem("upload.empty", slot, "请选择要上传的文件")])
-    saved = engine().env.store.uploads.save(app.id, slot, file.read(), file.filename or "")
-    if isinstance(saved, Problem):
-        return problem_response(422, "文件未上传", [saved], code="upload")
+    with step(app_id, _owner()) as draft:
+        if file is None:
+            return _problem(422, "upload.none", slot)
+        saved = journey().env.store.uploads.save(draft.app.id, slot, file.read(), file.filename or "")
+    if isinstance(saved, Refusal):
+        return problem_response(422, catalog.text("upload.refused"), [catalog.problem(saved.code, slot, **saved.params)],
+                                code="upload")
     return jsonify({"id": saved.id, "slot": saved.slot, "size": saved.size, "width": saved.width,
                     "height": saved.height}), 201
 
 
 @blueprint.delete("/applications/<app_id>/uploads/<upload_id>")
 def delete_upload(app_id, upload_id):
-    app = _app_or_error(app_id)
-    if app is None:
-        return _not_found()
-    return ("", 204) if engine_for(app).remove_upload(app, upload_id) else _not_found()
+    with step(app_id, _owner()) as draft:
+        removed = journey().remove_upload(draft, upload_id)
+    return ("", 204) if removed else _problem(404, "application.not_found")
 
 
 @blueprint.get("/branches")
 def branches():
     area = request.args.get("area") or None
     keyword = request.args.get("q") or None
-    found = engine().env.services.branches.search(area, keyword)
+    found = journey().env.services.branches.search(area, keyword)
     return jsonify({"branches": [{"id": b.id, "name": b.name, "address": b.address, "city_code": b.city_code,
                                   "county_code": b.county_code, "phone": b.phone, "hours": b.hours}
                                  for b in found]})
@@ -224,9 +239,9 @@ def branches():
 @blueprint.get("/picklists/<name>")
 def picklist(name):
     """Options of a pick-list; for a cascade, the children of `?parent=` (the roots without it)."""
-    pl = engine().env.picklists.get(name)
+    pl = journey().env.picklists.get(name)
     if pl is None:
-        return problem_response(404, "没有该选项列表", [Problem("picklist.unknown", "", "没有该选项列表")])
+        return _problem(404, "picklist.unknown")
     parent = request.args.get("parent")
     options = pl.children(parent) if parent else pl.options
     return jsonify({"name": name, "title": pl.title, "cascade": pl.is_cascade,
@@ -235,10 +250,8 @@ def picklist(name):
 
 @blueprint.get("/applications/<app_id>/decisions")
 def decisions(app_id):
-    app = _app_or_error(app_id)
-    if app is None:
-        return _not_found()
-    rows = engine().env.store.decisions.for_application(app.id)
+    draft = load_draft(app_id, _owner())
+    rows = journey().env.store.decisions.for_application(draft.app.id)
     return jsonify({"decisions": [{"ruleset": d.ruleset, "ruleset_version": d.ruleset_version,
                                    "rule_ids": d.rule_ids, "outcome": d.outcome, "facts": d.facts,
                                    "flow_version": d.flow_version, "at": d.at.isoformat()} for d in rows]})

@@ -1,27 +1,43 @@
-"""Helpers shared by the HTML and API blueprints: the engine, owners, problem+json, no-store."""
+"""Helpers shared by the HTML and API blueprints: the journey, one step's transaction,
+owners, problem+json, no-store."""
 from __future__ import annotations
 
 import hashlib
+from contextlib import contextmanager
+from typing import Iterator
 
 from flask import current_app, jsonify
 
-from ..errors import Problem
+from ..errors import NotFound, Problem
+from ..journey import Draft, Journey
 
 
-def engine():
+def journey() -> Journey:
     return current_app.extensions["govflow"]
 
 
-def engine_for(app):
-    """The engine of the definitions this application started under (pinned versions)."""
-    return engine().bound(app)
+def load_draft(app_id: str, owner: str, lock: bool = False) -> Draft:
+    """The owner's application as a Draft under the definitions it started with (404 otherwise:
+    never confirm that someone else's application exists)."""
+    app = journey().env.store.applications.get(app_id, owner=owner, lock=lock)
+    if app is None:
+        raise NotFound("application.not_found")
+    return journey().draft(app)
+
+
+@contextmanager
+def step(app_id: str, owner: str) -> Iterator[Draft]:
+    """One citizen step as one unit of work: the draft is loaded with the write lock held, and
+    everything the step does (decisions, uploads, saves) commits together at the end."""
+    with journey().env.store.transaction():
+        yield load_draft(app_id, owner, lock=True)
 
 
 def owner_of_token(token: str) -> str:
     return "api:" + hashlib.sha256(token.encode()).hexdigest()
 
 
-def problem_response(status: int, title: str, problems: list[Problem] = (), code: str | None = None, **extra):
+def problem_response(status: int, title: str, problems=(), code: str | None = None, **extra):
     """RFC 9457 problem details with one `errors` entry per problem (path, code, message)."""
     body = {"type": f"about:blank#{code}" if code else "about:blank", "title": title, "status": status,
             "errors": [{"path": p.path, "code": p.code, "message": p.message, **({"basis": p.hint} if p.hint else {})}
@@ -38,3 +54,6 @@ def no_store(response):
     response.headers["Cache-Control"] = "no-store"
     response.headers["Pragma"] = "no-cache"
     return response
+
+
+__all__ = ["journey", "load_draft", "step", "owner_of_token", "problem_response", "no_store", "Problem"]

@@ -7,17 +7,19 @@ from __future__ import annotations
 
 import json
 import secrets
+from io import BytesIO
 
 from flask import (Blueprint, abort, make_response, redirect, render_template, request, send_file,
                    session, url_for)
-from io import BytesIO
 
+from .. import catalog
 from ..errors import Problem
-from ..journey import FlowError, page_view, validate_page
-from ..journey import messages
+from ..journey import Draft, Popup, PopupKind, Status, StepResult, page_view, validate_page
 from ..journey.identity import subject_of
+from ..store import StaleApplication
+from ..store.records import Refusal
 from . import csrf
-from .common import engine, engine_for, no_store
+from .common import journey, load_draft, no_store, step
 
 blueprint = Blueprint("html", __name__)
 
@@ -36,8 +38,8 @@ def _headers(response):
 
 @blueprint.app_context_processor
 def _template_globals():
-    env = engine().env
-    return {"csrf_token": csrf.token, "live_field": None, "msg": messages.text,
+    env = journey().env
+    return {"csrf_token": csrf.token, "live_field": None, "msg": catalog.text,
             "upload_max_bytes": env.store.uploads.limits.max_bytes,
             "branch_regions": env.picklists.get("guangdong_regions")}
 
@@ -46,26 +48,18 @@ def _htmx() -> bool:
     return request.headers.get("HX-Request") == "true"
 
 
-@blueprint.errorhandler(FlowError)
-def _flow_error(exc):
-    return render_template("error.html", message="没有找到该页面"), 404
-
-
 def _owner() -> str:
     if "owner" not in session:
         session["owner"] = secrets.token_urlsafe(16)
     return "web:" + session["owner"]
 
 
-def _app(app_id: str):
-    app = engine().env.store.applications.get(app_id, owner=_owner())
-    if app is None:
-        abort(404)
-    return app
+def _draft(app_id: str) -> Draft:
+    return load_draft(app_id, _owner())
 
 
-def _to(result):
-    """Go to the page the engine chose: a redirect, or for htmx an in-place swap of <main>."""
+def _to(result: StepResult):
+    """Go to the page the journey chose: a redirect, or for htmx an in-place swap of <main>."""
     url = url_for("html.page", app_id=result.application.id, page_id=result.page)
     if _htmx():
         response = make_response("", 200)
@@ -75,49 +69,48 @@ def _to(result):
     return redirect(url)
 
 
-def _render(app, page_id, posted=None, problems=None, popup=None, status=200):
-    view = page_view(engine_for(app), app, page_id, posted, problems, popup)
+def _render(draft: Draft, page_id, posted=None, problems=None, popup=None, status=200, check=None):
+    view = page_view(draft, page_id, posted, problems, popup, check)
     return render_template("page.html", view=view), status
 
 
 @blueprint.get("/")
 def index():
-    flows = [f for f in engine().env.flows.values() if not f.launched_by]
+    flows = [f for f in journey().env.flows.values() if not f.launched_by]
     return render_template("index.html", flows=flows)
 
 
 @blueprint.post("/start/<flow_id>")
 def start(flow_id):
-    flow = engine().flow(flow_id)
+    flow = journey().flow(flow_id)
     if flow.launched_by:
         abort(404)
-    app = engine().create(flow.id, _owner())
-    return redirect(url_for("html.page", app_id=app.id, page_id=flow.start))
+    with journey().env.store.transaction():
+        draft = journey().create(flow.id, _owner())
+    return redirect(url_for("html.page", app_id=draft.app.id, page_id=flow.start))
 
 
 @blueprint.get("/a/<app_id>/")
 def resume(app_id):
-    app = _app(app_id)
-    return redirect(url_for("html.page", app_id=app.id, page_id=engine_for(app).current(app)))
+    draft = _draft(app_id)
+    return redirect(url_for("html.page", app_id=app_id, page_id=draft.current))
 
 
 @blueprint.get("/a/<app_id>/<page_id>")
 def page(app_id, page_id):
-    app = _app(app_id)
-    opened = engine_for(app).open(app, page_id)
-    if opened.status != "ok":
+    draft = _draft(app_id)
+    opened = journey().open(draft, page_id)
+    if opened.status != Status.OK:
         return _to(opened)
-    flow = engine_for(app).flow_of(app)
-    prefill = {f.name: request.args[f.name] for f in flow.page(page_id).input_fields()
+    prefill = {f.name: request.args[f.name] for f in draft.flow.pages[page_id].input_fields()
                if f.widget == "branch" and f.name in request.args}
     posted = None
     if prefill:
-        stored = dict(app.answers.get(page_id, {}))
-        posted = {**stored, **prefill}
-    return _render(app, page_id, posted)
+        posted = {**draft.app.answers.get(page_id, {}), **prefill}
+    return _render(draft, page_id, posted)
 
 
-def _form_data(app, page_def) -> tuple[dict, list[Problem]]:
+def _form_data(draft: Draft, page_def) -> tuple[dict, list[Problem]]:
     """Form fields plus files: a new file is stored first and the field then holds its id."""
     data = {k: v for k, v in request.form.items() if not k.startswith("_")}
     problems = []
@@ -126,78 +119,107 @@ def _form_data(app, page_def) -> tuple[dict, list[Problem]]:
             continue
         file = next((f_ for f_ in request.files.getlist(f.name) if f_.filename), None)   # 拍照 or 相册
         if file is not None:
-            saved = engine().env.store.uploads.save(app.id, f.name, file.read(), file.filename)
-            if isinstance(saved, Problem):
-                problems.append(Problem(saved.code, f.name, saved.message))
+            saved = journey().env.store.uploads.save(draft.app.id, f.name, file.read(), file.filename)
+            if isinstance(saved, Refusal):
+                problems.append(catalog.problem(saved.code, f.name, **saved.params))
             else:
                 data[f.name] = saved.id
     return data, problems
 
 
-@blueprint.post("/a/<app_id>/<page_id>")
-def post(app_id, page_id):
-    app = _app(app_id)
-    flow = engine_for(app).flow_of(app)
-    page_def = flow.page(page_id)
+def _stale(draft: Draft) -> bool:
+    """The form was rendered before another tab or window saved this draft."""
+    sent = request.form.get("_revision")
+    return bool(sent) and sent.isdigit() and int(sent) != draft.app.revision
+
+
+def _handoff(result: StepResult):
+    if _htmx():
+        response = make_response("", 200)
+        response.headers["HX-Redirect"] = result.handoff["url"]
+        return response
+    return redirect(result.handoff["url"])
+
+
+def _page_step(draft: Draft, page_id: str):
+    """The POST of a page inside the step's transaction: what to render after it commits."""
+    page_def = draft.flow.pages.get(page_id)
     if page_def is None:
         abort(404)
-    data, upload_problems = _form_data(app, page_def)
+    data, upload_problems = _form_data(draft, page_def)
+    if _stale(draft):
+        return draft, data, [catalog.problem("application.stale")], None, 409, None
     if "_delete" in request.form:
         name = request.form["_delete"]
         if data.get(name):
-            engine_for(app).remove_upload(app, data[name])
+            journey().remove_upload(draft, data[name])
         data.pop(name, None)
-        return _render(app, page_id, data)
+        return draft, data, None, None, 200, None
     if "_preview" in request.form:
-        return _render(app, page_id, data)
-    action_id = request.form.get("_action", "")
-    action = page_def.action(action_id)
+        return draft, data, None, None, 200, None
+    action = page_def.action(request.form.get("_action", ""))
     if action is None:
         abort(400)
     if action.confirm and request.form.get("_confirmed") != "1":
         carry = {k: v for k, v in data.items() if isinstance(v, str)}   # the answers go along with 确认
-        popup = {"kind": "confirm", "action": action.id, "carry": carry, **action.confirm}
-        return _render(app, page_id, data, popup=popup)
+        popup = Popup(kind=PopupKind.CONFIRM, action=action.id, carry=carry,
+                      **{k: v for k, v in action.confirm.items() if k in ("title", "message", "confirm_label",
+                                                                          "cancel_label")})
+        return draft, data, None, popup, 200, None
     if upload_problems:
-        return _render(app, page_id, data, upload_problems, status=422)
-    result = engine_for(app).act(app, page_id, action_id, data, from_form=True,
-                          return_to=request.form.get("_return_to") or None)
-    if result.status == "handoff":
-        if _htmx():
-            response = make_response("", 200)
-            response.headers["HX-Redirect"] = result.handoff["url"]
-            return response
-        return redirect(result.handoff["url"])
-    if result.status == "invalid" and result.page == page_id and result.application.id == app.id:
-        return _render(result.application, page_id, data, result.problems, result.popup, status=422)
-    if result.status in ("refused", "redirect") and result.popup:
-        shown = data if result.page == page_id else None
-        return _render(result.application, result.page, shown, result.problems, result.popup, status=409)
+        return draft, data, upload_problems, None, 422, None
+    result = journey().act(draft, page_id, action.id, data, from_form=True,
+                           return_to=request.form.get("_return_to") or None)
+    return result, data, None, None, None, None
+
+
+@blueprint.post("/a/<app_id>/<page_id>")
+def post(app_id, page_id):
+    try:
+        with step(app_id, _owner()) as draft:
+            outcome = _page_step(draft, page_id)
+    except StaleApplication:
+        return _render(_draft(app_id), page_id, request.form.to_dict(),
+                       [catalog.problem("application.stale")], status=409)
+    first, data, problems, popup, status, _ = outcome
+    if isinstance(first, Draft):
+        return _render(first, page_id, data, problems, popup, status=status)
+    result: StepResult = first
+    if result.status == Status.HANDOFF:
+        return _handoff(result)
+    if result.status == Status.INVALID and result.page == page_id and result.application.id == app_id:
+        return _render(result.draft, page_id, data, result.problems, result.popup, status=422, check=result.check)
+    if result.status in (Status.REFUSED, Status.REDIRECT) and result.popup:
+        same = result.page == page_id and result.application.id == app_id
+        return _render(result.draft, result.page, data if same else None, result.problems, result.popup,
+                       status=409, check=result.check if same else None)
     return _to(result)
 
 
 @blueprint.post("/a/<app_id>/_redirect")
 def follow(app_id):
-    app = _app(app_id)
-    return _to(engine_for(app).follow_redirect(app))
+    with step(app_id, _owner()) as draft:
+        result = journey().follow_redirect(draft)
+    return _to(result)
 
 
 @blueprint.post("/a/<app_id>/<page_id>/sms/<field>")
 def send_code(app_id, page_id, field):
-    app = _app(app_id)
     data = {k: v for k, v in request.form.items() if not k.startswith("_")}
-    code_field = engine_for(app).flow_of(app).field(field)
-    phone = data.get(code_field.sms_phone_field) if code_field and code_field.sms_phone_field else None
-    result = engine_for(app).send_code(app, page_id, field, phone)
-    status = 200 if result.status == "ok" else 422
+    with step(app_id, _owner()) as draft:
+        code_field = draft.flow.field(field)
+        phone = data.get(code_field.sms_phone_field) if code_field and code_field.sms_phone_field else None
+        result = journey().send_code(draft, page_id, field, phone)
+    if result.status == Status.LOCKED:
+        return _to(result)
+    problems = [p for p in result.problems if p.severity == "error"]
     if _htmx():
-        problems = [p for p in result.problems if p.severity == "error"]
-        return _fragment(app, page_id, data, problems, live_field=problems[0].path if problems else None), 200
-    return _render(app, page_id, data, [p for p in result.problems if p.severity == "error"], status=status)
+        return _fragment(draft, page_id, data, problems, live_field=problems[0].path if problems else None), 200
+    return _render(draft, page_id, data, problems, status=200 if result.status == Status.OK else 422)
 
 
-def _fragment(app, page_id, data, problems=(), live_field=None):
-    view = page_view(engine_for(app), app, page_id, data, list(problems))
+def _fragment(draft: Draft, page_id, data, problems=(), live_field=None, check=None):
+    view = page_view(draft, page_id, data, list(problems), check=check)
     return render_template("form_body.html", view=view, live_field=live_field)
 
 
@@ -205,42 +227,41 @@ def _fragment(app, page_id, data, problems=(), live_field=None):
 def refresh(app_id, page_id):
     """htmx: one field changed (or a file was chosen): re-show the form with that field checked.
     Nothing is saved and no SMS code is used up; the page is saved by its own button."""
-    app = _app(app_id)
-    page_def = engine_for(app).flow_of(app).page(page_id)
-    opened = engine_for(app).open(app, page_id)
-    if page_def is None or opened.status != "ok":
-        abort(404)
-    data, upload_problems = _form_data(app, page_def)
+    with step(app_id, _owner()) as draft:
+        page_def = draft.flow.pages.get(page_id)
+        if page_def is None or journey().open(draft, page_id).status != Status.OK:
+            abort(404)
+        data, upload_problems = _form_data(draft, page_def)
+        check = validate_page(draft.env, draft.flow, page_def, data, draft, from_form=True, verify_sms=False)
     changed = request.args.get("field", "")
-    check = validate_page(engine_for(app).env, engine_for(app).flow_of(app), page_def, data, app, from_form=True, verify_sms=False)
     problems = [p for p in upload_problems + check.problems if p.path == changed]
-    return _fragment(app, page_id, data, problems[:1], live_field=changed)
+    return _fragment(draft, page_id, data, problems[:1], live_field=changed, check=check)
 
 
 @blueprint.get("/a/<app_id>/<page_id>/_branches/<field>")
 def branch_results(app_id, page_id, field):
-    _app(app_id)
+    _draft(app_id)
     area, keyword = request.args.get("area") or None, (request.args.get("q") or "").strip() or None
-    found = engine().env.services.branches.search(area, keyword) if (area or keyword) else []
+    found = journey().env.services.branches.search(area, keyword) if (area or keyword) else []
     return render_template("branch_results.html", found=found, searched=bool(area or keyword),
                            app_id=app_id, page_id=page_id, field=field)
 
 
 @blueprint.get("/a/<app_id>/<page_id>/branches/<field>")
 def branches(app_id, page_id, field):
-    app = _app(app_id)
+    draft = _draft(app_id)
     area, keyword = request.args.get("area") or None, request.args.get("q") or None
-    found = engine().env.services.branches.search(area, keyword) if (area or keyword) else []
-    cities = engine().env.picklists.get("guangdong_regions")
-    return render_template("branches.html", app=app, page_id=page_id, field=field, found=found,
+    found = journey().env.services.branches.search(area, keyword) if (area or keyword) else []
+    cities = journey().env.picklists.get("guangdong_regions")
+    return render_template("branches.html", app=draft.app, page_id=page_id, field=field, found=found,
                            area=area or "", keyword=keyword or "", regions=cities)
 
 
 @blueprint.get("/a/<app_id>/_uploads/<upload_id>")
 def uploaded(app_id, upload_id):
-    app = _app(app_id)
-    store = engine().env.store.uploads
-    upload = store.get(app.id, upload_id)
+    draft = _draft(app_id)
+    store = journey().env.store.uploads
+    upload = store.get(draft.app.id, upload_id)
     if upload is None:
         abort(404)
     return send_file(BytesIO(store.read_bytes(upload)), mimetype=upload.content_type)
@@ -249,14 +270,14 @@ def uploaded(app_id, upload_id):
 @blueprint.get("/a/<app_id>/_photo")
 def card_photo(app_id):
     """The card photo the citizen chose: by receipt number, or the registry's own."""
-    app = _app(app_id)
-    services = engine().env.services
+    draft = _draft(app_id)
+    services = journey().env.services
     receipt = request.args.get("receipt")
     if receipt:
         found = services.photos.lookup(receipt)
         data = found.jpeg if found else None
     else:
-        data = services.registry.system_photo(subject_of(app) or "")
+        data = services.registry.system_photo(subject_of(draft.app) or "")
     if not data:
         abort(404)
     return send_file(BytesIO(data), mimetype="image/jpeg")
@@ -265,10 +286,11 @@ def card_photo(app_id):
 @blueprint.get("/verify/return")
 def verified():
     token = request.args.get("token", "")
-    for app in engine().env.store.applications.list_for_owner(_owner()):
+    for app in journey().env.store.applications.list_for_owner(_owner()):
         if (app.context.get("pending_face") or {}).get("token") == token:
-            result = engine_for(app).complete_verification(app, token)
+            with step(app.id, _owner()) as draft:
+                result = journey().complete_verification(draft, token)
             if result.popup:
-                return _render(result.application, result.page, None, result.problems, result.popup, status=409)
+                return _render(result.draft, result.page, None, result.problems, result.popup, status=409)
             return _to(result)
     abort(404)

@@ -9,7 +9,7 @@ from flask import Blueprint, abort, jsonify, redirect, render_template, request
 
 from ..services import ServiceError
 from . import csrf
-from .common import engine, no_store
+from .common import journey, no_store
 
 blueprint = Blueprint("sim", __name__)
 
@@ -21,7 +21,7 @@ def _headers(response):
 
 @blueprint.get("/sim/face/<token>")
 def face(token):
-    services = engine().env.services
+    services = journey().env.services
     result = services.face.result(token)
     if result.status != "pending":
         abort(404)
@@ -31,7 +31,7 @@ def face(token):
 @blueprint.post("/sim/face/<token>")
 def face_done(token):
     """Browser form (CSRF-checked) or JSON from an API client: {persona, passed}."""
-    services = engine().env.services
+    services = journey().env.services
     if request.is_json:
         data = request.get_json(silent=True) or {}
         persona, passed = str(data.get("persona", "")), bool(data.get("passed", True))
@@ -52,4 +52,4 @@ def face_done(token):
 
 @blueprint.get("/dev/sms")
 def outbox():
-    return render_template("outbox.html", messages=list(reversed(engine().env.services.sms_gateway.outbox())))
+    return render_template("outbox.html", messages=list(reversed(journey().env.services.sms_gateway.outbox())))

@@ -20,10 +20,10 @@ from ..diffs import vocabulary as diff_vocabulary
 from ..diffs.describe import describe_condition, describe_outcome, describe_value, fact_titles, fact_types
 from ..diffs.versions import VersionError, from_file, load_version
 from ..formats import SHANGHAI
-from ..journey.messages import text as msg
+from ..catalog import text as msg
 from ..store.staff import DEMO_PASSWORD, DEMO_USER, StaffAccounts, counts, recent_applications
 from . import csrf
-from .common import engine, no_store, problem_response
+from .common import journey, no_store, problem_response
 
 blueprint = Blueprint("staff", __name__)
 STAFF_KEY = "staff_user"
@@ -41,7 +41,7 @@ def _demo_account(state):
 
 
 def accounts() -> StaffAccounts:
-    return StaffAccounts(engine().env.store)
+    return StaffAccounts(journey().env.store)
 
 
 def _wants_html() -> bool:
@@ -71,7 +71,7 @@ def _headers(response):
 
 def _vocab() -> tuple[dict, dict]:
     """Fact and field titles and types (for sentences), per current bundle."""
-    env = engine().env
+    env = journey().env
     cached = current_app.extensions.get("govflow.staff_vocab")
     if cached is None or cached[0] != env.bundle:
         root = Path(current_app.config["PROJECT_DIR"])
@@ -101,7 +101,7 @@ def _rotate_session() -> None:
     """A new session id on login and logout (no fixation); the old row is deleted."""
     sid = getattr(session, "sid", None)
     if sid:
-        engine().env.store.sessions.delete(sid)
+        journey().env.store.sessions.delete(sid)
         session.sid = None
     session.pop("csrf", None)
     session.modified = True
@@ -144,7 +144,7 @@ def logout():
 
 @blueprint.get("/")
 def overview():
-    env = engine().env
+    env = journey().env
     rulesets = list(env.rulebook.rulesets.values())
     numbers = {"flows": len(env.flows), "pages": sum(len(f.pages) for f in env.flows.values()),
                "fields": sum(len(p.fields) for f in env.flows.values() for p in f.pages.values()),
@@ -156,7 +156,7 @@ def overview():
 
 @blueprint.get("/flows/<flow_id>")
 def flow(flow_id):
-    env = engine().env
+    env = journey().env
     found = env.flows.get(flow_id)
     if found is None:
         abort(404)
@@ -168,7 +168,7 @@ def flow(flow_id):
 @blueprint.get("/rules", defaults={"name": None})
 @blueprint.get("/rules/<name>")
 def rules(name):
-    rulesets = engine().env.rulebook.rulesets
+    rulesets = journey().env.rulebook.rulesets
     if name is not None and name not in rulesets:
         abort(404)
     shown = [rulesets[name]] if name else [rulesets[n] for n in sorted(rulesets)]
@@ -187,18 +187,18 @@ def _example_facts(given: dict, prefix: str = "") -> list[tuple[str, object]]:
 
 @blueprint.get("/applications")
 def applications():
-    env = engine().env
+    env = journey().env
     return render_template("staff/applications.html", apps=recent_applications(env.store), flows=env.flows)
 
 
 @blueprint.get("/applications/<app_id>")
 def application(app_id):
-    env = engine().env
+    env = journey().env
     app = env.store.applications.get(app_id)
     if app is None:
         abort(404)
     try:
-        rulebook = engine().bound(app).env.rulebook       # the rules it was decided under
+        rulebook = journey().bound(app).env.rulebook       # the rules it was decided under
     except LookupError:
         rulebook = env.rulebook
     trail = []
@@ -214,7 +214,7 @@ def application(app_id):
 
 @blueprint.get("/versions")
 def versions():
-    env = engine().env
+    env = journey().env
     bundles = env.store.versions.versions("bundle", "manifest")
     previous = next((v for v, _ in bundles if v != env.bundle), env.bundle)
     return render_template("staff/versions.html", bundles=bundles, current=env.bundle, old=previous, new=env.bundle)
@@ -222,7 +222,7 @@ def versions():
 
 @blueprint.get("/versions/diff")
 def versions_diff():
-    env = engine().env
+    env = journey().env
     archive = env.store.versions
     bundles = archive.versions("bundle", "manifest")
     known = [v for v, _ in bundles]

@@ -1,4 +1,4 @@
-"""Engine creation: one place that knows SQLite's and PostgreSQL's quirks."""
+"""The database connection: the one place that knows SQLite's and PostgreSQL's quirks."""
 from __future__ import annotations
 
 import os
@@ -7,6 +7,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.pool import StaticPool
 
 DEFAULT_URL = "sqlite:///govflow.db"
+IMMEDIATE = {"govflow_begin": "IMMEDIATE"}     # execution option: SQLite takes the write lock at BEGIN
 
 
 def database_url(environ: dict | None = None, default: str = DEFAULT_URL) -> str:
@@ -16,8 +17,10 @@ def database_url(environ: dict | None = None, default: str = DEFAULT_URL) -> str
 
 
 def make_engine(url: str) -> Engine:
-    """SQLite gets foreign keys, WAL and a busy timeout so several workers can share one file;
-    an in-memory SQLite database is kept on one connection so every session sees it."""
+    """SQLite gets foreign keys, WAL, a busy timeout so several workers can share one file, and
+    transactions begun by us (BEGIN, or BEGIN IMMEDIATE for a step's unit of work, so that two
+    steps never both read and then fail to write); an in-memory SQLite database is kept on one
+    connection so every session sees it."""
     if not url.startswith("sqlite"):
         return create_engine(url, pool_pre_ping=True)
     memory = url in ("sqlite://", "sqlite:///:memory:") or "mode=memory" in url
@@ -32,6 +35,12 @@ def make_engine(url: str) -> Engine:
         cur.execute("PRAGMA foreign_keys=ON")
         if not memory:
             cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")     # WAL: durable at checkpoints, never corrupt
         cur.close()
+        dbapi_conn.isolation_level = None                # pysqlite must not BEGIN on its own
+
+    @event.listens_for(engine, "begin")
+    def _sqlite_begin(conn):
+        conn.exec_driver_sql(f"BEGIN {conn.get_execution_options().get('govflow_begin', '')}".strip())
 
     return engine

@@ -1,0 +1,36 @@
+"""The one message catalogue (Simplified Chinese): every sentence a citizen or staff member
+reads that is not written in a flow or rule file, looked up by code (messages/zh_CN.yaml).
+
+The engine and the store speak in codes; the web layer and the journey turn codes into text
+here, so a citizen reads the same words whichever layer reported the problem.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+from importlib import resources
+
+import yaml
+
+from .errors import Problem
+
+
+@lru_cache(maxsize=None)
+def catalog() -> dict[str, str]:
+    text = resources.files("govflow").joinpath("messages/zh_CN.yaml").read_text("utf-8")
+    return yaml.safe_load(text)
+
+
+def text(key: str, /, **values) -> str:
+    """Message for code `key` with {placeholders} filled; unknown codes fall back to the
+    message of their family (`sms.x` -> `sms`), then to the generic one."""
+    texts = catalog()
+    template = texts.get(key) or texts.get(key.split(".")[0]) or texts["generic"]
+    try:
+        return template.format(**values)
+    except (KeyError, IndexError, ValueError):
+        return template
+
+
+def problem(code: str, path: str = "", /, **values) -> Problem:
+    """A Problem for `code` with its catalogue message."""
+    return Problem(code=code, path=path, message=text(code, **values))
