@@ -1,11 +1,12 @@
 # Two commands for a new user: `make run` and `make test` (see README.md).
+# `make test-fast`: the same without the browser tests (no Chromium needed).
 SHELL := /bin/bash
 HOST ?= 127.0.0.1
 PORT ?= 8000
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test check setup clean
+.PHONY: run test test-fast lint check setup clean
 
 setup: $(VENV)/.installed
 
@@ -16,9 +17,17 @@ $(VENV)/.installed: pyproject.toml package.json package-lock.json scripts/bootst
 run: setup
 	@$(PY) -m govflow.cli serve --host $(HOST) --port $(PORT)
 
-test: setup
+test: lint
 	@scripts/browser-deps.sh
 	@$(PY) -m pytest
+
+test-fast: lint
+	@$(PY) -m pytest --ignore=tests/browser
+
+# ruff and mypy (configured in pyproject.toml) before any test runs; a finding stops make
+lint: setup
+	@$(VENV)/bin/ruff check .
+	@$(VENV)/bin/mypy
 
 check: setup
 	@$(PY) -m govflow.cli check

@@ -44,12 +44,12 @@ def main() -> None:
         if name == "facts":
             continue
         book.evaluate(name, FACTS)
-        durable = timed(lambda: book.evaluate(name, FACTS), 2000)
-        plain = timed(lambda: book.evaluate_plain(name, FACTS), 2000)
+        durable = timed(lambda name=name: book.evaluate(name, FACTS), 2000)
+        plain = timed(lambda name=name: book.evaluate_plain(name, FACTS), 2000)
         print(f"  {name:12} durable {durable[0]:7.1f} / {durable[1]:7.1f}   plain {plain[0]:6.1f} / {plain[1]:6.1f}")
 
-    from walkers import ADULT_INFO
     from govflow.journey import Env
+    from walkers import ADULT_INFO
     env = Env(definitions.flows, definitions.picklists, book, services=None, store=None)
     flow = definitions.flows["sscard_adult"]
     data = {**ADULT_INFO, "insurance_type": "PENSION_ENTERPRISE", "mobile": "13800138001", "mobile_code": "123456"}

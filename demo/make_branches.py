@@ -40,7 +40,7 @@ def branches(divisions: dict, banks: list[dict]) -> list[dict]:
         phone = f"{AREA_CODES[code]}-12333"
         counties = city.get("counties") or []
 
-        def add(bid, bname, county_code, county_name, n):
+        def add(bid, bname, county_code, county_name, n, *, code=code, name=name, phone=phone):
             out.append({"id": bid, "name": bname, "city_code": code, "county_code": county_code,
                         "address": address(name, county_name, n), "phone": phone, "hours": HOURS})
 
@@ -65,8 +65,10 @@ def main() -> None:
     data = {
         "_meta": {
             "title": "Demo 受理网点 (branch directory simulator data)",
-            "generated_by": "demo/make_branches.py from reference/guangdong_divisions.json and reference/service_banks.json",
-            "status": "DEMO: names follow the real naming pattern, addresses are fictional, phone = area code + 12333 hotline",
+            "generated_by": "demo/make_branches.py from reference/guangdong_divisions.json and "
+                            "reference/service_banks.json",
+            "status": "DEMO: names follow the real naming pattern, addresses are fictional, "
+                      "phone = area code + 12333 hotline",
         },
         "branches": branches(divisions, banks),
     }

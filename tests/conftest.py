@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from apptools import ROOT, STORE_SECRET, make_app
-from govflow.store import open_store
 from govflow.definitions import load_definitions
+from govflow.store import open_store
 
 
 @pytest.fixture(scope="session")

@@ -13,7 +13,7 @@ def minor(client, app):
 
 
 def _registry(walker, ssn):
-    return walker.engine.env.services.registry.record(ssn)
+    return walker.journey.env.services.registry.record(ssn)
 
 
 def test_flow_is_listed(client):
@@ -98,7 +98,7 @@ def test_switching_id_type_changes_the_documents(minor):
     minor.eligibility()
     minor.upload_page()
     minor.eligibility(applicant_id_type="resident_id_card", applicant_id_number="440305201906010573")
-    app = minor.engine.env.store.applications.get(minor.id)
+    app = minor.journey.env.store.applications.get(minor.id)
     assert "household_main_page" not in app.answers.get("upload", {})
     assert "upload" not in app.done
     body = minor.act("upload", "next", {}, expect=422)

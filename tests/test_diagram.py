@@ -136,7 +136,8 @@ def test_quotes_and_brackets_in_titles_are_escaped():
     nasty = 'A "quoted" [page] (1) {x} | #5; <b>'
     pages = {
         "a-b": PageDef(id="a-b", title=nasty, origin=origin,
-                       actions=[ActionDef(id="go", label='按 "这里" [下一步]', origin=origin, next=Target(page="end"))]),
+                       actions=[ActionDef(id="go", label='按 "这里" [下一步]', origin=origin,
+                                          next=Target(page="end"))]),
         "end": PageDef(id="end", title="结束", origin=origin, final=True,
                        review=[ReviewSection(title='个人"信息"', edit="a-b", origin=origin)],
                        actions=[ActionDef(id="back", label="返回", origin=origin, navigate=Target(page="a-b"))]),

@@ -21,7 +21,7 @@ def _to_confirm(web, persona="mainland_adult", phone="13800138001"):
     data = {**ADULT_INFO, "insurance_type": "PENSION_ENTERPRISE", "mobile": phone}
     data["mobile_code"] = web.sms("info", "mobile_code", data)
     web.post("info", "next", data, expect=302)
-    branch = web.engine.env.services.branches.search(None, "天河")[0].id
+    branch = web.journey.env.services.branches.search(None, "天河")[0].id
     web.post("pickup", "next", {"pickup_method": "branch", "branch_id": branch}, expect=302)
     assert web.location().endswith("/confirm")
 
@@ -39,7 +39,8 @@ def test_every_page_renders_with_labels_and_step(web):
                         "photo": ["使用本人社保相片", "获取图片"],
                         "info": ["民族", "证件有效期是否为长期", "发送验证码", "服务银行", "参保类型"],
                         "pickup": ["网点领卡", "邮寄到付", "选择受理网点"],
-                        "confirm": ["个人信息", "制卡相片", "社保卡信息", "领卡网点", "上传材料", "修改", "确认提交"]}.items():
+                        "confirm": ["个人信息", "制卡相片", "社保卡信息", "领卡网点", "上传材料", "修改",
+                                    "确认提交"]}.items():
         html = web.get(page).get_data(as_text=True)
         assert web.last.status_code == 200, page
         for text in texts:
@@ -115,14 +116,14 @@ def test_upload_preview_delete_and_wrong_type(web):
              files={"id_card_emblem": jpeg(), "id_card_portrait": jpeg()}, expect=302)
     html = web.get("upload").get_data(as_text=True)
     assert html.count('class="thumb"') == 2 and "删除身份证国徽面" in html
-    upload_id = web.engine.env.store.applications.get(web.id).answers["upload"]["id_card_emblem"]
+    upload_id = web.journey.env.store.applications.get(web.id).answers["upload"]["id_card_emblem"]
     assert web.client.get(f"/a/{web.id}/_uploads/{upload_id}").mimetype == "image/jpeg"
     other = HtmlWalker(web.client.application.test_client(), web.client.application)
     other.start()
     assert other.client.get(f"/a/{web.id}/_uploads/{upload_id}").status_code == 404   # owner only
     web.post("upload", "next", {"document_set": "id_card", "id_card_emblem": upload_id,
                                 "id_card_portrait": "x"}, _delete="id_card_emblem", expect=200)
-    assert web.engine.env.store.uploads.get(web.id, upload_id) is None
+    assert web.journey.env.store.uploads.get(web.id, upload_id) is None
     assert 'name="id_card_emblem" accept' in web.text()         # can be chosen again
 
 
@@ -168,7 +169,7 @@ def test_guardian_walks_the_minor_application_without_javascript(web):
             "mobile": "13927781506", "valid_from": "2019-06-01", "valid_to": "2035-06-01"}
     data["mobile_code"] = web.sms("info", "mobile_code", data)
     web.post("info", "next", data, expect=302)
-    branch = web.engine.env.services.branches.search(None, "南山")[0].id
+    branch = web.journey.env.services.branches.search(None, "南山")[0].id
     web.post("pickup", "next", {"pickup_method": "branch", "branch_id": branch}, expect=302)
     review = web.get("confirm").get_data(as_text=True)
     assert "监护人信息" in review and "申领人信息" in review and "张子轩" in review

@@ -8,8 +8,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 # words that are also the platform's own vocabulary: identity facts, registry card keys,
 # field types and format names, problem severities
-PLATFORM_WORDS = {"name", "ssn", "id_number", "id_type", "upload", "confirm", "info", "cards", "mobile", "success", "failure",
-                  "issuing_city", "relationship"}   # relationship: the demo personas file's guardian key
+PLATFORM_WORDS = {"name", "ssn", "id_number", "id_type", "upload", "confirm", "info", "cards", "mobile", "success",
+                  "failure", "issuing_city", "relationship"}   # relationship: the demo personas file's guardian key
 
 
 def _code_files():

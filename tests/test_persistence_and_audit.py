@@ -33,7 +33,7 @@ def test_decision_trail_records_rules_with_masked_facts(api):
     body = api.client.get(f"/api/v1/applications/{api.id}/decisions", headers=api.headers).get_json()
     decision = next(d for d in body["decisions"] if d["ruleset"] == "eligibility")
     assert decision["rule_ids"] == ["ELIG-001"]
-    assert decision["ruleset_version"] == api.engine.env.rulebook.versions()["eligibility"]
+    assert decision["ruleset_version"] == api.journey.env.rulebook.versions()["eligibility"]
     assert decision["facts"]["registry.cards_in_province"] == 2
     assert decision["outcome"]["outcomes"]["ELIG-001"]["redirect"]["flow"] == "cleanup"
     text = str(body)
@@ -44,7 +44,7 @@ def test_applications_record_the_versions_they_started_under(api):
     created = api.create()
     flows = {f["id"]: f["version"] for f in api.client.get("/api/v1/flows").get_json()["flows"]}
     assert created["flow_version"] == flows["sscard_adult"]
-    assert created["rule_versions"] == api.engine.env.rulebook.versions()
+    assert created["rule_versions"] == api.journey.env.rulebook.versions()
 
 
 def test_sms_codes_are_rate_limited(api):

@@ -231,9 +231,9 @@ def test_staff_add_command_and_demo_account(tmp_path, monkeypatch, definitions):
     monkeypatch.setenv("STAFF_PW", "a-long-password")
     assert cli_main(["--root", str(tmp_path), "staff-add", "alice", "--password-env", "STAFF_PW"]) == 0
     answers = iter(["first-password", "other-password"])
-    monkeypatch.setattr("govflow.store.staff.getpass", lambda prompt="": next(answers))
+    monkeypatch.setattr("govflow.cli.getpass", lambda prompt="": next(answers))
     assert cli_main(["--root", str(tmp_path), "staff-add", "bob"]) == 2          # the two differ
-    monkeypatch.setattr("govflow.store.staff.getpass", lambda prompt="": "short")
+    monkeypatch.setattr("govflow.cli.getpass", lambda prompt="": "short")
     assert cli_main(["--root", str(tmp_path), "staff-add", "bob"]) == 2          # too short
     store = open_store(f"sqlite:///{db}", tmp_path / "uploads", b"k" * 32)
     accounts = StaffAccounts(store)

@@ -1,5 +1,6 @@
 """`make check` as a static analysis: each case of tests/fixtures/broken/ is laid over a copy of the
-project and must be reported exactly (code, file, line), by load_definitions and by the command.
+project and must be reported exactly (code, file, line), by load_definitions and by the command
+(`govflow.cli.main` in-process for every case; the real `python -m govflow.cli` once, for its exit code).
 
 A case folder holds only the files that differ from the real project; the line that must be
 reported ends with `# expect: CODE` (see tests/fixtures/broken/README.md).
@@ -14,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from govflow import cli
 from govflow.definitions import load_definitions
 from govflow.definitions.analysis import canonical
 from govflow.rules.model import All, Any_, negate
@@ -63,6 +65,12 @@ def overlay(case: str, tmp_path: Path) -> Path:
     return tmp_path
 
 
+def assert_reported(expected: set[tuple[str, str, int]], out: str) -> None:
+    """`make check` prints each expected finding as `error: FILE:LINE: ... [CODE]`."""
+    for code, file, line in expected:
+        assert re.search(rf"^error: {re.escape(file)}:{line}: .*\[{re.escape(code)}\]$", out, re.M), out
+
+
 def test_every_case_marks_what_it_expects():
     assert CASES, "no cases in tests/fixtures/broken"
     for case in CASES:
@@ -76,7 +84,7 @@ def test_every_finding_of_the_issue_has_a_case():
 
 
 @pytest.mark.parametrize("case", CASES)
-def test_broken_case_is_reported_exactly(case, tmp_path):
+def test_broken_case_is_reported_exactly(case, tmp_path, capsys):
     root = overlay(case, tmp_path)
     expected = expected_findings(case)
     definitions, problems = load_definitions(root)
@@ -88,11 +96,21 @@ def test_broken_case_is_reported_exactly(case, tmp_path):
         if (p.code, p.file, p.line) in expected:
             assert p.hint, f"{p.code} has no hint: {p}"
 
+    capsys.readouterr()
+    status = cli.main(["--root", str(root), "check"])
+    out = capsys.readouterr().out
+    assert status == 1, out
+    assert_reported(expected, out)
+
+
+def test_check_command_fails_on_a_broken_case(tmp_path):
+    """The command itself, once: `make check` must exit 1 and print the finding as file:line."""
+    case = "missing_next_page"
+    root = overlay(case, tmp_path)
     run = subprocess.run([sys.executable, "-m", "govflow.cli", "--root", str(root), "check"],
                          capture_output=True, text=True, timeout=120)
-    assert run.returncode == 1, run.stdout
-    for code, file, line in expected:
-        assert re.search(rf"^error: {re.escape(file)}:{line}: .*\[{re.escape(code)}\]$", run.stdout, re.M), run.stdout
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert_reported(expected_findings(case), run.stdout)
 
 
 def test_shipped_definitions_have_no_findings():

@@ -5,9 +5,9 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import text
 
+from apptools import STORE_SECRET as SECRET
 from govflow.store import Application, StaleApplication, open_store
 
-from apptools import STORE_SECRET as SECRET
 T0 = datetime(2025, 3, 1, 8, 0, tzinfo=timezone.utc)
 
 

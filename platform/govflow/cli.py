@@ -6,12 +6,16 @@ the cross-reference checks and the rule examples, and prints each problem as fil
 from __future__ import annotations
 
 import argparse
+import os
+import secrets
 import sys
+from getpass import getpass
 from pathlib import Path
 
 from .definitions import load_definitions
 from .errors import DefinitionError
-from .store.staff import add_parser as add_staff_parser
+from .store import database_url, open_store
+from .store.staff import StaffAccounts
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -53,6 +57,32 @@ def personas(root: Path) -> int:
     return 0
 
 
+def staff_add(root: Path, username: str, password_env: str | None = None) -> int:
+    """Ask the password twice (or read it from $VAR) and store the account in DATABASE_URL's store."""
+    if password_env:
+        password = os.environ.get(password_env)
+        if not password:
+            print(f"error: environment variable {password_env} is not set", file=sys.stderr)
+            return 2
+    else:
+        password = getpass(f"Password for {username}: ")
+        if getpass("Repeat the password: ") != password:
+            print("error: the passwords differ", file=sys.stderr)
+            return 2
+    var = Path(root) / "var"
+    store = open_store(database_url(default=f"sqlite:///{var / 'govflow.db'}"), var / "uploads",
+                       secrets.token_bytes(32))   # the SMS code key is not used here
+    try:
+        created = StaffAccounts(store).add(username, password)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        store.close()
+    print(f"staff account {username} {'created' if created else 'updated (new password)'}")
+    return 0
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="govflow")
     parser.add_argument("--root", type=Path, default=ROOT)
@@ -62,7 +92,9 @@ def main(argv=None) -> int:
     run.add_argument("--host", default="127.0.0.1")
     run.add_argument("--port", type=int, default=8000)
     sub.add_parser("personas", help="list the demo personas")
-    add_staff_parser(sub)                      # staff-add USER [--password-env VAR]
+    staff = sub.add_parser("staff-add", help="add a staff account for /staff (or set its password)")
+    staff.add_argument("user")
+    staff.add_argument("--password-env", metavar="VAR", help="read the password from this variable (scripts)")
     draw = sub.add_parser("diagram", help="a flow as a Mermaid flowchart")
     draw.add_argument("flow")
     draw.add_argument("--out", type=Path)
@@ -78,7 +110,7 @@ def main(argv=None) -> int:
         from .diffs import diff_command
         return diff_command(args.root, args.files, args.rev_from, args.rev_to)
     if args.command == "staff-add":
-        return args.run(args)
+        return staff_add(args.root, args.user, args.password_env)
     if args.command == "check":
         return check(args.root)
     if args.command == "serve":

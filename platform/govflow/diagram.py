@@ -22,7 +22,7 @@ def label(text) -> str:
     return '"' + "<br/>".join("".join(ESCAPES.get(ch, ch) for ch in line) for line in lines) + '"'
 
 
-def node_id(*parts: str) -> str:
+def node_id(*parts: str | None) -> str:
     """An id Mermaid accepts whatever the page or flow is called (never the keyword `end`)."""
     return "_".join(re.sub(r"[^A-Za-z0-9]", "_", str(p)) for p in parts if p)
 
@@ -55,8 +55,8 @@ class _Drawing:
     def target(self, page, target) -> list[tuple[str, str | None]]:
         """(node, condition text) for each place a target leads to."""
         if target.branches:
-            return [(self.page(p), describe_condition(cond, self.titles) if cond else None)
-                    for cond, p in target.branches]
+            return [(self.page(b.page), describe_condition(b.when, self.titles) if b.when else None)
+                    for b in target.branches]
         if target.flow:
             return [(self.other_flow(target.flow, target.page), None)]
         if target.parent:

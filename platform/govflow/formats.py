@@ -87,7 +87,7 @@ def normalize_mobile(s) -> str:
 # ---- GB 11643 -------------------------------------------------------------------------
 
 def check_digit(first17: str) -> str:
-    return CHECK_CHARS[sum(int(c) * w for c, w in zip(first17, WEIGHTS)) % 11]
+    return CHECK_CHARS[sum(int(c) * w for c, w in zip(first17, WEIGHTS, strict=True)) % 11]
 
 
 def _gb11643(s: str, today: date | None) -> str | None:

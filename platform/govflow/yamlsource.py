@@ -51,7 +51,7 @@ class _Loader(yaml.SafeLoader):
     """Safe loader used to build scalars (duplicate keys are reported in _construct)."""
 
 
-def _scalar(node: yaml.ScalarNode) -> Any:
+def _scalar(node: yaml.Node) -> Any:      # a ScalarNode (the only kind left)
     loader = _Loader("")
     return loader.construct_object(node, deep=True)
 

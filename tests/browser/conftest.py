@@ -47,11 +47,11 @@ class LiveServer:
     app: object
 
     @property
-    def engine(self):
+    def journey(self):
         return self.app.extensions["govflow"]
 
     def outbox(self):
-        return self.engine.env.services.sms_gateway.outbox()
+        return self.journey.env.services.sms_gateway.outbox()
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ import time
 from PIL import Image
 from playwright.sync_api import Locator, Page, expect
 
-from walkers import VALIDITY   # ID card validity that fits each persona's age (tests/walkers.py)
+from walkers import VALIDITY  # ID card validity that fits each persona's age (tests/walkers.py)
 
 CONSENT = "本人已认真阅读，理解并自愿接受以上约定"
 ADDRESS = "天河路100号3栋501房"
@@ -160,7 +160,7 @@ class Citizen:
         return self.sms_code(phone, sent_before)
 
     def persona(self, persona_id: str):
-        return next(p for p in self.server.engine.env.services.personas if p.id == persona_id)
+        return next(p for p in self.server.journey.env.services.personas if p.id == persona_id)
 
 
 # -- the walk, page by page --------------------------------------------------------------------------

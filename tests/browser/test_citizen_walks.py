@@ -8,9 +8,23 @@ import re
 
 from playwright.sync_api import expect
 
-from steps import (check_eligibility, confirm_cleanup, enter_cleanup, fill_info, pickup_at_branch, pickup_by_mail, review_section,
-                   sees_success, start_application, submit, upload_documents, use_receipt_photo,
-                   use_system_photo, verify_face, walk_to_review)
+from steps import (
+    check_eligibility,
+    confirm_cleanup,
+    enter_cleanup,
+    fill_info,
+    pickup_at_branch,
+    pickup_by_mail,
+    review_section,
+    sees_success,
+    start_application,
+    submit,
+    upload_documents,
+    use_receipt_photo,
+    use_system_photo,
+    verify_face,
+    walk_to_review,
+)
 
 HK_PERMIT_SLOTS = ["通行证正面", "通行证反面"]
 

@@ -11,9 +11,22 @@ from dataclasses import dataclass
 import pytest
 from playwright.sync_api import expect
 
-from steps import (Citizen, check_eligibility, confirm_cleanup, enter_cleanup, fill_info, pickup_at_branch, review_section, sees_success,
-                   start_application, submit, upload_documents, use_receipt_photo, use_system_photo,
-                   verify_face)
+from steps import (
+    Citizen,
+    check_eligibility,
+    confirm_cleanup,
+    enter_cleanup,
+    fill_info,
+    pickup_at_branch,
+    review_section,
+    sees_success,
+    start_application,
+    submit,
+    upload_documents,
+    use_receipt_photo,
+    use_system_photo,
+    verify_face,
+)
 
 MINOR_SERVICE = "未成年人社保卡申领"
 FOR_MINOR = "代未成年子女办理"
@@ -130,7 +143,7 @@ def test_guardian_applies_for_child(citizen, child):
     expect(photo).to_contain_text("输入社保卡相片回执号" if child.receipt else "社保系统相片")
     submit(citizen)
     assert sees_success(citizen)
-    registry = citizen.server.engine.env.services.registry
+    registry = citizen.server.journey.env.services.registry
     assert registry.record(child.id_number).pending_applications == 1       # the child's, not the guardian's
     assert registry.record("440305198401201134").pending_applications == 0
 
@@ -202,14 +215,14 @@ def test_child_with_two_cards_cleans_up_then_continues(citizen):
     expect(citizen.page.get_by_text(MINOR_SERVICE, exact=True).first).to_be_visible()
     enter_child(citizen, MINGHUI)
     citizen.sees("上传材料")
-    registry = citizen.server.engine.env.services.registry
+    registry = citizen.server.journey.env.services.registry
     assert registry.record(MINGHUI.id_number).cards_in_province == 0
     assert registry.record("440305198401201134").cards_in_province == 1       # the guardian keeps his card
 
 
 # -- (6) the card back end fails once ---------------------------------------------------------------
 def test_failure_then_resubmit(citizen):
-    backend = citizen.server.engine.env.services.card_backend
+    backend = citizen.server.journey.env.services.card_backend
     walk_child_to_review(citizen, ZIXUAN)
     backend._failure_rate = 1.0                 # the card back end is down ...
     submit(citizen)

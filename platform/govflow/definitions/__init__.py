@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from .. import formats
 from ..errors import Problem
@@ -24,15 +25,15 @@ FACT_TYPE_OF_FIELD = {"date": "date", "upload": "string", "boolean": "boolean", 
 @dataclass
 class Definitions:
     flows: dict[str, FlowDef]
-    picklists: object
-    rulebook: object
+    picklists: Any
+    rulebook: Any          # a RuleBook
     warnings: list[Problem]
 
 
 def form_fact_types(flows: dict[str, FlowDef], picklists) -> tuple[dict[str, FactType], list[Problem]]:
     """`form.<field>` fact types for the rule files, from every flow's fields."""
     types: dict[str, FactType] = {}
-    owner: dict[str, object] = {}
+    owner: dict[str, Any] = {}
     problems = []
     for flow in flows.values():
         for page in flow.pages.values():

@@ -11,6 +11,7 @@ from typing import Iterable
 from ..errors import Problem
 from .model import FlowDef, PageDef, Target
 
+
 def _hint(name: str, choices: Iterable[str]) -> str | None:
     choices = list(choices)
     close = difflib.get_close_matches(name, choices, n=1)
@@ -107,7 +108,7 @@ def _check_target(flow, flows, target: Target | None, origin, sub, out):
                                           f"parent flow '{parent.id}' has no page '{target.parent}'",
                                           _hint(target.parent, parent.pages), sub))
         return
-    for page_id in target.pages() or [target.page]:
+    for page_id in target.pages() or [target.page or ""]:
         if page_id not in flow.pages:
             out.append(origin.problem("flow.unknown_page", f"next page '{page_id}' does not exist",
                                       _hint(page_id, flow.pages), sub))
@@ -115,6 +116,18 @@ def _check_target(flow, flows, target: Target | None, origin, sub, out):
 
 def _check_page(flow, page, flows, fields, picklists, formats, rulesets) -> list[Problem]:
     out: list[Problem] = []
+    _check_fields(page, fields, picklists, formats, out)
+    _check_names(page, rulesets, out)
+    _check_review(flow, page, flows, fields, out)
+    for action in page.actions:
+        _check_target(flow, flows, action.next, action.origin, ("next",), out)
+        _check_target(flow, flows, action.navigate, action.origin, ("navigate",), out)
+        if action.on_failure:
+            _check_target(flow, flows, Target(page=action.on_failure), action.origin, ("on_failure",), out)
+    return out
+
+
+def _check_fields(page, fields, picklists, formats, out) -> None:
     for f in page.fields.values():
         if isinstance(f.options, str) and f.options not in picklists:
             out.append(f.origin.problem("flow.unknown_picklist", f"pick-list '{f.options}' does not exist",
@@ -130,6 +143,9 @@ def _check_page(flow, page, flows, fields, picklists, formats, rulesets) -> list
         if f.source and f.source.startswith("form.") and f.source[5:] not in fields:
             out.append(f.origin.problem("flow.unknown_field", f"`from:` names unknown field '{f.source[5:]}'",
                                         _hint(f.source[5:], fields), ("from",)))
+
+
+def _check_names(page, rulesets, out) -> None:
     for i, group in enumerate(page.groups):
         for name in group["fields"]:
             if name not in page.fields:
@@ -140,6 +156,9 @@ def _check_page(flow, page, flows, fields, picklists, formats, rulesets) -> list
             if rulesets is not None and name not in rulesets:
                 out.append(page.origin.problem("flow.unknown_ruleset", f"ruleset '{name}' does not exist",
                                                _hint(name, rulesets) or "rule files live in rules/", (key,)))
+
+
+def _check_review(flow, page, flows, fields, out) -> None:
     for section in page.review:
         _check_target(flow, flows, Target(page=section.edit), section.origin, ("edit",), out)
         if section.page:
@@ -154,9 +173,3 @@ def _check_page(flow, page, flows, fields, picklists, formats, rulesets) -> list
             if flow.field(name) is None:
                 out.append(section.origin.problem("flow.unknown_field", f"review lists unknown field '{name}'",
                                                   _hint(name, fields), ("fields",)))
-    for action in page.actions:
-        _check_target(flow, flows, action.next, action.origin, ("next",), out)
-        _check_target(flow, flows, action.navigate, action.origin, ("navigate",), out)
-        if action.on_failure:
-            _check_target(flow, flows, Target(page=action.on_failure), action.origin, ("on_failure",), out)
-    return out

@@ -65,24 +65,28 @@ class FlowConditionReader(ConditionReader):
 def _sites(flow: FlowDef) -> Iterator[tuple[dict, Origin, tuple, Any]]:
     """Every `when:` of a flow: (condition, origin, sub-path, setter of the compiled tree)."""
     for page in flow.pages.values():
-        for f in page.fields.values():
-            if f.when:
-                yield f.when, f.origin, ("when",), lambda c, f=f: setattr(f, "condition", c)
-        for section in page.review:
-            if section.when:
-                yield section.when, section.origin, ("when",), lambda c, s=section: setattr(s, "condition", c)
-        page.content_conditions = [None] * len(page.content)
-        for i, block in enumerate(page.content):
-            if block.get("when"):
-                def put(c, page=page, i=i):
-                    page.content_conditions[i] = c
-                yield block["when"], page.origin, ("content", i, "when"), put
-        for action in page.actions:
-            for key, target in (("next", action.next), ("navigate", action.navigate)):
-                for i, branch in enumerate(target.branches if target else []):
-                    if branch.when:
-                        yield (branch.when, action.origin, (key, i, "when"),
-                               lambda c, b=branch: setattr(b, "condition", c))
+        yield from _page_sites(page)
+
+
+def _page_sites(page: PageDef) -> Iterator[tuple[dict, Origin, tuple, Any]]:
+    for f in page.fields.values():
+        if f.when:
+            yield f.when, f.origin, ("when",), lambda c, f=f: setattr(f, "condition", c)
+    for section in page.review:
+        if section.when:
+            yield section.when, section.origin, ("when",), lambda c, s=section: setattr(s, "condition", c)
+    page.content_conditions = [None] * len(page.content)
+    for i, block in enumerate(page.content):
+        if block.get("when"):
+            def put(c, page=page, i=i):
+                page.content_conditions[i] = c
+            yield block["when"], page.origin, ("content", i, "when"), put
+    for action in page.actions:
+        for key, target in (("next", action.next), ("navigate", action.navigate)):
+            for i, branch in enumerate(target.branches if target else []):
+                if branch.when:
+                    yield (branch.when, action.origin, (key, i, "when"),
+                           lambda c, b=branch: setattr(b, "condition", c))
 
 
 def compile_conditions(flows: dict[str, FlowDef], types: dict[str, FactType], picklists,

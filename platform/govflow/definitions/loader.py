@@ -13,8 +13,7 @@ from pathlib import Path
 from ..errors import Problem
 from ..yamlsource import Source, load_file
 from . import metaschema
-from .model import (WIDGET_BY_TYPE, ActionDef, Branch, FieldDef, FlowDef, Origin, PageDef,
-                    ReviewSection, Target)
+from .model import WIDGET_BY_TYPE, ActionDef, Branch, FieldDef, FlowDef, Origin, PageDef, ReviewSection, Target
 
 FIELD_LIMITS = ("minLength", "maxLength", "pattern", "minimum", "maximum")
 
@@ -50,16 +49,18 @@ class FlowLoader:
             path = self.dir / name
             if not path.is_file():
                 self.problems.append(origin.problem("flow.include_missing", f"included file '{name}' does not exist",
-                                                    "give the path relative to flows/, e.g. shared/sscard_content.yaml"))
+                                                    "give the path relative to flows/, "
+                                                    "e.g. shared/sscard_content.yaml"))
                 self._fragments[name] = None
             else:
                 source = _load(path, self.dir, self.problems)
-                ok = source is not None and isinstance(source.data, dict)
-                if ok:
+                if source is not None and isinstance(source.data, dict):
                     found = metaschema.check_file(source)
                     self.problems.extend(found)
                     ok = not found and "fragment" in source.data
-                self._fragments[name] = (source, path.read_bytes()) if ok else None
+                    self._fragments[name] = (source, path.read_bytes()) if ok else None
+                else:
+                    self._fragments[name] = None
         return self._fragments[name]
 
     def load_flow(self, path: Path) -> FlowDef | None:
@@ -85,7 +86,7 @@ class FlowLoader:
             if frag:
                 fragments.append(frag[0])
                 digest.update(frag[1])
-        flow = FlowDef(id=data["id"], title=data.get("title", data["id"]), start=data["start"], origin=root,
+        flow = FlowDef(id=data["id"], title=str(data.get("title", data["id"])), start=data["start"], origin=root,
                        version=digest.hexdigest()[:12], files=[source.file] + [f.file for f in fragments],
                        description=data.get("description"), basis=data.get("basis"),
                        launched_by=list(data.get("launched_by", [])),
@@ -138,7 +139,7 @@ class FlowLoader:
         return self.build_page(frag, frag_path, merged, content_lib)
 
     def _blocks(self, source, path, blocks, content_lib) -> list[dict]:
-        out = []
+        out: list[dict] = []
         for i, block in enumerate(blocks or []):
             if "use" in block:
                 ref = content_lib.get(block["use"])

@@ -38,7 +38,7 @@ def _message(error: ValidationError) -> tuple[str, str | None, tuple]:
     schema = error.schema if isinstance(error.schema, dict) else {}
     if kw == "additionalProperties":
         allowed = sorted(schema.get("properties", {}))
-        extra = [k for k in error.instance if k not in allowed]
+        extra = [k for k in (error.instance if isinstance(error.instance, dict) else ()) if k not in allowed]
         key = extra[0] if extra else "?"
         close = difflib.get_close_matches(key, allowed, n=1)
         hint = f"did you mean '{close[0]}'?" if close else f"allowed keys: {', '.join(allowed)}"
@@ -49,9 +49,11 @@ def _message(error: ValidationError) -> tuple[str, str | None, tuple]:
     if kw == "required":
         return error.message.replace("is a required property", "is missing"), "add this key", ()
     if kw == "enum":
-        return f"{error.instance!r} is not allowed here", f"use one of: {', '.join(map(str, error.validator_value))}", ()
+        values = error.validator_value if isinstance(error.validator_value, list) else []
+        return f"{error.instance!r} is not allowed here", f"use one of: {', '.join(map(str, values))}", ()
     if kw == "pattern":
-        return f"{error.instance!r} is not a valid name", "use lower-case letters, digits and _ , starting with a letter", ()
+        return (f"{error.instance!r} is not a valid name",
+                "use lower-case letters, digits and _ , starting with a letter", ())
     if kw == "not" and "required" in schema.get("not", {}):
         keys = " and ".join(f"`{k}`" for k in schema["not"]["required"])
         return f"{keys} cannot be used together here", "keep one of them", ()

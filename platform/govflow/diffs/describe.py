@@ -12,7 +12,6 @@ from typing import Any
 
 import yaml
 
-from ..journey.conditions import expand
 from ..rules.model import All, Any_, FactRef, Test
 
 OPS = {"eq": "等于", "ne": "不等于", "lt": "小于", "lte": "不大于", "gt": "大于", "gte": "不小于",
@@ -41,7 +40,7 @@ def fact_titles(root: Path, flows: dict | None = None) -> dict[str, str]:
     return titles
 
 
-def fact_types(root: Path, flows: dict | None = None) -> dict[str, str]:
+def fact_types(root: Path, flows: dict | None = None) -> dict[str, str | None]:
     """Fact path -> type, so that date comparisons read 早于 / 晚于 rather than 小于 / 大于."""
     types = {name: spec.get("type") for name, spec in (_facts_file(root).get("facts") or {}).items()
              if isinstance(spec, dict)}
@@ -103,7 +102,8 @@ def describe_condition(when: Any, fact_titles: dict | None = None, fact_types: d
         return _join(parts, "且" if isinstance(when, All) else "或", _nested)
     if not isinstance(when, dict):
         return str(when)
-    when = expand(when)
+    if "field" in when:                      # a flow's shorthand for {fact: form.NAME}
+        when = {("fact" if k == "field" else k): (f"form.{v}" if k == "field" else v) for k, v in when.items()}
     for key, word in (("all", "且"), ("any", "或")):
         if key in when:
             parts = [describe_condition(c, titles, types, True) for c in when[key]]

@@ -34,8 +34,8 @@ class _Differ:
             page = flow.page(target)
             return f"页面“{page.title}”（{target}）" if page else f"页面 {target}"
         if target.branches:
-            return "；".join(f"{self.cond(c) if c else '其他情况'}时到{self.target(flow, p)}"
-                            for c, p in target.branches)
+            return "；".join(f"{self.cond(b.when) if b.when else '其他情况'}时到{self.target(flow, b.page)}"
+                            for b in target.branches)
         if target.flow:
             return f"流程 {target.flow}" + (f" 的页面 {target.page}" if target.page else "")
         if target.parent:
@@ -71,7 +71,8 @@ class _Differ:
         at = f"pages.{b.id}"
         name = f"页面“{b.title}”"
         if a.title != b.title:
-            self.add("flow.page_title_changed", at + ".title", f"页面标题由“{a.title}”改为“{b.title}”", a.title, b.title)
+            self.add("flow.page_title_changed", at + ".title", f"页面标题由“{a.title}”改为“{b.title}”",
+                     a.title, b.title)
         for attr, word in (("checks", "提交本页时运行的规则集"), ("on_enter", "进入本页前运行的规则集")):
             x, y = getattr(a, attr), getattr(b, attr)
             if x != y:
@@ -140,8 +141,8 @@ class _Differ:
         at = f"pages.{b.page_id}.fields.{b.name}"
         name = f"{self._page(self.new, b)}的填写项“{b.title}”"
         if a.page_id != b.page_id:
-            self.add("flow.field_moved", at, f"填写项“{b.title}”由{self._page(self.old, a)}移到{self._page(self.new, b)}",
-                     a.page_id, b.page_id)
+            self.add("flow.field_moved", at,
+                     f"填写项“{b.title}”由{self._page(self.old, a)}移到{self._page(self.new, b)}", a.page_id, b.page_id)
         if a.title != b.title:
             self.add("flow.field_title_changed", at + ".title",
                      f"{self._page(self.new, b)}的填写项“{a.title}”改名为“{b.title}”", a.title, b.title)

@@ -44,9 +44,9 @@ def diff_rulesets(old: dict, new: dict, titles: dict | None = None, types: dict 
         changes.append(Change(code, path, message, a, b))
 
     for key, word in (("title", "名称"), ("description", "说明")):
-        if old.get(key) != new.get(key):
-            add(f"ruleset.{key}_changed", key,
-                f"规则集 {new.get('ruleset')} 的{word}由“{old.get(key)}”改为“{new.get(key)}”", old.get(key), new.get(key))
+        was, now = old.get(key), new.get(key)
+        if was != now:
+            add(f"ruleset.{key}_changed", key, f"规则集 {new.get('ruleset')} 的{word}由“{was}”改为“{now}”", was, now)
     a, b = _rules(old), _rules(new)
     for rid, rule in a.items():
         if rid not in b:
@@ -57,28 +57,33 @@ def diff_rulesets(old: dict, new: dict, titles: dict | None = None, types: dict 
             add("rule.added", f"rules.{rid}",
                 f"新增{_name(rule)}：当{cond(rule.get('when'))}时，"
                 f"{describe_outcome(rule.get('then'), titles)}", None, rule.get("title"))
-            continue
-        was = a[rid]
-        at, name = f"rules.{rid}", _name(rule)
-        if was.get("title") != rule.get("title"):
-            add("rule.title_changed", at + ".title",
-                f"规则 {rid} 的标题由“{was.get('title')}”改为“{rule.get('title')}”", was.get("title"), rule.get("title"))
-        if was.get("when") != rule.get("when"):
-            x, y = cond(was.get("when")), cond(rule.get("when"))
-            add("rule.condition_changed", at + ".when", f"{name}的条件由“{x}”改为“{y}”", x, y)
-        _outcome(add, at, name, was.get("then"), rule.get("then"), titles)
-        if was.get("basis") != rule.get("basis"):
-            add("rule.basis_changed", at + ".basis",
-                f"{name}的政策依据由“{was.get('basis')}”改为“{rule.get('basis')}”", was.get("basis"), rule.get("basis"))
-        if was.get("examples") != rule.get("examples"):
-            x, y = was.get("examples") or [], rule.get("examples") or []
-            count = f"（示例由 {len(x)} 个改为 {len(y)} 个）" if len(x) != len(y) else ""
-            add("rule.examples_changed", at + ".examples", f"{name}的示例有改动{count}", x, y)
+        else:
+            _rule_changed(add, cond, a[rid], rule, titles)
     kept_a = [r for r in a if r in b]
     kept_b = [r for r in b if r in a]
     if kept_a != kept_b:
         add("rule.order_changed", "rules", "规则的顺序有改动（结果按文件顺序列出）", kept_a, kept_b)
     return changes
+
+
+def _rule_changed(add, cond, was: dict, rule: dict, titles: dict) -> None:
+    """The changes to one rule that both versions have (same id)."""
+    rid = rule["id"]
+    at, name = f"rules.{rid}", _name(rule)
+    if was.get("title") != rule.get("title"):
+        add("rule.title_changed", at + ".title", f"规则 {rid} 的标题由“{was.get('title')}”改为“{rule.get('title')}”",
+            was.get("title"), rule.get("title"))
+    if was.get("when") != rule.get("when"):
+        x, y = cond(was.get("when")), cond(rule.get("when"))
+        add("rule.condition_changed", at + ".when", f"{name}的条件由“{x}”改为“{y}”", x, y)
+    _outcome(add, at, name, was.get("then"), rule.get("then"), titles)
+    if was.get("basis") != rule.get("basis"):
+        add("rule.basis_changed", at + ".basis", f"{name}的政策依据由“{was.get('basis')}”改为“{rule.get('basis')}”",
+            was.get("basis"), rule.get("basis"))
+    if was.get("examples") != rule.get("examples"):
+        before, after = was.get("examples") or [], rule.get("examples") or []
+        count = f"（示例由 {len(before)} 个改为 {len(after)} 个）" if len(before) != len(after) else ""
+        add("rule.examples_changed", at + ".examples", f"{name}的示例有改动{count}", before, after)
 
 
 def _outcome(add, at: str, name: str, x, y, titles: dict) -> None:

@@ -114,5 +114,5 @@ def _fragment_flow(loader: FlowLoader, path: Path, data: dict):
                    start="", origin=Origin(source, ()), version="", files=[source.file])
     for i, raw in enumerate(data.get("pages") or []):
         if isinstance(raw, dict) and "id" in raw:
-            flow.pages[raw["id"]] = loader._build_page(source, ("pages", i), raw, library)
+            flow.pages[raw["id"]] = loader.build_page(source, ("pages", i), raw, library)
     return flow

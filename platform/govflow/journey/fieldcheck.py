@@ -8,10 +8,9 @@ from datetime import date
 
 from jsonschema import Draft202012Validator
 
-from .. import formats
+from .. import catalog, formats
 from ..definitions.model import FieldDef
 from ..errors import Problem
-from .. import catalog
 
 MISSING = object()
 _TRUE = {"true", "on", "1", "yes"}

@@ -7,7 +7,8 @@ A value that failed its own check never reaches a condition or a rule.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field as dc_field
+from dataclasses import dataclass
+from dataclasses import field as dc_field
 
 from ..definitions.model import FlowDef, PageDef
 from ..errors import Problem
@@ -90,8 +91,8 @@ def validate_page(env, flow: FlowDef, page: PageDef, data: dict, draft=None, fro
         if f.name not in posted:
             if f.required:
                 problems.append(fieldcheck.problem(f, fieldcheck.missing_code(f)))
-        elif own[f.name] is not None:
-            problems.append(own[f.name])
+        elif (found := own[f.name]) is not None:
+            problems.append(found)
         else:
             values[f.name] = posted[f.name]
     if values != passed:

@@ -4,6 +4,8 @@ Dispatched from a table, one small function per kind, like jsonschema's keyword 
 """
 from __future__ import annotations
 
+from typing import Callable
+
 from ..definitions.model import FieldDef
 from ..errors import Problem
 from . import fieldcheck
@@ -69,13 +71,14 @@ def run(env, page, values: dict, draft, verified: dict, verify_sms: bool = True)
         if field.name not in values:
             continue
         value = values[field.name]
+        check: Callable | None
         if field.type == "upload":
             check = _upload
         elif field.sms_phone_field:
             check = _sms if verify_sms else None
         else:
             check = VERIFIERS.get(field.verify) if isinstance(field.verify, str) else None
-        found = check(env, field, value, values, draft, verified) if check else None
+        found = check(env, field, value, values, draft, verified) if check is not None else None
         if found:
             problems.append(found)
     return problems

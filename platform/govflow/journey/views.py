@@ -18,18 +18,31 @@ from .identity import subject_of
 from .validation import coerce_posted, page_facts, restrictions_for
 
 
-def _options(field: FieldDef, env, allowed: list | None) -> list[dict]:
+def _all_options(field: FieldDef, env) -> tuple[dict, ...]:
+    """Every option of the field, built once per loaded field and shared (read-only)."""
+    key = f"_options:{id(env.picklists)}"
+    cached = field.__dict__.get(key)
+    if cached is not None:
+        return cached
     if isinstance(field.options, list):
-        opts = [dict(o) for o in field.options]
+        opts = tuple(dict(o) for o in field.options)
     elif isinstance(field.options, str) and env.picklists.get(field.options) is not None:
         pl = env.picklists.get(field.options)
         if pl.is_cascade:
-            opts = [{"value": v, "label": option_label(field, v, env.picklists)} for v in pl.leaves()]
+            opts = tuple({"value": v, "label": option_label(field, v, env.picklists)} for v in pl.leaves())
         else:
-            opts = [dict(o) for o in pl.options]
+            opts = tuple(dict(o) for o in pl.options)
     else:
-        return []
-    return [o for o in opts if allowed is None or o["value"] in allowed]
+        opts = ()
+    field.__dict__[key] = opts
+    return opts
+
+
+def _options(field: FieldDef, env, allowed: list | None) -> tuple[dict, ...] | list[dict]:
+    opts = _all_options(field, env)
+    if allowed is None:
+        return opts
+    return [o for o in opts if o["value"] in allowed]
 
 
 def field_view(field: FieldDef, value, env, facts, allowed, error=None) -> dict:
@@ -65,7 +78,7 @@ def _records(block: dict, app) -> list[dict]:
 
 def content_view(page: PageDef, app, facts) -> list[dict]:
     out = []
-    for block, condition in zip(page.content, page.content_conditions or [None] * len(page.content)):
+    for block, condition in zip(page.content, page.content_conditions or [None] * len(page.content), strict=True):
         if not holds(condition, facts):
             continue
         block = dict(block)
@@ -120,7 +133,7 @@ def _could_hold(field: FieldDef, page: PageDef, draft, values: dict, allowed: di
             options = allowed.get(name) or [o["value"] for o in _options(other, draft.env, None)][:50]
         choices.append(options)
     for combo in itertools.product(*choices):
-        trial = page_facts(draft.env, page, {**values, **dict(zip(names, combo))}, draft)
+        trial = page_facts(draft.env, page, {**values, **dict(zip(names, combo, strict=True))}, draft)
         if holds(field.condition, trial):
             return True
     return False

@@ -111,7 +111,7 @@ def _derived(source: Source, name: str, spec, types: dict, problems: list) -> De
                                        f"{fname} takes {len(wanted)} fact paths"))
         return None
     ok = True
-    for i, (arg, want) in enumerate(zip(args, wanted)):
+    for i, (arg, want) in enumerate(zip(args, wanted, strict=False)):
         if arg not in types:
             problems.append(source.problem(where + (fname, i), "facts.unknown_fact", f"unknown fact '{arg}'",
                                            did_you_mean(arg, types) or "declare it above"))

@@ -94,12 +94,12 @@ class FrozenDict(dict):
     def _refuse(self, *args, **kwargs):
         raise TypeError("a rule's outcome is read-only; copy.deepcopy() it to change a copy")
 
-    __setitem__ = __delitem__ = clear = pop = popitem = setdefault = update = _refuse  # type: ignore[assignment]
+    __setitem__ = __delitem__ = clear = pop = popitem = setdefault = update = _refuse
 
     def __deepcopy__(self, memo):
         return thaw(self)
 
-    def __hash__(self):  # type: ignore[override]
+    def __hash__(self):
         return id(self)
 
 

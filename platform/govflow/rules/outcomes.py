@@ -42,13 +42,20 @@ def check_outcome(source: Source, then: Any, where: tuple, types: dict) -> list[
     for key in ("message", "flow", "page", "confirm_label"):
         if key in body and (not isinstance(body[key], str) or not body[key].strip()):
             bad(at + (key,), f"'{key}' must be non-empty text")
+    out += _check_fields(source, kind, body, at, field_keys, types)
+    return out
+
+
+def _check_fields(source: Source, kind: str, body: dict, at: tuple, field_keys, types: dict) -> list[Problem]:
+    """The keys of an outcome that name a form field (and a restriction's allowed values)."""
+    out: list[Problem] = []
     for key in field_keys:
         if key in body:
             field = f"form.{body[key]}"
             if field not in types:
                 forms = {t[5:] for t in types if t.startswith("form.")}
-                bad(at + (key,), f"'{body[key]}' is not a form field", did_you_mean(body[key], forms),
-                    code="rule.unknown_field")
+                out.append(source.problem(at + (key,), "rule.unknown_field", f"'{body[key]}' is not a form field",
+                                          did_you_mean(body[key], forms)))
             elif kind == "restrict":
                 out += _check_to(source, body.get("to"), at + ("to",), types[field])
     return out

@@ -84,7 +84,8 @@ def load_scenario_file(path: Path, display: str | None = None) -> ScenarioFile:
         at = ("scenarios", i)
         if raw["name"] in names:
             problems.append(source.problem(at + ("name",), "scenario.duplicate_name",
-                                           f"scenario '{raw['name']}' is named twice", "give each scenario its own name"))
+                                           f"scenario '{raw['name']}' is named twice",
+                                           "give each scenario its own name"))
             continue
         names.add(raw["name"])
         steps = [_step(source, at + ("steps", j), j + 1, s) for j, s in enumerate(raw["steps"])]

@@ -84,4 +84,5 @@ class ScenarioItem(pytest.Item):
         return super().repr_failure(excinfo, style)
 
     def reportinfo(self):
-        return self.path, self.scenario.line - 1, f"scenario {self.scenario.name} ({self.scenario.file}:{self.scenario.line})"
+        sc = self.scenario
+        return self.path, sc.line - 1, f"scenario {sc.name} ({sc.file}:{sc.line})"

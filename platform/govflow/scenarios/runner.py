@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 from pathlib import Path
+from typing import NoReturn
 
 from .loader import Scenario, Step
 
@@ -50,17 +51,18 @@ def run_scenario(scenario: Scenario, root: Path, workdir: Path, definitions=None
 
 
 class ScenarioRunner:
-    def __init__(self, app):
+    def __init__(self, app) -> None:
         self.app = app
         self.client = app.test_client()
-        self.engine = app.extensions["govflow"]
+        self.journey = app.extensions["govflow"]
         self.scenario: Scenario | None = None
         self.step: Step | None = None
+        self.persona = ""
 
     # -- the walk -------------------------------------------------------------------------------
     def run(self, scenario: Scenario) -> None:
-        self.scenario, self.step = scenario, None
-        if scenario.persona not in {p.id for p in self.engine.env.services.personas}:
+        self.scenario, self.step, self.persona = scenario, None, scenario.persona
+        if scenario.persona not in {p.id for p in self.journey.env.services.personas}:
             self.fail(f"unknown persona '{scenario.persona}' (see demo/personas.yaml)")
         r = self.client.post("/api/v1/applications", json={"flow": scenario.flow})
         if r.status_code != 201:
@@ -75,7 +77,8 @@ class ScenarioRunner:
         self.step = None
         self.check_outcome(scenario.outcome)
 
-    def fail(self, message: str):
+    def fail(self, message: str) -> NoReturn:
+        assert self.scenario is not None, message
         raise ScenarioFailure(self.scenario, self.step, message)
 
     @property
@@ -115,14 +118,14 @@ class ScenarioRunner:
             self.check_options(ran_on, step.expect["options"])
 
     def face(self, token: str, passed: bool):
-        r = self.client.post(f"/sim/face/{token}", json={"persona": self.scenario.persona, "passed": passed})
+        r = self.client.post(f"/sim/face/{token}", json={"persona": self.persona, "passed": passed})
         if r.status_code != 200:
-            self.fail(f"the face-verification simulator refused persona '{self.scenario.persona}': {r.get_json()}")
+            self.fail(f"the face-verification simulator refused persona '{self.persona}': {r.get_json()}")
         return self.client.post(self.url("/verification"), json={"token": token}, headers=self.headers)
 
     # -- answers --------------------------------------------------------------------------------
-    def _page_def(self, page_id: str):
-        page = self.engine.env.flows[self.flow].page(page_id)
+    def _page_def(self, page_id: str | None):
+        page = self.journey.env.flows[self.flow].page(page_id)
         if page is None:
             self.fail(f"flow '{self.flow}' has no page '{page_id}'")
         return page
@@ -153,7 +156,7 @@ class ScenarioRunner:
         return r.get_json()["id"]
 
     def persona_phone(self) -> str:
-        return next(p.person.phone for p in self.engine.env.services.personas if p.id == self.scenario.persona)
+        return next(p.person.phone for p in self.journey.env.services.personas if p.id == self.persona)
 
     def branch(self, keyword: str) -> str:
         found = self.client.get("/api/v1/branches", query_string={"q": keyword}).get_json()["branches"]
@@ -176,7 +179,7 @@ class ScenarioRunner:
                              json={"field": field, "phone": phone})
         if r.status_code != 200:
             self.fail(f"SMS code for '{field}' not sent: {r.get_json()}")
-        text = self.engine.env.services.sms_gateway.outbox()[-1].text
+        text = self.journey.env.services.sms_gateway.outbox()[-1].text
         self.codes[key] = "".join(ch for ch in text if ch.isdigit())[:6]
         return self.codes[key]
 

@@ -22,8 +22,15 @@ from ..yamlsource import load_file
 from .branches_sim import BranchSimulator, load_branches
 from .card_backend_sim import CardBackendSimulator
 from .face_sim import FaceSimulator
-from .interfaces import (BranchDirectory, CardBackend, FaceVerification, PhotoReceipts, Registry,
-                         ServiceError, SmsGateway)
+from .interfaces import (
+    BranchDirectory,
+    CardBackend,
+    FaceVerification,
+    PhotoReceipts,
+    Registry,
+    ServiceError,
+    SmsGateway,
+)
 from .personas import Persona, load_personas
 from .photos_sim import PhotoReceiptSimulator, load_receipts
 from .registry_sim import RegistrySimulator

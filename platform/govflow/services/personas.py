@@ -51,7 +51,7 @@ def load_personas(demo_dir: Path) -> tuple[list[Persona], list[Problem]]:
             continue
         seen.add(persona.id)
         personas.append(persona)
-    for i, p in enumerate(personas):
+    for p in personas:
         for child, _ in p.guardian_of:
             if child not in seen:
                 problems.append(source.problem(("personas",), "persona.unknown_child",

@@ -22,8 +22,10 @@ _MUTABLE = [n for n in _COLUMNS if n not in ("id", "flow_id", "owner", "created_
 
 
 def to_record(row: ApplicationRow) -> Application:
-    """The plain Application of a table row (for other modules of the store)."""
-    return Application(**{name: copy.deepcopy(getattr(row, name)) for name in _COLUMNS})
+    """The plain Application of a table row (for other modules of the store). The row's JSON
+    values were just read from the database and the row is not written back through the ORM
+    (saves are UPDATE statements), so they are handed over without a copy."""
+    return Application(**{name: getattr(row, name) for name in _COLUMNS})
 
 
 class ApplicationRepo:
@@ -56,7 +58,7 @@ class ApplicationRepo:
         if app.status not in STATUSES:
             raise ValueError(f"unknown application status {app.status!r}")
         moment = as_utc(now or self._store.now())
-        values = {name: copy.deepcopy(getattr(app, name)) for name in _MUTABLE}
+        values = {name: getattr(app, name) for name in _MUTABLE}    # serialised by the UPDATE itself
         stmt = (update(ApplicationRow)
                 .where(ApplicationRow.id == app.id, ApplicationRow.revision == app.revision)
                 .values(**values, revision=app.revision + 1, updated_at=moment)
@@ -64,6 +66,9 @@ class ApplicationRepo:
         with self._store.session() as db:
             if db.execute(stmt).rowcount != 1:
                 raise StaleApplication(app.id, app.revision)
+            loaded = db.identity_map.get(db.identity_key(ApplicationRow, app.id))
+            if loaded is not None:
+                db.expire(loaded)          # a later read in this unit of work sees the saved row
         app.revision += 1
         app.updated_at = moment
         return app

@@ -18,7 +18,7 @@ import math
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import delete, func, select, text, update
 
 from .models import CodeRow
 from .records import IssueResult, as_utc
@@ -145,5 +145,4 @@ class VerificationCodes:
         """Delete codes older than a day (they no longer count for any limit)."""
         moment = as_utc(now or self._store.now())
         with self._store.session() as db:
-            return db.execute(CodeRow.__table__.delete()
-                              .where(CodeRow.created_at < moment - KEEP)).rowcount
+            return db.execute(delete(CodeRow).where(CodeRow.created_at < moment - KEEP)).rowcount

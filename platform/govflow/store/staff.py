@@ -4,19 +4,14 @@ Staff are never citizens: their accounts live in `staff_users`, passwords only a
 hashes. Failed logins are counted per username in the database (MAX_FAILURES in WINDOW), so
 the limit holds across workers and restarts; an unknown username gets a placeholder row with
 an empty hash, so it is limited the same way and the answers do not tell which names exist.
-`govflow staff-add USER` (add_command) creates an account or sets a new password.
+`govflow staff-add USER` (cli.py) creates an account or sets a new password.
 """
 from __future__ import annotations
 
-import os
 import re
-import secrets
-import sys
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
-from getpass import getpass
-from pathlib import Path
 
 from sqlalchemy import delete, func, select
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -128,38 +123,3 @@ def counts(store) -> dict[str, int]:
         bundles = db.scalar(select(func.count()).select_from(DefinitionRow).where(DefinitionRow.kind == "bundle")) or 0
     return {"applications": sum(by_status.values()), "drafts": by_status.get("draft", 0),
             "submitted": by_status.get("submitted", 0), "decisions": decisions, "bundles": bundles}
-
-
-def add_parser(sub) -> None:
-    """Register `staff-add USER [--password-env VAR]` on the CLI's subparsers."""
-    cmd = sub.add_parser("staff-add", help="add a staff account for /staff (or set its password)")
-    cmd.add_argument("user")
-    cmd.add_argument("--password-env", metavar="VAR", help="read the password from this variable (scripts)")
-    cmd.set_defaults(run=lambda args: add_command(args.root, args.user, args.password_env))
-
-
-def add_command(root: Path, username: str, password_env: str | None = None) -> int:
-    """Ask the password twice (or read it from $VAR) and store the account in DATABASE_URL's store."""
-    from . import database_url, open_store
-    if password_env:
-        password = os.environ.get(password_env)
-        if not password:
-            print(f"error: environment variable {password_env} is not set", file=sys.stderr)
-            return 2
-    else:
-        password = getpass(f"Password for {username}: ")
-        if getpass("Repeat the password: ") != password:
-            print("error: the passwords differ", file=sys.stderr)
-            return 2
-    var = Path(root) / "var"
-    store = open_store(database_url(default=f"sqlite:///{var / 'govflow.db'}"), var / "uploads",
-                       secrets.token_bytes(32))   # the SMS code key is not used here
-    try:
-        created = StaffAccounts(store).add(username, password)
-    except ValueError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    finally:
-        store.close()
-    print(f"staff account {username} {'created' if created else 'updated (new password)'}")
-    return 0

@@ -75,8 +75,8 @@ def _reload_definitions(engine: Journey, log) -> None:
     if bundles.reload_if_changed():
         engine.adopt(bundles.current, bundles.current_version)
         log.warning("definitions reloaded: bundle %s", bundles.current_version)
-    elif bundles.last_problems and bundles.last_problems is not getattr(engine, "_reported", None):
-        engine._reported = bundles.last_problems
+    elif bundles.last_problems and bundles.last_problems is not getattr(engine, "reported", None):
+        engine.reported = bundles.last_problems    # type: ignore[attr-defined]   # log each refusal once
         log.warning("edit refused, still serving bundle %s:\n%s", bundles.current_version,
                     "\n".join(f"  {p}  [{p.code}]" for p in bundles.last_problems))
 
@@ -88,7 +88,7 @@ def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__, template_folder=str(root / "renderers/html/templates"),
                 static_folder=str(root / "renderers/html/static"), static_url_path="/static")
     app.config.update(settings)
-    app.json.ensure_ascii = False   # readable Chinese in API answers
+    app.json.ensure_ascii = False   # type: ignore[attr-defined]   # readable Chinese in API answers
     engine = build_journey(settings)
     app.extensions["govflow"] = engine
     app.session_interface = StoreSessionInterface(engine.env.store.sessions)

@@ -213,8 +213,8 @@ def upload(app_id):
             return _problem(422, "upload.none", slot)
         saved = journey().env.store.uploads.save(draft.app.id, slot, file.read(), file.filename or "")
     if isinstance(saved, Refusal):
-        return problem_response(422, catalog.text("upload.refused"), [catalog.problem(saved.code, slot, **saved.params)],
-                                code="upload")
+        refused = catalog.problem(saved.code, slot, **saved.params)
+        return problem_response(422, catalog.text("upload.refused"), [refused], code="upload")
     return jsonify({"id": saved.id, "slot": saved.slot, "size": saved.size, "width": saved.width,
                     "height": saved.height}), 201
 

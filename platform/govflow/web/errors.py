@@ -40,9 +40,10 @@ def _http_error(exc: HTTPException):
     if exc.description == "csrf":
         code = "http.csrf"
     response = respond(status, code if code in catalog.catalog() else "http.other")
-    if status == 405 and getattr(exc, "valid_methods", None):
+    methods = getattr(exc, "valid_methods", None)
+    if status == 405 and methods:
         response = no_store(_as_response(response))
-        response.headers["Allow"] = ", ".join(exc.valid_methods)
+        response.headers["Allow"] = ", ".join(methods)
     return response
 
 

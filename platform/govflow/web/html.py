@@ -9,8 +9,8 @@ import json
 import secrets
 from io import BytesIO
 
-from flask import (Blueprint, abort, make_response, redirect, render_template, request, send_file,
-                   session, url_for)
+from flask import Blueprint, abort, make_response, redirect, render_template, request, send_file, session, url_for
+from markupsafe import Markup, escape
 
 from .. import catalog
 from ..errors import Problem
@@ -42,6 +42,24 @@ def _template_globals():
     return {"csrf_token": csrf.token, "live_field": None, "msg": catalog.text,
             "upload_max_bytes": env.store.uploads.limits.max_bytes,
             "branch_regions": env.picklists.get("guangdong_regions")}
+
+
+_OPTION_TAGS: dict[int, tuple[tuple, list[tuple[object, str]]]] = {}
+
+
+@blueprint.app_template_filter("option_tags")
+def option_tags(options, selected=None) -> Markup:
+    """`<option>`s of a select, escaped once per shared option list (a region list has hundreds)."""
+    cached = _OPTION_TAGS.get(id(options))
+    if cached is None or cached[0] is not options:
+        tags = [(o["value"], f'<option value="{escape(o["value"])}">{escape(o["label"])}</option>') for o in options]
+        cached = (options, tags)
+        if isinstance(options, tuple):           # shared lists only; a filtered list is built per request
+            _OPTION_TAGS[id(options)] = cached
+    out = []
+    for value, tag in cached[1]:
+        out.append(tag.replace("<option ", "<option selected ", 1) if value == selected else tag)
+    return Markup("".join(out))
 
 
 def _htmx() -> bool:
@@ -129,11 +147,12 @@ def _form_data(draft: Draft, page_def) -> tuple[dict, list[Problem]]:
 
 def _stale(draft: Draft) -> bool:
     """The form was rendered before another tab or window saved this draft."""
-    sent = request.form.get("_revision")
-    return bool(sent) and sent.isdigit() and int(sent) != draft.app.revision
+    sent = request.form.get("_revision") or ""
+    return sent.isdigit() and int(sent) != draft.app.revision
 
 
 def _handoff(result: StepResult):
+    assert result.handoff is not None
     if _htmx():
         response = make_response("", 200)
         response.headers["HX-Redirect"] = result.handoff["url"]

@@ -11,16 +11,15 @@ import json
 import tempfile
 from pathlib import Path
 
-from flask import (Blueprint, abort, current_app, redirect, render_template, request, session,
-                   url_for)
+from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
 
+from ..catalog import text as msg
 from ..diagram import flow_to_mermaid
 from ..diffs import diff_flows, diff_rulesets
 from ..diffs import vocabulary as diff_vocabulary
 from ..diffs.describe import describe_condition, describe_outcome, describe_value, fact_titles, fact_types
 from ..diffs.versions import VersionError, from_file, load_version
 from ..formats import SHANGHAI
-from ..catalog import text as msg
 from ..store.staff import DEMO_PASSWORD, DEMO_USER, StaffAccounts, counts, recent_applications
 from . import csrf
 from .common import journey, no_store, problem_response
@@ -102,7 +101,7 @@ def _rotate_session() -> None:
     sid = getattr(session, "sid", None)
     if sid:
         journey().env.store.sessions.delete(sid)
-        session.sid = None
+        session.sid = None  # type: ignore[attr-defined]
     session.pop("csrf", None)
     session.modified = True
 
@@ -178,7 +177,7 @@ def rules(name):
 
 def _example_facts(given: dict, prefix: str = "") -> list[tuple[str, object]]:
     """A rule example's nested `given` as (fact path, value) pairs."""
-    out = []
+    out: list = []
     for key, val in (given or {}).items():
         path = f"{prefix}{key}"
         out += _example_facts(val, path + ".") if isinstance(val, dict) else [(path, val)]
@@ -253,7 +252,7 @@ def bundle_diff(old: dict[str, str], new: dict[str, str]) -> list[dict]:
         for name in sorted(set(old) | set(new)):
             if old.get(name) == new.get(name):
                 continue
-            entry = {"name": name, "status": "changed", "changes": [], "note": None}
+            entry: dict = {"name": name, "status": "changed", "changes": [], "note": None}
             out.append(entry)
             if name not in old or name not in new:
                 entry["status"] = "added" if name not in old else "removed"
