@@ -199,3 +199,12 @@ def test_registry_failure_on_cleanup_is_a_failed_submission_not_a_500(api, monke
     api.act("cards", "next", expect=200)
     body = api.act("confirm", "clean", expect=502)
     assert body["status"] == "failed" and body["page"] == "failure"
+
+
+def test_message_catalogue_has_no_key_twice():
+    """YAML keeps the last of two equal keys silently: a second entry would replace the first."""
+    import re
+    from pathlib import Path
+    text = (Path(__file__).resolve().parents[1] / "platform/govflow/messages/zh_CN.yaml").read_text("utf-8")
+    keys = re.findall(r"^([A-Za-z0-9_.]+):", text, re.M)
+    assert sorted(k for k in set(keys) if keys.count(k) > 1) == []

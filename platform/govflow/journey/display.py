@@ -27,7 +27,7 @@ def display(field: FieldDef, value, env, masked: bool = True) -> str:
     if field.type == "boolean":
         return catalog.text("ui.yes" if value else "ui.no")
     if field.type == "upload":
-        return catalog.text("ui.uploaded")
+        return catalog.text("ui.uploaded_value")
     if field.verify == "branch":
         branch = env.services.branches.get(value)
         return f"{branch.name}（{branch.address}）" if branch else str(value)

@@ -12,13 +12,26 @@ import copy
 import uuid
 from dataclasses import fields
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, bindparam, select, update
 
 from .models import ApplicationRow
 from .records import STATUSES, Application, StaleApplication, as_utc
 
 _COLUMNS = [f.name for f in fields(Application)]
 _MUTABLE = [n for n in _COLUMNS if n not in ("id", "flow_id", "owner", "created_at", "revision", "updated_at")]
+_TABLE: Table = ApplicationRow.__table__  # type: ignore[assignment]
+
+# Built once: the two statements of every step (SQLAlchemy compiles each once and caches it).
+_LOAD = select(_TABLE).where(_TABLE.c.id == bindparam("app_id"))
+_LOAD_LOCKED = _LOAD.with_for_update()
+_SAVE = (update(_TABLE)
+         .where(_TABLE.c.id == bindparam("app_id"), _TABLE.c.revision == bindparam("old_revision"))
+         .values({**{name: bindparam(name) for name in _MUTABLE},
+                  "revision": bindparam("new_revision"), "updated_at": bindparam("moment")}))
+
+
+def _from_row(row) -> Application:
+    return Application(**{name: getattr(row, name) for name in _COLUMNS})
 
 
 def to_record(row: ApplicationRow) -> Application:
@@ -41,16 +54,18 @@ class ApplicationRepo:
                           created_at=moment, updated_at=moment)
         with self._store.session() as db:
             db.add(ApplicationRow(**{name: copy.deepcopy(getattr(app, name)) for name in _COLUMNS}))
+            db.flush()                 # statements below (Core) see it at once
         return app
 
     def get(self, app_id: str, owner: str | None = None, lock: bool = False) -> Application | None:
         """The application, or None; with `owner`, None also when it belongs to someone else.
         `lock`: hold the row until the open unit of work ends (a step that will save it)."""
+        stmt = _LOAD_LOCKED if lock and self._store.in_transaction else _LOAD
         with self._store.reading() as db:
-            row = db.get(ApplicationRow, app_id, with_for_update=lock and self._store.in_transaction)
+            row = db.connection().execute(stmt, {"app_id": app_id}).first()
             if row is None or (owner is not None and row.owner != owner):
                 return None
-            return to_record(row)
+            return _from_row(row)
 
     def save(self, app: Application, now=None) -> Application:
         """Write `app` if nobody saved since it was read; bumps revision and updated_at on
@@ -58,17 +73,14 @@ class ApplicationRepo:
         if app.status not in STATUSES:
             raise ValueError(f"unknown application status {app.status!r}")
         moment = as_utc(now or self._store.now())
-        values = {name: getattr(app, name) for name in _MUTABLE}    # serialised by the UPDATE itself
-        stmt = (update(ApplicationRow)
-                .where(ApplicationRow.id == app.id, ApplicationRow.revision == app.revision)
-                .values(**values, revision=app.revision + 1, updated_at=moment)
-                .execution_options(synchronize_session=False))
+        params = {name: getattr(app, name) for name in _MUTABLE}    # serialised by the UPDATE itself
+        params.update(app_id=app.id, old_revision=app.revision, new_revision=app.revision + 1, moment=moment)
         with self._store.session() as db:
-            if db.execute(stmt).rowcount != 1:
+            if db.connection().execute(_SAVE, params).rowcount != 1:
                 raise StaleApplication(app.id, app.revision)
             loaded = db.identity_map.get(db.identity_key(ApplicationRow, app.id))
             if loaded is not None:
-                db.expire(loaded)          # a later read in this unit of work sees the saved row
+                db.expire(loaded)          # an ORM read later in this unit of work sees the saved row
         app.revision += 1
         app.updated_at = moment
         return app

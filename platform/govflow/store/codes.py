@@ -18,7 +18,7 @@ import math
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select, text, update
+from sqlalchemy import bindparam, delete, func, select, text, update
 
 from .models import CodeRow
 from .records import IssueResult, as_utc
@@ -105,6 +105,14 @@ class VerificationCodes:
                                  CodeRow.purpose == purpose, CodeRow.superseded.is_(False))
                           .order_by(CodeRow.created_at.desc(), CodeRow.id.desc()).limit(1)).first()
 
+    _LATEST = (select(CodeRow.__table__.c.created_at, CodeRow.__table__.c.expires_at,
+                      CodeRow.__table__.c.used_at)
+               .where(CodeRow.__table__.c.application_id == bindparam("app_id"),
+                      CodeRow.__table__.c.phone == bindparam("phone"),
+                      CodeRow.__table__.c.purpose == bindparam("purpose"),
+                      CodeRow.__table__.c.superseded.is_(False))
+               .order_by(CodeRow.__table__.c.created_at.desc(), CodeRow.__table__.c.id.desc()).limit(1))
+
     def verify(self, application_id: str, phone: str, purpose: str, code: str,
                now=None) -> str | None:
         """None when the code is right (and now used); otherwise a problem code."""
@@ -136,7 +144,8 @@ class VerificationCodes:
         """Seconds before another code may be sent while a sent code is still usable; None if none is."""
         moment = as_utc(now or self._store.now())
         with self._store.reading() as db:
-            row = self._latest(db, application_id, phone, purpose)
+            row = db.connection().execute(self._LATEST, {"app_id": application_id, "phone": phone,
+                                                         "purpose": purpose}).first()
             if row is None or row.used_at is not None or moment >= row.expires_at:
                 return None
             return max(0, math.ceil((row.created_at + MIN_INTERVAL - moment).total_seconds()))

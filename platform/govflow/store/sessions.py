@@ -13,10 +13,13 @@ import hashlib
 import secrets
 from datetime import timedelta
 
-from sqlalchemy import delete, or_, update
+from sqlalchemy import bindparam, delete, or_, select, update
 
 from .models import SessionRow
 from .records import as_utc
+
+_LOAD = (select(SessionRow.__table__.c.data, SessionRow.__table__.c.created_at, SessionRow.__table__.c.last_seen)
+         .where(SessionRow.__table__.c.sid_hash == bindparam("key")))
 
 
 def _key(sid: str) -> str:
@@ -47,12 +50,12 @@ class SessionStore:
             return None
         moment = as_utc(now or self._store.now())
         with self._store.reading() as db:
-            row = db.get(SessionRow, _key(sid))
+            row = db.connection().execute(_LOAD, {"key": _key(sid)}).first()
             if row is None:
                 return None
             expired = self._expired(row, moment)
             stale = moment - row.last_seen > self.touch
-            data = copy.deepcopy(row.data)
+            data = row.data                    # freshly decoded JSON: nobody else holds it
         if expired:
             self.delete(sid)
             return None
@@ -88,5 +91,5 @@ class SessionStore:
         with self._store.session() as db:
             return db.execute(stmt).rowcount
 
-    def _expired(self, row: SessionRow, moment) -> bool:
+    def _expired(self, row, moment) -> bool:
         return moment - row.last_seen > self.idle or moment - row.created_at > self.absolute

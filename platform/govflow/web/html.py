@@ -87,9 +87,14 @@ def _to(result: StepResult):
     return redirect(url)
 
 
-def _render(draft: Draft, page_id, posted=None, problems=None, popup=None, status=200, check=None):
+def _view(draft: Draft, page_id, posted=None, problems=None, popup=None, check=None) -> dict:
     view = page_view(draft, page_id, posted, problems, popup, check)
-    return render_template("page.html", view=view), status
+    view["urls"] = {"refresh": url_for("html.refresh", app_id=draft.app.id, page_id=page_id)}
+    return view
+
+
+def _render(draft: Draft, page_id, posted=None, problems=None, popup=None, status=200, check=None):
+    return render_template("page.html", view=_view(draft, page_id, posted, problems, popup, check)), status
 
 
 @blueprint.get("/")
@@ -238,7 +243,7 @@ def send_code(app_id, page_id, field):
 
 
 def _fragment(draft: Draft, page_id, data, problems=(), live_field=None, check=None):
-    view = page_view(draft, page_id, data, list(problems), check=check)
+    view = _view(draft, page_id, data, list(problems), check=check)
     return render_template("form_body.html", view=view, live_field=live_field)
 
 
