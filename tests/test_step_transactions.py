@@ -208,3 +208,39 @@ def test_message_catalogue_has_no_key_twice():
     text = (Path(__file__).resolve().parents[1] / "platform/govflow/messages/zh_CN.yaml").read_text("utf-8")
     keys = re.findall(r"^([A-Za-z0-9_.]+):", text, re.M)
     assert sorted(k for k in set(keys) if keys.count(k) > 1) == []
+
+
+def test_ten_tabs_posting_one_html_page_at_once_one_saves_the_others_are_told(client, app, caplog):
+    """Ten browser tabs rendered at the same revision post the same page together (threads):
+    one is saved, nine get the page again with their input and the message; nothing is logged
+    as an error and no answer is a 5xx."""
+    import re
+
+    from test_html_walks import _to_confirm
+    web = HtmlWalker(client, app)
+    _to_confirm(web)
+    page = web.get("pickup").get_data(as_text=True)
+    revision = re.search(r'name="_revision" value="(\d+)"', page).group(1)
+    branches = [b.id for b in web.journey.env.services.branches.search(None, "广州")][:10]
+    cookie = client.get_cookie("session")
+    tabs = []
+    for _ in range(10):
+        tab = app.test_client()
+        tab.set_cookie(cookie.key, cookie.value)
+        tabs.append(tab)
+
+    def post(i):
+        r = tabs[i].post(f"/a/{web.id}/pickup", content_type="multipart/form-data",
+                         data={"_csrf": web._csrf(), "_action": "next", "_revision": revision,
+                               "pickup_method": "branch", "branch_id": branches[i % len(branches)]})
+        return r.status_code, r.get_data(as_text=True), branches[i % len(branches)]
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        results = list(pool.map(post, range(10)))
+    assert sorted(status for status, _, _ in results) == [302] + [409] * 9
+    for status, body, branch in results:
+        if status == 409:
+            assert "该申请已在其他页面更新，请核对后继续" in body and f'value="{branch}"' in body
+    winner = next(branch for status, _, branch in results if status == 302)
+    assert web.journey.env.store.applications.get(web.id).answers["pickup"]["branch_id"] == winner
+    assert [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")] == []

@@ -142,7 +142,8 @@ def _could_hold(field: FieldDef, page: PageDef, draft, values: dict, allowed: di
 def describe_condition(cond: Condition | None, page: PageDef, env) -> str:
     """`{field: pickup_method, eq: mail}` -> 领卡方式选择“邮寄到付”时填写 (simple tests only)."""
     parts = _describe(cond, page, env) if cond is not None else []
-    return ("，".join(parts) + "时填写") if parts else catalog.text("ui.when_needed")
+    return catalog.text("ui.when", parts=catalog.text("ui.when_and").join(parts)) if parts \
+        else catalog.text("ui.when_needed")
 
 
 def _describe(cond: Condition, page: PageDef, env) -> list[str]:
@@ -156,11 +157,11 @@ def _describe(cond: Condition, page: PageDef, env) -> list[str]:
     if cond.op in ("eq", "in"):
         values = list(cond.value) if cond.op == "in" else [cond.value]
         if field.type == "boolean":
-            return [f"{'勾选' if values == [True] else '不勾选'}“{field.title}”"]
+            return [catalog.text("ui.when_ticked" if values == [True] else "ui.when_unticked", title=field.title)]
         labels = [option_label(field, v, env.picklists) or str(v) for v in values]
-        return [f"{field.title}选择“{'或'.join(labels)}”"]
+        return [catalog.text("ui.when_chosen", title=field.title, labels=catalog.text("ui.when_or").join(labels))]
     if cond.op == "ne" and cond.value is True and field.type == "boolean":
-        return [f"不勾选“{field.title}”"]
+        return [catalog.text("ui.when_unticked", title=field.title)]
     return []
 
 

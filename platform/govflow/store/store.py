@@ -20,6 +20,7 @@ from typing import Callable, Iterator
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import StaticPool
 
 from .applications import ApplicationRepo
 from .codes import VerificationCodes
@@ -37,6 +38,7 @@ from .versions import DefinitionArchive
 @dataclass
 class _Unit:
     session: Session
+    readonly: bool = False
     after_commit: list[Callable[[], None]] = field(default_factory=list)
     on_rollback: list[Callable[[], None]] = field(default_factory=list)
 
@@ -64,7 +66,8 @@ class Store:
     def transaction(self) -> Iterator[Session]:
         """The unit of work of one step: every repository call inside joins it; one commit at
         the end (then the after_commit callbacks run), or one rollback on an exception."""
-        if self._unit.get() is not None:
+        outer = self._unit.get()
+        if outer is not None and not outer.readonly:
             raise RuntimeError("a store transaction is already open in this context")
         db = self._writers()
         unit = _Unit(db)
@@ -82,15 +85,36 @@ class Store:
         for callback in unit.after_commit:
             callback()
 
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """One read-only transaction for the reads of a request that changes nothing (a GET):
+        every `reading()` inside joins it (one BEGIN for all of them); writes still get their
+        own transaction, and a step's `transaction()` may open inside it."""
+        if self._unit.get() is not None or isinstance(self.engine.pool, StaticPool):
+            yield                       # (in-memory SQLite: one shared connection, no second transaction)
+            return
+        db = self._sessions()
+        token = self._unit.set(_Unit(db, readonly=True))
+        try:
+            yield
+        finally:
+            self._unit.reset(token)
+            db.rollback()
+            db.close()
+
+    def _writable(self) -> _Unit | None:
+        unit = self._unit.get()
+        return unit if unit is not None and not unit.readonly else None
+
     @property
     def in_transaction(self) -> bool:
-        return self._unit.get() is not None
+        return self._writable() is not None
 
     @contextmanager
     def session(self) -> Iterator[Session]:
         """The open unit of work's session, or a transaction of its own (commit on normal exit,
         rollback on exception) when none is open."""
-        unit = self._unit.get()
+        unit = self._writable()
         if unit is not None:
             yield unit.session
             return
@@ -115,7 +139,7 @@ class Store:
     def savepoint(self) -> Iterator[Session]:
         """Like session(), but inside a unit of work an exception undoes only what was done in
         this block (SAVEPOINT), so the step's transaction can go on."""
-        unit = self._unit.get()
+        unit = self._writable()
         if unit is None:
             with self._writers.begin() as db:
                 yield db
@@ -126,7 +150,7 @@ class Store:
     def after_commit(self, callback: Callable[[], None]) -> None:
         """Run `callback` once the open unit of work has committed (at once when none is open):
         files are deleted only when the rows that pointed at them are gone for good."""
-        unit = self._unit.get()
+        unit = self._writable()
         if unit is None:
             callback()
         else:
@@ -134,7 +158,7 @@ class Store:
 
     def on_rollback(self, callback: Callable[[], None]) -> None:
         """Run `callback` if the open unit of work rolls back (nothing when none is open)."""
-        unit = self._unit.get()
+        unit = self._writable()
         if unit is not None:
             unit.on_rollback.append(callback)
 

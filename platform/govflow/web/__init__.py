@@ -81,6 +81,17 @@ def _reload_definitions(engine: Journey, log) -> None:
                     "\n".join(f"  {p}  [{p.code}]" for p in bundles.last_problems))
 
 
+def _reads_in_one_snapshot(wsgi_app, store):
+    """A GET reads its session, its application and whatever the page shows in ONE read-only
+    transaction (Store.snapshot) instead of one transaction per read."""
+    def app(environ, start_response):
+        if environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
+            with store.snapshot():
+                return wsgi_app(environ, start_response)
+        return wsgi_app(environ, start_response)
+    return app
+
+
 def create_app(config: dict | None = None) -> Flask:
     config = dict(config or {})
     root = Path(config.get("PROJECT_DIR", PROJECT_DIR))
@@ -93,6 +104,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.extensions["govflow"] = engine
     app.session_interface = StoreSessionInterface(engine.env.store.sessions)
     errors.register(app)
+    app.wsgi_app = _reads_in_one_snapshot(app.wsgi_app, engine.env.store)  # type: ignore[method-assign]
     app.register_blueprint(api.blueprint, url_prefix="/api/v1")
     app.register_blueprint(html.blueprint)
     app.register_blueprint(staff.blueprint, url_prefix="/staff")
