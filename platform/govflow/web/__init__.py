@@ -1,4 +1,4 @@
-"""Flask app factory: the thin web layer over the engine (HTML pages, JSON API, simulator pages).
+"""Flask app factory: the thin web layer over the journey (HTML pages, JSON API, simulator pages).
 
 `create_app(config)` takes its configuration like Flask's flaskr tutorial; nothing is built
 at import time. A broken flow or rule file stops the app with the checker's messages.
@@ -68,15 +68,15 @@ def build_journey(config: dict) -> Journey:
     return Journey(env, bundles)
 
 
-def _reload_definitions(engine: Journey, log) -> None:
+def _reload_definitions(journey: Journey, log) -> None:
     """Development: a good edit of a flow or rule file is served to new applications at once;
     a broken one is refused with the checker's messages and the last good version keeps serving."""
-    bundles = engine.bundles
+    bundles = journey.bundles
     if bundles.reload_if_changed():
-        engine.adopt(bundles.current, bundles.current_version)
+        journey.adopt(bundles.current, bundles.current_version)
         log.warning("definitions reloaded: bundle %s", bundles.current_version)
-    elif bundles.last_problems and bundles.last_problems is not getattr(engine, "reported", None):
-        engine.reported = bundles.last_problems    # type: ignore[attr-defined]   # log each refusal once
+    elif bundles.last_problems and bundles.last_problems is not getattr(journey, "reported", None):
+        journey.reported = bundles.last_problems    # type: ignore[attr-defined]   # log each refusal once
         log.warning("edit refused, still serving bundle %s:\n%s", bundles.current_version,
                     "\n".join(f"  {p}  [{p.code}]" for p in bundles.last_problems))
 
@@ -100,16 +100,16 @@ def create_app(config: dict | None = None) -> Flask:
                 static_folder=str(root / "renderers/html/static"), static_url_path="/static")
     app.config.update(settings)
     app.json.ensure_ascii = False   # type: ignore[attr-defined]   # readable Chinese in API answers
-    engine = build_journey(settings)
-    app.extensions["govflow"] = engine
-    app.session_interface = StoreSessionInterface(engine.env.store.sessions)
+    journey = build_journey(settings)
+    app.extensions["govflow"] = journey
+    app.session_interface = StoreSessionInterface(journey.env.store.sessions)
     errors.register(app)
-    app.wsgi_app = _reads_in_one_snapshot(app.wsgi_app, engine.env.store)  # type: ignore[method-assign]
+    app.wsgi_app = _reads_in_one_snapshot(app.wsgi_app, journey.env.store)  # type: ignore[method-assign]
     app.register_blueprint(api.blueprint, url_prefix="/api/v1")
     app.register_blueprint(html.blueprint)
     app.register_blueprint(staff.blueprint, url_prefix="/staff")
     if settings["SERVICES"] == "simulator":
         app.register_blueprint(sim.blueprint)
     if settings.get("RELOAD_DEFINITIONS"):
-        app.before_request(lambda: _reload_definitions(engine, app.logger))
+        app.before_request(lambda: _reload_definitions(journey, app.logger))
     return app

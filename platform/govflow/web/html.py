@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import secrets
+from dataclasses import dataclass
 from io import BytesIO
 
 from flask import Blueprint, abort, make_response, redirect, render_template, request, send_file, session, url_for
@@ -165,22 +166,34 @@ def _handoff(result: StepResult):
     return redirect(result.handoff["url"])
 
 
-def _page_step(draft: Draft, page_id: str):
+@dataclass
+class _Reshow:
+    """A posted page shown again without a step (stale revision, upload removed, preview,
+    confirmation asked, upload refused): the posted data is kept."""
+
+    draft: Draft
+    data: dict
+    problems: list | None = None
+    popup: Popup | None = None
+    status: int = 200
+
+
+def _page_step(draft: Draft, page_id: str) -> tuple[_Reshow | StepResult, dict]:
     """The POST of a page inside the step's transaction: what to render after it commits."""
     page_def = draft.flow.pages.get(page_id)
     if page_def is None:
         abort(404)
     data, upload_problems = _form_data(draft, page_def)
     if _stale(draft):
-        return draft, data, [catalog.problem("application.stale")], None, 409, None
+        return _Reshow(draft, data, [catalog.problem("application.stale")], status=409), data
     if "_delete" in request.form:
         name = request.form["_delete"]
         if data.get(name):
             journey().remove_upload(draft, data[name])
         data.pop(name, None)
-        return draft, data, None, None, 200, None
+        return _Reshow(draft, data), data
     if "_preview" in request.form:
-        return draft, data, None, None, 200, None
+        return _Reshow(draft, data), data
     action = page_def.action(request.form.get("_action", ""))
     if action is None:
         abort(400)
@@ -189,26 +202,24 @@ def _page_step(draft: Draft, page_id: str):
         popup = Popup(kind=PopupKind.CONFIRM, action=action.id, carry=carry,
                       **{k: v for k, v in action.confirm.items() if k in ("title", "message", "confirm_label",
                                                                           "cancel_label")})
-        return draft, data, None, popup, 200, None
+        return _Reshow(draft, data, popup=popup), data
     if upload_problems:
-        return draft, data, upload_problems, None, 422, None
+        return _Reshow(draft, data, upload_problems, status=422), data
     result = journey().act(draft, page_id, action.id, data, from_form=True,
                            return_to=request.form.get("_return_to") or None)
-    return result, data, None, None, None, None
+    return result, data
 
 
 @blueprint.post("/a/<app_id>/<page_id>")
 def post(app_id, page_id):
     try:
         with step(app_id, _owner()) as draft:
-            outcome = _page_step(draft, page_id)
+            result, data = _page_step(draft, page_id)
     except StaleApplication:
         return _render(_draft(app_id), page_id, request.form.to_dict(),
                        [catalog.problem("application.stale")], status=409)
-    first, data, problems, popup, status, _ = outcome
-    if isinstance(first, Draft):
-        return _render(first, page_id, data, problems, popup, status=status)
-    result: StepResult = first
+    if isinstance(result, _Reshow):
+        return _render(result.draft, page_id, result.data, result.problems, result.popup, status=result.status)
     if result.status == Status.HANDOFF:
         return _handoff(result)
     if result.status == Status.INVALID and result.page == page_id and result.application.id == app_id:
