@@ -34,11 +34,14 @@ class PageCheck:
         return not self.problems and self.popup is None
 
 
-def restrictions_for(env, page: PageDef, facts: FactView) -> tuple[dict, list]:
-    """Allowed options per field from the page's `restrict` rules, plus the evaluations made."""
+def restrictions_for(env, page: PageDef, facts: FactView, only_restricting: bool = False) -> tuple[dict, list]:
+    """Allowed options per field from the page's `restrict` rules, plus the evaluations made.
+    `only_restricting`: skip the rule sets that restrict nothing (showing a page needs no others)."""
     allowed: dict = {}
     evaluations = []
     for name in page.checks:
+        if only_restricting and not env.rulebook.rulesets[name].restricts:
+            continue
         ev = env.rulebook.evaluate(name, facts)
         evaluations.append(ev)
         for fired in ev.fired:

@@ -201,7 +201,7 @@ def page_view(draft, page_id: str, posted: dict | None = None, problems=None, po
     typed = check.typed if check is not None else (coerce_posted(page, posted, True) if posted else {})
     if posted is None:
         facts = draft.facts
-        allowed, evaluations = restrictions_for(env, page, facts)
+        allowed, evaluations = restrictions_for(env, page, facts, only_restricting=True)
     elif check is not None and check.facts is not None:
         facts, allowed, evaluations = check.facts, check.restrictions, check.evaluations
     else:
@@ -210,7 +210,7 @@ def page_view(draft, page_id: str, posted: dict | None = None, problems=None, po
                 if fieldcheck.check_value(page.fields[k], v, env.picklists, today) is None}
         facts = page_facts(env, page, {**{k: v for k, v in answers.items() if k in page.input_names}, **good},
                            draft)
-        allowed, evaluations = restrictions_for(env, page, facts)
+        allowed, evaluations = restrictions_for(env, page, facts, only_restricting=True)
     reasons = {f.outcome["restrict"]["field"]: f.outcome["restrict"].get("message") or f.title
                for ev in evaluations for f in ev.fired if "restrict" in f.outcome}
     errors = {p.path: p for p in (problems or []) if p.severity == "error"}

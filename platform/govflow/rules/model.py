@@ -149,6 +149,11 @@ class Ruleset:
     rules: list = field(default_factory=list)
 
     @property
+    def restricts(self) -> bool:
+        """Whether a rule of the set limits a field's options (the page shows them limited)."""
+        return any("restrict" in rule.then for rule in self.rules)
+
+    @property
     def facts_read(self) -> tuple[str, ...]:
         """Every fact path one of its rules reads (derived facts' inputs included), in order."""
         cached = self.__dict__.get("_facts_read")
