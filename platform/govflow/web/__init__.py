@@ -11,6 +11,7 @@ from pathlib import Path
 
 from flask import Flask
 
+from .. import catalog
 from ..definitions.bundle import Bundles
 from ..errors import DefinitionError
 from ..journey import Env, Journey
@@ -81,6 +82,21 @@ def _reload_definitions(journey: Journey, log) -> None:
                     "\n".join(f"  {p}  [{p.code}]" for p in bundles.last_problems))
 
 
+def _widget_macros(app: Flask) -> None:
+    """Each widget template (renderers/html/templates/widgets/NAME.html) defines `render(f, view)`;
+    `widget(NAME)` in a template gives it, the template module built once, not included per field."""
+    env = app.jinja_env
+    cache: dict = {}
+
+    def widget(name: str):
+        macro = cache.get(name)
+        if macro is None:
+            macro = cache[name] = env.get_template(f"widgets/{name}.html").module.render  # type: ignore[attr-defined]
+        return macro
+    env.globals["widget"] = widget
+    env.globals["msg"] = catalog.text
+
+
 def _reads_in_one_snapshot(wsgi_app, store):
     """A GET reads its session, its application and whatever the page shows in ONE read-only
     transaction (Store.snapshot) instead of one transaction per read."""
@@ -104,6 +120,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.extensions["govflow"] = journey
     app.session_interface = StoreSessionInterface(journey.env.store.sessions)
     errors.register(app)
+    _widget_macros(app)
     app.wsgi_app = _reads_in_one_snapshot(app.wsgi_app, journey.env.store)  # type: ignore[method-assign]
     app.register_blueprint(api.blueprint, url_prefix="/api/v1")
     app.register_blueprint(html.blueprint)

@@ -91,6 +91,9 @@ def _to(result: StepResult):
 def _view(draft: Draft, page_id, posted=None, problems=None, popup=None, check=None) -> dict:
     view = page_view(draft, page_id, posted, problems, popup, check)
     view["urls"] = {"refresh": url_for("html.refresh", app_id=draft.app.id, page_id=page_id)}
+    env = draft.env
+    view["ui"] = {"upload_max_bytes": env.store.uploads.limits.max_bytes,
+                  "branch_regions": env.picklists.get("guangdong_regions")}
     return view
 
 
