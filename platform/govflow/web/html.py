@@ -88,8 +88,30 @@ def _to(result: StepResult):
     return redirect(url)
 
 
+# keys the widget templates read that a field's view may leave out: present as None, since a
+# missing key costs Jinja two failed look-ups and an Undefined object each time it is read
+_TEMPLATE_KEYS = ("options", "path", "phone_field", "photo_available", "photo_found", "picklist", "restricted",
+                  "sms", "when", "when_text")
+
+
+def _layout(view: dict) -> dict:
+    """The page's field groups (fieldsets, in the flow's order) and the fields in none of them."""
+    by_name = {f["name"]: f for f in view["fields"]}
+    groups: list[dict] = []
+    grouped: set[str] = set()
+    for g in view["groups"]:
+        fields = [by_name[n] for n in g["fields"] if n in by_name]
+        grouped.update(f["name"] for f in fields)
+        groups.append({"title": g["title"], "fields": fields})
+    return {"groups": groups, "rest": [f for f in view["fields"] if f["name"] not in grouped]}
+
+
 def _view(draft: Draft, page_id, posted=None, problems=None, popup=None, check=None) -> dict:
     view = page_view(draft, page_id, posted, problems, popup, check)
+    for f in view["fields"]:
+        for key in _TEMPLATE_KEYS:
+            f.setdefault(key, None)
+    view["layout"] = _layout(view)
     view["urls"] = {"refresh": url_for("html.refresh", app_id=draft.app.id, page_id=page_id)}
     env = draft.env
     view["ui"] = {"upload_max_bytes": env.store.uploads.limits.max_bytes,
