@@ -35,6 +35,33 @@ from .uploads import UploadStore
 from .versions import DefinitionArchive
 
 
+class _ReadSession:
+    """Reads that change nothing: a Core connection, with an ORM Session on it made only when a
+    repository uses ORM queries (most hot reads are prebuilt Core statements)."""
+
+    def __init__(self, engine: Engine):
+        self._engine = engine
+        self._conn = None
+        self._orm: Session | None = None
+
+    def connection(self):
+        if self._conn is None:
+            self._conn = self._engine.connect()
+        return self._conn
+
+    def __getattr__(self, name):
+        if self._orm is None:
+            self._orm = Session(bind=self.connection(), expire_on_commit=False)
+        return getattr(self._orm, name)
+
+    def close(self) -> None:
+        if self._orm is not None:
+            self._orm.close()
+        if self._conn is not None:
+            self._conn.rollback()
+            self._conn.close()
+
+
 @dataclass
 class _Unit:
     session: Session
@@ -93,13 +120,12 @@ class Store:
         if self._unit.get() is not None or isinstance(self.engine.pool, StaticPool):
             yield                       # (in-memory SQLite: one shared connection, no second transaction)
             return
-        db = self._sessions()
-        token = self._unit.set(_Unit(db, readonly=True))
+        db = _ReadSession(self.engine)
+        token = self._unit.set(_Unit(db, readonly=True))  # type: ignore[arg-type]
         try:
             yield
         finally:
             self._unit.reset(token)
-            db.rollback()
             db.close()
 
     def _writable(self) -> _Unit | None:
@@ -128,11 +154,10 @@ class Store:
         if unit is not None:
             yield unit.session
             return
-        db = self._sessions()
+        db = _ReadSession(self.engine)
         try:
-            yield db
+            yield db  # type: ignore[misc]
         finally:
-            db.rollback()
             db.close()
 
     @contextmanager
