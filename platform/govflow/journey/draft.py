@@ -12,6 +12,7 @@ from ..definitions.model import FlowDef
 from ..rules import FactView
 from ..rules.facts import flatten
 from .facts import build_facts, flat_answers
+from .navigation import trail
 
 if TYPE_CHECKING:
     from .journey import Journey
@@ -53,7 +54,6 @@ class Draft:
     @property
     def trail(self) -> list[str]:
         if self._trail is None:
-            from .navigation import trail
             self._trail = trail(self)
         return self._trail
 

@@ -198,8 +198,9 @@ class Journey:
             target = dest.page or child.flow.start
             self._carry_answers(draft, child, target)
             return self.go(child, Destination(page=target))
-        assert dest.page is not None
-        page = flow.pages[dest.page]
+        page = flow.pages.get(dest.page or "")
+        if page is None:
+            raise FlowError("flow.unknown_page", str(dest.page))
         if app.status != "draft" and not page.final:
             fresh = self.create(flow.id, app.owner)
             draft.related.append(fresh)

@@ -5,7 +5,7 @@ reaches a citizen; an unexpected error is logged with its traceback and answered
 """
 from __future__ import annotations
 
-from flask import Flask, render_template, request
+from flask import Flask, current_app, make_response, render_template, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from .. import catalog
@@ -42,21 +42,15 @@ def _http_error(exc: HTTPException):
     response = respond(status, code if code in catalog.catalog() else "http.other")
     methods = getattr(exc, "valid_methods", None)
     if status == 405 and methods:
-        response = no_store(_as_response(response))
+        response = no_store(make_response(response))
         response.headers["Allow"] = ", ".join(methods)
     return response
-
-
-def _as_response(rv):
-    from flask import make_response
-    return make_response(rv)
 
 
 def _unexpected(exc: Exception):
     if isinstance(exc, HTTPException):
         return _http_error(exc)
     original = getattr(exc, "original_exception", None) or exc
-    from flask import current_app
     current_app.logger.error("unexpected error on %s %s", request.method, request.path, exc_info=original)
     return respond(500, "http.500")
 

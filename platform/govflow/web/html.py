@@ -39,10 +39,7 @@ def _headers(response):
 
 @blueprint.app_context_processor
 def _template_globals():
-    env = journey().env
-    return {"csrf_token": csrf.token, "live_field": None, "msg": catalog.text,
-            "upload_max_bytes": env.store.uploads.limits.max_bytes,
-            "branch_regions": env.picklists.get("guangdong_regions")}
+    return {"csrf_token": csrf.token, "live_field": None, "msg": catalog.text}
 
 
 _OPTION_TAGS: dict[int, tuple[tuple, str, dict]] = {}
@@ -197,7 +194,8 @@ def _stale(draft: Draft) -> bool:
 
 
 def _handoff(result: StepResult):
-    assert result.handoff is not None
+    if not result.handoff:
+        return _to(result)
     if _htmx():
         response = make_response("", 200)
         response.headers["HX-Redirect"] = result.handoff["url"]
