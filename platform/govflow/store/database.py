@@ -41,6 +41,7 @@ def make_engine(url: str) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _sqlite_begin(conn):
-        conn.exec_driver_sql(f"BEGIN {conn.get_execution_options().get('govflow_begin', '')}".strip())
+        mode = conn.get_execution_options().get("govflow_begin")
+        conn.connection.driver_connection.execute("BEGIN IMMEDIATE" if mode == "IMMEDIATE" else "BEGIN")
 
     return engine

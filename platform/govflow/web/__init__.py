@@ -9,7 +9,7 @@ import os
 import secrets
 from pathlib import Path
 
-from flask import Flask
+from flask import Flask, request, url_for
 
 from .. import catalog
 from ..definitions.bundle import Bundles
@@ -17,7 +17,7 @@ from ..errors import DefinitionError
 from ..journey import Env, Journey
 from ..services import build_services
 from ..store import database_url, open_store
-from . import api, errors, html, sim, staff
+from . import api, errors, html, sim, staff, widgets
 from .sessions import StoreSessionInterface
 
 PROJECT_DIR = Path(__file__).resolve().parents[3]
@@ -82,19 +82,21 @@ def _reload_definitions(journey: Journey, log) -> None:
                     "\n".join(f"  {p}  [{p.code}]" for p in bundles.last_problems))
 
 
-def _widget_macros(app: Flask) -> None:
-    """Each widget template (renderers/html/templates/widgets/NAME.html) defines `render(f, view)`;
-    `widget(NAME)` in a template gives it, the template module built once, not included per field."""
-    env = app.jinja_env
-    cache: dict = {}
+def _template_globals(app: Flask) -> None:
+    """`fields(view, live_field)` renders a page's fields (web/widgets.py); `msg(key, ...)` is the
+    catalogue; `asset(filename)` a static file's URL."""
+    app.jinja_env.globals["fields"] = widgets.fields
+    app.jinja_env.globals["msg"] = catalog.text
+    assets: dict[tuple[str, str], str] = {}
 
-    def widget(name: str):
-        macro = cache.get(name)
-        if macro is None:
-            macro = cache[name] = env.get_template(f"widgets/{name}.html").module.render  # type: ignore[attr-defined]
-        return macro
-    env.globals["widget"] = widget
-    env.globals["msg"] = catalog.text
+    def asset(filename: str) -> str:
+        """The URL of a static file, built once per mount point (url_for runs on every page otherwise)."""
+        key = (request.script_root, filename)
+        url = assets.get(key)
+        if url is None:
+            url = assets[key] = url_for("static", filename=filename)
+        return url
+    app.jinja_env.globals["asset"] = asset
 
 
 def _reads_in_one_snapshot(wsgi_app, store):
@@ -120,7 +122,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.extensions["govflow"] = journey
     app.session_interface = StoreSessionInterface(journey.env.store.sessions)
     errors.register(app)
-    _widget_macros(app)
+    _template_globals(app)
     app.wsgi_app = _reads_in_one_snapshot(app.wsgi_app, journey.env.store)  # type: ignore[method-assign]
     app.register_blueprint(api.blueprint, url_prefix="/api/v1")
     app.register_blueprint(html.blueprint)

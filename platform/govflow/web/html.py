@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from io import BytesIO
 
 from flask import Blueprint, abort, make_response, redirect, render_template, request, send_file, session, url_for
-from markupsafe import Markup, escape
 
 from .. import catalog
 from ..errors import Problem
@@ -19,7 +18,7 @@ from ..journey import Draft, Popup, PopupKind, Status, StepResult, page_view, va
 from ..journey.identity import subject_of
 from ..store import StaleApplication
 from ..store.records import Refusal
-from . import csrf
+from . import csrf, widgets
 from .common import journey, load_draft, no_store, step
 
 blueprint = Blueprint("html", __name__)
@@ -40,38 +39,6 @@ def _headers(response):
 @blueprint.app_context_processor
 def _template_globals():
     return {"csrf_token": csrf.token, "live_field": None, "msg": catalog.text}
-
-
-_OPTION_TAGS: dict[int, tuple[tuple, str, dict]] = {}
-
-
-def _option_html(options) -> tuple[str, dict]:
-    """All `<option>`s joined, and where each value's tag is in the text (to mark one selected)."""
-    parts: list[str] = []
-    where: dict = {}
-    at = 0
-    for o in options:
-        tag = f'<option value="{escape(o["value"])}">{escape(o["label"])}</option>'
-        where.setdefault(o["value"], (at, at + len(tag)))
-        parts.append(tag)
-        at += len(tag)
-    return "".join(parts), where
-
-
-@blueprint.app_template_filter("option_tags")
-def option_tags(options, selected=None) -> Markup:
-    """`<option>`s of a select, escaped once per shared option list (a region list has hundreds)."""
-    cached = _OPTION_TAGS.get(id(options))
-    if cached is None or cached[0] is not options:
-        cached = (options, *_option_html(options))
-        if isinstance(options, tuple):           # shared lists only; a filtered list is built per request
-            _OPTION_TAGS[id(options)] = cached
-    _, text, where = cached
-    span = where.get(selected) if selected is not None else None
-    if span is None:
-        return Markup(text)
-    start, end = span
-    return Markup(text[:start] + text[start:end].replace("<option ", "<option selected ", 1) + text[end:])
 
 
 def _htmx() -> bool:
@@ -99,12 +66,6 @@ def _to(result: StepResult):
     return redirect(url)
 
 
-# keys the widget templates read that a field's view may leave out: present as None, since a
-# missing key costs Jinja two failed look-ups and an Undefined object each time it is read
-_TEMPLATE_KEYS = ("options", "path", "phone_field", "photo_available", "photo_found", "picklist", "restricted",
-                  "sms", "when", "when_text")
-
-
 def _layout(view: dict) -> dict:
     """The page's field groups (fieldsets, in the flow's order) and the fields in none of them."""
     by_name = {f["name"]: f for f in view["fields"]}
@@ -119,11 +80,8 @@ def _layout(view: dict) -> dict:
 
 def _view(draft: Draft, page_id, posted=None, problems=None, popup=None, check=None) -> dict:
     view = page_view(draft, page_id, posted, problems, popup, check)
-    for f in view["fields"]:
-        for key in _TEMPLATE_KEYS:
-            f.setdefault(key, None)
     view["layout"] = _layout(view)
-    view["urls"] = {"refresh": url_for("html.refresh", app_id=draft.app.id, page_id=page_id)}
+    view["urls"] = widgets.PageUrls(draft.app.id, page_id)
     env = draft.env
     view["ui"] = {"upload_max_bytes": env.store.uploads.limits.max_bytes,
                   "branch_regions": env.picklists.get("guangdong_regions")}

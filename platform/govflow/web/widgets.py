@@ -1,0 +1,336 @@
+"""The HTML of one field: the wrapper every field shares, and one small function per widget,
+dispatched from a table (as jsonschema's keywords are) — called `field(f, view, live_field)`
+from the page templates.
+
+Each function takes the field's view (journey/views.py `field_view`; the keys only some
+widgets have are read with .get) and the page's view, and returns escaped HTML. Everything that
+comes from a flow file or a citizen goes through `escape`; the citizen's text comes from the
+message catalogue. A new widget is a function here and a name in the flow schema's `widget`
+enum (a test checks that both lists agree).
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+from flask import url_for
+from markupsafe import Markup, escape
+
+from .. import catalog
+
+
+class PageUrls:
+    """The URLs a page's fields link to, each endpoint built once per request with url_for and
+    then filled in per field (url_for costs more than most fields do)."""
+
+    _FIELD = "__field__"      # field names are identifiers (the flow schema), never this text
+
+    def __init__(self, app_id: str, page_id: str):
+        self._app_id, self._page_id = app_id, page_id
+        self._built: dict[str, str] = {}
+
+    def page(self, endpoint: str) -> str:
+        url = self._built.get(endpoint)
+        if url is None:
+            url = self._built[endpoint] = url_for(endpoint, app_id=self._app_id, page_id=self._page_id)
+        return url
+
+    def field(self, endpoint: str, name: str) -> str:
+        key = endpoint + "/field"
+        url = self._built.get(key)
+        if url is None:
+            url = self._built[key] = url_for(endpoint, app_id=self._app_id, page_id=self._page_id, field=self._FIELD)
+        return url.replace(self._FIELD, name)
+
+
+def _msg(key: str, **params) -> Markup:
+    return escape(catalog.text(key, **params))
+
+
+def _value(f: dict) -> Markup:
+    value = f["value"]
+    return escape("" if value is None else value)
+
+
+def _value_or_blank(f: dict) -> Markup:
+    return escape(f["value"] or "")
+
+
+def _aria(f: dict, name: Markup) -> str:
+    """aria-describedby (help, error), aria-invalid and required of a form control."""
+    error = f["error"]
+    if f["help"]:
+        out = f' aria-describedby="h-{name} e-{name}"' if error else f' aria-describedby="h-{name}"'
+    elif error:
+        out = f' aria-describedby="e-{name}"'
+    else:
+        out = ""
+    if error:
+        out += ' aria-invalid="true"'
+    if f["required"]:
+        out += " required"
+    return out
+
+
+def _label(f: dict, name: Markup) -> str:
+    optional = ("" if f["required"] or f["readonly"]
+                else f'<span class="optional">{_msg("ui.optional")}</span>')
+    return f'<label for="i-{name}">{escape(f["title"])}{optional}</label>'
+
+
+def _notice(f: dict) -> str:
+    notice = f["notice"]
+    if not notice:
+        return ""
+    title = escape(notice.get("title") or catalog.text("ui.notice"))
+    return f'<aside class="notice" role="note"><h2>{title}</h2><p>{escape(notice.get("text"))}</p></aside>\n'
+
+
+def _checked(f: dict) -> str:
+    return " checked" if f["value"] else ""
+
+
+# -- select options: joined once per shared list ------------------------------------------------
+
+_OPTION_TAGS: dict[int, tuple[tuple, str, dict]] = {}
+
+
+def _option_html(options) -> tuple[str, dict]:
+    """All `<option>`s joined, and where each value's tag is in the text (to mark one selected)."""
+    parts: list[str] = []
+    where: dict = {}
+    at = 0
+    for o in options:
+        tag = f'<option value="{escape(o["value"])}">{escape(o["label"])}</option>'
+        where.setdefault(o["value"], (at, at + len(tag)))
+        parts.append(tag)
+        at += len(tag)
+    return "".join(parts), where
+
+
+def option_tags(options, selected=None) -> Markup:
+    """`<option>`s of a select, escaped once per shared option list (a region list has hundreds)."""
+    cached = _OPTION_TAGS.get(id(options))
+    if cached is None or cached[0] is not options:
+        cached = (options, *_option_html(options))
+        if isinstance(options, tuple):           # shared lists only; a filtered list is built per request
+            _OPTION_TAGS[id(options)] = cached
+    _, text, where = cached
+    span = where.get(selected) if selected is not None else None
+    if span is None:
+        return Markup(text)
+    start, end = span
+    return Markup(text[:start] + text[start:end].replace("<option ", "<option selected ", 1) + text[end:])
+
+
+# -- the widgets ---------------------------------------------------------------------------------
+
+def _input(kind: str, extra: str = "") -> Callable[[dict, Markup, dict], str]:
+    def render(f: dict, name: Markup, view: dict) -> str:
+        placeholder = f' placeholder="{escape(f["placeholder"])}"' if f["placeholder"] else ""
+        return (f'{_label(f, name)}\n<input type="{kind}"{extra} id="i-{name}" name="{name}" value="{_value(f)}"'
+                f'{placeholder}{_aria(f, name)}>')
+    return render
+
+
+def _textarea(f: dict, name: Markup, view: dict) -> str:
+    return f'{_label(f, name)}\n<textarea id="i-{name}" name="{name}" rows="3"{_aria(f, name)}>{_value(f)}</textarea>'
+
+
+def _select(f: dict, name: Markup, view: dict) -> str:
+    options = f.get("options") or ()
+    searchable = f' data-searchable data-filter-text="{_msg("select.filter")}"' if len(options) > 20 else ""
+    return (f'{_label(f, name)}\n<select id="i-{name}" name="{name}"{searchable}{_aria(f, name)}>\n'
+            f'  <option value="">{_msg("ui.please_choose")}</option>\n'
+            f'  {option_tags(options, f["value"])}\n</select>')
+
+
+def _region(f: dict, name: Markup, view: dict) -> str:
+    path = escape(",".join(str(p) for p in f.get("path") or ()))
+    return (f'{_label(f, name)}\n<select id="i-{name}" name="{name}" data-cascade="{escape(f.get("picklist"))}" '
+            f'data-path="{path}" data-level-text="{_msg("region.level", n="{n}")}"\n       {_aria(f, name)}>\n'
+            f'  <option value="">{_msg("ui.please_choose")}</option>\n'
+            f'  {option_tags((f.get("options") or ()), f["value"])}\n</select>')
+
+
+def _radio(f: dict, name: Markup, view: dict) -> str:
+    described = f' aria-describedby="e-{name}"' if f["error"] else ""
+    value = f["value"]
+    choices = "".join(
+        f'\n  <label class="choice"><input type="radio" name="{name}" value="{escape(o["value"])}"'
+        f'{" checked" if o["value"] == value else ""}> {escape(o["label"])}</label>\n  '
+        for o in (f.get("options") or ()))
+    return f'<fieldset id="i-{name}"{described}>\n  <legend>{escape(f["title"])}</legend>\n  {choices}\n</fieldset>'
+
+
+def _checkbox(f: dict, name: Markup, view: dict) -> str:
+    return (f'{_notice(f)}<label class="choice"><input type="checkbox" id="i-{name}" name="{name}" value="true"'
+            f'{_checked(f)}{_aria(f, name)}> {escape(f["title"])}</label>')
+
+
+def _readonly(f: dict, name: Markup, view: dict) -> str:
+    return (f'<p class="readonly"><span class="label" id="i-{name}">{escape(f["title"])}</span>'
+            f'<span class="value">{escape(f["display"])}</span></p>')
+
+
+def _sms_code(f: dict, name: Markup, view: dict) -> str:
+    url = escape(view["urls"].field("html.send_code", f["name"]))
+    sms = f.get("sms")
+    countdown = f' data-countdown="{escape(sms["seconds"])}"' if sms else ""
+    sent = f'\n<p class="note" role="status">{escape(sms["message"])}</p>' if sms else ""
+    return (f'{_label(f, name)}\n<div class="sms">\n'
+            f'  <input type="text" inputmode="numeric" autocomplete="one-time-code" maxlength="6" id="i-{name}" '
+            f'name="{name}" value="{_value_or_blank(f)}" data-no-refresh{_aria(f, name)}>\n'
+            f'  <button type="submit" class="secondary send-code"\n          formaction="{url}"\n'
+            f'          data-field="{name}" data-phone-field="{escape(f.get("phone_field"))}"\n'
+            f'          data-sms-url="{url}"\n'
+            f'          data-label="{_msg("sms.send")}" data-wait="{_msg("sms.resend_in", seconds="{seconds}")}"\n'
+            f'          {countdown}>{_msg("sms.send")}</button>\n</div>{sent}')
+
+
+def _photo_receipt(f: dict, name: Markup, view: dict) -> str:
+    found = ""
+    if f.get("photo_found"):
+        src = escape(url_for("html.card_photo", app_id=view["application"]["id"], receipt=f["value"]))
+        found = f'\n<img class="thumb" alt="{escape(f["title"])}" src="{src}">'
+    return (f'{_label(f, name)}\n<div class="sms">\n'
+            f'  <input type="text" id="i-{name}" name="{name}" value="{_value_or_blank(f)}"{_aria(f, name)}>\n'
+            f'  <button type="submit" name="_preview" value="{name}" class="secondary">'
+            f'{_msg("ui.fetch_photo")}</button>\n</div>{found}')
+
+
+def _system_photo(f: dict, name: Markup, view: dict) -> str:
+    photo = ""
+    if f.get("photo_available"):
+        src = escape(url_for("html.card_photo", app_id=view["application"]["id"]))
+        photo = f'<img class="thumb" alt="{escape(f["title"])}" src="{src}">'
+    return (f'{photo}\n<label class="choice"><input type="checkbox" id="i-{name}" name="{name}" value="true"'
+            f'{_checked(f)}> {escape(f["title"])}</label>')
+
+
+def _upload(f: dict, name: Markup, view: dict) -> str:
+    title = escape(f["title"])
+    if f["value"]:
+        src = escape(url_for("html.uploaded", app_id=view["application"]["id"], upload_id=f["value"]))
+        inner = (f'<input type="hidden" name="{name}" value="{escape(f["value"])}">\n  <div class="preview">\n'
+                 f'    <img class="thumb" alt="{_msg("ui.uploaded", title=f["title"])}" src="{src}">\n'
+                 f'    <button type="submit" name="_delete" value="{name}" class="remove" '
+                 f'aria-label="{_msg("ui.remove_upload", title=f["title"])}">X</button>\n  </div>')
+    else:
+        limit = view["ui"]["upload_max_bytes"]
+        max_mb = int(limit / 1048576 + 0.5)
+        data = (f'data-max-bytes="{escape(limit)}" data-msg-type="{_msg("upload.not_image")}" '
+                f'data-msg-size="{_msg("upload.too_large", max_mb=max_mb)}" class="visually-hidden-file"')
+        inner = (f'<div class="pickers">\n'
+                 f'    <label class="picker">{_msg("ui.camera")}<input type="file" name="{name}" accept="image/*" '
+                 f'capture="environment" {data}></label>\n'
+                 f'    <label class="picker">{_msg("ui.album")}<input type="file" name="{name}" '
+                 f'accept="image/jpeg,image/png,image/webp" {data}></label>\n  </div>\n'
+                 f'  <progress class="upload-progress" max="100" value="0" hidden>'
+                 f'{_msg("upload.uploading")}</progress>\n'
+                 f'  <p class="help">{_msg("ui.upload_hint", max_mb=max_mb)}</p>')
+    return f'<fieldset class="upload" id="i-{name}">\n  <legend>{title}</legend>\n  {inner}\n</fieldset>'
+
+
+def _branch(f: dict, name: Markup, view: dict) -> str:
+    choose = escape(view["urls"].field("html.branches", f["name"]))
+    results = escape(view["urls"].field("html.branch_results", f["name"]))
+    regions = view["ui"]["branch_regions"]
+    areas = "".join(
+        f'\n        <option value="{escape(city["value"])}">{escape(city["label"])}</option>\n        '
+        + "".join(f'<option value="{escape(county["value"])}">　{escape(county["label"])}</option>'
+                  for county in regions.children(city["value"]))
+        for city in (regions.options if regions is not None else ()))
+    shown = escape(f["display"] or catalog.text("ui.not_chosen"))
+    return (f'<fieldset id="i-{name}" class="branch">\n  <legend>{escape(f["title"])}</legend>\n'
+            f'  <input type="hidden" name="{name}" value="{_value_or_blank(f)}">\n'
+            f'  <p class="value" aria-live="polite">{shown}</p>\n'
+            f'  <a class="button secondary nojs-only" href="{choose}">{_msg("ui.choose_branch_link")}</a>\n'
+            f'  <div class="js-only branch-search" hidden>\n'
+            f'    <label for="bq-{name}">{_msg("ui.branch_keyword")}</label>\n'
+            f'    <input type="search" id="bq-{name}" name="q" data-no-refresh autocomplete="off"\n'
+            f'           hx-get="{results}"\n'
+            f'           hx-trigger="input changed delay:300ms, search" hx-include="next select" '
+            f'hx-target="#br-{name}" hx-select="#branch-results" hx-swap="innerHTML">\n'
+            f'    <label for="ba-{name}">{_msg("ui.branch_area_or")}</label>\n'
+            f'    <select id="ba-{name}" name="area" data-no-refresh\n'
+            f'            hx-get="{results}"\n'
+            f'            hx-trigger="change" hx-include="previous input[type=search]" hx-target="#br-{name}" '
+            f'hx-select="#branch-results" hx-swap="innerHTML">\n'
+            f'      <option value="">{_msg("ui.all_areas")}</option>\n      {areas}\n    </select>\n'
+            f'    <div id="br-{name}" class="branch-results" aria-live="polite"></div>\n  </div>\n</fieldset>')
+
+
+WIDGETS: dict[str, Callable[[dict, Markup, dict], str]] = {
+    "text": _input("text"),
+    "phone": _input("tel", ' inputmode="numeric" autocomplete="tel" maxlength="11"'),
+    "date": _input("date"),
+    "textarea": _textarea,
+    "select": _select,
+    "region": _region,
+    "radio": _radio,
+    "checkbox": _checkbox,
+    "toggle": _checkbox,
+    "readonly": _readonly,
+    "sms_code": _sms_code,
+    "photo_receipt": _photo_receipt,
+    "system_photo": _system_photo,
+    "upload": _upload,
+    "branch": _branch,
+}
+
+
+# -- the wrapper every field shares ----------------------------------------------------------------
+
+def _classes(f: dict) -> str:
+    out = "field"
+    if f["error"]:
+        out += " has-error"
+    if f.get("when"):
+        out += " conditional" if f["active"] else " conditional inactive"
+    return out
+
+
+def _after(f: dict, name: Markup, live_field: str | None) -> str:
+    """What follows the control: why options are missing, the help, the error and its basis."""
+    out = ""
+    if f.get("restricted"):
+        out += f'\n    <p class="note restricted" role="note">{escape(f.get("restricted"))}</p>'
+    if f["help"]:
+        out += f'\n    <p class="help" id="h-{name}">{escape(f["help"])}</p>'
+    if f["error"]:
+        alert = ' role="alert"' if f["name"] == live_field else ""
+        out += (f'\n    <p class="error" id="e-{name}" data-code="{escape(f["error_code"])}"{alert}>'
+                f'{escape(f["error"])}</p>')
+        if f["error_basis"]:
+            out += (f'\n    <p class="basis">{_msg("ui.basis")}{escape(f["error_basis"])}'
+                    f'（{_msg("ui.rule")} {escape(f["error_code"])}）</p>')
+    return out
+
+
+def field(f: dict, view: dict, live_field: str | None = None) -> Markup:
+    """One field: its widget, the condition it depends on, help and error, in the htmx wrapper
+    that re-checks it (or the whole form, when it shows or hides others) on change."""
+    name = escape(f["name"])
+    target = ('hx-target="#form-body" hx-select="#form-body"' if f["controls"]
+              else f'hx-target="this" hx-select="#f-{name}"')
+    when = f'<p class="when">{escape(f.get("when_text"))}</p>' if f.get("when_text") else ""
+    control = WIDGETS[f["widget"]](f, name, view)
+    return Markup(
+        f'<div class="{_classes(f)}" id="f-{name}"\n'
+        f'       hx-post="{escape(view["urls"].page("html.refresh"))}?field={name}"\n'
+        f'       hx-trigger="change[!target.hasAttribute(\'data-no-refresh\')]" hx-include="closest form"\n'
+        f'       {target}\n       hx-swap="outerHTML" hx-encoding="multipart/form-data"\n'
+        f'       hx-sync="closest form:queue last">\n    {when}\n    {control}{_after(f, name, live_field)}\n  </div>')
+
+
+def fields(view: dict, live_field: str | None = None) -> Markup:
+    """All the page's fields: its groups as fieldsets (in the flow's order), then the others.
+    One call from the template for the whole form, not one per field."""
+    layout = view["layout"]
+    out: list[str] = []
+    for g in layout["groups"]:
+        out.append(f'<fieldset class="group card"><legend>{escape(g["title"])}</legend>\n    ')
+        out.extend(field(f, view, live_field) for f in g["fields"])
+        out.append("\n  </fieldset>\n  ")
+    out.extend(field(f, view, live_field) for f in layout["rest"])
+    return Markup("".join(out))
