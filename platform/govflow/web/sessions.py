@@ -1,6 +1,7 @@
 """Server-side sessions in the database: the cookie carries only a random id (HttpOnly, SameSite=Lax)."""
 from __future__ import annotations
 
+from flask import request
 from flask.sessions import SessionInterface, SessionMixin
 from werkzeug.datastructures import CallbackDict
 
@@ -29,10 +30,12 @@ class StoreSessionInterface(SessionInterface):
         name = self.get_cookie_name(app)
         if not session and not session.sid:
             return
+        response.vary.add("Cookie")
         if session.sid is None:
             session.sid = self.sessions.create(dict(session))
         elif session.modified:
             self.sessions.save(session.sid, dict(session))
+        elif request.cookies.get(name) == session.sid:
+            return                        # the browser has this cookie already (it never expires by itself)
         response.set_cookie(name, session.sid, httponly=True, samesite=self.get_cookie_samesite(app),
                             secure=self.get_cookie_secure(app), path=self.get_cookie_path(app))
-        response.vary.add("Cookie")

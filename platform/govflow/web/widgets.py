@@ -10,36 +10,46 @@ enum (a test checks that both lists agree).
 """
 from __future__ import annotations
 
+import re
 from typing import Callable
 
-from flask import url_for
+from flask import request, url_for
 from markupsafe import Markup, escape
 
 from .. import catalog
 
+_PLAIN = re.compile(r"[A-Za-z0-9_-]+")
+_ROUTES: dict[tuple[str, str], str] = {}     # (mount point, endpoint) -> URL with placeholders
+
 
 class PageUrls:
-    """The URLs a page's fields link to, each endpoint built once per request with url_for and
-    then filled in per field (url_for costs more than most fields do)."""
-
-    _FIELD = "__field__"      # field names are identifiers (the flow schema), never this text
+    """The URLs of one page and its fields. url_for costs more than most fields do, so each
+    endpoint is built once per process with placeholders, and filled in per page and field
+    (ids and names are plain URL-safe words; anything else goes through url_for)."""
 
     def __init__(self, app_id: str, page_id: str):
         self._app_id, self._page_id = app_id, page_id
-        self._built: dict[str, str] = {}
+        self._plain = bool(_PLAIN.fullmatch(app_id) and _PLAIN.fullmatch(page_id))
 
     def page(self, endpoint: str) -> str:
-        url = self._built.get(endpoint)
-        if url is None:
-            url = self._built[endpoint] = url_for(endpoint, app_id=self._app_id, page_id=self._page_id)
-        return url
+        if not self._plain:
+            return url_for(endpoint, app_id=self._app_id, page_id=self._page_id)
+        return self._route(endpoint, False).replace("__app__", self._app_id).replace("__page__", self._page_id)
 
     def field(self, endpoint: str, name: str) -> str:
-        key = endpoint + "/field"
-        url = self._built.get(key)
+        if not (self._plain and _PLAIN.fullmatch(name)):
+            return url_for(endpoint, app_id=self._app_id, page_id=self._page_id, field=name)
+        return (self._route(endpoint, True).replace("__app__", self._app_id)
+                .replace("__page__", self._page_id).replace("__field__", name))
+
+    @staticmethod
+    def _route(endpoint: str, with_field: bool) -> str:
+        key = (request.script_root, endpoint)
+        url = _ROUTES.get(key)
         if url is None:
-            url = self._built[key] = url_for(endpoint, app_id=self._app_id, page_id=self._page_id, field=self._FIELD)
-        return url.replace(self._FIELD, name)
+            url = _ROUTES[key] = (url_for(endpoint, app_id="__app__", page_id="__page__", field="__field__")
+                                  if with_field else url_for(endpoint, app_id="__app__", page_id="__page__"))
+        return url
 
 
 def _msg(key: str, **params) -> Markup:
