@@ -6,7 +6,7 @@ PORT ?= 8000
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test test-fast lint check setup clean
+.PHONY: run dev test test-fast lint check setup clean
 
 setup: $(VENV)/.installed
 
@@ -16,6 +16,10 @@ $(VENV)/.installed: pyproject.toml package.json package-lock.json scripts/bootst
 
 run: setup
 	@$(PY) -m govflow.cli serve --host $(HOST) --port $(PORT)
+
+# one process, reloads when code changes (Werkzeug's development server)
+dev: setup
+	@$(PY) -m govflow.cli serve --dev --host $(HOST) --port $(PORT)
 
 test: lint
 	@scripts/browser-deps.sh

@@ -129,10 +129,16 @@ def test_child_with_two_cards_cleans_up_and_comes_back(minor):
 
 
 def test_submit_failure_then_resubmit(minor, app):
-    backend = app.extensions["govflow"].env.services.card_backend
+    journey = app.extensions["govflow"]
+    backend = journey.env.services.card_backend
     backend._failure_rate = 1.0                 # the card back end is down ...
+    journey.deliverer.policy.max_tries = 1      # ... and the outbox gives up after one try
     minor.walk_to_confirm()
-    assert minor.act("confirm", "submit", expect=502)["page"] == "failure"
+    failed = minor.act("confirm", "submit", expect=502)
+    assert failed["page"] == "failure"
+    state = minor.state()
+    assert state["status"] == "draft" and state["outcome"]["code"] == "backend.unavailable"
+    assert state["outcome"]["note"]             # 多次尝试仍未能送达 …
     backend._failure_rate = 0.0                 # ... and back
     assert minor.act("failure", "resubmit")["page"] == "confirm"
     assert minor.act("confirm", "submit")["status"] == "submitted"

@@ -11,14 +11,14 @@ def web(app):
     return HtmlWalker(app.test_client(), app)
 
 
-def _to_confirm(web, persona="mainland_adult", phone="13800138001"):
+def _to_confirm(web, persona="mainland_adult", phone="13800138001", **info):
     web.start()
     assert web.verify(persona).headers["Location"].endswith("/eligibility")
     web.post("eligibility", "check", {"issuing_city": "440100"}, expect=302)
     web.post("upload", "next", {"document_set": "id_card"},
              files={"id_card_emblem": jpeg(), "id_card_portrait": jpeg()}, expect=302)
     web.post("photo", "use_photo", {"photo_source": "system", "use_system_photo": "true"}, expect=302)
-    data = {**ADULT_INFO, "insurance_type": "PENSION_ENTERPRISE", "mobile": phone}
+    data = {**ADULT_INFO, "insurance_type": "PENSION_ENTERPRISE", "mobile": phone, **info}
     data["mobile_code"] = web.sms("info", "mobile_code", data)
     web.post("info", "next", data, expect=302)
     branch = web.journey.env.services.branches.search(None, "天河")[0].id

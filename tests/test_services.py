@@ -251,9 +251,9 @@ def test_reject_first_submit(services):
     first = services.card_backend.submit("app-9", {"ssn": ssn}, "a")
     assert (first.accepted, first.reason_code) == (False, "backend.rejected")
     assert first.reason and "退回" in first.reason
-    assert services.card_backend.submit("app-9", {"ssn": ssn}, "a") == first      # same key, same answer
-    second = services.card_backend.submit("app-9", {"ssn": ssn}, "b")
+    second = services.card_backend.submit("app-9", {"ssn": ssn}, "a")   # 【重新提交】: same key, asked again
     assert second.accepted and second.reference
+    assert services.card_backend.submit("app-9", {"ssn": ssn}, "a") == second   # an acceptance is remembered
 
 
 def test_invalid_payload_and_failure_rate():

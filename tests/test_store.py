@@ -127,15 +127,31 @@ def test_definition_archive_idempotent(store):
         store.versions.remember("flow", "sscard_adult", "abc", "changed")
 
 
-def test_submission_claimed_once_across_instances(db_url, tmp_path, store):
+def test_outbox_one_entry_per_application_and_operation_claimed_once_across_instances(db_url, tmp_path, store):
     app = new_app(store)
     other = open_store(db_url, tmp_path / "uploads", SECRET)
+    lease = timedelta(seconds=60)
     try:
-        assert store.submissions.claim(app.id, "submit") is True
-        assert other.submissions.claim(app.id, "submit") is False   # double click, other worker
-        assert store.submissions.is_claimed(app.id, "submit") is True
-        assert store.submissions.release(app.id, "submit") is True
-        assert other.submissions.claim(app.id, "submit") is True
+        with store.transaction():
+            first = store.outbox.enqueue(app.id, "card_application", {"n": 1}, {"ok": "success"}, now=T0)
+        with other.transaction():              # a double click in another worker: the same entry
+            again = other.outbox.enqueue(app.id, "card_application", {"n": 2}, {"ok": "success"}, now=T0)
+        assert again.id == first.id and again.payload == {"n": 1} and again.key == f"{app.id}:card_application"
+        assert store.outbox.due(now=T0) == [first.id]
+        claimed = store.outbox.claim(first.id, lease, now=T0)
+        assert claimed is not None and claimed.attempts == 1 and claimed.status == "delivering"
+        assert other.outbox.claim(first.id, lease, now=T0) is None            # taken
+        assert other.outbox.due(now=T0 + timedelta(seconds=30)) == []
+        stolen = other.outbox.claim(first.id, lease, now=T0 + timedelta(seconds=61))   # lease ran out
+        assert stolen is not None and stolen.attempts == 2
+        with store.transaction():
+            assert store.outbox.finish(claimed, "delivered", result={"reference": "R1"}, now=T0) is False
+        with other.transaction():
+            assert other.outbox.finish(stolen, "rejected", error="backend.rejected", now=T0) is True
+        with store.transaction():              # 【重新提交】: the same entry, queued again under its key
+            queued = store.outbox.enqueue(app.id, "card_application", {"n": 3}, {"ok": "success"}, now=T0)
+        assert queued.id == first.id and queued.status == "pending" and queued.attempts == 0
+        assert queued.payload == {"n": 3} and queued.last_error is None
     finally:
         other.close()
 

@@ -31,6 +31,11 @@ def text(key: str, /, **values) -> str:
         return template
 
 
+def has(key: str) -> bool:
+    """Whether the catalogue has a message of its own for exactly this code."""
+    return key in catalog()
+
+
 def problem(code: str, path: str = "", /, **values) -> Problem:
     """A Problem for `code` with its catalogue message."""
     return Problem(code=code, path=path, message=text(code, **values))

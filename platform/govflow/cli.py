@@ -1,5 +1,7 @@
-"""Command line: `python -m govflow.cli check|serve|personas|diagram|diff|staff-add`.
+"""Command line: `python -m govflow.cli check|serve|outbox-worker|personas|diagram|diff|staff-add`.
 
+`serve` is what `make run` runs (gunicorn, the outbox worker); `serve --dev` is `make dev`;
+`outbox-worker` delivers submissions (more may run beside the server, on other machines).
 `check` is what `make check` runs: it loads every flow, rule and reference file, runs
 the cross-reference checks and the rule examples, and prints each problem as file:line.
 """
@@ -34,19 +36,20 @@ def check(root: Path) -> int:
     return 0
 
 
-def serve(root: Path, host: str, port: int) -> int:
-    from .web import create_app
+def serve(root: Path, host: str, port: int, dev: bool = False) -> int:
+    """gunicorn with several workers and the outbox worker (`make run`), or the reloading
+    development server (`make dev`); see server.py."""
+    from . import server
     try:
-        app = create_app({"PROJECT_DIR": root, "RELOAD_DEFINITIONS": True})
+        server.prepare(root)
     except DefinitionError as exc:
         print("The server was not started: the flow/rule files have errors:\n")
         for p in exc.problems:
             print(f"  {p}  [{p.code}]")
         return 1
-    print(f"\n  govflow is running: http://{host}:{port}/\n  (face check and SMS are simulated; "
-          f"SMS outbox: http://{host}:{port}/dev/sms)\n", flush=True)
-    app.run(host=host, port=port, debug=False, use_reloader=False)
-    return 0
+    if dev:
+        return server.run_development(root, host, port)
+    return server.run_production(root, host, port)
 
 
 def personas(root: Path) -> int:
@@ -91,6 +94,9 @@ def main(argv=None) -> int:
     run = sub.add_parser("serve", help="start the web server")
     run.add_argument("--host", default="127.0.0.1")
     run.add_argument("--port", type=int, default=8000)
+    run.add_argument("--dev", action="store_true", help="development server: reloads on edit, one process")
+    worker = sub.add_parser("outbox-worker", help="deliver submissions to the outside systems (retries)")
+    worker.add_argument("--poll", type=float, default=1.0, help="seconds between looks when idle")
     sub.add_parser("personas", help="list the demo personas")
     staff = sub.add_parser("staff-add", help="add a staff account for /staff (or set its password)")
     staff.add_argument("user")
@@ -114,7 +120,10 @@ def main(argv=None) -> int:
     if args.command == "check":
         return check(args.root)
     if args.command == "serve":
-        return serve(args.root, args.host, args.port)
+        return serve(args.root, args.host, args.port, args.dev)
+    if args.command == "outbox-worker":
+        from .server import run_outbox_worker
+        return run_outbox_worker(args.root, args.poll)
     return personas(args.root)
 
 

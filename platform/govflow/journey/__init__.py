@@ -5,7 +5,8 @@ from .env import Env, china_today
 from .journey import FlowError, Journey
 from .results import Popup, PopupKind, Status, StepResult
 from .validation import PageCheck, validate_page
-from .views import page_view
+from .views import outcome_view, page_view
 
 __all__ = ["Journey", "Draft", "FlowError", "Env", "china_today", "Status", "Popup", "PopupKind", "StepResult",
-           "PageCheck", "validate_page", "page_view"]
+           "PageCheck", "validate_page", "page_view",
+           "outcome_view"]

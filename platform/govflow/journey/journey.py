@@ -46,6 +46,8 @@ class Journey:
         self.bundles = bundles
         self._bound: dict[str, "Journey"] = {}
         self._lock = Lock()
+        self.deliverer = None            # journey/delivery.py Deliverer: set by the app factory
+        self.deliver_inline = True       # try the outbox entry of a submission right after its commit
 
     def bound(self, app) -> "Journey":
         version = app.context.get("bundle")
@@ -128,6 +130,24 @@ class Journey:
             return StepResult(Status.LOCKED, draft, draft.current, [catalog.problem("flow.not_draft")])
         return StepResult(Status.LOCKED, draft, frontier(draft), [catalog.problem("flow.page_locked")])
 
+    def settle(self, result: StepResult) -> StepResult:
+        """After a submitting step has committed: deliver its outbox entry at once, so the
+        citizen usually sees the outcome straight away; still PROCESSING when the back end
+        could not answer now (the outbox worker tries again) or another worker is delivering it."""
+        if result.status != Status.PROCESSING or self.deliverer is None or not self.deliver_inline:
+            return result
+        store = self.env.store
+        app_id = result.application.id
+        for entry in store.outbox.for_application(app_id):
+            if entry.open:
+                self.deliverer.deliver(entry.id)
+        app = store.applications.get(app_id)
+        if app is None:
+            return result
+        draft = self.draft(app)
+        status = {"submitted": Status.SUBMITTED, "processing": Status.PROCESSING}.get(app.status, Status.FAILED)
+        return StepResult(status, draft, draft.current)
+
     # -- actions ---------------------------------------------------------------------------
     @_under_draft_definitions
     def act(self, draft: Draft, page_id: str, action_id: str, data: dict, from_form: bool = False,
@@ -143,6 +163,8 @@ class Journey:
         action = page.action(action_id) if page else None
         if page is None or action is None:
             raise FlowError("flow.unknown_action", f"{page_id}/{action_id}")
+        if action.submit and draft.app.status in ("processing", "submitted"):
+            return submission.submit(self, draft, page, action)   # a double click: the same answer again
         opened = self.open(draft, page_id)
         if opened.status != Status.OK:
             return opened

@@ -18,6 +18,7 @@ class Status(StrEnum):
     REFUSED = "refused"          # a rule or a check keeps the citizen out (popup says why)
     REDIRECT = "redirect"        # a rule sends the citizen to another flow (popup offers it)
     HANDOFF = "handoff"          # away to face verification and back
+    PROCESSING = "processing"    # handed to the outbox: 已提交，正在办理 until the back end answers
     SUBMITTED = "submitted"      # accepted by the back end (reference)
     FAILED = "failed"            # the back end refused the submission; it may be retried
     LOCKED = "locked"            # that page cannot be opened now (sent to the right one)

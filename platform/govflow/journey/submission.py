@@ -1,14 +1,41 @@
-"""【确认提交】 and 【清理】: hand the application to the back end exactly once.
+"""【确认提交】 and 【清理】: the application is handed to the outbox, in the step's transaction.
 
-A retry or double click returns the same reference; after a rejection 【重新提交】 tries again
-on the same application (a new attempt number, never a second application).
+Submitting changes the application's status to `processing` and writes one outbox entry
+(store/outbox.py) keyed by the application and the operation, so ten concurrent clicks write
+one entry; a deliverer (journey/delivery.py: at once after the commit, and the outbox worker
+for retries) calls the outside system and records its answer on the application. 【重新提交】
+after a refusal queues the same entry again, under the same idempotency key.
+
+Each operation is two small functions in a table: what to send (read at submit time, from the
+draft) and how to send it (at delivery time, from the entry alone).
 """
 from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
 
 from ..services import ServiceError
 from . import identity
 from .results import Status, StepResult
 from .validation import validate_page
+
+ACCEPTED, REJECTED, RETRY = "accepted", "rejected", "retry"
+TRANSIENT = frozenset({"backend.unavailable"})       # the back end's own word for "try again later"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one delivery attempt got: accepted (detail has the reference), rejected (final:
+    the citizen may resubmit) or retry (the outside system could not answer now)."""
+
+    kind: str
+    detail: dict
+
+
+@dataclass(frozen=True)
+class Operation:
+    payload: Callable[..., dict]          # (env, draft) -> what to send; may raise ServiceError
+    deliver: Callable[..., Outcome]       # (env, application id, payload, idempotency key) -> Outcome
 
 
 def _recheck(journey, draft, page) -> StepResult | None:
@@ -24,54 +51,65 @@ def _recheck(journey, draft, page) -> StepResult | None:
     return StepResult(Status.INVALID, draft, draft.trail[-1])
 
 
-def _card_application(env, draft) -> tuple[bool, dict]:
+def _application_payload(env, draft) -> dict:
     app, flow = draft.app, draft.flow
     ident = app.context.get("identity") or {}
-    payload = {"flow": flow.id, "flow_version": flow.version, "ssn": identity.subject_of(app),
-               "submitted_by": ident.get("ssn"),
-               "id_type": ident.get("id_type"), "answers": dict(draft.answers)}
+    return {"flow": flow.id, "flow_version": flow.version, "ssn": identity.subject_of(app),
+            "submitted_by": ident.get("ssn"), "id_type": ident.get("id_type"), "answers": dict(draft.answers)}
+
+
+def _deliver_application(env, application_id: str, payload: dict, key: str) -> Outcome:
     try:
-        result = env.services.card_backend.submit(app.id, payload, f"{app.id}:{app.submit_attempts}")
+        result = env.services.card_backend.submit(application_id, payload, key)
     except ServiceError as exc:
-        return False, {"reason_code": exc.code, "reason": str(exc)}
+        return Outcome(RETRY, {"reason_code": exc.code, "reason": str(exc)})
     if result.accepted:   # the back end records the pending application in the registry itself
-        return True, {"reference": result.reference}
-    return False, {"reason_code": result.reason_code, "reason": result.reason}
+        return Outcome(ACCEPTED, {"reference": result.reference})
+    kind = RETRY if result.reason_code in TRANSIENT else REJECTED
+    return Outcome(kind, {"reason_code": result.reason_code, "reason": result.reason})
 
 
-def _card_cleanup(env, draft) -> tuple[bool, dict]:
+def _cleanup_payload(env, draft) -> dict:
     ssn = identity.subject_of(draft.app)
+    return {"ssn": ssn, "cards": [c.card_number for c in env.services.registry.record(ssn).cards if c.cleanable]}
+
+
+def _deliver_cleanup(env, application_id: str, payload: dict, key: str) -> Outcome:
     try:
-        cards = [c.card_number for c in env.services.registry.record(ssn).cards if c.cleanable]
-        reference = env.services.registry.cleanup(ssn, cards)
+        reference = env.services.registry.cleanup(payload["ssn"], payload["cards"], idempotency_key=key)
     except ServiceError as exc:
-        return False, {"reason_code": exc.code, "reason": str(exc)}
-    return True, {"reference": reference, "cards": cards}
+        return Outcome(REJECTED, {"reason_code": exc.code, "reason": str(exc)})
+    return Outcome(ACCEPTED, {"reference": reference, "cards": payload["cards"]})
 
 
-OPERATIONS = {"card_application": _card_application, "card_cleanup": _card_cleanup}
+OPERATIONS = {"card_application": Operation(_application_payload, _deliver_application),
+              "card_cleanup": Operation(_cleanup_payload, _deliver_cleanup)}
 
 
 def submit(journey, draft, page, action) -> StepResult:
     env, app = journey.env, draft.app
     if app.status == "submitted":
         return StepResult(Status.SUBMITTED, draft, draft.current)
+    if app.status == "processing":
+        return StepResult(Status.PROCESSING, draft, draft.current)
     blocked = _recheck(journey, draft, page)
     if blocked is not None:
         return blocked
-    accepted, detail = OPERATIONS[action.submit](env, draft)
-    app.last_outcome = {"accepted": accepted, **detail}
+    try:
+        payload = OPERATIONS[action.submit].payload(env, draft)
+    except ServiceError as exc:
+        app.last_outcome = {"accepted": False, "reason_code": exc.code, "reason": str(exc)}
+        draft.changed()
+        draft.move_to(action.on_failure or page.id)
+        return StepResult(Status.FAILED, draft, draft.current)
+    route = {"from": page.id, "accepted": action.next.page, "rejected": action.on_failure or page.id}
+    entry = env.store.outbox.enqueue(app.id, action.submit, payload, route)
+    app.status = "processing"
+    app.submit_attempts += 1
+    app.last_outcome = None
     env.store.decisions.record(application_id=app.id, ruleset=f"submit:{action.submit}", ruleset_version="-",
                                flow_id=draft.flow.id, flow_version=draft.flow.version, rule_ids=[],
-                               outcome=app.last_outcome, facts={})
+                               outcome={"queued": entry.key, "attempt": app.submit_attempts}, facts={})
     draft.changed()
-    if accepted:
-        app.status = "submitted"
-        app.reference = detail.get("reference")
-        draft.mark_done(page.id)
-        identity.refresh_registry(env, draft)
-        draft.move_to(action.next.page)
-        return StepResult(Status.SUBMITTED, draft, action.next.page)
-    app.submit_attempts += 1
-    draft.move_to(action.on_failure or page.id)
-    return StepResult(Status.FAILED, draft, draft.current)
+    draft.move_to(action.next.page)
+    return StepResult(Status.PROCESSING, draft, action.next.page)

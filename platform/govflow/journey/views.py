@@ -192,6 +192,20 @@ def _photo_previews(fields: list[dict], env, app) -> None:
             view["photo_available"] = bool(ssn) and env.services.registry.system_photo(ssn) is not None
 
 
+def outcome_view(app) -> dict | None:
+    """The back end's last answer as the citizen reads it: a refusal's reason in the catalogue's
+    words when it has its own for the code, else the outside system's own text."""
+    outcome = app.last_outcome
+    if not outcome:
+        return None
+    if outcome.get("accepted"):
+        return {"accepted": True, "reference": outcome.get("reference")}
+    code = str(outcome.get("reason_code") or "")
+    reason = catalog.text(code) if catalog.has(code) or not outcome.get("reason") else str(outcome["reason"])
+    return {"accepted": False, "code": code or None, "reason": reason,
+            "note": catalog.text("submit.gave_up") if outcome.get("gave_up") else None}
+
+
 def page_view(draft, page_id: str, posted: dict | None = None, problems=None, popup=None, check=None) -> dict:
     """The page of `draft` as data. `posted`: a re-shown form shows what was posted; `check`:
     the PageCheck of that post, whose facts and restrictions are reused (not computed again)."""
@@ -241,7 +255,8 @@ def page_view(draft, page_id: str, posted: dict | None = None, problems=None, po
     steps = flow.steps
     return {
         "flow": {"id": flow.id, "title": flow.title, "version": flow.version},
-        "application": {"id": app.id, "status": app.status, "reference": app.reference, "revision": app.revision},
+        "application": {"id": app.id, "status": app.status, "reference": app.reference, "revision": app.revision,
+                        "outcome": outcome_view(app) if page.final else None},
         "page": {"id": page.id, "title": page.title, "manual": page.manual, "final": page.final,
                  "step": steps.index(page.id) + 1 if page.id in steps else None, "steps": len(steps)},
         "content": content_view(page, app, facts),

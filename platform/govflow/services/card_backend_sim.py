@@ -1,9 +1,9 @@
 """Card-issuing back end simulator: accepts or rejects a submitted application.
 
-Exactly-once submission: one idempotency key always gets the same result, and an
+Exactly-once submission: a key that was accepted always gets the same acceptance, and an
 application that was accepted is never accepted a second time (a new key returns the
-first acceptance). The key identifies one attempt: a double click or a network retry
-reuses it, 【重新提交】 after a failure uses a new one. Rejections: the first attempt
+first acceptance). A refusal is not remembered: the platform sends one key per application
+and operation, and 【重新提交】 after a refusal asks again under the same key. Rejections: the first attempt
 of a persona with reject_first_submit, an ssn that already has a pending application,
 and random outages at `failure_rate` (rng injectable for tests).
 """
@@ -39,13 +39,16 @@ class CardBackendSimulator:
         self._accepted: dict[str, SubmitResult] = {}
         self._counter = itertools.count(1)
         self._lock = threading.Lock()
+        self.calls = 0                  # every submit() received (for the exactly-once tests)
 
     def submit(self, application_id: str, payload: dict, idempotency_key: str) -> SubmitResult:
         with self._lock:
+            self.calls += 1
             if idempotency_key in self._by_key:
                 return self._by_key[idempotency_key]
             result = self._accepted.get(application_id) or self._decide(application_id, payload)
-            self._by_key[idempotency_key] = result
+            if result.accepted:
+                self._by_key[idempotency_key] = result
         return result
 
     def _decide(self, application_id: str, payload: dict) -> SubmitResult:

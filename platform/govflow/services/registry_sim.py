@@ -29,6 +29,7 @@ class RegistrySimulator:
         # portraits are drawn once at start-up (deterministic bytes)
         self._photos = {p.person.ssn: portrait_jpeg(p.initials) for p in personas if p.system_photo}
         self._cleanups = itertools.count(1)
+        self._cleanup_keys: dict[str, str] = {}
         self._lock = threading.Lock()
 
     def person(self, person_id: str) -> Person | None:
@@ -43,14 +44,17 @@ class RegistrySimulator:
             cards = tuple(c for c in self._cards.get(ssn, ()) if c.status != CANCELLED)
         return RegistryRecord(pending, cards, ssn in self._photos, self._insurance.get(ssn, ()))
 
-    def cleanup(self, ssn: str, card_numbers: list[str]) -> str:
+    def cleanup(self, ssn: str, card_numbers: list[str], idempotency_key: str | None = None) -> str:
         """Cancel the given cleanable cards (one person, one card); returns a reference.
 
         Refuses (ServiceError) an empty selection, an unknown or already cancelled
-        card, or a card that may not be cleaned; nothing changes then.
+        card, or a card that may not be cleaned; nothing changes then. A retry with the key
+        of a cleanup already done returns its reference (nothing is cancelled twice).
         """
         wanted = list(dict.fromkeys(card_numbers or []))
         with self._lock:
+            if idempotency_key is not None and idempotency_key in self._cleanup_keys:
+                return self._cleanup_keys[idempotency_key]
             cards = self._cards.get(ssn, [])
             live = {c.card_number: c for c in cards if c.status != CANCELLED}
             if not wanted:
@@ -62,7 +66,10 @@ class RegistrySimulator:
                 raise ServiceError("registry.card_not_cleanable")
             self._cards[ssn] = [replace(c, status=CANCELLED, cleanable=False) if c.card_number in wanted else c
                                 for c in cards]
-            return f"QL{next(self._cleanups):08d}"
+            reference = f"QL{next(self._cleanups):08d}"
+            if idempotency_key is not None:
+                self._cleanup_keys[idempotency_key] = reference
+            return reference
 
     def register_application(self, ssn: str, reference: str) -> None:
         """Note an accepted application; calling twice with one reference counts once."""

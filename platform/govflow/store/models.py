@@ -128,14 +128,27 @@ class DefinitionRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-class ClaimRow(Base):
-    """Exactly-once guard: the primary key makes a second claim fail in every worker."""
+class OutboxRow(Base):
+    """What must be handed to an outside system (store/outbox.py); the unique key makes a second
+    entry for one application and operation impossible, in every worker."""
 
-    __tablename__ = "submission_claims"
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
 
-    application_id: Mapped[str] = mapped_column(ForeignKey("applications.id"), primary_key=True)
-    key: Mapped[str] = mapped_column(String(100), primary_key=True)
-    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    application_id: Mapped[str] = mapped_column(ForeignKey("applications.id"), index=True)
+    operation: Mapped[str] = mapped_column(String(100))
+    key: Mapped[str] = mapped_column(String(200), unique=True)       # the idempotency key
+    payload: Mapped[dict] = mapped_column(JSON)
+    route: Mapped[dict] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(20))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(String(200))
+    result: Mapped[dict | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class StaffUserRow(Base):

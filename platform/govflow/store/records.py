@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 
 from ..errors import Conflict
 
-STATUSES = ("draft", "submitted")
+STATUSES = ("draft", "processing", "submitted")
 
 
 def utcnow() -> datetime:
@@ -44,7 +44,7 @@ class Application:
     owner: str                      # opaque: browser session id or API token hash
     flow_version: str
     rule_versions: dict[str, str]
-    status: str = "draft"           # draft | submitted
+    status: str = "draft"           # draft | processing (in the outbox) | submitted
     answers: dict[str, dict] = field(default_factory=dict)   # page id -> {field: value}
     done: list[str] = field(default_factory=list)            # completed page ids in order
     context: dict = field(default_factory=dict)              # identity, registry snapshot ...

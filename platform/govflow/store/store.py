@@ -28,9 +28,9 @@ from .database import IMMEDIATE, make_engine
 from .decisions import DecisionLog
 from .imaging import Limits
 from .models import Base
+from .outbox import Outbox
 from .records import as_utc, utcnow
 from .sessions import SessionStore
-from .submissions import SubmissionGuard
 from .uploads import UploadStore
 from .versions import DefinitionArchive
 
@@ -87,7 +87,7 @@ class Store:
         self.codes = VerificationCodes(self, secret)
         self.sessions = SessionStore(self, idle=session_idle, absolute=session_absolute)
         self.versions = DefinitionArchive(self)
-        self.submissions = SubmissionGuard(self)
+        self.outbox = Outbox(self)
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:

@@ -15,6 +15,7 @@ from .. import catalog
 from ..definitions.bundle import Bundles
 from ..errors import DefinitionError
 from ..journey import Env, Journey
+from ..journey.delivery import Deliverer, RetryPolicy
 from ..services import build_services
 from ..store import database_url, open_store
 from . import api, errors, html, sim, staff, widgets
@@ -52,7 +53,9 @@ def _dev_secret(var: Path) -> str:
 def build_journey(config: dict) -> Journey:
     root = Path(config["PROJECT_DIR"])
     Path(config["UPLOAD_DIR"]).mkdir(parents=True, exist_ok=True)
-    store = open_store(config["DATABASE_URL"], Path(config["UPLOAD_DIR"]), str(config["SECRET_KEY"]).encode())
+    clock = {"clock": config["CLOCK"]} if "CLOCK" in config else {}      # tests move time on
+    store = open_store(config["DATABASE_URL"], Path(config["UPLOAD_DIR"]), str(config["SECRET_KEY"]).encode(),
+                       **clock)
     bundles = Bundles(root, store.versions)
     definitions = config.get("DEFINITIONS")   # tests load them once per session
     if definitions is None:
@@ -66,7 +69,10 @@ def build_journey(config: dict) -> Journey:
               services=services, store=store, bundle=bundles.current_version)
     if "TODAY" in config:
         env.today = config["TODAY"]
-    return Journey(env, bundles)
+    journey = Journey(env, bundles)
+    journey.deliverer = Deliverer(journey, RetryPolicy.from_config(config))
+    journey.deliver_inline = bool(config.get("OUTBOX_INLINE", True))
+    return journey
 
 
 def _reload_definitions(journey: Journey, log) -> None:

@@ -11,7 +11,7 @@ from flask import Blueprint, jsonify, request
 
 from .. import catalog
 from ..errors import NotFound
-from ..journey import Status, StepResult, page_view, validate_page
+from ..journey import Status, StepResult, outcome_view, page_view, validate_page
 from ..journey.fieldcheck import field_schema
 from ..store import StaleApplication
 from ..store.records import Refusal
@@ -21,7 +21,8 @@ blueprint = Blueprint("api", __name__)
 
 # how a step's Status is answered over HTTP (the HTML pages interpret it in web/html.py)
 STATUS_CODES = {Status.OK: 200, Status.HANDOFF: 202, Status.REFUSED: 409, Status.REDIRECT: 409,
-                Status.SUBMITTED: 200, Status.FAILED: 502, Status.LOCKED: 409, Status.INVALID: 422}
+                Status.PROCESSING: 202, Status.SUBMITTED: 200, Status.FAILED: 502, Status.LOCKED: 409,
+                Status.INVALID: 422}
 
 
 @blueprint.after_request
@@ -112,7 +113,7 @@ def _summary(draft) -> dict:
     return {"id": app.id, "flow": app.flow_id, "status": app.status, "page": draft.current,
             "trail": draft.trail if app.status == "draft" else [], "done": app.done,
             "reference": app.reference, "parent": app.parent_id, "flow_version": app.flow_version,
-            "rule_versions": app.rule_versions, "revision": app.revision}
+            "rule_versions": app.rule_versions, "revision": app.revision, "outcome": outcome_view(app)}
 
 
 def _step(result: StepResult):
@@ -170,7 +171,7 @@ def act(app_id, page_id, action_id):
     with step(app_id, _owner()) as draft:
         _check_revision(draft)
         result = journey().act(draft, page_id, action_id, data, return_to=request.args.get("return_to"))
-    return _step(result)
+    return _step(journey().settle(result))
 
 
 @blueprint.post("/applications/<app_id>/verification")

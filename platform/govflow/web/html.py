@@ -215,6 +215,7 @@ def post(app_id, page_id):
                        [catalog.problem("application.stale")], status=409)
     if isinstance(result, _Reshow):
         return _render(result.draft, page_id, result.data, result.problems, result.popup, status=result.status)
+    result = journey().settle(result)
     if result.status == Status.HANDOFF:
         return _handoff(result)
     if result.status == Status.INVALID and result.page == page_id and result.application.id == app_id:
