@@ -3,14 +3,16 @@
 SHELL := /bin/bash
 HOST ?= 127.0.0.1
 PORT ?= 8000
-VENV := .venv
+# Another Python / virtual environment: `make PYTHON=python3.13 VENV=.venv313 test-fast`
+# (make passes command-line variables to scripts/bootstrap.sh through the environment).
+VENV ?= .venv
 PY := $(VENV)/bin/python
 
 .PHONY: run dev test test-fast lint check setup clean
 
 setup: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml package.json package-lock.json scripts/bootstrap.sh
+$(VENV)/.installed: pyproject.toml package.json package-lock.json scripts/bootstrap.sh scripts/patches/*.patch
 	@scripts/bootstrap.sh $(VENV)
 	@touch $@
 

@@ -16,11 +16,17 @@ need_system() {  # $1: what is missing, $2...: Debian packages
   fi
 }
 
-pick_python() {
-  for cand in ${PYTHON:-} python3.12 python3.11 python3; do
-    [ -n "$cand" ] || continue
+SUPPORTED='import sys; sys.exit(0 if (3,11) <= sys.version_info[:2] <= (3,13) else 1)'
+
+pick_python() {  # $PYTHON if set (and then only it), else python3 if supported, else the newest
+  if [ -n "${PYTHON:-}" ]; then
+    "$PYTHON" -c "$SUPPORTED" 2>/dev/null && { echo "$PYTHON"; return 0; }
+    echo "!! PYTHON=$PYTHON does not run or is not Python 3.11-3.13." >&2
+    return 1
+  fi
+  for cand in python3 python3.13 python3.12 python3.11; do
     command -v "$cand" >/dev/null || continue
-    if "$cand" -c 'import sys; sys.exit(0 if (3,11) <= sys.version_info[:2] < (3,13) else 1)' 2>/dev/null; then
+    if "$cand" -c "$SUPPORTED" 2>/dev/null; then
       echo "$cand"; return 0
     fi
   done
@@ -28,8 +34,8 @@ pick_python() {
 }
 
 PYTHON_BIN=$(pick_python) || {
-  echo "!! Python 3.11 or 3.12 is needed (durable-rules, the rules engine, does not import on 3.13)." >&2
-  echo "   On Debian: sudo apt-get install -y python3.11 python3.11-venv python3.11-dev" >&2
+  echo "!! Python 3.11, 3.12 or 3.13 is needed (Debian 12: python3.11, Debian 13: python3.13)." >&2
+  echo "   On Debian: sudo apt-get install -y python3 python3-venv python3-dev" >&2
   echo "   or point PYTHON at one: make PYTHON=/path/to/python3.11 ..." >&2
   exit 1
 }
@@ -41,8 +47,12 @@ if ! command -v cc >/dev/null || [ ! -f "$INCLUDE/Python.h" ]; then
   need_system "a C compiler and the Python $PYVER headers" build-essential "python$PYVER-dev"
 fi
 
-if [ -x "$VENV/bin/python" ] && ! "$VENV/bin/python" -c 'import sys; sys.exit(0 if (3,11) <= sys.version_info[:2] < (3,13) else 1)'; then
+if [ -x "$VENV/bin/python" ] && ! "$VENV/bin/python" -c "$SUPPORTED"; then
   echo ">> $VENV was made with an unsupported Python; recreating it"
+  rm -rf "$VENV"
+elif [ -x "$VENV/bin/python" ] && [ -n "${PYTHON:-}" ] \
+     && [ "$("$VENV/bin/python" -c 'import sys; print("%d.%d" % sys.version_info[:2])')" != "$PYVER" ]; then
+  echo ">> $VENV was made with another Python than PYTHON=$PYTHON ($PYVER); recreating it"
   rm -rf "$VENV"
 fi
 if [ ! -x "$VENV/bin/python" ]; then
@@ -52,8 +62,41 @@ if [ ! -x "$VENV/bin/python" ]; then
     "$PYTHON_BIN" -m venv "$VENV"
   fi
 fi
+# durable-rules 2.0.28 (sdist only) calls PyEval_CallObject, removed in CPython 3.13. On >= 3.13
+# the sdist is patched (scripts/patches/, the upstream fix that was never released) and installed
+# before the project, so pip then finds durable-rules==2.0.28 already satisfied. 3.11/3.12: untouched.
+DR_VERSION=2.0.28
+DR_SHA256=053b26f5e48d312d4fa27995243f954671be6eece477f150c059c364eb4d7d61   # PyPI's digest of the sdist
+DR_PATCH=scripts/patches/durable-rules-$DR_VERSION-py313.patch
+
+install_patched_durable_rules() {
+  "$VENV/bin/python" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 13) else 1)' || return 0
+  if "$VENV/bin/python" -c "import importlib.metadata as m, durable.lang; \
+assert m.version('durable-rules') == '$DR_VERSION'" 2>/dev/null; then
+    return 0                                   # already built (an unpatched build would not import)
+  fi
+  grep -q "\"durable-rules==$DR_VERSION\"" pyproject.toml \
+    || { echo "!! pyproject.toml no longer pins durable-rules==$DR_VERSION; update $0 and $DR_PATCH" >&2; exit 1; }
+  command -v patch >/dev/null || need_system "the patch tool (durable-rules is patched for Python $PYVER)" patch
+  DR_TMP=$(mktemp -d)
+  trap 'rm -rf "$DR_TMP"' EXIT
+  local tmp=$DR_TMP
+  echo ">> Python $PYVER: building durable-rules $DR_VERSION with $DR_PATCH"
+  { "$VENV/bin/python" -m pip download -q --no-binary :all: --no-deps -d "$tmp" "durable-rules==$DR_VERSION" 2>&1; } \
+    | { grep -v -i "warning: location" || true; }
+  local sdist="$tmp/durable_rules-$DR_VERSION.tar.gz"
+  [ -f "$sdist" ] || { echo "!! pip download did not produce $sdist" >&2; exit 1; }
+  echo "$DR_SHA256  $sdist" | sha256sum -c --quiet - \
+    || { echo "!! $sdist does not have the pinned sha256 $DR_SHA256; not installing it" >&2; exit 1; }
+  tar -xzf "$sdist" -C "$tmp"
+  patch -p1 --forward --batch --quiet -d "$tmp/durable_rules-$DR_VERSION" < "$DR_PATCH"
+  { "$VENV/bin/python" -m pip install -q "$tmp/durable_rules-$DR_VERSION" 2>&1; } \
+    | { grep -v -i "warning: location" || true; }
+  rm -rf "$tmp"; trap - EXIT
+}
 echo ">> installing Python packages into $VENV (first time takes a minute: durable-rules compiles)"
 "$VENV/bin/python" -m pip install -q --upgrade pip 2>&1 | grep -v -i warning || true
+install_patched_durable_rules
 "$VENV/bin/python" -m pip install -q -e '.[test]' 2>&1 | grep -v -i "warning: location" || true
 "$VENV/bin/python" -c 'import durable.lang, flask, sqlalchemy, PIL, jsonschema' \
   || { echo "!! the Python packages did not install; see the messages above" >&2; exit 1; }
