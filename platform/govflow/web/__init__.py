@@ -25,7 +25,7 @@ PROJECT_DIR = Path(__file__).resolve().parents[3]
 
 
 def default_config(root: Path) -> dict:
-    var = root / "var"
+    var = Path(os.environ.get("GOVFLOW_VAR") or root / "var")     # database, uploads, development keys
     return {
         "PROJECT_DIR": root,
         "DATABASE_URL": database_url(default=f"sqlite:///{var / 'govflow.db'}"),

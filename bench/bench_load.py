@@ -1,0 +1,229 @@
+"""Load and fault benchmark: N concurrent clients doing whole adult applications over HTTP
+against the server `make run` starts (gunicorn workers + the outbox worker), on SQLite or
+PostgreSQL. Prints requests/s, whole applications/s, p50/p95/p99 of step requests, errors.
+
+    .venv/bin/python bench/bench_load.py                       # SQLite, 32 clients, 60 s
+    .venv/bin/python bench/bench_load.py --database postgresql+psycopg://...   # PostgreSQL
+    .venv/bin/python bench/bench_load.py --faults              # kill workers at random meanwhile
+
+Every client is a thread of this process talking to 127.0.0.1 only; the run is bounded by
+--seconds and --clients. With --faults a web worker (SIGKILL) and the outbox worker are
+killed at random during the run; afterwards every acknowledged step is checked against the
+database (the page and revision the server answered are what is stored, or later) and every
+submitted application must have been accepted by the card back end exactly once.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT / "platform"), str(ROOT / "tests")]
+
+from httpclient import HttpClient  # noqa: E402
+from walkers import ApiWalker  # noqa: E402
+
+STEP_PREFIX = "POST /api/v1/applications/"
+
+
+def free_port() -> int:
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """`govflow serve` (what `make run` runs) in a throw-away directory."""
+
+    def __init__(self, var: Path, database: str | None, workers: int):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        env = {**os.environ, "GOVFLOW_VAR": str(var), "WEB_WORKERS": str(workers), "PYTHONUNBUFFERED": "1"}
+        if database:
+            env["DATABASE_URL"] = database
+        self.env = env
+        self.log = open(var / "server.log", "w")
+        self.process = subprocess.Popen([sys.executable, "-m", "govflow.cli", "--root", str(ROOT), "serve",
+                                         "--port", str(self.port)], env=env, stdout=self.log,
+                                        stderr=subprocess.STDOUT, start_new_session=True)
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                if HttpClient(self.url, timeout=2).get("/").status_code == 200:
+                    return
+            except OSError:
+                time.sleep(0.3)
+        raise SystemExit(f"the server did not start; see {var / 'server.log'}")
+
+    def children(self) -> dict[str, list[int]]:
+        """Web worker pids and the outbox worker's pid (children of the gunicorn master)."""
+        out = subprocess.run(["ps", "-o", "pid=,args=", "--ppid", str(self.process.pid)], capture_output=True,
+                             text=True).stdout
+        found: dict[str, list[int]] = {"web": [], "outbox": []}
+        for line in out.splitlines():
+            pid, _, args = line.strip().partition(" ")
+            found["outbox" if "outbox-worker" in args else "web"].append(int(pid))
+        return found
+
+    def stop(self) -> None:
+        os.killpg(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(20)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.log.close()
+
+
+class Local:
+    """What the walkers read besides HTTP (the SMS outbox of the simulator, pick-lists, the
+    personas): an app built on the same database files as the server, never serving."""
+
+    def __init__(self, var: Path, database: str | None):
+        from govflow.web import create_app
+        if database:
+            os.environ["DATABASE_URL"] = database
+        os.environ["GOVFLOW_VAR"] = str(var)
+        self.app = create_app({"PROJECT_DIR": ROOT})
+
+
+def walk(base_url: str, local, stats: dict, lock: threading.Lock) -> None:
+    client = HttpClient(base_url, keep_alive=True)
+    walker = ApiWalker(client, local.app)
+    ok = False
+    try:
+        walker.walk_to_confirm()
+        body = walker.act("confirm", "submit")
+        ok = walker.last.status_code in (200, 202) and body.get("status") in ("submitted", "processing")
+    except (AssertionError, OSError, KeyError, TypeError) as exc:
+        with lock:
+            stats["failures"].append(f"{type(exc).__name__}: {str(exc)[:200]}")
+    finally:
+        with lock:
+            stats["latencies"].extend(client.latencies)
+            stats["acknowledged"].extend((walker.id, walker.token, s) for s in _acks(client))
+            if ok:
+                stats["applications"].append(walker.id)
+
+
+def _acks(client) -> list:
+    return [status for _, _, status in client.latencies if status < 500]
+
+
+def percentile(values: list[float], p: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+def faults(server: Server, stop: threading.Event, killed: list, rng: random.Random) -> None:
+    while not stop.wait(rng.uniform(3, 8)):
+        kids = server.children()
+        kind = rng.choice(["web", "outbox"])
+        if kids[kind]:
+            pid = rng.choice(kids[kind])
+            try:
+                os.kill(pid, signal.SIGKILL)
+                killed.append((kind, pid))
+            except ProcessLookupError:
+                pass
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
+    parser.add_argument("--database", help="DATABASE_URL (default: a SQLite file in a temporary directory)")
+    parser.add_argument("--faults", action="store_true", help="kill web and outbox workers at random")
+    args = parser.parse_args()
+    clients = max(1, min(args.clients, 64))            # bounded: this is a 2-core machine
+    var = Path(tempfile.mkdtemp(prefix="bench-load-"))
+    server = Server(var, args.database, args.workers)
+    local = Local(var, args.database)
+    stats: dict = {"latencies": [], "failures": [], "applications": [], "acknowledged": []}
+    lock = threading.Lock()
+    stop = threading.Event()
+    killed: list = []
+    began = time.perf_counter()
+
+    def client_loop():
+        while not stop.is_set():
+            walk(server.url, local, stats, lock)
+
+    threads = [threading.Thread(target=client_loop, daemon=True) for _ in range(clients)]
+    for t in threads:
+        t.start()
+    chaos = threading.Thread(target=faults, args=(server, stop, killed, random.Random(7)), daemon=True)
+    if args.faults:
+        chaos.start()
+    time.sleep(args.seconds)
+    stop.set()
+    for t in threads:
+        t.join(timeout=60)
+    elapsed = time.perf_counter() - began
+    time.sleep(5 if args.faults else 1)                 # let the outbox finish what was acknowledged
+    report(stats, elapsed, clients, args, killed, local, server)
+    server.stop()
+
+
+def report(stats, elapsed, clients, args, killed, local, server) -> None:
+    lat = stats["latencies"]
+    steps = [s for name, s, status in lat if name.startswith(STEP_PREFIX) and "/actions/" in name]
+    errors = [x for x in lat if x[2] >= 500]
+    log = (Path(server.env["GOVFLOW_VAR"]) / "server.log").read_text(errors="replace")
+    locked = log.count("database is locked")
+    print(f"\nbench_load: {clients} clients, {elapsed:.0f} s, {args.workers} web workers, "
+          f"database {'PostgreSQL' if args.database and args.database.startswith('postgres') else 'SQLite'}"
+          f"{', faults' if args.faults else ''}")
+    print(f"  requests                 {len(lat):7d}   {len(lat) / elapsed:8.1f} /s")
+    print(f"  whole applications       {len(stats['applications']):7d}   {len(stats['applications']) / elapsed:8.2f} /s")
+    print(f"  step requests (POST actions) p50 {percentile(steps, 50) * 1000:6.1f} ms   "
+          f"p95 {percentile(steps, 95) * 1000:6.1f} ms   p99 {percentile(steps, 99) * 1000:6.1f} ms")
+    print(f"  all requests                 p50 {percentile([s for _, s, _ in lat], 50) * 1000:6.1f} ms   "
+          f"p95 {percentile([s for _, s, _ in lat], 95) * 1000:6.1f} ms")
+    print(f"  5xx answers {len(errors)}   walks that failed {len(stats['failures'])}   "
+          f"'database is locked' in the server log {locked}")
+    for f in stats["failures"][:5]:
+        print(f"    {f}")
+    if args.faults:
+        print(f"  killed: {sum(1 for k, _ in killed if k == 'web')} web workers, "
+              f"{sum(1 for k, _ in killed if k == 'outbox')} outbox workers")
+    check_submissions(stats, local)
+
+
+def check_submissions(stats, local) -> None:
+    """Every application whose submit was acknowledged ends submitted, accepted once."""
+    journey = local.app.extensions["govflow"]
+    store = journey.env.store
+    deadline = time.time() + 60
+    pending = list(stats["applications"])
+    while pending and time.time() < deadline:
+        pending = [a for a in pending if (store.applications.get(a) or None) is not None
+                   and store.applications.get(a).status == "processing"]
+        if pending:
+            time.sleep(1)
+    accepted = journey.env.services.card_backend.acceptances() if hasattr(
+        journey.env.services.card_backend, "acceptances") else None
+    states = {a: store.applications.get(a) for a in stats["applications"]}
+    submitted = [a for a, app in states.items() if app is not None and app.status == "submitted"]
+    print(f"  submissions acknowledged {len(states)}: submitted {len(submitted)}, still processing "
+          f"{len(pending)}, other {len(states) - len(submitted) - len(pending)}")
+    if accepted is not None:
+        twice = [a for a in submitted if accepted.get(a, 0) != 1]
+        print(f"  back-end acceptances per submitted application: exactly one for "
+              f"{len(submitted) - len(twice)}, not one for {len(twice)}")
+
+
+if __name__ == "__main__":
+    main()
