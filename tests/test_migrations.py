@@ -19,6 +19,8 @@ from govflow.store.database import make_engine
 from govflow.store.models import Base
 from govflow.store.staff import StaffAccounts
 
+pytestmark = pytest.mark.both_databases      # [sqlite] and [postgresql] (conftest.py)
+
 FIXTURES = ROOT / "tests" / "fixtures"
 T0 = datetime(2026, 1, 5, 9, 30, tzinfo=timezone.utc)
 

@@ -8,6 +8,8 @@ from sqlalchemy import text
 from apptools import STORE_SECRET as SECRET
 from govflow.store import Application, StaleApplication, open_store
 
+pytestmark = pytest.mark.both_databases      # [sqlite] and [postgresql] (conftest.py)
+
 T0 = datetime(2025, 3, 1, 8, 0, tzinfo=timezone.utc)
 
 
