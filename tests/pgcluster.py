@@ -65,7 +65,7 @@ class Cluster:
         command = list(args)
         if self._owner is not None:
             command = ["runuser", "-u", self._owner, "--", *command]
-        done = subprocess.run(command, capture_output=True, text=True)
+        done = subprocess.run(command, capture_output=True, text=True, cwd=self._dir)   # one postgres may enter
         if done.returncode != 0:
             log = self._dir / "server.log" if self._dir else None
             tail = log.read_text()[-2000:] if log and log.exists() else ""
