@@ -1,5 +1,6 @@
 # Two commands for a new user: `make run` and `make test` (see README.md).
 # `make test-fast`: the same without the browser tests (no Chromium needed).
+# Both run the database tests on SQLite and on a throw-away PostgreSQL (scripts/postgres-deps.sh).
 SHELL := /bin/bash
 HOST ?= 127.0.0.1
 PORT ?= 8000
@@ -24,10 +25,12 @@ dev: setup
 	@$(PY) -m govflow.cli serve --dev --host $(HOST) --port $(PORT)
 
 test: lint
+	@scripts/postgres-deps.sh
 	@scripts/browser-deps.sh
 	@$(PY) -m pytest
 
 test-fast: lint
+	@scripts/postgres-deps.sh
 	@$(PY) -m pytest --ignore=tests/browser
 
 # ruff and mypy (configured in pyproject.toml) before any test runs; a finding stops make

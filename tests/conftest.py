@@ -1,5 +1,11 @@
 """Shared fixtures: definitions loaded once per session, a fresh app (own database, own simulated
-world) per test, and a small API client that walks flows the way a mobile app would."""
+world) per test, and a small API client that walks flows the way a mobile app would.
+
+Tests marked `both_databases` (a module's `pytestmark`) run twice, `[sqlite]` and `[postgresql]`:
+the `database` fixture is parametrized, and `db_url` (so `store` and `app`) follows it. PostgreSQL
+is a throw-away cluster (pgcluster.py) started at the first such test; if it cannot be started
+those tests fail and say why, they are never skipped.
+"""
 from __future__ import annotations
 
 import pytest
@@ -19,8 +25,11 @@ def definitions():
 
 
 @pytest.fixture
-def app(tmp_path, definitions):
-    return make_app(tmp_path, definitions)
+def app(tmp_path, definitions, database, db_url):
+    app = make_app(tmp_path, definitions, DATABASE_URL=db_url)
+    assert app.extensions["govflow"].env.store.engine.dialect.name == database
+    yield app
+    app.extensions["govflow"].env.store.close()
 
 
 @pytest.fixture
@@ -40,14 +49,50 @@ def pytest_configure(config):
         config.args.append(str(ROOT / "scenarios"))
 
 
-@pytest.fixture
-def db_url(tmp_path):
-    return f"sqlite:///{tmp_path / 'db.sqlite'}"
+DATABASES = ("sqlite", "postgresql")
+
+
+def pytest_generate_tests(metafunc):
+    if "database" in metafunc.fixturenames and metafunc.definition.get_closest_marker("both_databases"):
+        metafunc.parametrize("database", DATABASES, indirect=True)
 
 
 @pytest.fixture
-def store(db_url, tmp_path):
+def database(request) -> str:
+    """"sqlite", or for a test marked both_databases each of DATABASES in turn."""
+    return getattr(request, "param", "sqlite")
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    from pgcluster import Cluster, PostgresUnavailable
+    try:
+        cluster = Cluster()
+    except PostgresUnavailable as exc:
+        problem = str(exc)
+    else:
+        yield cluster
+        cluster.stop()
+        return
+    pytest.fail(f"the PostgreSQL tests cannot run: {problem}", pytrace=False)
+
+
+@pytest.fixture
+def db_url(tmp_path, database, request):
+    """The test's own database: a SQLite file, or a new PostgreSQL database (dropped afterwards)."""
+    if database == "sqlite":
+        yield f"sqlite:///{tmp_path / 'db.sqlite'}"
+        return
+    cluster = request.getfixturevalue("postgres")
+    name = cluster.create_database()
+    yield cluster.url(name)
+    cluster.drop_database(name)
+
+
+@pytest.fixture
+def store(db_url, database, tmp_path):
     """A store of its own (SQLite file; a second `open_store(db_url, ...)` is a second worker)."""
     s = open_store(db_url, tmp_path / "uploads", STORE_SECRET)
+    assert s.engine.dialect.name == database
     yield s
     s.close()

@@ -1,7 +1,11 @@
 """Every branch of SPEC.md flows 1 and 2 walked over the JSON API, persona by persona."""
 from __future__ import annotations
 
+import pytest
+
 from walkers import ApiWalker
+
+pytestmark = pytest.mark.both_databases      # [sqlite] and [postgresql] (conftest.py)
 
 
 def test_flows_are_listed(client):

@@ -6,6 +6,8 @@ import pytest
 
 from walkers import CHILDREN, MinorWalker
 
+pytestmark = pytest.mark.both_databases      # [sqlite] and [postgresql] (conftest.py)
+
 
 @pytest.fixture
 def minor(client, app):

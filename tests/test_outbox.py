@@ -12,6 +12,8 @@ from apptools import make_app
 from govflow.services.interfaces import SubmitResult
 from walkers import VALIDITY, ApiWalker
 
+pytestmark = pytest.mark.both_databases      # [sqlite] and [postgresql] (conftest.py)
+
 T0 = datetime(2026, 11, 27, 2, 0, tzinfo=timezone.utc)
 
 
@@ -45,8 +47,10 @@ def clock():
 
 
 @pytest.fixture
-def timed(tmp_path, definitions, clock):
-    return make_app(tmp_path, definitions, CLOCK=clock)
+def timed(tmp_path, definitions, clock, db_url):
+    app = make_app(tmp_path, definitions, CLOCK=clock, DATABASE_URL=db_url)
+    yield app
+    app.extensions["govflow"].env.store.close()
 
 
 def _journey(app):

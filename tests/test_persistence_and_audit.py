@@ -3,12 +3,16 @@ from __future__ import annotations
 
 import io
 
+import pytest
+
 from apptools import make_app
 from walkers import ApiWalker
 
+pytestmark = pytest.mark.both_databases      # [sqlite] and [postgresql] (conftest.py)
 
-def test_draft_survives_server_restart(tmp_path, definitions):
-    first = make_app(tmp_path, definitions)
+
+def test_draft_survives_server_restart(tmp_path, definitions, db_url):
+    first = make_app(tmp_path, definitions, DATABASE_URL=db_url)
     api = ApiWalker(first.test_client(), first)
     api.create()
     api.verify("mainland_adult")
@@ -16,7 +20,8 @@ def test_draft_survives_server_restart(tmp_path, definitions):
     api.upload_page()
     app_id, token = api.id, api.token
 
-    second = make_app(tmp_path, definitions)          # same database file, new process state
+    first.extensions["govflow"].env.store.close()
+    second = make_app(tmp_path, definitions, DATABASE_URL=db_url)   # same database, new process state
     again = ApiWalker(second.test_client(), second)
     again.id, again.token = app_id, token
     state = again.state()

@@ -11,6 +11,8 @@ from apptools import STORE_SECRET as SECRET
 from govflow import catalog
 from govflow.store import open_store
 
+pytestmark = pytest.mark.both_databases      # [sqlite] and [postgresql] (conftest.py)
+
 T0 = datetime(2025, 3, 1, 8, 0, tzinfo=timezone.utc)
 PHONE = "13800138000"
 

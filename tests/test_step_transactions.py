@@ -10,6 +10,8 @@ from sqlalchemy import event
 
 from walkers import HtmlWalker
 
+pytestmark = pytest.mark.both_databases      # [sqlite] and [postgresql] (conftest.py)
+
 BRANCH_PICKUP = {"pickup_method": "branch"}
 
 

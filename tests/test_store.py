@@ -8,6 +8,8 @@ from sqlalchemy import text
 from apptools import STORE_SECRET as SECRET
 from govflow.store import Application, StaleApplication, open_store
 
+pytestmark = pytest.mark.both_databases      # [sqlite] and [postgresql] (conftest.py)
+
 T0 = datetime(2025, 3, 1, 8, 0, tzinfo=timezone.utc)
 
 
@@ -208,3 +210,24 @@ def test_session_context_rolls_back_on_error(store):
 def test_naive_datetime_refused(store):
     with pytest.raises(ValueError):
         store.sessions.create({}, now=datetime(2025, 1, 1))
+
+
+def test_concurrent_failed_logins_of_an_unknown_name_are_all_refused_and_counted(db_url, tmp_path, store):
+    """Eight workers try one unknown staff name at once: each gets "wrong" (none an error), and
+    the placeholder row counts them, so the sixth and later are "locked"."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from govflow.store.staff import MAX_FAILURES, StaffAccounts
+    workers = [open_store(db_url, tmp_path / "uploads", SECRET) for _ in range(8)]
+    try:
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            results = list(pool.map(lambda s: StaffAccounts(s).authenticate("nobody", "guess-123", now=T0),
+                                    workers))
+    finally:
+        for w in workers:
+            w.close()
+    reasons = sorted(r.reason for r in results)
+    assert reasons == ["locked"] * (8 - MAX_FAILURES) + ["wrong"] * MAX_FAILURES, reasons
+    with store.session() as db:
+        failures = db.execute(text("SELECT failures FROM staff_users WHERE username = 'nobody'")).scalar_one()
+    assert len(failures if isinstance(failures, list) else __import__("json").loads(failures)) == MAX_FAILURES

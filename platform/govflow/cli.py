@@ -1,4 +1,4 @@
-"""Command line: `python -m govflow.cli check|serve|outbox-worker|personas|diagram|diff|staff-add`.
+"""Command line: `python -m govflow.cli check|serve|outbox-worker|personas|diagram|diff|staff-add|migrate`.
 
 `serve` is what `make run` runs (gunicorn, the outbox worker); `serve --dev` is `make dev`;
 `outbox-worker` delivers submissions (more may run beside the server, on other machines).
@@ -86,6 +86,30 @@ def staff_add(root: Path, username: str, password_env: str | None = None) -> int
     return 0
 
 
+def migrate(root: Path) -> int:
+    """Bring DATABASE_URL's schema to this version's newest migration (the server does it too when
+    it starts; this is for deploying with the server stopped, or to see the revision)."""
+    from .store import schema
+    from .store.database import make_engine
+    url = database_url(default=f"sqlite:///{Path(root) / 'var' / 'govflow.db'}")
+    if url.startswith("sqlite:///"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(url)
+    try:
+        before, after = schema.upgrade(engine)
+    except RuntimeError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        engine.dispose()
+    where = engine.url.render_as_string(hide_password=True)
+    if before == after:
+        print(f"{where}: schema at revision {after} (the newest), nothing to do")
+    else:
+        print(f"{where}: schema migrated from {before or 'nothing'} to revision {after}")
+    return 0
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="govflow")
     parser.add_argument("--root", type=Path, default=ROOT)
@@ -101,6 +125,7 @@ def main(argv=None) -> int:
     staff = sub.add_parser("staff-add", help="add a staff account for /staff (or set its password)")
     staff.add_argument("user")
     staff.add_argument("--password-env", metavar="VAR", help="read the password from this variable (scripts)")
+    sub.add_parser("migrate", help="bring the database (DATABASE_URL) to the newest schema revision")
     draw = sub.add_parser("diagram", help="a flow as a Mermaid flowchart")
     draw.add_argument("flow")
     draw.add_argument("--out", type=Path)
@@ -117,6 +142,8 @@ def main(argv=None) -> int:
         return diff_command(args.root, args.files, args.rev_from, args.rev_to)
     if args.command == "staff-add":
         return staff_add(args.root, args.user, args.password_env)
+    if args.command == "migrate":
+        return migrate(args.root)
     if args.command == "check":
         return check(args.root)
     if args.command == "serve":

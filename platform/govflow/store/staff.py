@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 
 from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .models import ApplicationRow, DecisionRow, DefinitionRow, StaffUserRow
@@ -53,12 +54,14 @@ class StaffAccounts:
         hashed = password_hash or generate_password_hash(password)
         moment = as_utc(now or self._store.now())
         with self._store.session() as db:
-            row = db.get(StaffUserRow, username)
-            created = row is None or not row.password_hash
+            row = db.get(StaffUserRow, username, with_for_update=True)
             if row is None:
-                db.add(StaffUserRow(username=username, password_hash=hashed, failures=[], created_at=moment))
-            else:
-                row.password_hash, row.failures = hashed, []
+                new = StaffUserRow(username=username, password_hash=hashed, failures=[], created_at=moment)
+                row = _insert_or_lock(db, new)
+                if row is new:
+                    return True
+            created = not row.password_hash
+            row.password_hash, row.failures = hashed, []
         return created
 
     def exists(self, username: str | None) -> bool:
@@ -87,24 +90,35 @@ class StaffAccounts:
             return Login(False, reason="wrong")
         with self._store.session() as db:
             row = db.get(StaffUserRow, username, with_for_update=True)
-            recent = sorted(t for t in (row.failures if row else [])
-                            if datetime.fromisoformat(t) > moment - WINDOW)
+            if row is None:             # an unknown name: a placeholder row counts its failures
+                db.execute(delete(StaffUserRow).where(StaffUserRow.password_hash == "",
+                                                      StaffUserRow.created_at < moment - timedelta(days=1)))
+                row = _insert_or_lock(db, StaffUserRow(username=username, password_hash="", failures=[],
+                                                       created_at=moment))
+            recent = sorted(t for t in row.failures if datetime.fromisoformat(t) > moment - WINDOW)
             if len(recent) >= MAX_FAILURES:
                 wait = datetime.fromisoformat(recent[-MAX_FAILURES]) + WINDOW - moment
                 return Login(False, reason="locked", retry_after_s=max(1, int(wait.total_seconds()) + 1))
-            known = bool(row and row.password_hash)
+            known = bool(row.password_hash)
             good = check_password_hash(row.password_hash if known else _hash_of("no such account"),
                                        password or "")
             if known and good:
                 row.failures, row.last_login_at = [], moment
                 return Login(True, username=username)
-            if row is None:
-                db.execute(delete(StaffUserRow).where(StaffUserRow.password_hash == "",
-                                                      StaffUserRow.created_at < moment - timedelta(days=1)))
-                row = StaffUserRow(username=username, password_hash="", failures=[], created_at=moment)
-                db.add(row)
             row.failures = recent + [moment.isoformat()]
             return Login(False, reason="wrong")
+
+
+def _insert_or_lock(db, new: StaffUserRow) -> StaffUserRow:
+    """Insert `new` (its name was not found), or, when another worker inserted that name in the
+    meantime, that worker's row once it has committed, locked: on PostgreSQL two transactions can
+    both find no row and both insert (SQLite's write lock already serialises them)."""
+    try:
+        with db.begin_nested():
+            db.add(new)
+        return new
+    except IntegrityError:
+        return db.get(StaffUserRow, new.username, with_for_update=True, populate_existing=True)
 
 
 def recent_applications(store, limit: int = 100) -> list[Application]:

@@ -22,12 +22,12 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
+from . import schema
 from .applications import ApplicationRepo
 from .codes import VerificationCodes
 from .database import IMMEDIATE, make_engine
 from .decisions import DecisionLog
 from .imaging import Limits
-from .models import Base
 from .outbox import Outbox
 from .records import as_utc, utcnow
 from .sessions import SessionStore
@@ -195,9 +195,13 @@ class Store:
 
 
 def open_store(url: str, upload_dir: Path, secret: bytes, **options) -> Store:
-    """Connect to `url` (SQLite file, in-memory SQLite or PostgreSQL), create missing
-    tables and the upload folder. `options` are Store's keyword arguments."""
+    """Connect to `url` (SQLite file, in-memory SQLite or PostgreSQL), bring its schema to the
+    newest migration (schema.py) and create the upload folder. `options` are Store's keyword arguments."""
     engine = make_engine(url)
-    Base.metadata.create_all(engine)
+    try:
+        schema.upgrade(engine)
+    except BaseException:
+        engine.dispose()
+        raise
     Path(upload_dir).mkdir(parents=True, exist_ok=True, mode=0o700)
     return Store(engine, Path(upload_dir), secret, **options)
