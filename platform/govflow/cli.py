@@ -1,4 +1,4 @@
-"""Command line: `python -m govflow.cli check|serve|outbox-worker|personas|diagram|diff|staff-add`.
+"""Command line: `python -m govflow.cli check|serve|outbox-worker|personas|diagram|diff|staff-add|sim-reset`.
 
 `serve` is what `make run` runs (gunicorn, the outbox worker); `serve --dev` is `make dev`;
 `outbox-worker` delivers submissions (more may run beside the server, on other machines).
@@ -86,6 +86,22 @@ def staff_add(root: Path, username: str, password_env: str | None = None) -> int
     return 0
 
 
+def sim_reset(root: Path) -> int:
+    """Empty the simulators' database (the one `serve` uses): the simulated world as demo/ describes it.
+    Safe while the server runs; drafts in govflow's own database are not touched."""
+    from .services.simstate import SimState, url_beside
+    var = Path(root) / "var"
+    url = os.environ.get("SIMULATOR_DATABASE_URL") or url_beside(
+        database_url(default=f"sqlite:///{var / 'govflow.db'}"), var)
+    state = SimState.open(url)
+    try:
+        state.reset()
+    finally:
+        state.close()
+    print(f"simulated world reset ({state.engine.url.render_as_string(hide_password=True)})")
+    return 0
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="govflow")
     parser.add_argument("--root", type=Path, default=ROOT)
@@ -101,6 +117,7 @@ def main(argv=None) -> int:
     staff = sub.add_parser("staff-add", help="add a staff account for /staff (or set its password)")
     staff.add_argument("user")
     staff.add_argument("--password-env", metavar="VAR", help="read the password from this variable (scripts)")
+    sub.add_parser("sim-reset", help="reset the simulated outside systems (cards, applications, SMS, face checks)")
     draw = sub.add_parser("diagram", help="a flow as a Mermaid flowchart")
     draw.add_argument("flow")
     draw.add_argument("--out", type=Path)
@@ -119,6 +136,8 @@ def main(argv=None) -> int:
         return staff_add(args.root, args.user, args.password_env)
     if args.command == "check":
         return check(args.root)
+    if args.command == "sim-reset":
+        return sim_reset(args.root)
     if args.command == "serve":
         return serve(args.root, args.host, args.port, args.dev)
     if args.command == "outbox-worker":
