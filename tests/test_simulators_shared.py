@@ -302,12 +302,13 @@ def test_app_without_the_key_puts_the_simulators_beside_its_database(tmp_path, d
 def test_sim_reset_empties_the_simulated_world(tmp_path, monkeypatch, capsys):
     monkeypatch.delenv("DATABASE_URL", raising=False)
     monkeypatch.delenv("SIMULATOR_DATABASE_URL", raising=False)
-    config = {"SIMULATOR_DATABASE_URL": url_beside(f"sqlite:///{tmp_path / 'var' / 'govflow.db'}", tmp_path)}
+    monkeypatch.setenv("GOVFLOW_VAR", str(tmp_path / "elsewhere"))      # the server's working directory
+    config = {"SIMULATOR_DATABASE_URL": url_beside(f"sqlite:///{tmp_path / 'elsewhere' / 'govflow.db'}", tmp_path)}
     services = build_services(config, DEMO)
     ssn = ssn_of(services, "two_cards")
     services.registry.cleanup(ssn, [c.card_number for c in services.registry.record(ssn).cards if c.cleanable])
     services.sms_gateway.send("13800138001", "x")
     assert cli.main(["--root", str(tmp_path), "sim-reset"]) == 0
-    assert "govflow-simulators.db" in capsys.readouterr().out
+    assert "elsewhere/govflow-simulators.db" in capsys.readouterr().out
     assert services.registry.record(ssn).cards_in_province == 2
     assert services.sms_gateway.outbox() == []

@@ -90,7 +90,8 @@ def sim_reset(root: Path) -> int:
     """Empty the simulators' database (the one `serve` uses): the simulated world as demo/ describes it.
     Safe while the server runs; drafts in govflow's own database are not touched."""
     from .services.simstate import SimState, url_beside
-    var = Path(root) / "var"
+    from .web import var_dir
+    var = var_dir(Path(root))
     url = os.environ.get("SIMULATOR_DATABASE_URL") or url_beside(
         database_url(default=f"sqlite:///{var / 'govflow.db'}"), var)
     state = SimState.open(url)

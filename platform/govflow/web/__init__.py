@@ -25,8 +25,13 @@ from .sessions import StoreSessionInterface
 PROJECT_DIR = Path(__file__).resolve().parents[3]
 
 
+def var_dir(root: Path) -> Path:
+    """The working directory: database, uploads, development keys, the simulators' database."""
+    return Path(os.environ.get("GOVFLOW_VAR") or root / "var")
+
+
 def default_config(root: Path) -> dict:
-    var = Path(os.environ.get("GOVFLOW_VAR") or root / "var")     # database, uploads, development keys
+    var = var_dir(root)
     return {
         "PROJECT_DIR": root,
         "DATABASE_URL": database_url(default=f"sqlite:///{var / 'govflow.db'}"),
@@ -124,7 +129,7 @@ def create_app(config: dict | None = None) -> Flask:
     root = Path(config.get("PROJECT_DIR", PROJECT_DIR))
     settings = {**default_config(root), **config}
     if not settings["SIMULATOR_DATABASE_URL"]:     # e.g. var/govflow.db -> var/govflow-simulators.db
-        settings["SIMULATOR_DATABASE_URL"] = url_beside(settings["DATABASE_URL"], root / "var")
+        settings["SIMULATOR_DATABASE_URL"] = url_beside(settings["DATABASE_URL"], var_dir(root))
     app = Flask(__name__, template_folder=str(root / "renderers/html/templates"),
                 static_folder=str(root / "renderers/html/static"), static_url_path="/static")
     app.config.update(settings)
