@@ -18,7 +18,6 @@ import argparse
 import os
 import random
 import signal
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -187,7 +186,8 @@ def report(stats, elapsed, clients, args, killed, local, server) -> None:
           f"database {'PostgreSQL' if args.database and args.database.startswith('postgres') else 'SQLite'}"
           f"{', faults' if args.faults else ''}")
     print(f"  requests                 {len(lat):7d}   {len(lat) / elapsed:8.1f} /s")
-    print(f"  whole applications       {len(stats['applications']):7d}   {len(stats['applications']) / elapsed:8.2f} /s")
+    done = len(stats["applications"])
+    print(f"  whole applications       {done:7d}   {done / elapsed:8.2f} /s")
     print(f"  step requests (POST actions) p50 {percentile(steps, 50) * 1000:6.1f} ms   "
           f"p95 {percentile(steps, 95) * 1000:6.1f} ms   p99 {percentile(steps, 99) * 1000:6.1f} ms")
     print(f"  all requests                 p50 {percentile([s for _, s, _ in lat], 50) * 1000:6.1f} ms   "
