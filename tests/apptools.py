@@ -15,8 +15,11 @@ STORE_SECRET = b"test-secret-0123456789abcdef"
 
 
 def make_app(tmp_path: Path, definitions, **extra):
-    """An app with its own database and simulated world, sharing the loaded definitions."""
+    """An app with its own database and simulated world (files in tmp_path), sharing the loaded
+    definitions. Two apps made on one tmp_path share both databases and the uploads: two worker
+    processes, or one server before and after a restart."""
     config = {"PROJECT_DIR": ROOT, "DATABASE_URL": f"sqlite:///{tmp_path / 'test.db'}",
+              "SIMULATOR_DATABASE_URL": f"sqlite:///{tmp_path / 'simulators.db'}",
               "UPLOAD_DIR": tmp_path / "uploads", "SECRET_KEY": "test-secret-" + "x" * 32, "TESTING": True,
               "DEFINITIONS": definitions, "TODAY": lambda: TODAY}
     config.update(extra)

@@ -1,4 +1,5 @@
-"""Command line: `python -m govflow.cli check|serve|outbox-worker|personas|diagram|diff|staff-add|migrate`.
+"""Command line: `python -m govflow.cli check|serve|outbox-worker|personas|diagram|diff|staff-add|migrate|
+sim-reset`.
 
 `serve` is what `make run` runs (gunicorn, the outbox worker); `serve --dev` is `make dev`;
 `outbox-worker` delivers submissions (more may run beside the server, on other machines).
@@ -110,6 +111,23 @@ def migrate(root: Path) -> int:
     return 0
 
 
+def sim_reset(root: Path) -> int:
+    """Empty the simulators' database (the one `serve` uses): the simulated world as demo/ describes it.
+    Safe while the server runs; drafts in govflow's own database are not touched."""
+    from .services.simstate import SimState, url_beside
+    from .web import var_dir
+    var = var_dir(Path(root))
+    url = os.environ.get("SIMULATOR_DATABASE_URL") or url_beside(
+        database_url(default=f"sqlite:///{var / 'govflow.db'}"), var)
+    state = SimState.open(url)
+    try:
+        state.reset()
+    finally:
+        state.close()
+    print(f"simulated world reset ({state.engine.url.render_as_string(hide_password=True)})")
+    return 0
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="govflow")
     parser.add_argument("--root", type=Path, default=ROOT)
@@ -126,6 +144,7 @@ def main(argv=None) -> int:
     staff.add_argument("user")
     staff.add_argument("--password-env", metavar="VAR", help="read the password from this variable (scripts)")
     sub.add_parser("migrate", help="bring the database (DATABASE_URL) to the newest schema revision")
+    sub.add_parser("sim-reset", help="reset the simulated outside systems (cards, applications, SMS, face checks)")
     draw = sub.add_parser("diagram", help="a flow as a Mermaid flowchart")
     draw.add_argument("flow")
     draw.add_argument("--out", type=Path)
@@ -146,6 +165,8 @@ def main(argv=None) -> int:
         return migrate(args.root)
     if args.command == "check":
         return check(args.root)
+    if args.command == "sim-reset":
+        return sim_reset(args.root)
     if args.command == "serve":
         return serve(args.root, args.host, args.port, args.dev)
     if args.command == "outbox-worker":

@@ -85,7 +85,10 @@ def prepare(root: Path):
     """Check the definitions and migrate the database once (in the master, before forking)."""
     from .web import create_app
     app = create_app({"PROJECT_DIR": root})
-    app.extensions["govflow"].env.store.close()
+    env = app.extensions["govflow"].env
+    env.store.close()
+    if env.services.simulator_state is not None:      # no SQLite connection carried across fork
+        env.services.simulator_state.close()
 
 
 def run_production(root: Path, host: str, port: int) -> int:

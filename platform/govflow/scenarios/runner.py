@@ -36,6 +36,7 @@ def jpeg(width: int = 640, height: int = 400, color=(200, 180, 150)) -> bytes:
 def make_app(root: Path, workdir: Path, definitions=None, today: dt.date | None = None):
     from ..web import create_app
     config = {"PROJECT_DIR": Path(root), "DATABASE_URL": f"sqlite:///{Path(workdir) / 'scenario.db'}",
+              "SIMULATOR_DATABASE_URL": f"sqlite:///{Path(workdir) / 'simulators.db'}",
               "UPLOAD_DIR": Path(workdir) / "uploads", "SECRET_KEY": "scenario-" + "x" * 32, "TESTING": True,
               "SERVICES": "simulator"}
     if definitions is not None:

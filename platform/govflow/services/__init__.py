@@ -2,12 +2,17 @@
 
 `build_services(config, demo_dir)` returns every adapter at once. `SERVICES =
 "simulator"` (the default) builds the local simulators fed by demo/ data, so every
-branch of the flows runs on one machine. Their state lives in memory: restarting the
-server resets the simulated world (cancelled cards, pending applications, face checks,
-the SMS outbox); drafts themselves are in the database. Real adapters are not part of
-this package yet; any other SERVICES value is refused with ServiceConfigError.
+branch of the flows runs on one machine. What changes in the simulated world (cancelled
+cards, accepted and pending applications, face checks, the SMS outbox) is kept in a
+database of the simulators' own, `SIMULATOR_DATABASE_URL` (simstate.py): every worker
+process that opens it shares one world, and it survives a restart. The web app defaults it
+to a SQLite file next to the main database (var/govflow-simulators.db); without the key,
+build_services keeps the world in memory, its own. To reset it: `govflow sim-reset`, or
+delete that file while the server is stopped. Real adapters are not part of this package
+yet; any other SERVICES value is refused with ServiceConfigError.
 
-Config keys: SERVICES, CARD_BACKEND_FAILURE_RATE (0.0), FACE_TOKEN_TTL_SECONDS (600).
+Config keys: SERVICES, SIMULATOR_DATABASE_URL, CARD_BACKEND_FAILURE_RATE (0.0),
+FACE_TOKEN_TTL_SECONDS (600).
 """
 from __future__ import annotations
 
@@ -34,12 +39,13 @@ from .interfaces import (
 from .personas import Persona, load_personas
 from .photos_sim import PhotoReceiptSimulator, load_receipts
 from .registry_sim import RegistrySimulator
+from .simstate import MEMORY_URL, SimState
 from .sms_sim import SmsSimulator
 
 KNOWN_BACKENDS = ("simulator",)
 MESSAGES_FILE = "simulator_messages.yaml"
 
-__all__ = ["Services", "ServiceConfigError", "ServiceError", "build_services", "KNOWN_BACKENDS"]
+__all__ = ["Services", "ServiceConfigError", "ServiceError", "SimState", "build_services", "KNOWN_BACKENDS"]
 
 
 class ServiceConfigError(ValueError):
@@ -55,6 +61,7 @@ class Services:
     card_backend: CardBackend
     sms_gateway: SmsGateway
     personas: tuple[Persona, ...] = ()   # for the simulator pages and the README
+    simulator_state: SimState | None = None   # the simulators' database (None for real adapters)
 
 
 def build_services(config: dict, demo_dir: Path, *, rng: random.Random | None = None,
@@ -74,25 +81,25 @@ def build_services(config: dict, demo_dir: Path, *, rng: random.Random | None = 
     if errors:
         raise DefinitionError(errors)
 
-    registry = RegistrySimulator(personas)
-    face_kwargs = {"clock": clock} if clock is not None else {}
+    state = SimState.open(str(config.get("SIMULATOR_DATABASE_URL") or MEMORY_URL))
+    registry = RegistrySimulator(personas, state)
     backend = CardBackendSimulator(
         messages.get("card_backend", {}),
         reject_first={p.person.ssn for p in personas if p.reject_first_submit},
         failure_rate=float(config.get("CARD_BACKEND_FAILURE_RATE", 0.0)),
         rng=rng,
-        pending_count=lambda ssn: registry.record(ssn).pending_applications,
-        on_accept=registry.register_application,
+        registry=registry,
     )
     return Services(
         face=FaceSimulator([p.id for p in personas], float(config.get("FACE_TOKEN_TTL_SECONDS", 600)),
-                           **face_kwargs),
+                           clock=clock or time.time, state=state),
         registry=registry,
         photos=PhotoReceiptSimulator(receipts),
         branches=BranchSimulator(branches),
         card_backend=backend,
-        sms_gateway=SmsSimulator(clock=time.time),
+        sms_gateway=SmsSimulator(clock=time.time, state=state),
         personas=tuple(personas),
+        simulator_state=state,
     )
 
 

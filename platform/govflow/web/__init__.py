@@ -17,6 +17,7 @@ from ..errors import DefinitionError
 from ..journey import Env, Journey
 from ..journey.delivery import Deliverer, RetryPolicy
 from ..services import build_services
+from ..services.simstate import url_beside
 from ..store import database_url, open_store
 from . import api, errors, html, sim, staff, widgets
 from .sessions import StoreSessionInterface
@@ -24,14 +25,21 @@ from .sessions import StoreSessionInterface
 PROJECT_DIR = Path(__file__).resolve().parents[3]
 
 
+def var_dir(root: Path) -> Path:
+    """The working directory: database, uploads, development keys, the simulators' database."""
+    return Path(os.environ.get("GOVFLOW_VAR") or root / "var")
+
+
 def default_config(root: Path) -> dict:
-    var = Path(os.environ.get("GOVFLOW_VAR") or root / "var")     # database, uploads, development keys
+    var = var_dir(root)
     return {
         "PROJECT_DIR": root,
         "DATABASE_URL": database_url(default=f"sqlite:///{var / 'govflow.db'}"),
         "UPLOAD_DIR": var / "uploads",
         "SECRET_KEY": os.environ.get("SECRET_KEY") or _dev_secret(var),
         "SERVICES": os.environ.get("SERVICES", "simulator"),
+        # the simulated outside systems' own database; empty: beside DATABASE_URL (see create_app)
+        "SIMULATOR_DATABASE_URL": os.environ.get("SIMULATOR_DATABASE_URL", ""),
         "CARD_BACKEND_FAILURE_RATE": float(os.environ.get("CARD_BACKEND_FAILURE_RATE", "0")),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
@@ -120,6 +128,8 @@ def create_app(config: dict | None = None) -> Flask:
     config = dict(config or {})
     root = Path(config.get("PROJECT_DIR", PROJECT_DIR))
     settings = {**default_config(root), **config}
+    if not settings["SIMULATOR_DATABASE_URL"]:     # e.g. var/govflow.db -> var/govflow-simulators.db
+        settings["SIMULATOR_DATABASE_URL"] = url_beside(settings["DATABASE_URL"], var_dir(root))
     app = Flask(__name__, template_folder=str(root / "renderers/html/templates"),
                 static_folder=str(root / "renderers/html/static"), static_url_path="/static")
     app.config.update(settings)
