@@ -35,7 +35,13 @@ class HttpClient:
         self.timeout = timeout
         self.keep_alive = keep_alive
         self._conn: http.client.HTTPConnection | None = None
+        self.cookies: dict[str, str] = {}                       # name -> value (one site, no expiry)
         self.latencies: list[tuple[str, float, int]] = []      # (method path, seconds, status)
+        self.served_by: list[str] = []                            # X-Served-By of each answer (a worker pid)
+
+    def get_cookie(self, name):
+        value = self.cookies.get(name)
+        return None if value is None else type("Cookie", (), {"value": value})()
 
     def get(self, path, headers=None, query_string=None):
         return self.open("GET", path, headers=headers, query_string=query_string)
@@ -53,12 +59,18 @@ class HttpClient:
             body, headers["Content-Type"] = _multipart(data)
         if query_string:
             path = f"{path}?{urlencode(query_string)}"
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         started = time.perf_counter()
         conn = self._connection()
         try:
             conn.request(method, path, body=body, headers=headers)
             r = conn.getresponse()
             response = Response(r.status, r.getheaders(), r.read())
+            for header, value in r.getheaders():
+                if header.lower() == "set-cookie":
+                    name, _, rest = value.partition("=")
+                    self.cookies[name.strip()] = rest.split(";", 1)[0]
         except (ConnectionError, http.client.HTTPException):
             self._close()
             raise
@@ -66,6 +78,7 @@ class HttpClient:
             if not self.keep_alive:
                 self._close()
         self.latencies.append((f"{method} {path.split('?')[0]}", time.perf_counter() - started, response.status_code))
+        self.served_by.append(response.headers.get("X-Served-By", ""))
         return response
 
     def _connection(self) -> http.client.HTTPConnection:

@@ -9,7 +9,8 @@ schema up to date once, before it forks; each worker then builds its own app (no
 shared across fork). The outbox worker is a child process of the master, restarted if it dies.
 
 Settings (environment): WEB_WORKERS (default: one per core), WEB_THREADS (4 per worker),
-WEB_TIMEOUT (30 s: a worker stuck longer is replaced), ACCESS_LOG=1 to log every request.
+WEB_TIMEOUT (30 s: a worker stuck longer is replaced), ACCESS_LOG=1 to log every request;
+SERVED_BY_HEADER=1 adds `X-Served-By: <worker pid>` to every answer (the multi-worker tests).
 """
 from __future__ import annotations
 
@@ -35,6 +36,7 @@ def options(host: str, port: int, environ: dict | None = None) -> dict:
         "timeout": int(env.get("WEB_TIMEOUT") or 30),       # a worker silent this long is killed and replaced
         "graceful_timeout": 20,
         "keepalive": 5,
+        "reuse_port": True,                                  # the kernel spreads connections over the workers
         "limit_request_line": 8190,
         "limit_request_fields": 100,
         "accesslog": "-" if env.get("ACCESS_LOG") == "1" else None,

@@ -17,11 +17,18 @@ from __future__ import annotations
 
 import random
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, func, select, update
 
 from .interfaces import SubmitResult
 from .registry_sim import RegistrySimulator
-from .simstate import SimState, backend_accepted, backend_rejected_once, backend_submissions, insert_id
+from .simstate import (
+    SimState,
+    backend_accepted,
+    backend_calls,
+    backend_rejected_once,
+    backend_submissions,
+    insert_id,
+)
 
 # the payload key that carries the social security number of the person applied for
 SSN_KEYS = ("ssn",)
@@ -61,8 +68,17 @@ class CardBackendSimulator:
             if result.accepted:
                 conn.execute(backend_submissions.insert().values(
                     idempotency_key=idempotency_key, application_id=application_id, reference=result.reference))
+            conn.execute(backend_calls.insert().values(application_id=str(application_id),
+                                                       idempotency_key=str(idempotency_key), accepted=result.accepted))
             return result
         return self._state.write(answer)
+
+    def calls_by_application(self) -> dict[str, int]:
+        """How many submit() calls each application got, from every worker (for tests and bench_load)."""
+        with self._state.read() as conn:
+            rows = conn.execute(select(backend_calls.c.application_id, func.count())
+                                .group_by(backend_calls.c.application_id)).all()
+        return {app: n for app, n in rows}
 
     def _accepted_in(self, conn: Connection, application_id: str) -> SubmitResult | None:
         reference = conn.execute(select(_accepted.reference).where(_accepted.application_id == application_id)).first()

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Callable, ContextManager, Iterator, TypeVar
 
 from sqlalchemy import (
+    Boolean,
     Column,
     Connection,
     Engine,
@@ -102,6 +103,14 @@ backend_submissions = Table(                         # accepted keys only: a ref
     Column("idempotency_key", String(255), primary_key=True),
     Column("application_id", String(128), nullable=False),
     Column("reference", String(64), nullable=False),
+)
+
+backend_calls = Table(                               # every submit() received, by any worker (the proof
+    "sim_backend_calls", metadata,                   # of exactly-once delivery in tests and bench_load)
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("application_id", String(128), nullable=False, index=True),
+    Column("idempotency_key", String(255), nullable=False),
+    Column("accepted", Boolean, nullable=False),
 )
 
 backend_rejected_once = Table(

@@ -124,6 +124,11 @@ def _reads_in_one_snapshot(wsgi_app, store):
     return app
 
 
+def _served_by(response):
+    response.headers["X-Served-By"] = str(os.getpid())
+    return response
+
+
 def create_app(config: dict | None = None) -> Flask:
     config = dict(config or {})
     root = Path(config.get("PROJECT_DIR", PROJECT_DIR))
@@ -145,6 +150,8 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(staff.blueprint, url_prefix="/staff")
     if settings["SERVICES"] == "simulator":
         app.register_blueprint(sim.blueprint)
+    if os.environ.get("SERVED_BY_HEADER") == "1":       # which worker answered (multi-worker tests)
+        app.after_request(_served_by)
     if settings.get("RELOAD_DEFINITIONS"):
         app.before_request(lambda: _reload_definitions(journey, app.logger))
     return app
