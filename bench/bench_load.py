@@ -34,12 +34,37 @@ from walkers import ApiWalker  # noqa: E402
 STEP_PREFIX = "POST /api/v1/applications/"
 
 
-def walk(base_url: str, local, stats: dict, lock: threading.Lock) -> None:
-    client = HttpClient(base_url, keep_alive=True)
+def population(var: Path, size: int) -> Path:
+    """demo/ plus `size` synthetic mainland adults like 陈志明 (valid ID numbers, own phones):
+    each whole application needs a citizen without a pending application and a phone that has
+    not had a code this minute, as in real life."""
+    import shutil
+    from datetime import date, timedelta
+
+    import yaml
+
+    from govflow.formats import make_resident_id
+    demo = var / "demo"
+    shutil.copytree(ROOT / "demo", demo)
+    data = yaml.safe_load((demo / "personas.yaml").read_text(encoding="utf-8"))
+    template = next(p for p in data["personas"] if p["id"] == "mainland_adult")
+    for n in range(size):
+        birth = date(1980, 1, 1) + timedelta(days=n // 900)
+        number = make_resident_id("440106", birth, n % 900 + 100)
+        person = {**template["person"], "id_number": number, "ssn": number, "birth_date": birth,
+                  "name": "压测" + "甲乙丙丁戊己庚辛壬癸"[n % 10] + "一二三四五六七八九十"[(n // 10) % 10],
+                  "phone": f"139{n:08d}"}
+        data["personas"].append({**template, "id": f"load_{n:05d}", "title": "压测用户", "person": person})
+    (demo / "personas.yaml").write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return demo
+
+
+def walk(base_url: str, local, stats: dict, lock: threading.Lock, persona: str, think: float) -> None:
+    client = HttpClient(base_url, keep_alive=True, think=think)
     walker = ApiWalker(client, local.app)
     ok = False
     try:
-        walker.walk_to_confirm()
+        walker.walk_to_confirm(persona)
         body = walker.act("confirm", "submit")
         ok = walker.last.status_code in (200, 202) and body.get("status") in ("submitted", "processing")
     except (AssertionError, OSError, KeyError, TypeError) as exc:
@@ -84,10 +109,22 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--database", help="DATABASE_URL (default: a SQLite file in a temporary directory)")
     parser.add_argument("--faults", action="store_true", help="kill web and outbox workers at random")
+    parser.add_argument("--think", type=float, default=0.0,
+                        help="seconds each client waits before a request (0: as fast as it can, saturation)")
+    parser.add_argument("--postgres", action="store_true",
+                        help="start a throw-away PostgreSQL cluster (tests/pgcluster.py) and use it")
+    parser.add_argument("--people", type=int, default=1500, help="synthetic citizens (one application each)")
     args = parser.parse_args()
     clients = max(1, min(args.clients, 64))            # bounded: this is a 2-core machine
     var = Path(tempfile.mkdtemp(prefix="bench-load-"))
-    server = GunicornServer(var, args.database, args.workers)
+    cluster = None
+    if args.postgres:
+        from pgcluster import Cluster
+        cluster = Cluster()
+        args.database = cluster.url(cluster.create_database())
+    demo = population(var, args.people)
+    server = GunicornServer(var, args.database, args.workers, extra_env={"GOVFLOW_DEMO": str(demo)})
+    os.environ["GOVFLOW_DEMO"] = str(demo)
     local = type("Local", (), {"app": server.local_app()})()
     stats: dict = {"latencies": [], "failures": [], "applications": [], "acknowledged": []}
     lock = threading.Lock()
@@ -95,9 +132,15 @@ def main() -> None:
     killed: list = []
     began = time.perf_counter()
 
+    people = iter([f"load_{n:05d}" for n in range(args.people)])
+
     def client_loop():
         while not stop.is_set():
-            walk(server.url, local, stats, lock)
+            with lock:
+                persona = next(people, None)
+            if persona is None:
+                return
+            walk(server.url, local, stats, lock, persona, args.think)
 
     threads = [threading.Thread(target=client_loop, daemon=True) for _ in range(clients)]
     for t in threads:
@@ -111,8 +154,12 @@ def main() -> None:
         t.join(timeout=60)
     elapsed = time.perf_counter() - began
     time.sleep(5 if args.faults else 1)                 # let the outbox finish what was acknowledged
-    report(stats, elapsed, clients, args, killed, local, server)
-    server.stop()
+    try:
+        report(stats, elapsed, clients, args, killed, local, server)
+    finally:
+        server.stop()
+        if cluster is not None:
+            cluster.stop()
 
 
 def report(stats, elapsed, clients, args, killed, local, server) -> None:
@@ -121,7 +168,7 @@ def report(stats, elapsed, clients, args, killed, local, server) -> None:
     errors = [x for x in lat if x[2] >= 500]
     log = server.log()
     locked = log.count("database is locked")
-    print(f"\nbench_load: {clients} clients, {elapsed:.0f} s, {args.workers} web workers, "
+    print(f"\nbench_load: {clients} clients (think time {args.think} s), {elapsed:.0f} s, {args.workers} web workers, "
           f"database {'PostgreSQL' if args.database and args.database.startswith('postgres') else 'SQLite'}"
           f"{', faults' if args.faults else ''}")
     print(f"  requests                 {len(lat):7d}   {len(lat) / elapsed:8.1f} /s")

@@ -29,11 +29,12 @@ class Response:
 
 
 class HttpClient:
-    def __init__(self, base_url: str, timeout: float = 30.0, keep_alive: bool = False):
+    def __init__(self, base_url: str, timeout: float = 30.0, keep_alive: bool = False, think: float = 0.0):
         parts = urlsplit(base_url)
         self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 80
         self.timeout = timeout
         self.keep_alive = keep_alive
+        self.think = think                                        # seconds a person waits before each request
         self._conn: http.client.HTTPConnection | None = None
         self.cookies: dict[str, str] = {}                       # name -> value (one site, no expiry)
         self.latencies: list[tuple[str, float, int]] = []      # (method path, seconds, status)
@@ -61,6 +62,8 @@ class HttpClient:
             path = f"{path}?{urlencode(query_string)}"
         if self.cookies:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        if self.think:
+            time.sleep(self.think)
         started = time.perf_counter()
         conn = self._connection()
         try:

@@ -113,7 +113,7 @@ def run_production(root: Path, host: str, port: int) -> int:
 
     print(f"\n  govflow is running: http://{host}:{port}/\n  ({settings['workers']} web workers × "
           f"{settings['threads']} threads, gunicorn; the outbox worker delivers submissions; face check and "
-          f"SMS are simulated — SMS outbox: http://{host}:{port}/sim/outbox)\n", flush=True)
+          f"SMS are simulated — SMS outbox: http://{host}:{port}/dev/sms)\n", flush=True)
     Server().run()
     return 0
 

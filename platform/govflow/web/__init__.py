@@ -72,7 +72,7 @@ def build_journey(config: dict) -> Journey:
             raise DefinitionError([p for p in problems if p.severity == "error"])
     else:
         bundles.adopt(definitions)
-    services = build_services(config, root / "demo")
+    services = build_services(config, Path(config.get("DEMO_DIR") or os.environ.get("GOVFLOW_DEMO") or root / "demo"))
     env = Env(flows=definitions.flows, picklists=definitions.picklists, rulebook=definitions.rulebook,
               services=services, store=store, bundle=bundles.current_version)
     if "TODAY" in config:
