@@ -22,6 +22,14 @@ ADULT_INFO = {"ethnicity": "01", "valid_from": "2020-03-01", "valid_to": "2040-0
 VALIDITY = {"rejected_once": ("2020-03-01", "2030-03-01")}
 
 
+def last_code(journey, phone=None) -> str:
+    """The code of the newest SMS to `phone` (or of the newest SMS): other walks send some too."""
+    sent = journey.env.services.sms_gateway.outbox()
+    mine = [m for m in sent if phone is None or m.phone == str(phone).replace(" ", "")]
+    text = (mine or sent)[-1].text
+    return "".join(ch for ch in text if ch.isdigit())[:6]
+
+
 class ApiWalker:
     def __init__(self, client, app):
         self.client = client
@@ -80,8 +88,7 @@ class ApiWalker:
         assert r.status_code == expect, r.get_json()
         if expect != 200:
             return None
-        text = self.journey.env.services.sms_gateway.outbox()[-1].text
-        return "".join(ch for ch in text if ch.isdigit())[:6]
+        return last_code(self.journey, phone)
 
     def branch(self, keyword="天河"):
         r = self.client.get("/api/v1/branches", query_string={"q": keyword})
@@ -197,8 +204,8 @@ class HtmlWalker:
         form = {"_csrf": self._csrf(), **data}
         self.last = self.client.post(f"/a/{self.id}/{page}/sms/{field}", data=form)
         assert self.last.status_code == 200, self.text()[:2000]
-        text = self.journey.env.services.sms_gateway.outbox()[-1].text
-        return "".join(ch for ch in text if ch.isdigit())[:6]
+        phone_field = next((k for k in ("mobile", "recipient_mobile") if k in data), None)
+        return last_code(self.journey, data.get(phone_field) if phone_field else None)
 
     def errors(self):
         """(field, code) pairs shown next to the fields."""
