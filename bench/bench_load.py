@@ -15,6 +15,7 @@ submitted application must have been accepted by the card back end exactly once.
 from __future__ import annotations
 
 import argparse
+import http.client
 import os
 import random
 import signal
@@ -60,26 +61,36 @@ def population(var: Path, size: int) -> Path:
 
 
 def walk(base_url: str, local, stats: dict, lock: threading.Lock, persona: str, think: float) -> None:
-    client = HttpClient(base_url, keep_alive=True, think=think)
+    client = AckingClient(base_url, keep_alive=True, think=think)
     walker = ApiWalker(client, local.app)
     ok = False
     try:
         walker.walk_to_confirm(persona)
         body = walker.act("confirm", "submit")
         ok = walker.last.status_code in (200, 202) and body.get("status") in ("submitted", "processing")
-    except (AssertionError, OSError, KeyError, TypeError) as exc:
+    except (AssertionError, OSError, KeyError, TypeError, http.client.HTTPException) as exc:
         with lock:
             stats["failures"].append(f"{type(exc).__name__}: {str(exc)[:200]}")
     finally:
         with lock:
             stats["latencies"].extend(client.latencies)
-            stats["acknowledged"].extend((walker.id, walker.token, s) for s in _acks(client))
+            if walker.id and client.acked is not None:
+                stats["acknowledged"].append((walker.id, client.acked))
             if ok:
                 stats["applications"].append(walker.id)
 
 
-def _acks(client) -> list:
-    return [status for _, _, status in client.latencies if status < 500]
+class AckingClient(HttpClient):
+    """Remembers the newest revision the server acknowledged (a 2xx step answer carries it)."""
+
+    acked: int | None = None
+
+    def open(self, *args, **kwargs):
+        response = super().open(*args, **kwargs)
+        body = response.get_json() if 200 <= response.status_code < 300 else None
+        if isinstance(body, dict) and isinstance(body.get("revision"), int):
+            self.acked = max(self.acked or 0, body["revision"])
+        return response
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -185,7 +196,20 @@ def report(stats, elapsed, clients, args, killed, local, server) -> None:
     if args.faults:
         print(f"  killed: {sum(1 for k, _ in killed if k == 'web')} web workers, "
               f"{sum(1 for k, _ in killed if k == 'outbox')} outbox workers")
+    check_steps(stats, local)
     check_submissions(stats, local)
+
+
+def check_steps(stats, local) -> None:
+    """Every step the server acknowledged is in the database (its revision, or a later one)."""
+    store = local.app.extensions["govflow"].env.store
+    lost = []
+    for app_id, revision in stats["acknowledged"]:
+        app = store.applications.get(app_id)
+        if app is None or app.revision < revision:
+            lost.append((app_id, revision, app.revision if app else None))
+    print(f"  acknowledged steps checked on {len(stats['acknowledged'])} applications: lost {len(lost)}"
+          + (f" (e.g. {lost[0]})" if lost else ""))
 
 
 def check_submissions(stats, local) -> None:

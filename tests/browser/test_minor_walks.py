@@ -225,8 +225,10 @@ def test_failure_then_resubmit(citizen):
     backend = citizen.server.journey.env.services.card_backend
     walk_child_to_review(citizen, ZIXUAN)
     backend._failure_rate = 1.0                 # the card back end is down ...
+    citizen.server.journey.deliverer.policy.max_tries = 1    # ... and the outbox gives up after one try
     submit(citizen)
     citizen.sees("提交失败")
+    expect(citizen.page.locator("p.refused")).to_contain_text("制卡系统繁忙")     # the reason is given
     expect(citizen.page.get_by_text("提交失败", exact=True).last).to_be_visible()
     backend._failure_rate = 0.0                 # ... and back
     citizen.press("重新提交")
@@ -245,3 +247,19 @@ def test_household_register_walk_without_javascript(citizen_nojs):
     check_review(citizen_nojs, ZIXUAN)
     submit(citizen_nojs)
     assert sees_success(citizen_nojs)
+
+
+def test_processing_until_the_back_end_answers_then_the_reference(citizen):
+    """The back end is briefly down: the citizen sees 已提交，正在办理, and the page shows the
+    reference by itself once the outbox worker's next try is accepted."""
+    journey = citizen.server.journey
+    backend = journey.env.services.card_backend
+    walk_child_to_review(citizen, ZIXUAN)
+    backend._failure_rate = 1.0
+    journey.deliverer.policy.base_seconds = 0.0     # the retry is due at once (no waiting in a test)
+    submit(citizen)
+    expect(citizen.page.get_by_role("heading", name="已提交，正在办理")).to_be_visible()
+    backend._failure_rate = 0.0
+    assert journey.deliverer.run_due() == 1         # what `govflow outbox-worker` does
+    assert sees_success(citizen)                    # the page polled and now shows the reference
+    expect(citizen.page.get_by_role("heading", name="已提交，正在办理")).to_have_count(0)
