@@ -86,7 +86,7 @@ def test_a_database_made_before_migrations_is_adopted_and_upgraded(db_url, tmp_p
 def test_workers_starting_together_on_a_new_database_migrate_it_once(db_url, tmp_path):
     """Four workers open one new database at the same moment and each makes sure the demo staff
     account exists: no error, one revision row, one account."""
-    opening, opened = threading.Barrier(4), threading.Barrier(4)
+    opening, opened = threading.Barrier(4, timeout=60), threading.Barrier(4, timeout=60)
     problems: list[BaseException] = []
     stores = []
 

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import os
+import sqlite3
+import time
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.pool import StaticPool
@@ -14,6 +16,21 @@ def database_url(environ: dict | None = None, default: str = DEFAULT_URL) -> str
     """The URL from DATABASE_URL (for the web layer's config), else `default`."""
     env = os.environ if environ is None else environ
     return env.get("DATABASE_URL") or default
+
+
+def _wal(cur) -> None:
+    """Switch a new database file to WAL. The switch needs the file to itself, and SQLite answers
+    "database is locked" at once (no busy wait) when another connection is opening it at the same
+    moment (several workers starting on a new file): try again for a while."""
+    for attempt in range(50):
+        try:
+            if str(cur.execute("PRAGMA journal_mode").fetchone()[0]).lower() != "wal":
+                cur.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or attempt == 49:
+                raise
+            time.sleep(0.05 + 0.01 * attempt)
 
 
 def make_engine(url: str) -> Engine:
@@ -34,7 +51,7 @@ def make_engine(url: str) -> Engine:
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA foreign_keys=ON")
         if not memory:
-            cur.execute("PRAGMA journal_mode=WAL")
+            _wal(cur)
             cur.execute("PRAGMA synchronous=NORMAL")     # WAL: durable at checkpoints, never corrupt
         cur.close()
         dbapi_conn.isolation_level = None                # pysqlite must not BEGIN on its own
