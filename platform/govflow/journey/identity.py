@@ -29,6 +29,15 @@ def subject_of(app) -> str | None:
     return app.context.get("subject") or (app.context.get("identity") or {}).get("ssn")
 
 
+def reads_registry(flow, page) -> bool:
+    """Whether a step on `page` must ask the registry again: the page names the person applied
+    for, or its rules and conditions read the registry's facts. Other pages use the snapshot
+    the application already holds (one outside call fewer per step)."""
+    subject = flow.subject[5:] if flow.subject.startswith("form.") else None
+    return (subject is not None and subject in page.fields) or any(
+        r == "subject" or r.startswith("registry.") for r in page.reads)
+
+
 def refresh_registry(env, draft, posted: dict | None = None) -> None:
     """Copy the registry's current view of the subject into the application (rules read it).
     The subject is named by the flow (`subject:`); a linked flow (cleanup) keeps its parent's."""

@@ -173,7 +173,8 @@ class Journey:
         if action.submit:
             return submission.submit(self, draft, page, action)
         if not action.skip_validation:
-            identity.refresh_registry(self.env, draft, data)
+            if identity.reads_registry(flow, page) or "registry" not in draft.app.context:
+                identity.refresh_registry(self.env, draft, data)
             check = validate_page(self.env, flow, page, data, draft, from_form)
             audit.record(self.env, draft, check.evaluations, f"{page.id}.{action.id}")
             if check.problems:
