@@ -219,8 +219,7 @@ def check_submissions(stats, local) -> None:
     deadline = time.time() + 60
     pending = list(stats["applications"])
     while pending and time.time() < deadline:
-        pending = [a for a in pending if (store.applications.get(a) or None) is not None
-                   and store.applications.get(a).status == "processing"]
+        pending = [a for a in pending if getattr(store.applications.get(a), "status", None) == "processing"]
         if pending:
             time.sleep(1)
     calls = journey.env.services.card_backend.calls_by_application()

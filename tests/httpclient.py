@@ -40,10 +40,6 @@ class HttpClient:
         self.latencies: list[tuple[str, float, int]] = []      # (method path, seconds, status)
         self.served_by: list[str] = []                            # X-Served-By of each answer (a worker pid)
 
-    def get_cookie(self, name):
-        value = self.cookies.get(name)
-        return None if value is None else type("Cookie", (), {"value": value})()
-
     def get(self, path, headers=None, query_string=None):
         return self.open("GET", path, headers=headers, query_string=query_string)
 

@@ -57,6 +57,16 @@ def _journey(app):
     return app.extensions["govflow"]
 
 
+def _at_confirm_with_flaky_back_end(app, failures: int):
+    """An adult draft at the review page, the card back end unavailable `failures` times."""
+    journey = _journey(app)
+    flaky = FlakyBackend(journey.env.services.card_backend, failures=failures)
+    journey.env.services.card_backend = flaky
+    api = ApiWalker(app.test_client(), app)
+    api.walk_to_confirm()
+    return journey, flaky, api
+
+
 def test_ten_concurrent_submits_give_one_entry_one_acceptance_one_reference(api, app):
     api.walk_to_confirm()
     backend = _journey(app).env.services.card_backend
@@ -82,11 +92,7 @@ def test_ten_concurrent_submits_give_one_entry_one_acceptance_one_reference(api,
 
 
 def test_back_end_down_three_times_the_fourth_try_succeeds_once_with_growing_delays(timed, clock):
-    journey = _journey(timed)
-    flaky = FlakyBackend(journey.env.services.card_backend, failures=3)
-    journey.env.services.card_backend = flaky
-    api = ApiWalker(timed.test_client(), timed)
-    api.walk_to_confirm()
+    journey, flaky, api = _at_confirm_with_flaky_back_end(timed, failures=3)
     body = api.act("confirm", "submit", expect=202)          # first try at once: unavailable
     assert body["status"] == "processing" and body["page"] == "success"
     store = journey.env.store
@@ -108,11 +114,7 @@ def test_back_end_down_three_times_the_fourth_try_succeeds_once_with_growing_del
 
 
 def test_gives_up_after_the_last_try_and_resubmit_reuses_the_key(timed, clock):
-    journey = _journey(timed)
-    flaky = FlakyBackend(journey.env.services.card_backend, failures=5)
-    journey.env.services.card_backend = flaky
-    api = ApiWalker(timed.test_client(), timed)
-    api.walk_to_confirm()
+    journey, flaky, api = _at_confirm_with_flaky_back_end(timed, failures=5)
     api.act("confirm", "submit", expect=202)
     store = journey.env.store
     for _ in range(4):

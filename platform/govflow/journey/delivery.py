@@ -21,8 +21,7 @@ from datetime import timedelta
 
 from ..store.outbox import DELIVERED, FAILED, PENDING, REJECTED, OutboxEntry
 from . import identity
-from .submission import ACCEPTED, OPERATIONS, RETRY, Outcome
-from .submission import REJECTED as REFUSED
+from .submission import ACCEPTED, OPERATIONS, REFUSED, RETRY, Outcome
 
 log = logging.getLogger(__name__)
 

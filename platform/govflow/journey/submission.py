@@ -19,7 +19,7 @@ from . import identity
 from .results import Status, StepResult
 from .validation import validate_page
 
-ACCEPTED, REJECTED, RETRY = "accepted", "rejected", "retry"
+ACCEPTED, REFUSED, RETRY = "accepted", "refused", "retry"     # what one delivery attempt got
 TRANSIENT = frozenset({"backend.unavailable"})       # the back end's own word for "try again later"
 
 
@@ -65,7 +65,7 @@ def _deliver_application(env, application_id: str, payload: dict, key: str) -> O
         return Outcome(RETRY, {"reason_code": exc.code, "reason": str(exc)})
     if result.accepted:   # the back end records the pending application in the registry itself
         return Outcome(ACCEPTED, {"reference": result.reference})
-    kind = RETRY if result.reason_code in TRANSIENT else REJECTED
+    kind = RETRY if result.reason_code in TRANSIENT else REFUSED
     return Outcome(kind, {"reason_code": result.reason_code, "reason": result.reason})
 
 
@@ -78,7 +78,7 @@ def _deliver_cleanup(env, application_id: str, payload: dict, key: str) -> Outco
     try:
         reference = env.services.registry.cleanup(payload["ssn"], payload["cards"], idempotency_key=key)
     except ServiceError as exc:
-        return Outcome(REJECTED, {"reason_code": exc.code, "reason": str(exc)})
+        return Outcome(REFUSED, {"reason_code": exc.code, "reason": str(exc)})
     return Outcome(ACCEPTED, {"reference": reference, "cards": payload["cards"]})
 
 

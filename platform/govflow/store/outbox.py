@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, or_, select, update
 
 from .models import OutboxRow
 from .records import as_utc
@@ -131,11 +131,6 @@ class Outbox:
                                      OutboxRow.attempts == entry.attempts)
                               .values(**values).execution_options(synchronize_session=False)).rowcount
             return done == 1
-
-    def counts(self) -> dict[str, int]:
-        with self._store.reading() as db:
-            rows = db.execute(select(OutboxRow.status, func.count()).group_by(OutboxRow.status)).all()
-            return {status: n for status, n in rows}
 
     @staticmethod
     def _claimable(moment: datetime):
