@@ -58,12 +58,15 @@ class GunicornServer:
 
     def children(self) -> dict[str, list[int]]:
         """The web workers' pids and the outbox worker's (children of the gunicorn master)."""
-        out = subprocess.run(["ps", "-o", "pid=,args=", "--ppid", str(self.process.pid)], capture_output=True,
+        out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(self.process.pid)], capture_output=True,
                              text=True).stdout
         found: dict[str, list[int]] = {"web": [], "outbox": []}
-        for line in out.splitlines():
-            pid, _, args = line.strip().partition(" ")
-            found["outbox" if "outbox-worker" in args else "web"].append(int(pid))
+        for pid in map(int, out.split()):
+            try:      # not ps's args column: ps cuts it at 80 characters when not writing to a terminal
+                args = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            found["outbox" if b"outbox-worker" in args else "web"].append(pid)
         return found
 
     def local_app(self):
