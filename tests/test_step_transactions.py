@@ -244,3 +244,23 @@ def test_ten_tabs_posting_one_html_page_at_once_one_saves_the_others_are_told(cl
     winner = next(branch for status, _, branch in results if status == 302)
     assert web.journey.env.store.applications.get(web.id).answers["pickup"]["branch_id"] == winner
     assert [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")] == []
+
+
+def test_each_verify_kind_says_what_it_reads():
+    from govflow.definitions.model import VERIFY_READS
+    from govflow.journey.verifiers import VERIFIERS
+    assert VERIFIERS.keys() == VERIFY_READS.keys()
+
+
+def test_a_step_asks_the_registry_only_where_the_page_reads_it(api, app, monkeypatch):
+    """领卡方式 (a branch is looked up in the branch list) does not ask the registry again; the
+    eligibility page (its rule reads the cards the registry holds) does."""
+    api.walk_to_confirm()
+    registry = app.extensions["govflow"].env.services.registry
+    asked = []
+    original = registry.record
+    monkeypatch.setattr(registry, "record", lambda ssn: asked.append(ssn) or original(ssn))
+    api.act("pickup", "next", {**BRANCH_PICKUP, "branch_id": api.branch()}, expect=200)
+    assert asked == []
+    api.act("eligibility", "check", {"issuing_city": "440100"}, expect=200)
+    assert len(asked) == 1

@@ -111,10 +111,7 @@ def page_reads(flow: FlowDef, page: PageDef, rulebook) -> frozenset[str]:
     reads = {f"form.{f.name}" for f in page.input_fields()}
     for f in page.input_fields():
         reads.update(f.reads)
-        if f.sms_phone_field:
-            reads.add(f"form.{f.sms_phone_field}")
-        if f.verify is not None and not f.sms_phone_field:
-            reads.add("subject")          # look-ups about the person applied for (e.g. system photo)
+        reads.update(f.verify_reads)      # e.g. the phone a code was sent to, the person applied for
     for name in page.checks:
         rs = rulebook.rulesets.get(name) if rulebook is not None else None
         if rs is not None:

@@ -85,6 +85,20 @@ class FieldDef:
     def sms_phone_field(self) -> str | None:
         return self.verify.get("sms") if isinstance(self.verify, dict) else None
 
+    @property
+    def verify_reads(self) -> tuple[str, ...]:
+        """The facts the field's `verify:` check looks at besides its own value."""
+        if self.sms_phone_field:
+            return (f"form.{self.sms_phone_field}",)
+        return VERIFY_READS.get(self.verify, ()) if isinstance(self.verify, str) else ()
+
+
+# What each `verify:` kind reads besides the field's value (journey/verifiers.py has one function
+# per kind): a receipt or the registry photo is looked up for the person applied for; a branch
+# is looked up in the branch list alone.
+VERIFY_READS: dict[str, tuple[str, ...]] = {"photo_receipt": ("subject",), "system_photo": ("subject",),
+                                            "branch": ()}
+
 
 @dataclass
 class Branch:

@@ -169,10 +169,11 @@ def _sms_status(fields: list[dict], env, draft) -> None:
     """A code already sent to the phone now in the form: say so, and how long until another."""
     values = {f["name"]: f["value"] for f in fields}
     answers, app = draft.answers, draft.app
+    proven = app.context.get("verified_phones") or {}
     for view in fields:
         phone_field = view.get("phone_field")
         phone = values.get(phone_field) or answers.get(phone_field) if phone_field else None
-        if not phone:
+        if not phone or proven.get(phone_field) == phone:     # a proven phone's code is used up
             continue
         wait = env.store.codes.wait_seconds(app.id, str(phone), phone_field)
         if wait is not None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Iterable
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, bindparam, func, select
 
 from .interfaces import CANCELLED, Card, Person, RegistryRecord, ServiceError
 from .personas import Persona
@@ -22,6 +22,9 @@ from .simstate import SimState, insert_id, registry_applications, registry_cance
 _apps = registry_applications.c
 _cancelled = registry_cancelled.c
 _cleanups = registry_cleanups.c
+# the two reads of every record(), built once (building a statement costs as much as running it)
+_PENDING = select(func.count()).select_from(registry_applications).where(_apps.ssn == bindparam("ssn"))
+_CANCELLED = select(_cancelled.card_number).where(_cancelled.ssn == bindparam("ssn"))
 
 
 class RegistrySimulator:
@@ -91,8 +94,7 @@ class RegistrySimulator:
     # ---- inside a transaction of the simulator database (the card back end's, too) ----------
 
     def pending_in(self, conn: Connection, ssn: str) -> int:
-        added = conn.execute(select(func.count()).select_from(registry_applications)
-                             .where(_apps.ssn == ssn)).scalar_one()
+        added = conn.execute(_PENDING, {"ssn": ssn}).scalar_one()
         return self._base_pending.get(ssn, 0) + int(added)
 
     def register_in(self, conn: Connection, ssn: str, reference: str) -> None:
@@ -104,7 +106,7 @@ class RegistrySimulator:
         cards = self._cards.get(ssn, ())
         if not cards:
             return ()
-        cancelled = set(conn.execute(select(_cancelled.card_number).where(_cancelled.ssn == ssn)).scalars())
+        cancelled = set(conn.execute(_CANCELLED, {"ssn": ssn}).scalars())
         return tuple(replace(c, status=CANCELLED, cleanable=False) if c.card_number in cancelled else c
                      for c in cards)
 

@@ -98,19 +98,20 @@ def _reload_definitions(journey: Journey, log) -> None:
 
 def _template_globals(app: Flask) -> None:
     """`fields(view, live_field)` renders a page's fields (web/widgets.py); `msg(key, ...)` is the
-    catalogue; `asset(filename)` a static file's URL."""
+    catalogue; `asset(filename)` a static file's URL; `link(endpoint)` the URL of a page without
+    arguments (both built once per mount point: url_for runs on every page otherwise)."""
     app.jinja_env.globals["fields"] = widgets.fields
     app.jinja_env.globals["msg"] = catalog.text
-    assets: dict[tuple[str, str], str] = {}
+    urls: dict[tuple[str, str, str], str] = {}
 
-    def asset(filename: str) -> str:
-        """The URL of a static file, built once per mount point (url_for runs on every page otherwise)."""
-        key = (request.script_root, filename)
-        url = assets.get(key)
+    def built(endpoint: str, filename: str = "") -> str:
+        key = (request.script_root, endpoint, filename)
+        url = urls.get(key)
         if url is None:
-            url = assets[key] = url_for("static", filename=filename)
+            url = urls[key] = url_for(endpoint, filename=filename) if filename else url_for(endpoint)
         return url
-    app.jinja_env.globals["asset"] = asset
+    app.jinja_env.globals["asset"] = lambda filename: built("static", filename)
+    app.jinja_env.globals["link"] = built
 
 
 def _reads_in_one_snapshot(wsgi_app, store):
