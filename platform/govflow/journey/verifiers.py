@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from ..definitions.model import VERIFY_READS, FieldDef
+from ..definitions.model import FieldDef
 from ..errors import Problem
 from . import fieldcheck
 from .identity import subject_of
