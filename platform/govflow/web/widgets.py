@@ -52,8 +52,16 @@ class PageUrls:
         return url
 
 
+_FIXED: dict[str, Markup] = {}        # escaped catalogue texts without parameters
+
+
 def _msg(key: str, **params) -> Markup:
-    return escape(catalog.text(key, **params))
+    if params:
+        return escape(catalog.text(key, **params))
+    text = _FIXED.get(key)
+    if text is None:
+        text = _FIXED[key] = escape(catalog.text(key))
+    return text
 
 
 def _value(f: dict) -> Markup:
@@ -317,17 +325,20 @@ def _after(f: dict, name: Markup, live_field: str | None) -> str:
     return out
 
 
-def field(f: dict, view: dict, live_field: str | None = None) -> Markup:
+def field(f: dict, view: dict, live_field: str | None = None, refresh: str | None = None) -> Markup:
     """One field: its widget, the condition it depends on, help and error, in the htmx wrapper
-    that re-checks it (or the whole form, when it shows or hides others) on change."""
+    that re-checks it (or the whole form, when it shows or hides others) on change. `refresh`:
+    the page's escaped re-check URL, when the caller has it already."""
     name = escape(f["name"])
+    if refresh is None:
+        refresh = escape(view["urls"].page("html.refresh"))
     target = ('hx-target="#form-body" hx-select="#form-body"' if f["controls"]
               else f'hx-target="this" hx-select="#f-{name}"')
     when = f'<p class="when">{escape(f.get("when_text"))}</p>' if f.get("when_text") else ""
     control = WIDGETS[f["widget"]](f, name, view)
     return Markup(
         f'<div class="{_classes(f)}" id="f-{name}"\n'
-        f'       hx-post="{escape(view["urls"].page("html.refresh"))}?field={name}"\n'
+        f'       hx-post="{refresh}?field={name}"\n'
         f'       hx-trigger="change[!target.hasAttribute(\'data-no-refresh\')]" hx-include="closest form"\n'
         f'       {target}\n       hx-swap="outerHTML" hx-encoding="multipart/form-data"\n'
         f'       hx-sync="closest form:queue last">\n    {when}\n    {control}{_after(f, name, live_field)}\n  </div>')
@@ -337,10 +348,11 @@ def fields(view: dict, live_field: str | None = None) -> Markup:
     """All the page's fields: its groups as fieldsets (in the flow's order), then the others.
     One call from the template for the whole form, not one per field."""
     layout = view["layout"]
+    refresh = escape(view["urls"].page("html.refresh"))
     out: list[str] = []
     for g in layout["groups"]:
         out.append(f'<fieldset class="group card"><legend>{escape(g["title"])}</legend>\n    ')
-        out.extend(field(f, view, live_field) for f in g["fields"])
+        out.extend(field(f, view, live_field, refresh) for f in g["fields"])
         out.append("\n  </fieldset>\n  ")
-    out.extend(field(f, view, live_field) for f in layout["rest"])
+    out.extend(field(f, view, live_field, refresh) for f in layout["rest"])
     return Markup("".join(out))
