@@ -1,5 +1,5 @@
 """Command line: `python -m govflow.cli check|serve|outbox-worker|personas|diagram|diff|staff-add|migrate|
-sim-reset`.
+sim-reset|purge`.
 
 `serve` is what `make run` runs (gunicorn, the outbox worker); `serve --dev` is `make dev`;
 `outbox-worker` delivers submissions (more may run beside the server, on other machines).
@@ -128,6 +128,23 @@ def sim_reset(root: Path) -> int:
     return 0
 
 
+def purge(root: Path) -> int:
+    """Delete what is past its retention period now (the outbox worker also does it every hour)."""
+    from .web import create_app
+    app = create_app({"PROJECT_DIR": root})
+    journey = app.extensions["govflow"]
+    counts = journey.deliverer.purge()
+    journey.env.store.close()
+    if counts is None:
+        print("error: the purge failed (see the log above); nothing was deleted", file=sys.stderr)
+        return 1
+    r = journey.retention
+    print(f"deleted: {counts['drafts']} abandoned drafts (untouched {r.draft_days} days), {counts['uploads']} "
+          f"uploads ({r.upload_days} days after submission or with their draft), {counts['sessions']} expired "
+          f"sessions, {counts['codes']} old SMS codes")
+    return 0
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="govflow")
     parser.add_argument("--root", type=Path, default=ROOT)
@@ -144,6 +161,7 @@ def main(argv=None) -> int:
     staff.add_argument("user")
     staff.add_argument("--password-env", metavar="VAR", help="read the password from this variable (scripts)")
     sub.add_parser("migrate", help="bring the database (DATABASE_URL) to the newest schema revision")
+    sub.add_parser("purge", help="delete abandoned drafts, old uploads, expired sessions and codes now")
     sub.add_parser("sim-reset", help="reset the simulated outside systems (cards, applications, SMS, face checks)")
     draw = sub.add_parser("diagram", help="a flow as a Mermaid flowchart")
     draw.add_argument("flow")
@@ -167,6 +185,8 @@ def main(argv=None) -> int:
         return check(args.root)
     if args.command == "sim-reset":
         return sim_reset(args.root)
+    if args.command == "purge":
+        return purge(args.root)
     if args.command == "serve":
         return serve(args.root, args.host, args.port, args.dev)
     if args.command == "outbox-worker":

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from ..store.outbox import DELIVERED, FAILED, PENDING, REJECTED, OutboxEntry
+from ..store.retention import purge
 from . import identity
 from .submission import ACCEPTED, OPERATIONS, REFUSED, RETRY, Outcome
 
@@ -79,8 +80,13 @@ class Deliverer:
         return tried
 
     def work(self, poll_seconds: float = 1.0, stop=lambda: False) -> None:
-        """The outbox worker's loop: deliver what is due, sleep when nothing is."""
+        """The outbox worker's loop: deliver what is due, sleep when nothing is; every
+        `retention.every_seconds` also delete what is past its retention period (store/retention.py)."""
+        next_purge = time.monotonic()
         while not stop():
+            if time.monotonic() >= next_purge:
+                next_purge = time.monotonic() + self.journey.retention.every_seconds
+                self.purge()
             try:
                 busy = self.run_due()
             except Exception:                      # a database hiccup must not end the worker
@@ -88,6 +94,16 @@ class Deliverer:
                 busy = 0
             if not busy:
                 time.sleep(poll_seconds)
+
+    def purge(self) -> dict[str, int] | None:
+        try:
+            counts = purge(self.journey.env.store, self.journey.retention)
+        except Exception:                          # next round tries again
+            log.exception("retention: purge failed; trying again later")
+            return None
+        if any(counts.values()):
+            log.info("retention: deleted %s", ", ".join(f"{n} {what}" for what, n in counts.items() if n))
+        return counts
 
     # -- one attempt ---------------------------------------------------------------------
     def _call(self, entry: OutboxEntry) -> Outcome:

@@ -21,6 +21,19 @@ def option_label(field: FieldDef, value, picklists) -> str | None:
     return None
 
 
+PERSONAL_FORMATS = {"mobile": formats.mask_phone, "resident_id": formats.mask_id}
+
+
+def masked(field: FieldDef, value):
+    """The value as far as it may be shown back when the citizen did not type it on the page
+    being shown: ID numbers and phones (a field's `mask:` or its format) masked, others as they are."""
+    if value is None or value == "" or not isinstance(value, str):
+        return value
+    mask = MASKS.get(field.mask) if field.mask else None
+    mask = mask or (PERSONAL_FORMATS.get(field.format) if field.format else None)
+    return mask(value) if mask is not None else value
+
+
 def display(field: FieldDef, value, env, masked: bool = True) -> str:
     if value is None or value == "":
         return ""

@@ -15,6 +15,7 @@ from threading import Lock
 from .. import catalog
 from ..definitions.model import ActionDef, FlowDef, PageDef
 from ..errors import NotFound, Unavailable
+from ..store.retention import Retention
 from . import audit, identity, invalidation, submission
 from .draft import Draft
 from .navigation import Destination, frontier, resolve
@@ -48,6 +49,7 @@ class Journey:
         self._lock = Lock()
         self.deliverer = None            # journey/delivery.py Deliverer: set by the app factory
         self.deliver_inline = True       # try the outbox entry of a submission right after its commit
+        self.retention = Retention()     # store/retention.py periods: set from the environment by the app factory
 
     def bound(self, app) -> "Journey":
         version = app.context.get("bundle")

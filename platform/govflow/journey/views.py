@@ -12,7 +12,7 @@ from ..definitions.model import FieldDef, PageDef
 from ..rules import holds
 from ..rules.model import All, Condition, Test
 from . import fieldcheck
-from .display import display, option_label
+from .display import display, masked, option_label
 from .facts import resolve
 from .identity import subject_of
 from .validation import coerce_posted, page_facts, restrictions_for
@@ -106,8 +106,8 @@ def review_view(draft, page: PageDef, facts) -> list[dict]:
             value = resolve(facts.facts, f.source) if f.readonly else answers.get(name)
             if value is None:
                 continue
-            items.append({"name": name, "title": f.title, "widget": f.widget, "type": f.type, "value": value,
-                          "display": display(f, value, env)})
+            items.append({"name": name, "title": f.title, "widget": f.widget, "type": f.type,
+                          "value": masked(f, value), "display": display(f, value, env)})
         sections.append({"title": section.title, "edit": section.edit, "items": items})
     return sections
 
@@ -234,8 +234,8 @@ def page_view(draft, page_id: str, posted: dict | None = None, problems=None, po
         active = f.readonly or holds(f.condition, facts)
         if not active and not _could_hold(f, page, draft, typed, allowed):
             continue
-        if f.readonly:
-            value = resolve(facts.facts, f.source)
+        if f.readonly:                 # not typed here: an ID number or phone is shown masked
+            value = masked(f, resolve(facts.facts, f.source))
         elif posted is not None:       # a re-shown form shows what was posted, nothing else
             value = typed.get(f.name)
         else:

@@ -19,6 +19,7 @@ from ..journey.delivery import Deliverer, RetryPolicy
 from ..services import build_services
 from ..services.simstate import url_beside
 from ..store import database_url, open_store
+from ..store.retention import Retention
 from . import api, errors, html, sim, staff, widgets
 from .sessions import StoreSessionInterface
 
@@ -80,6 +81,7 @@ def build_journey(config: dict) -> Journey:
     journey = Journey(env, bundles)
     journey.deliverer = Deliverer(journey, RetryPolicy.from_config(config))
     journey.deliver_inline = bool(config.get("OUTBOX_INLINE", True))
+    journey.retention = config.get("RETENTION") or Retention.from_env()
     return journey
 
 

@@ -1,0 +1,99 @@
+"""Retention: personal data kept no longer than needed (GB/T 35273 "最小必要", 存储期限).
+
+`purge()` deletes, in one transaction (files once it has committed):
+- abandoned drafts (not changed for `draft_days`), with everything that belongs to them:
+  their uploads (rows and files), SMS codes, decision rows and outbox entries;
+- the uploaded images of submitted applications `upload_days` after the card back end accepted
+  them (the back end holds its copy; the decision trail, with masked facts only, stays);
+- expired citizen sessions, and SMS codes older than a day (store/sessions.py, store/codes.py).
+
+The outbox worker runs it every `every_seconds` (and `govflow purge` at once). Periods come from
+the environment (RETAIN_DRAFT_DAYS, RETAIN_UPLOAD_DAYS, PURGE_EVERY_SECONDS); defaults below and
+in docs/data-protection.md.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+from sqlalchemy import delete, select
+
+from .models import ApplicationRow, CodeRow, DecisionRow, OutboxRow, UploadRow
+from .records import as_utc
+
+
+@dataclass(frozen=True)
+class Retention:
+    draft_days: int = 30
+    upload_days: int = 30
+    every_seconds: float = 3600.0
+
+    @classmethod
+    def from_env(cls, env=os.environ) -> Retention:
+        def number(name: str, default):
+            value = env.get(name)
+            if value in (None, ""):
+                return default
+            parsed = type(default)(value)
+            if parsed < 0:
+                raise ValueError(f"{name} must not be negative")
+            return parsed
+        return cls(number("RETAIN_DRAFT_DAYS", cls.draft_days), number("RETAIN_UPLOAD_DAYS", cls.upload_days),
+                   number("PURGE_EVERY_SECONDS", cls.every_seconds))
+
+
+def _abandoned(db, cutoff) -> list[str]:
+    """Drafts untouched since `cutoff` whose linked applications (a cleanup started from them)
+    are abandoned drafts too (a submitted application keeps the one it came from)."""
+    drafts = set(db.scalars(select(ApplicationRow.id).where(ApplicationRow.status == "draft",
+                                                            ApplicationRow.updated_at < cutoff)))
+    if not drafts:
+        return []
+    links = db.execute(select(ApplicationRow.id, ApplicationRow.parent_id)
+                       .where(ApplicationRow.parent_id.is_not(None))).all()
+    changed = True
+    while changed:             # a parent stays while any child that stays points at it
+        changed = False
+        for child, parent in links:
+            if parent in drafts and child not in drafts:
+                drafts.discard(parent)
+                changed = True
+    # children before parents (the parent_id foreign key)
+    order = {app: 0 for app in drafts}
+    parent_of = {child: parent for child, parent in links}
+    for app in drafts:
+        depth, at = 0, app
+        while parent_of.get(at) in drafts and depth < len(drafts):
+            depth, at = depth + 1, parent_of[at]
+        order[app] = depth
+    return sorted(drafts, key=lambda a: -order[a])
+
+
+def purge(store, retention: Retention, now=None) -> dict[str, int]:
+    """Delete what is past its period; returns how many of each were deleted."""
+    moment = as_utc(now or store.now())
+    files: list[Path] = []
+    counts = {"drafts": 0, "uploads": 0, "sessions": 0, "codes": 0}
+    with store.transaction() as db:
+        doomed = _abandoned(db, moment - timedelta(days=retention.draft_days))
+        kept_until = moment - timedelta(days=retention.upload_days)
+        submitted = list(db.scalars(select(ApplicationRow.id).where(ApplicationRow.status == "submitted",
+                                                                    ApplicationRow.updated_at < kept_until)))
+        for app_ids in (doomed, submitted):
+            if not app_ids:
+                continue
+            rows = db.execute(select(UploadRow.stored_name).where(UploadRow.application_id.in_(app_ids))).all()
+            files += [store.uploads.dir / r.stored_name for r in rows]
+            counts["uploads"] += db.execute(delete(UploadRow).where(UploadRow.application_id.in_(app_ids))).rowcount
+        for app_id in doomed:       # one by one, children first (parent_id)
+            for table in (CodeRow, DecisionRow, OutboxRow):
+                db.execute(delete(table).where(table.application_id == app_id))
+            db.execute(delete(ApplicationRow).where(ApplicationRow.id == app_id))
+        counts["drafts"] = len(doomed)
+        counts["sessions"] = store.sessions.purge_expired(moment)
+        counts["codes"] = store.codes.purge(moment)
+    for path in files:
+        path.unlink(missing_ok=True)
+    return counts
