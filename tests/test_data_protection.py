@@ -48,3 +48,44 @@ def test_a_childs_id_number_typed_by_the_guardian_is_masked_on_later_pages(clien
         assert guardian not in text, page
         if page != "eligibility":
             assert child not in text, page
+
+
+def _staff(app):
+    from test_staff_pages import login
+    client = app.test_client()
+    assert login(client).status_code == 302
+    return client
+
+
+def _csrf_of(page: str) -> str:
+    import re
+    return re.search(r'name="_csrf" value="([^"]+)"', page).group(1)
+
+
+def test_staff_see_personal_data_masked_and_reveal_one_value_with_a_recorded_reason(api, app):
+    api.walk_to_confirm()
+    staff = _staff(app)
+    page = staff.get(f"/staff/applications/{api.id}").get_data(as_text=True)
+    assert "4401**********3510" in page and "138****8001" in page
+    assert ADULT_ID not in page and ADULT_PHONE not in page
+    token = _csrf_of(page)
+    refused = staff.post(f"/staff/applications/{api.id}/reveal", data={"_csrf": token, "field": "info.mobile",
+                                                                       "reason": " "})
+    assert refused.status_code == 400 and "请填写查看理由" in refused.get_data(as_text=True)
+    assert ADULT_PHONE not in refused.get_data(as_text=True)
+    unknown = staff.post(f"/staff/applications/{api.id}/reveal", data={"_csrf": token, "field": "info.nothing",
+                                                                       "reason": "核实制卡信息"})
+    assert unknown.status_code == 400
+    events = app.extensions["govflow"].env.store.staff_events
+    assert [e for e in events.list() if e.action == "reveal"] == []            # refused: nothing recorded
+    shown = staff.post(f"/staff/applications/{api.id}/reveal", data={"_csrf": token, "field": "info.mobile",
+                                                                     "reason": "市民来电核实手机号码"})
+    assert shown.status_code == 200
+    text = shown.get_data(as_text=True)
+    assert ADULT_PHONE in text and ADULT_ID not in text                        # that value only
+    [event] = [e for e in events.list() if e.action == "reveal"]
+    assert (event.actor, event.application_id, event.detail) == (
+        "staff", api.id, {"field": "info.mobile", "reason": "市民来电核实手机号码"})
+    assert ADULT_PHONE not in json.dumps(event.detail, ensure_ascii=False)
+    again = staff.get(f"/staff/applications/{api.id}").get_data(as_text=True)
+    assert ADULT_PHONE not in again                                            # once, not from now on
