@@ -208,10 +208,10 @@ def _contents(app, revealed: frozenset[str] = frozenset()) -> list[dict]:
     bound = _journey_of(app)
     flow, env = bound.env.flows.get(app.flow_id), bound.env
     identity = app.context.get("identity") or {}
-    items = [{"section": msg("staff.app.identity"), "key": f"identity.{name}",
-              "title": msg(f"staff.app.identity.{name}"),
-              "shown": formats_mask[name](str(identity[name])), "full": str(identity[name])}
-             for name in ("name", "id_number", "ssn", "phone") if identity.get(name)]
+    items: list[dict] = [{"section": msg("staff.app.identity"), "key": f"identity.{name}",
+                          "title": msg(f"staff.app.identity.{name}"),
+                          "shown": formats_mask[name](str(identity[name])), "full": str(identity[name])}
+                         for name in ("name", "id_number", "ssn", "phone") if identity.get(name)]
     for page in (flow.pages.values() if flow is not None else ()):
         answers = app.answers.get(page.id) or {}
         for field in page.input_fields():
