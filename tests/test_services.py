@@ -65,9 +65,11 @@ def test_personas_cover_the_branches():
     assert sum(c.cleanable for c in people["two_cards"].cards) == 2
     assert people["rejected_once"].reject_first_submit
     assert people["mainland_adult"].system_photo
-    assert {c for c, _ in people["guardian_parent"].guardian_of} == {
-        "child_with_id_card", "child_with_household_register", "teen_aged_17", "child_with_pending_application",
-        "child_with_two_cards"}
+    children = {p.id for p in people.values() if any(g == "guardian_parent" for g, _, _ in p.guardians)}
+    assert children == {"child_with_id_card", "child_with_household_register", "teen_aged_17",
+                        "child_with_pending_application", "child_with_two_cards"}
+    assert people["child_with_grandparent_guardian"].guardians == (("grandparent_guardian", "62",
+                                                                    "guardianship_record"),)
 
 
 def test_a_bad_persona_file_is_refused_with_its_line(tmp_path):
