@@ -44,6 +44,7 @@ def load_personas(demo_dir: Path) -> tuple[list[Persona], list[Problem]]:
         return [], problems + [source.problem((), "persona.shape", "personas.yaml needs a 'personas' list")]
     personas: list[Persona] = []
     seen: set[str] = set()
+    index: dict[str, int] = {}              # persona id -> its place in the file (for the line)
     for i, item in enumerate(items):
         persona = _persona(source, ("personas", i), item, problems)
         if persona is None:
@@ -53,11 +54,13 @@ def load_personas(demo_dir: Path) -> tuple[list[Persona], list[Problem]]:
                                            f"persona id or ssn of '{persona.id}' is used twice"))
             continue
         seen.add(persona.id)
+        index[persona.id] = i
         personas.append(persona)
-    for i, p in enumerate(personas):
+    for p in personas:
         for guardian, _, _ in p.guardians:
             if guardian not in seen or guardian == p.id:
-                problems.append(source.problem(("personas", i, "registry", "guardians"), "persona.unknown_guardian",
+                problems.append(source.problem(("personas", index[p.id], "registry", "guardians"),
+                                               "persona.unknown_guardian",
                                                f"{p.id}: guardians names unknown persona '{guardian}'"))
     return personas, problems
 
