@@ -313,3 +313,16 @@ def test_a_receipt_of_another_person_is_refused(minor):
     assert [(e["path"], e["code"]) for e in body["errors"]] == [("photo_receipt_number", "photo_receipt.not_subject")]
     _, view = minor.page("photo")
     assert minor.photo_page()["page"] == "info"                      # her own system photo is fine
+
+
+def test_a_page_refused_by_a_popup_is_not_done(minor):
+    """Accepted for 张欣怡, then 张雨彤 (an application exists: PRE-002): the page is to be passed
+    again before the pages after it open, and they are not about a child who was refused."""
+    minor.start_for("child_with_id_card")
+    assert minor.eligibility()["page"] == "upload"
+    refused = minor.eligibility(expect=409, applicant_name="张雨彤", applicant_id_type="household_register",
+                                applicant_id_number="440305201804100324")
+    assert refused["popup"]["rule_id"] == "PRE-002"
+    assert "eligibility" not in minor.state()["done"]
+    status, locked = minor.page("upload")
+    assert status == 409 and locked["page"] == "eligibility"
