@@ -196,3 +196,133 @@ def test_upload_slots_decided_on_an_earlier_page_have_no_condition_note(minor):
     slots = {f["name"]: f for f in view["fields"]}
     assert "household_main_page" in slots and "birth_certificate" not in slots
     assert "when_text" not in slots["household_main_page"]
+
+
+# -- who may apply for a child: the registry's guardians (民法典 第二十七条), MIN-005/006, CLN-002 --------
+
+CHILD_DATA = ("B51203377", "B71940062", "招商银行", "中国银行", "深圳市")     # 张明辉's cards and banks
+
+
+def _refused_as_stranger(minor, body):
+    assert [(e["path"], e["code"]) for e in body["errors"]] == [("applicant_id_number", "MIN-005")]
+    assert "监护人" in body["errors"][0]["message"] and body.get("popup") is None
+    for secret in CHILD_DATA:
+        assert secret not in minor.last.get_data(as_text=True)
+
+
+def test_non_relative_is_refused_before_seeing_anything_of_the_child(minor):
+    minor.start_for("child_with_two_cards", guardian="mainland_adult")      # 陈志明, nobody's guardian
+    body = minor.eligibility(expect=422)
+    _refused_as_stranger(minor, body)
+    assert "eligibility" not in minor.state()["done"]
+    actions = {"upload": "next", "photo": "use_photo", "info": "next", "pickup": "next", "confirm": "submit"}
+    for page, action in actions.items():                                   # nothing after it opens
+        status, locked = minor.page(page)
+        assert status == 409 and locked["page"] == "eligibility", (page, locked)
+        assert minor.act(page, action, {}, expect=409)["page"] == "eligibility"
+    # the popup to the child's cleanup was never offered: there is nothing to follow
+    r = minor.client.post(f"/api/v1/applications/{minor.id}/redirect", headers=minor.headers)
+    assert r.status_code == 404
+    # the decision trail shows only the refusal; no fact about the child's cards or applications
+    r = minor.client.get(f"/api/v1/applications/{minor.id}/decisions", headers=minor.headers)
+    trail = r.get_data(as_text=True)
+    assert [d["rule_ids"] for d in r.get_json()["decisions"]] == [["MIN-005"]]
+    assert "cards_in_province" not in trail and "pending_applications" not in trail
+    # nor does the application hold the child's record
+    context = minor.journey.env.store.applications.get(minor.id).context
+    assert "cards" not in (context.get("registry") or {}) and "person" not in (context.get("registry") or {})
+    assert _registry(minor, "440305201407070459").cards_in_province == 2          # nothing was cleaned
+
+
+def test_non_relative_is_refused_for_every_child(minor):
+    for child in ("child_with_id_card", "child_with_household_register", "child_with_pending_application"):
+        minor.start_for(child, guardian="mainland_adult")
+        body = minor.eligibility(expect=422)
+        assert [(e["path"], e["code"]) for e in body["errors"]] == [("applicant_id_number", "MIN-005")], child
+
+
+def test_grandparent_with_a_guardianship_record_may_apply(minor):
+    minor.start_for("child_with_grandparent_guardian", guardian="grandparent_guardian")
+    wrong = minor.eligibility(expect=422, relationship="51")           # 父亲: not what the registry holds
+    assert [(e["path"], e["code"]) for e in wrong["errors"]] == [("relationship", "MIN-006")]
+    assert minor.eligibility(relationship="62")["page"] == "upload"     # 祖母, by a guardianship record
+    minor.upload_page()
+    assert minor.photo_page()["page"] == "info"                      # the child's system photo is usable
+
+
+def test_grandparent_without_a_guardianship_record_is_refused(minor):
+    minor.start_for("child_with_grandparent_guardian", guardian="grandparent_without_record")
+    body = minor.eligibility(expect=422, relationship="61")
+    assert [(e["path"], e["code"]) for e in body["errors"]] == [("applicant_id_number", "MIN-005")]
+    assert minor.page("upload")[0] == 409
+
+
+def test_a_parent_is_not_the_guardian_of_someone_elses_child(minor):
+    minor.start_for("child_with_grandparent_guardian")                # 张伟 and 李思琪
+    body = minor.eligibility(expect=422)
+    assert [(e["path"], e["code"]) for e in body["errors"]] == [("applicant_id_number", "MIN-005")]
+
+
+def test_refused_child_does_not_replace_the_accepted_one(minor):
+    """A guardian accepted for his child who then types a stranger's child is refused, and the
+    application stays about his own child (photos, payload), not the stranger's."""
+    minor.start_for("child_with_id_card")
+    assert minor.eligibility()["page"] == "upload"
+    body = minor.eligibility(expect=422, applicant_name="李思琪", applicant_id_type="household_register",
+                             applicant_id_number="440305201709050285")
+    assert body["errors"][0]["code"] == "MIN-005"
+    app = minor.journey.env.store.applications.get(minor.id)
+    assert app.context["subject"] == "440305201511200049"
+    assert app.context["registry"]["person"]["name"] == "张欣怡"
+
+
+def test_stale_cleanup_popup_cannot_be_followed_for_another_child(minor):
+    minor.start_for("child_with_two_cards")
+    assert minor.eligibility(expect=409)["popup"]["rule_id"] == "ELIG-001"
+    minor.eligibility(expect=422, applicant_name="李思琪", applicant_id_type="household_register",
+                      applicant_id_number="440305201709050285")
+    r = minor.client.post(f"/api/v1/applications/{minor.id}/redirect", headers=minor.headers)
+    assert r.status_code == 404
+
+
+def test_cleanup_refuses_someone_who_is_neither_the_card_holder_nor_the_guardian(minor):
+    """Even a cleanup application that names another person's cards (here made by hand) stops on
+    its first page (CLN-002) and never lists them."""
+    journey, store = minor.journey, minor.journey.env.store
+    minor.start_for("child_with_two_cards", guardian="mainland_adult")
+    with store.transaction():
+        parent = journey.draft(store.applications.get(minor.id))
+        parent.app.context["subject"] = "440305201407070459"           # 张明辉, not 陈志明's ward
+        parent.changed()
+        journey.save(parent)
+        cleanup = journey.create("cleanup", parent.app.owner, parent=parent)
+    minor.id = cleanup.app.id
+    body = minor.act("guide", "start", {"consent": True}, expect=409)
+    assert body["status"] == "refused" and body["popup"]["rule_id"] == "CLN-002"
+    assert minor.page("cards")[0] == 409
+    for secret in CHILD_DATA:
+        assert secret not in minor.last.get_data(as_text=True)
+
+
+def test_a_receipt_of_another_person_is_refused(minor):
+    minor.start_for("child_with_id_card")                             # 张欣怡 ...
+    minor.eligibility()
+    minor.upload_page()
+    body = minor.act("photo", "use_photo", {"photo_source": "receipt", "photo_receipt_number": "XP2024090907"},
+                     expect=422)                                      # ... with 张子轩's receipt
+    assert [(e["path"], e["code"]) for e in body["errors"]] == [("photo_receipt_number", "photo_receipt.not_subject")]
+    _, view = minor.page("photo")
+    assert minor.photo_page()["page"] == "info"                      # her own system photo is fine
+
+
+def test_a_page_refused_by_a_popup_is_not_done(minor):
+    """Accepted for 张欣怡, then 张雨彤 (an application exists: PRE-002): the page is to be passed
+    again before the pages after it open, and they are not about a child who was refused."""
+    minor.start_for("child_with_id_card")
+    assert minor.eligibility()["page"] == "upload"
+    refused = minor.eligibility(expect=409, applicant_name="张雨彤", applicant_id_type="household_register",
+                                applicant_id_number="440305201804100324")
+    assert refused["popup"]["rule_id"] == "PRE-002"
+    assert "eligibility" not in minor.state()["done"]
+    status, locked = minor.page("upload")
+    assert status == 409 and locked["page"] == "eligibility"

@@ -175,3 +175,60 @@ def test_guardian_walks_the_minor_application_without_javascript(web):
     assert "监护人信息" in review and "申领人信息" in review and "张子轩" in review
     web.post("confirm", "submit", expect=302)
     assert web.location().endswith("/success")
+
+
+# -- the guardian check and whose photo may be shown (issue 10, item 1) ------------------------------
+
+def _minor_eligibility(web, persona, name, id_type, number, relationship="51", expect=302):
+    web.start("sscard_minor")
+    assert web.verify(persona).headers["Location"].endswith("/eligibility")
+    return web.post("eligibility", "check", {"relationship": relationship, "applicant_name": name,
+                                             "applicant_id_type": id_type, "applicant_id_number": number,
+                                             "issuing_city": "440300"}, expect=expect)
+
+
+def test_non_relative_sees_nothing_of_the_child_in_the_html_pages(web):
+    _minor_eligibility(web, "mainland_adult", "张明辉", "resident_id_card", "440305201407070459", expect=422)
+    page = web.text()
+    assert ("applicant_id_number", "MIN-005") in web.errors()
+    assert "您不是该申领人的法定监护人" in page and "民法典" in page          # the message and its basis
+    for secret in ("B51203377", "B71940062", "招商银行", "中国银行", "多张社保卡"):
+        assert secret not in page
+    for later in ("upload", "photo", "info", "confirm"):
+        assert web.get(later).status_code == 302 and web.location().endswith("/eligibility")
+    assert web.client.get(f"/a/{web.id}/_photo").status_code == 404
+    assert web.client.post(f"/a/{web.id}/_redirect", data={"_csrf": web._csrf()}).status_code == 404
+
+
+def test_registry_photo_only_for_the_verified_child(web):
+    _minor_eligibility(web, "mainland_adult", "张欣怡", "resident_id_card", "440305201511200049", expect=422)
+    assert web.client.get(f"/a/{web.id}/_photo").status_code == 404          # a stranger: no photo
+    other = HtmlWalker(web.client.application.test_client(), web.client.application)
+    _minor_eligibility(other, "guardian_parent", "张欣怡", "resident_id_card", "440305201511200049")
+    photo = other.client.get(f"/a/{other.id}/_photo")
+    assert photo.status_code == 200 and photo.data[:2] == b"\xff\xd8"      # her father: her photo
+    assert other.client.get(f"/a/{other.id}/_photo", query_string={"receipt": "XP2024090907"}).status_code == 404
+
+
+def test_photo_before_the_child_is_accepted_is_refused(web):
+    web.start("sscard_minor")
+    web.verify("guardian_parent")
+    assert web.client.get(f"/a/{web.id}/_photo").status_code == 404          # no child named yet
+    _minor_eligibility(web, "guardian_parent", "张子轩", "household_register", "440305201906010573")
+    receipt = web.client.get(f"/a/{web.id}/_photo", query_string={"receipt": "XP2024090907"})
+    assert receipt.status_code == 200 and receipt.data[:2] == b"\xff\xd8"    # 张子轩's own receipt
+
+
+def test_a_receipt_of_another_person_is_refused_in_the_form(web):
+    web.start()
+    web.verify("rejected_once")                                             # 黄丽华 ...
+    web.post("eligibility", "check", {"issuing_city": "440100"}, expect=302)
+    web.post("upload", "next", {"document_set": "id_card"},
+             files={"id_card_emblem": jpeg(), "id_card_portrait": jpeg()}, expect=302)
+    web.post("photo", "use_photo", {"photo_source": "receipt", "photo_receipt_number": "XP2024051301"},
+             expect=422)                                                    # ... with 李嘉欣's receipt
+    assert web.errors() == [("photo_receipt_number", "photo_receipt.not_subject")]
+    assert "不是申领人本人的相片" in web.text()
+    assert web.client.get(f"/a/{web.id}/_photo", query_string={"receipt": "XP2024051301"}).status_code == 404
+    own = web.client.get(f"/a/{web.id}/_photo")
+    assert own.status_code == 200                                           # her own registry photo

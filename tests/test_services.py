@@ -65,9 +65,11 @@ def test_personas_cover_the_branches():
     assert sum(c.cleanable for c in people["two_cards"].cards) == 2
     assert people["rejected_once"].reject_first_submit
     assert people["mainland_adult"].system_photo
-    assert {c for c, _ in people["guardian_parent"].guardian_of} == {
-        "child_with_id_card", "child_with_household_register", "teen_aged_17", "child_with_pending_application",
-        "child_with_two_cards"}
+    children = {p.id for p in people.values() if any(g == "guardian_parent" for g, _, _ in p.guardians)}
+    assert children == {"child_with_id_card", "child_with_household_register", "teen_aged_17",
+                        "child_with_pending_application", "child_with_two_cards"}
+    assert people["child_with_grandparent_guardian"].guardians == (("grandparent_guardian", "62",
+                                                                    "guardianship_record"),)
 
 
 def test_a_bad_persona_file_is_refused_with_its_line(tmp_path):
@@ -184,6 +186,60 @@ def test_photo_receipts(services):
     assert services.photos.lookup("xp2024051301") is not None
     assert services.photos.lookup("XP9999999999") is None
     assert services.photos.lookup("not a number") is None
+
+
+def test_every_photo_receipt_belongs_to_one_person(services):
+    people = personas_by_id()
+    assert services.photos.lookup("XP2024051301").ssn == people["hong_kong_resident"].person.ssn
+    assert services.photos.lookup("XP2025010316").ssn == people["mainland_adult"].person.ssn
+    owners = {services.photos.lookup(n).ssn for n in services.photos.numbers()}
+    assert owners <= {p.person.ssn for p in people.values()} and "" not in owners
+
+
+def test_a_receipt_without_its_person_is_refused_with_its_line(tmp_path):
+    for name in ("personas.yaml", "branches.json", "simulator_messages.yaml"):
+        (tmp_path / name).write_bytes((DEMO / name).read_bytes())
+    (tmp_path / "photo_receipts.yaml").write_text(
+        "receipts:\n  - {number: XP2024051301, initials: LJX}\n  - {number: XP2024062718, persona: nobody}\n",
+        encoding="utf-8")
+    with pytest.raises(DefinitionError) as err:
+        build_services({}, tmp_path)
+    assert [(p.code, p.line) for p in err.value.problems] == [("receipt.persona", 2), ("receipt.persona", 3)]
+
+
+# ---- guardianship in the registry ------------------------------------------------------------
+
+def test_registry_knows_who_is_whose_guardian(services):
+    people = personas_by_id()
+    father, grandmother = people["guardian_parent"].person.ssn, people["grandparent_guardian"].person.ssn
+    xinyi = services.registry.record(people["child_with_id_card"].person.ssn)
+    assert xinyi.guardianship_of(father).relationship == "51"
+    assert xinyi.guardianship_of(father).basis == "birth_medical_certificate"
+    siqi = services.registry.record(people["child_with_grandparent_guardian"].person.ssn)
+    assert (siqi.guardianship_of(grandmother).relationship, siqi.guardianship_of(grandmother).basis) == \
+        ("62", "guardianship_record")
+    assert siqi.guardianship_of(people["grandparent_without_record"].person.ssn) is None
+    assert siqi.guardianship_of(father) is None and siqi.guardianship_of(None) is None
+    assert services.registry.record(father).guardians == ()              # an adult: nobody's ward
+    assert services.registry.record("440305201511200057").guardians == ()   # unknown to the registry
+
+
+def test_a_guardian_needs_a_known_persona_and_basis(tmp_path):
+    for name in ("photo_receipts.yaml", "branches.json", "simulator_messages.yaml"):
+        (tmp_path / name).write_bytes((DEMO / name).read_bytes())
+    text = (DEMO / "personas.yaml").read_text(encoding="utf-8")
+    bad = text.replace("{persona: grandparent_guardian, relationship: \"62\", basis: guardianship_record}",
+                       "{persona: grandparent_guardian, relationship: \"62\", basis: hearsay}")
+    assert bad != text
+    (tmp_path / "personas.yaml").write_text(bad, encoding="utf-8")
+    with pytest.raises(DefinitionError) as err:
+        build_services({}, tmp_path)
+    assert "persona.guardian" in [p.code for p in err.value.problems]
+    unknown = text.replace("{persona: grandparent_guardian,", "{persona: grandma,")
+    (tmp_path / "personas.yaml").write_text(unknown, encoding="utf-8")
+    with pytest.raises(DefinitionError) as err:
+        build_services({}, tmp_path)
+    assert "persona.unknown_guardian" in [p.code for p in err.value.problems]
 
 
 # ---- branches -----------------------------------------------------------------------------

@@ -220,6 +220,8 @@ CHILDREN = {   # persona -> (name, ID type, ID number, photo receipt or None for
     "child_with_pending_application": ("张雨彤", "household_register", "440305201804100324", "XP2025010316",
                                        ("2018-04-10", "2034-04-10")),
     "teen_aged_17": ("张浩宇", "resident_id_card", "440305200903150218", None, ("2022-03-01", "2027-03-01")),
+    "child_with_grandparent_guardian": ("李思琪", "household_register", "440305201709050285", None,
+                                        ("2017-09-05", "2033-09-05")),
 }
 MINOR_SLOTS = {"household_register": ["household_main_page", "household_head_page", "household_child_page"],
                "resident_id_card": ["applicant_id_emblem", "applicant_id_portrait", "birth_certificate"]}

@@ -63,19 +63,21 @@ MINGHUI = Child("张明辉", "居民身份证", "440305201407070459", None, "202
 
 
 # -- the guardian's steps -------------------------------------------------------------------------
-def start_for_child(c: Citizen) -> None:
+def start_for_child(c: Citizen, guardian: str = GUARDIAN) -> None:
     """Home → 未成年人社保卡申领 → 办事指南 → 【代未成年子女办理】 → the guardian's face check."""
     start_application(c, MINOR_SERVICE)
-    verify_face(c, GUARDIAN, FOR_MINOR)
+    verify_face(c, guardian, FOR_MINOR)
 
 
-def enter_child(c: Citizen, child: Child, city: str = CITY) -> None:
+def enter_child(c: Citizen, child: Child, city: str = CITY, guardian: str = GUARDIAN,
+                relationship: str = "父亲") -> None:
     """申领资格校验: the guardian is shown (read-only), the relationship and the child are typed in."""
     c.sees("申领资格校验")
-    guardian = c.page.get_by_role("group", name="法定监护人信息", exact=True)
-    expect(guardian).to_contain_text("张伟")
-    expect(guardian).to_contain_text("4403**********1134")
-    c.select("法定监护人与申领人关系", "父亲")
+    person = c.persona(guardian).person
+    group = c.page.get_by_role("group", name="法定监护人信息", exact=True)
+    expect(group).to_contain_text(person.name)
+    expect(group).to_contain_text(f"{person.ssn[:4]}**********{person.ssn[-4:]}")
+    c.select("法定监护人与申领人关系", relationship)
     c.fill("申领人姓名", child.name)
     c.choose(child.id_type)
     c.fill("申领人证件号码", child.id_number)
@@ -169,6 +171,55 @@ def test_child_with_existing_application_gets_a_popup(citizen):
     citizen.sees("申领资格校验", "弹窗关闭后")
     expect(citizen.heading("上传材料")).to_have_count(0)
     expect(citizen.page.get_by_label("申领人证件号码", exact=True)).to_have_value(YUTONG.id_number)
+
+
+# -- (3b) who may apply: only the child's guardian in the registry (民法典 第二十七条) ----------------------
+SIQI = Child("李思琪", "户口簿", "440305201709050285")
+
+
+def test_non_relative_is_refused_before_seeing_anything_of_the_child(citizen):
+    start_for_child(citizen, "mainland_adult")                     # 陈志明, nobody's guardian
+    enter_child(citizen, MINGHUI, guardian="mainland_adult")
+    citizen.error("您不是该申领人的法定监护人")
+    expect(citizen.field_of("申领人证件号码")).to_contain_text("不能代为申领")
+    main = citizen.page.get_by_role("main")
+    for secret in ("B51203377", "B71940062", "招商银行", "中国银行", "多张社保卡", "一人一卡清理"):
+        expect(main).not_to_contain_text(secret)                    # no cards, banks, nor the cleanup popup
+    expect(citizen.page.get_by_role("alertdialog").or_(citizen.page.get_by_role("dialog"))).to_have_count(0)
+    expect(citizen.heading("申领资格校验")).to_be_visible()
+    # typing the address of a later page, or of the child's photo, leads nowhere
+    base = citizen.page.url.rsplit("/", 1)[0]
+    for later in ("upload", "photo", "info"):
+        citizen.page.goto(f"{base}/{later}")
+        expect(citizen.heading("申领资格校验")).to_be_visible()
+    assert citizen.page.request.get(f"{base}/_photo").status == 404
+
+
+def test_grandparent_with_a_guardianship_record_goes_on_and_one_without_is_refused(citizen):
+    start_for_child(citizen, "grandparent_without_record")        # 祖父李国华: no guardianship record
+    enter_child(citizen, SIQI, guardian="grandparent_without_record", relationship="祖父")
+    citizen.error("您不是该申领人的法定监护人")
+    expect(citizen.heading("上传材料")).to_have_count(0)
+    start_for_child(citizen, "grandparent_guardian")              # 祖母赵秀兰: appointed guardian
+    enter_child(citizen, SIQI, guardian="grandparent_guardian", relationship="祖母")
+    citizen.sees("上传材料")
+
+
+def test_a_photo_receipt_of_another_child_is_refused(citizen):
+    start_for_child(citizen)
+    enter_child(citizen, XINYI)
+    upload_documents(citizen, None, GUARDIAN_SLOTS + CHILD_SLOTS[XINYI.id_type])
+    citizen.sees("获取制卡相片")
+    citizen.choose("输入社保卡相片回执号")
+    citizen.fill("社保卡相片回执号", ZIXUAN.receipt)                 # 张子轩's receipt for 张欣怡
+    citizen.press("获取图片")
+    citizen.error("不是申领人本人的相片")
+    expect(citizen.field_of("社保卡相片回执号").get_by_role("img")).to_have_count(0)
+    citizen.press("使用相片")
+    expect(citizen.heading("申请信息")).to_have_count(0)
+    citizen.choose("使用本人社保相片")
+    use_system_photo(citizen)                                      # her own registry photo is fine
+    expect(citizen.heading("申请信息")).to_be_visible()
 
 
 # -- (4) links between the flows -------------------------------------------------------------------------

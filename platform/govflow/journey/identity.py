@@ -38,27 +38,69 @@ def reads_registry(flow, page) -> bool:
         r == "subject" or r.startswith("registry.") for r in page.reads)
 
 
+def relation_facts(record, applicant_ssn: str | None, subject_ssn: str) -> dict:
+    """How the verified applicant stands to the person applied for, as the registry knows it:
+    the same person, or their legal guardian (relationship code and what proves it)."""
+    guardianship = record.guardianship_of(applicant_ssn)
+    facts: dict = {"applicant_is_subject": bool(applicant_ssn) and applicant_ssn == subject_ssn,
+                   "applicant_is_guardian": guardianship is not None}
+    if guardianship is not None:
+        facts["applicant_relationship"] = guardianship.relationship
+        facts["guardianship_basis"] = guardianship.basis
+    return facts
+
+
+def _snapshot(env, app, ssn: str) -> dict:
+    """The registry's view of `ssn` for this application. Someone else's record (cards, pending
+    applications, name) is copied only for that person's guardian: to anyone else the registry
+    answers nothing but the relation (none), so no rule, page or trail can show it."""
+    record = env.services.registry.record(ssn)
+    relation = relation_facts(record, (app.context.get("identity") or {}).get("ssn"), ssn)
+    if not (relation["applicant_is_subject"] or relation["applicant_is_guardian"]):
+        return relation
+    snapshot = _plain(record)
+    snapshot.pop("guardians", None)              # other people's numbers: not the application's business
+    snapshot["cards_in_province"] = record.cards_in_province
+    snapshot.update(relation)
+    person = env.services.registry.person_by_ssn(ssn)
+    if person is not None:
+        snapshot["person"] = {"name": person.name, "id_number": person.id_number, "ssn": person.ssn}
+    return snapshot
+
+
+def verified_subject(draft) -> str | None:
+    """The person applied for, once the journey has accepted them, or None: the verified identity
+    itself; the person named on a page (`subject: form.<field>`) once that page is done with the
+    same answer (its rules, e.g. the guardian check, passed); in a linked flow (cleanup), the
+    parent's subject once the linked flow's first page is done. Photos of the registry and of
+    receipts are given only for this person."""
+    app, path = draft.app, draft.flow.subject
+    subject = app.context.get("subject")
+    if not subject:
+        return None
+    if path.startswith("form."):
+        name = path[5:]
+        page = next((p for p in draft.flow.pages.values() if name in p.fields), None)
+        given = str((app.answers.get(page.id) or {}).get(name) or "").strip().upper() if page else ""
+        return subject if page is not None and page.id in app.done and given == subject else None
+    if app.parent_id:
+        return subject if draft.flow.start in app.done else None
+    return subject if subject == (app.context.get("identity") or {}).get("ssn") else None
+
+
 def refresh_registry(env, draft, posted: dict | None = None) -> None:
     """Copy the registry's current view of the subject into the application (rules read it).
     The subject is named by the flow (`subject:`); a linked flow (cleanup) keeps its parent's."""
     app, path = draft.app, draft.flow.subject
     if path.startswith("form."):
         name = path[5:]
-        value = (posted or {}).get(name) or draft.answers.get(name)
+        value = _checked(env, draft, name, (posted or {}).get(name)) or draft.answers.get(name)
         ssn = str(value).strip().upper() if value else None
     elif app.parent_id and app.context.get("subject"):
         ssn = app.context["subject"]
     else:
         ssn = (app.context.get("identity") or {}).get("ssn")
-    if not ssn:
-        snapshot = None
-    else:
-        record = env.services.registry.record(ssn)
-        snapshot = _plain(record)
-        snapshot["cards_in_province"] = record.cards_in_province
-        person = env.services.registry.person_by_ssn(ssn)
-        if person is not None:
-            snapshot["person"] = {"name": person.name, "id_number": person.id_number, "ssn": person.ssn}
+    snapshot = _snapshot(env, app, ssn) if ssn else None
     if app.context.get("registry") == snapshot and app.context.get("subject") == (ssn if snapshot else None):
         return
     draft.begin_change()
@@ -68,6 +110,37 @@ def refresh_registry(env, draft, posted: dict | None = None) -> None:
     else:
         app.context["registry"] = snapshot
         app.context["subject"] = ssn
+    draft.changed()
+
+
+def _checked(env, draft, name: str, value):
+    """A posted subject number that fails its own field check names nobody (it never reaches a rule)."""
+    field = draft.flow.field(name)
+    if not value or field is None:
+        return None
+    typed = fieldcheck.coerce(field, value, True)
+    if typed is fieldcheck.MISSING or fieldcheck.check_value(field, typed, env.picklists, env.today()):
+        return None
+    return typed
+
+
+def keep_subject(draft) -> tuple:
+    """What refresh_registry may change, to put back with restore_subject."""
+    context = draft.app.context
+    return context.get("subject"), context.get("registry")
+
+
+def restore_subject(draft, kept: tuple) -> None:
+    """A step whose answers were not kept does not keep the person they named either."""
+    subject, registry = kept
+    context = draft.app.context
+    if context.get("subject") == subject:
+        return
+    for key, value in (("subject", subject), ("registry", registry)):
+        if value is None:
+            context.pop(key, None)
+        else:
+            context[key] = value
     draft.changed()
 
 

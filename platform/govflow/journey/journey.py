@@ -175,23 +175,39 @@ class Journey:
         if action.submit:
             return submission.submit(self, draft, page, action)
         if not action.skip_validation:
-            if identity.reads_registry(flow, page) or "registry" not in draft.app.context:
-                identity.refresh_registry(self.env, draft, data)
-            check = validate_page(self.env, flow, page, data, draft, from_form)
-            audit.record(self.env, draft, check.evaluations, f"{page.id}.{action.id}")
-            if check.problems:
-                return StepResult(Status.INVALID, draft, page.id, check.problems, values=data, check=check)
-            # valid answers are kept, also when a rule refuses or sends the citizen elsewhere
-            invalidation.store_answers(self.env, draft, page, check)
-            if check.popup:
-                if check.popup.kind == "redirect":
-                    draft.app.context["redirect"] = check.popup.as_dict()
-                    draft.changed()
-                    return StepResult(Status.REDIRECT, draft, page.id, popup=check.popup, values=data, check=check)
-                return StepResult(Status.REFUSED, draft, page.id, popup=check.popup, values=data, check=check)
+            stopped = self._validate(draft, page, action, data, from_form)
+            if stopped is not None:
+                return stopped
         if action.verify_identity:
             return identity.start(self, draft, page, action)
         return self.complete_step(draft, page, action, return_to)
+
+    def _validate(self, draft: Draft, page: PageDef, action: ActionDef, data: dict,
+                  from_form: bool) -> StepResult | None:
+        """The page's checks; the answers that pass are kept. A StepResult when the step stops here."""
+        flow = draft.flow
+        kept = identity.keep_subject(draft)
+        if identity.reads_registry(flow, page) or "registry" not in draft.app.context:
+            identity.refresh_registry(self.env, draft, data)
+        check = validate_page(self.env, flow, page, data, draft, from_form)
+        audit.record(self.env, draft, check.evaluations, f"{page.id}.{action.id}")
+        if draft.app.context.get("redirect") and not (check.popup and check.popup.kind == "redirect"):
+            draft.app.context.pop("redirect")      # a popup's 【确认】 holds only right after its step
+            draft.changed()
+        if check.problems:
+            identity.restore_subject(draft, kept)
+            return StepResult(Status.INVALID, draft, page.id, check.problems, values=data, check=check)
+        # valid answers are kept, also when a rule refuses or sends the citizen elsewhere; the
+        # page is not done then (the pages after it open only once it passes)
+        invalidation.store_answers(self.env, draft, page, check)
+        if check.popup:
+            draft.reopen(page.id)
+            if check.popup.kind == "redirect":
+                draft.app.context["redirect"] = check.popup.as_dict()
+                draft.changed()
+                return StepResult(Status.REDIRECT, draft, page.id, popup=check.popup, values=data, check=check)
+            return StepResult(Status.REFUSED, draft, page.id, popup=check.popup, values=data, check=check)
+        return None
 
     def complete_step(self, draft: Draft, page: PageDef, action: ActionDef, return_to=None) -> StepResult:
         draft.mark_done(page.id, action.id)

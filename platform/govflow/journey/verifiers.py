@@ -9,7 +9,7 @@ from typing import Callable
 from ..definitions.model import FieldDef
 from ..errors import Problem
 from . import fieldcheck
-from .identity import subject_of
+from .identity import verified_subject
 
 
 def phone_for(field: FieldDef, values: dict, draft) -> str | None:
@@ -44,13 +44,16 @@ def _upload(env, field, value, values, draft, verified):
 
 
 def _photo_receipt(env, field, value, values, draft, verified):
-    if env.services.photos.lookup(value) is None:
+    photo = env.services.photos.lookup(value)
+    if photo is None:
         return fieldcheck.problem(field, "photo_receipt.not_found")
+    if photo.ssn != verified_subject(draft):          # a receipt is one person's photo
+        return fieldcheck.problem(field, "photo_receipt.not_subject")
     return None
 
 
 def _system_photo(env, field, value, values, draft, verified):
-    ssn = subject_of(draft.app)
+    ssn = verified_subject(draft)
     if not ssn or env.services.registry.system_photo(ssn) is None:
         return fieldcheck.problem(field, "system_photo.none")
     return None

@@ -14,7 +14,7 @@ from ..rules.model import All, Condition, Test
 from . import fieldcheck
 from .display import display, masked, option_label
 from .facts import resolve
-from .identity import subject_of
+from .identity import verified_subject
 from .validation import coerce_posted, page_facts, restrictions_for
 
 
@@ -180,16 +180,20 @@ def _sms_status(fields: list[dict], env, draft) -> None:
             view["sms"] = {"seconds": wait, "message": catalog.text("sms.sent", phone=formats.mask_phone(str(phone)))}
 
 
-def _photo_previews(fields: list[dict], env, app) -> None:
-    """【获取图片】 and 使用本人社保相片 show the photo in place (or say why not)."""
+def _photo_previews(fields: list[dict], env, draft) -> None:
+    """【获取图片】 and 使用本人社保相片 show the photo in place (or say why not); only photos of the
+    verified person applied for are shown."""
     for view in fields:
         if view["widget"] == "photo_receipt" and view["value"]:
-            view["photo_found"] = env.services.photos.lookup(view["value"]) is not None
-            if not view["photo_found"] and not view["error"]:
-                view["error"] = catalog.text("photo_receipt.not_found")
-                view["error_code"] = "photo_receipt.not_found"
+            found = env.services.photos.lookup(view["value"])
+            code = "photo_receipt.not_found" if found is None else \
+                "photo_receipt.not_subject" if found.ssn != verified_subject(draft) else None
+            view["photo_found"] = code is None
+            if code is not None and not view["error"]:
+                view["error"] = catalog.text(code)
+                view["error_code"] = code
         elif view["widget"] == "system_photo":
-            ssn = subject_of(app)
+            ssn = verified_subject(draft)
             view["photo_available"] = bool(ssn) and env.services.registry.system_photo(ssn) is not None
 
 
@@ -251,7 +255,7 @@ def page_view(draft, page_id: str, posted: dict | None = None, problems=None, po
     controllers = {n for f in page.fields.values() for n in f.controllers}
     for view in fields:
         view["controls"] = view["name"] in controllers    # changing it shows or hides other fields
-    _photo_previews(fields, env, app)
+    _photo_previews(fields, env, draft)
     _sms_status(fields, env, draft)
     steps = flow.steps
     return {

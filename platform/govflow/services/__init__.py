@@ -73,7 +73,8 @@ def build_services(config: dict, demo_dir: Path, *, rng: random.Random | None = 
                                  "(real adapters are not implemented yet)")
     demo_dir = Path(demo_dir)
     personas, problems = load_personas(demo_dir)
-    receipts, more = load_receipts(demo_dir)
+    ssn_of = None if any(p.severity == "error" for p in problems) else {p.id: p.person.ssn for p in personas}
+    receipts, more = load_receipts(demo_dir, ssn_of)
     branches, even_more = load_branches(demo_dir)
     messages, last = _messages(demo_dir)
     problems += more + even_more + last

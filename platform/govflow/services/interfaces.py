@@ -72,11 +72,26 @@ class Card:
 
 
 @dataclass(frozen=True)
+class Guardianship:
+    """One legal guardian of a person, as the registry knows it (民法典 第二十七条、第三十一条)."""
+
+    holder_ssn: str          # the guardian's 社会保障号码
+    relationship: str        # GB/T 4761 code of the guardian to the person (51 父亲, 62 祖母 ...)
+    basis: str               # household_register 户籍 | birth_medical_certificate 出生医学证明 |
+    #                          guardianship_record 监护关系证明
+
+
+@dataclass(frozen=True)
 class RegistryRecord:
     pending_applications: int
     cards: tuple[Card, ...]
     system_photo_available: bool
     insurance_types: tuple[str, ...] = ()   # codes of reference/insurance_type_options.json
+    guardians: tuple[Guardianship, ...] = ()   # who is this person's legal guardian
+
+    def guardianship_of(self, ssn: str | None) -> Guardianship | None:
+        """The guardianship `ssn` holds over this person, if the registry records one."""
+        return next((g for g in self.guardians if ssn and g.holder_ssn == ssn), None)
 
     @property
     def cards_in_province(self) -> int:
@@ -101,6 +116,7 @@ class Registry(Protocol):
 class Photo:
     receipt_number: str
     jpeg: bytes
+    ssn: str = ""            # whose photo it is (the studio records the person's number with the receipt)
 
 
 class PhotoReceipts(Protocol):

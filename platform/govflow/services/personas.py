@@ -16,6 +16,9 @@ from .interfaces import Card, Person
 PERSONAS_FILE = "personas.yaml"
 _PERSON_KEYS = ("name", "id_type", "id_number", "ssn", "residency", "birth_date", "sex", "phone")
 _CARD_KEYS = ("card_number", "issuing_city", "issuing_city_name", "bank", "status", "progress")
+# what proves a guardianship in the registry: 户籍 (户口簿), 出生医学证明, or a guardianship record
+# (监护关系证明: 指定监护 民法典 第三十一条, or the order of 第二十七条 when the parents cannot act)
+GUARDIANSHIP_BASES = ("household_register", "birth_medical_certificate", "guardianship_record")
 
 
 @dataclass(frozen=True)
@@ -29,7 +32,7 @@ class Persona:
     insurance_types: tuple[str, ...]
     cards: tuple[Card, ...]
     reject_first_submit: bool = False
-    guardian_of: tuple[tuple[str, str], ...] = ()   # (child persona id, GB/T 4761 relationship code)
+    guardians: tuple[tuple[str, str, str], ...] = ()   # (guardian persona id, GB/T 4761 code, basis)
 
 
 def load_personas(demo_dir: Path) -> tuple[list[Persona], list[Problem]]:
@@ -41,6 +44,7 @@ def load_personas(demo_dir: Path) -> tuple[list[Persona], list[Problem]]:
         return [], problems + [source.problem((), "persona.shape", "personas.yaml needs a 'personas' list")]
     personas: list[Persona] = []
     seen: set[str] = set()
+    index: dict[str, int] = {}              # persona id -> its place in the file (for the line)
     for i, item in enumerate(items):
         persona = _persona(source, ("personas", i), item, problems)
         if persona is None:
@@ -50,13 +54,28 @@ def load_personas(demo_dir: Path) -> tuple[list[Persona], list[Problem]]:
                                            f"persona id or ssn of '{persona.id}' is used twice"))
             continue
         seen.add(persona.id)
+        index[persona.id] = i
         personas.append(persona)
     for p in personas:
-        for child, _ in p.guardian_of:
-            if child not in seen:
-                problems.append(source.problem(("personas",), "persona.unknown_child",
-                                               f"{p.id}: guardian_of names unknown persona '{child}'"))
+        for guardian, _, _ in p.guardians:
+            if guardian not in seen or guardian == p.id:
+                problems.append(source.problem(("personas", index[p.id], "registry", "guardians"),
+                                               "persona.unknown_guardian",
+                                               f"{p.id}: guardians names unknown persona '{guardian}'"))
     return personas, problems
+
+
+def _guardians(source: Source, path: tuple, items, problems: list) -> tuple[tuple[str, str, str], ...] | None:
+    out = []
+    for j, g in enumerate(items or []):
+        if not isinstance(g, dict) or not g.get("persona") or not g.get("relationship") \
+                or g.get("basis") not in GUARDIANSHIP_BASES:
+            problems.append(source.problem(path + (j,), "persona.guardian",
+                                           "a guardian needs persona, relationship (GB/T 4761 code) and basis "
+                                           f"({', '.join(GUARDIANSHIP_BASES)})"))
+            return None
+        out.append((str(g["persona"]), str(g["relationship"]), str(g["basis"])))
+    return tuple(out)
 
 
 def _persona(source: Source, path: tuple, item, problems: list) -> Persona | None:
@@ -88,11 +107,12 @@ def _persona(source: Source, path: tuple, item, problems: list) -> Persona | Non
                     residency=str(data["residency"]), birth_date=data["birth_date"],
                     sex=str(data["sex"]), phone=str(data["phone"]))
     backend = item.get("card_backend") or {}
-    children = tuple((str(g.get("persona")), str(g.get("relationship")))
-                     for g in item.get("guardian_of") or [] if isinstance(g, dict))
+    guardians = _guardians(source, path + ("registry", "guardians"), registry.get("guardians"), problems)
+    if guardians is None:
+        return None
     return Persona(id=person.person_id, title=str(item.get("title", "")), initials=str(item.get("initials", "")),
                    person=person, pending_applications=int(registry.get("pending_applications", 0)),
                    system_photo=bool(registry.get("system_photo", False)),
                    insurance_types=tuple(str(t) for t in registry.get("insurance_types") or []),
                    cards=tuple(cards), reject_first_submit=bool(backend.get("reject_first_submit", False)),
-                   guardian_of=children)
+                   guardians=guardians)

@@ -5,7 +5,9 @@ changes are stored, in the simulator database (simstate.py): the cards a cleanup
 and the applications the card back end accepted. Every worker process sees them and a
 restart keeps them (drafts themselves are in govflow's database).
 An ssn the registry does not know has an empty record (no applications, no cards,
-no photo): a minor entered by a guardian may not be in the registry yet.
+no photo, no guardians): a minor entered by a guardian may not be in the registry yet.
+Guardians are the demo world's 户籍/出生医学证明 records (parents) and guardianship records
+(监护关系证明: e.g. a grandparent appointed guardian), `registry.guardians` of each persona.
 """
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ from typing import Iterable
 
 from sqlalchemy import Connection, bindparam, func, select
 
-from .interfaces import CANCELLED, Card, Person, RegistryRecord, ServiceError
+from .interfaces import CANCELLED, Card, Guardianship, Person, RegistryRecord, ServiceError
 from .personas import Persona
 from .portraits import portrait_jpeg
 from .simstate import SimState, insert_id, registry_applications, registry_cancelled, registry_cleanups
@@ -35,6 +37,9 @@ class RegistrySimulator:
         self._base_pending = {p.person.ssn: p.pending_applications for p in personas}
         self._cards = {p.person.ssn: tuple(p.cards) for p in personas}
         self._insurance = {p.person.ssn: p.insurance_types for p in personas}
+        ssn_of = {p.id: p.person.ssn for p in personas}
+        self._guardians = {p.person.ssn: tuple(Guardianship(ssn_of[g], rel, basis) for g, rel, basis in p.guardians)
+                           for p in personas if p.guardians}
         # portraits are drawn once at start-up (deterministic bytes)
         self._photos = {p.person.ssn: portrait_jpeg(p.initials) for p in personas if p.system_photo}
         self.state = state or SimState.open()
@@ -49,7 +54,8 @@ class RegistrySimulator:
         with self.state.read() as conn:
             pending = self.pending_in(conn, ssn)
             cards = tuple(c for c in self._cards_in(conn, ssn) if c.status != CANCELLED)
-        return RegistryRecord(pending, cards, ssn in self._photos, self._insurance.get(ssn, ()))
+        return RegistryRecord(pending, cards, ssn in self._photos, self._insurance.get(ssn, ()),
+                              self._guardians.get(ssn, ()))
 
     def cleanup(self, ssn: str, card_numbers: list[str], idempotency_key: str | None = None) -> str:
         """Cancel the given cleanable cards (one person, one card); returns a reference.

@@ -15,7 +15,7 @@ from flask import Blueprint, abort, make_response, redirect, render_template, re
 from .. import catalog
 from ..errors import Problem
 from ..journey import Draft, Popup, PopupKind, Status, StepResult, page_view, validate_page
-from ..journey.identity import subject_of
+from ..journey.identity import verified_subject
 from ..store import StaleApplication
 from ..store.records import Refusal
 from . import csrf, widgets
@@ -300,15 +300,19 @@ def uploaded(app_id, upload_id):
 
 @blueprint.get("/a/<app_id>/_photo")
 def card_photo(app_id):
-    """The card photo the citizen chose: by receipt number, or the registry's own."""
+    """The card photo the citizen chose: by receipt number, or the registry's own; only a photo
+    of the verified person applied for (404 before the journey accepted them, or for another's)."""
     draft = _draft(app_id)
     services = journey().env.services
+    subject = verified_subject(draft)
     receipt = request.args.get("receipt")
-    if receipt:
+    if not subject:
+        data = None
+    elif receipt:
         found = services.photos.lookup(receipt)
-        data = found.jpeg if found else None
+        data = found.jpeg if found and found.ssn == subject else None
     else:
-        data = services.registry.system_photo(subject_of(draft.app) or "")
+        data = services.registry.system_photo(subject)
     if not data:
         abort(404)
     return send_file(BytesIO(data), mimetype="image/jpeg")
