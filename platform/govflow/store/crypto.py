@@ -1,6 +1,6 @@
 """Encryption at rest: a keyring of AES-256-GCM keys with ids, and a blind index (keyed hash).
 
-Sealed text (database columns) is `gf1:<key id>:<base64url(nonce ‖ ciphertext ‖ tag)>`; sealed
+Sealed text (database columns) is `gf1:<key id>:<base64(nonce ‖ ciphertext ‖ tag)>`; sealed
 bytes (files) are `GF1\\0` + key-id length + key id + nonce + ciphertext + tag. The nonce is 96
 random bits per message. The key id and a purpose (which column, which file) are authenticated
 as associated data, so a value cannot be moved to another column or file unnoticed, and a
@@ -146,7 +146,7 @@ class Keyring:
         nonce = secrets.token_bytes(NONCE_BYTES)
         aad = f"{TEXT_PREFIX}{self.current}:{purpose}".encode()
         body = self._ciphers[self.current].encrypt(nonce, plain.encode("utf-8"), aad)
-        return f"{TEXT_PREFIX}{self.current}:{base64.urlsafe_b64encode(nonce + body).decode('ascii')}"
+        return f"{TEXT_PREFIX}{self.current}:{binascii.b2a_base64(nonce + body, newline=False).decode('ascii')}"
 
     def unseal(self, sealed: str, purpose: str) -> str:
         if not isinstance(sealed, str) or not sealed.startswith(TEXT_PREFIX):
@@ -154,7 +154,7 @@ class Keyring:
         kid, _, payload = sealed[len(TEXT_PREFIX):].partition(":")
         cipher = self._cipher(kid)
         try:
-            raw = base64.urlsafe_b64decode(payload.encode("ascii"))
+            raw = binascii.a2b_base64(payload, strict_mode=True)
             plain = cipher.decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], f"{TEXT_PREFIX}{kid}:{purpose}".encode())
             return plain.decode("utf-8")
         except (InvalidTag, ValueError, binascii.Error):
