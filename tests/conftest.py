@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from apptools import ROOT, STORE_SECRET, make_app
+from apptools import KEYRING, ROOT, STORE_SECRET, make_app
 from govflow.definitions import load_definitions
 from govflow.store import open_store
 
@@ -92,7 +92,7 @@ def db_url(tmp_path, database, request):
 @pytest.fixture
 def store(db_url, database, tmp_path):
     """A store of its own (SQLite file; a second `open_store(db_url, ...)` is a second worker)."""
-    s = open_store(db_url, tmp_path / "uploads", STORE_SECRET)
+    s = open_store(db_url, tmp_path / "uploads", STORE_SECRET, keyring=KEYRING)
     assert s.engine.dialect.name == database
     yield s
     s.close()

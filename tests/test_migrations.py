@@ -12,7 +12,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
 
-from apptools import ROOT, STORE_SECRET
+from apptools import KEYRING, ROOT, STORE_SECRET
 from govflow.cli import main as cli_main
 from govflow.store import open_store, schema
 from govflow.store.database import make_engine
@@ -70,7 +70,7 @@ def test_downgrade_to_nothing_and_upgrade_again(store):
 @pytest.mark.parametrize("without", [(), ("staff_users",)], ids=["0.1", "before-staff-accounts"])
 def test_a_database_made_before_migrations_is_adopted_and_upgraded(db_url, tmp_path, without):
     _make_0_1_database(db_url, without)
-    store = open_store(db_url, tmp_path / "uploads", STORE_SECRET)
+    store = open_store(db_url, tmp_path / "uploads", STORE_SECRET, keyring=KEYRING)
     try:
         assert _revisions(store.engine) == [schema.head()]
         assert _model_diff(store.engine) == []
@@ -93,7 +93,7 @@ def test_workers_starting_together_on_a_new_database_migrate_it_once(db_url, tmp
     def start():
         try:
             opening.wait()
-            store = open_store(db_url, tmp_path / "uploads", STORE_SECRET)
+            store = open_store(db_url, tmp_path / "uploads", STORE_SECRET, keyring=KEYRING)
             stores.append(store)
             opened.wait()
             StaffAccounts(store).ensure_demo()
@@ -118,7 +118,7 @@ def test_a_database_migrated_by_a_newer_govflow_is_refused(store, db_url, tmp_pa
     with store.engine.begin() as conn:
         conn.execute(text("UPDATE alembic_version SET version_num = '9999'"))
     with pytest.raises(RuntimeError, match="9999.*newer govflow"):
-        open_store(db_url, tmp_path / "uploads", STORE_SECRET)
+        open_store(db_url, tmp_path / "uploads", STORE_SECRET, keyring=KEYRING)
 
 
 def test_govflow_migrate_command(db_url, monkeypatch, capsys):

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import text
 
+from apptools import KEYRING
 from apptools import STORE_SECRET as SECRET
 from govflow import catalog
 from govflow.store import open_store
@@ -20,7 +21,7 @@ PHONE = "13800138000"
 
 @pytest.fixture
 def worker2(db_url, tmp_path, store):
-    s = open_store(db_url, tmp_path / "uploads", SECRET)
+    s = open_store(db_url, tmp_path / "uploads", SECRET, keyring=KEYRING)
     yield s
     s.close()
 
@@ -139,14 +140,14 @@ def test_purge_old_codes(store, app_id):
 
 def test_short_secret_refused(tmp_path):
     with pytest.raises(ValueError):
-        open_store("sqlite://", tmp_path / "u", b"short")
+        open_store("sqlite://", tmp_path / "u", b"short", keyring=KEYRING)
 
 
 def test_concurrent_issuers_share_the_limit(db_url, tmp_path, store, app_id):
     """Six workers ask at the same instant for the same phone: exactly one code goes out."""
     import threading
 
-    workers = [open_store(db_url, tmp_path / "uploads", SECRET) for _ in range(6)]
+    workers = [open_store(db_url, tmp_path / "uploads", SECRET, keyring=KEYRING) for _ in range(6)]
     barrier, results = threading.Barrier(len(workers)), []
 
     def ask(worker):

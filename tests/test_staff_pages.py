@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from apptools import ROOT, TODAY, make_app
+from apptools import KEYRING, ROOT, TODAY, make_app
 from govflow.cli import main as cli_main
 from govflow.store import open_store
 from govflow.store.staff import MAX_FAILURES, StaffAccounts
@@ -235,7 +235,7 @@ def test_staff_add_command_and_demo_account(tmp_path, monkeypatch, definitions):
     assert cli_main(["--root", str(tmp_path), "staff-add", "bob"]) == 2          # the two differ
     monkeypatch.setattr("govflow.cli.getpass", lambda prompt="": "short")
     assert cli_main(["--root", str(tmp_path), "staff-add", "bob"]) == 2          # too short
-    store = open_store(f"sqlite:///{db}", tmp_path / "uploads", b"k" * 32)
+    store = open_store(f"sqlite:///{db}", tmp_path / "uploads", b"k" * 32, keyring=KEYRING)
     accounts = StaffAccounts(store)
     assert accounts.authenticate("alice", "a-long-password").ok and not accounts.exists("bob")
     assert not accounts.authenticate("alice", "wrong-password").ok

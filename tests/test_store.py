@@ -5,6 +5,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import text
 
+from apptools import KEYRING
 from apptools import STORE_SECRET as SECRET
 from govflow.store import Application, StaleApplication, open_store
 
@@ -39,7 +40,7 @@ def test_application_survives_restart(db_url, tmp_path, store):
     store.applications.save(app)
     store.close()
 
-    second = open_store(db_url, tmp_path / "uploads", SECRET)
+    second = open_store(db_url, tmp_path / "uploads", SECRET, keyring=KEYRING)
     try:
         got = second.applications.get(app.id)
         assert got.answers == {"eligibility": {"issuing_city": "440100", "name": "张三"}}
@@ -131,7 +132,7 @@ def test_definition_archive_idempotent(store):
 
 def test_outbox_one_entry_per_application_and_operation_claimed_once_across_instances(db_url, tmp_path, store):
     app = new_app(store)
-    other = open_store(db_url, tmp_path / "uploads", SECRET)
+    other = open_store(db_url, tmp_path / "uploads", SECRET, keyring=KEYRING)
     lease = timedelta(seconds=60)
     try:
         with store.transaction():
@@ -218,7 +219,7 @@ def test_concurrent_failed_logins_of_an_unknown_name_are_all_refused_and_counted
     from concurrent.futures import ThreadPoolExecutor
 
     from govflow.store.staff import MAX_FAILURES, StaffAccounts
-    workers = [open_store(db_url, tmp_path / "uploads", SECRET) for _ in range(8)]
+    workers = [open_store(db_url, tmp_path / "uploads", SECRET, keyring=KEYRING) for _ in range(8)]
     try:
         with ThreadPoolExecutor(max_workers=8) as pool:
             results = list(pool.map(lambda s: StaffAccounts(s).authenticate("nobody", "guess-123", now=T0),

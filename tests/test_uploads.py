@@ -8,6 +8,7 @@ import re
 import pytest
 from PIL import Image
 
+from apptools import KEYRING
 from apptools import STORE_SECRET as SECRET
 from govflow import catalog
 from govflow.store import Limits, Upload, open_store
@@ -110,7 +111,7 @@ def test_too_large_empty_and_too_small(store, app_id):
 
 
 def test_limits_are_configurable(tmp_path):
-    s = open_store("sqlite://", tmp_path / "up", SECRET,
+    s = open_store("sqlite://", tmp_path / "up", SECRET, keyring=KEYRING,
                    upload_limits=Limits(max_bytes=10_000, max_pixels=100_000))
     try:
         app_id = s.applications.create("f", "o", "v", {}).id
@@ -133,7 +134,7 @@ def test_stored_name_is_random(store, app_id, tmp_path):
     names = sorted(p.name for p in (tmp_path / "uploads").iterdir())
     assert len(names) == 2 and names[0] != names[1]
     for name in names:
-        assert re.fullmatch(r"[0-9a-f]{32}\.jpg", name)
+        assert re.fullmatch(r"[0-9a-f]{32}\.enc", name)      # encrypted: not a .jpg any more
         assert "passwd" not in name and first.id not in name and second.id not in name
     assert not (tmp_path / "etc").exists()
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from .definitions import load_definitions
 from .errors import DefinitionError
 from .store import database_url, open_store
+from .store.crypto import KeyMissing, attach, load_keyring
 from .store.staff import StaffAccounts
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -48,6 +49,9 @@ def serve(root: Path, host: str, port: int, dev: bool = False) -> int:
         for p in exc.problems:
             print(f"  {p}  [{p.code}]")
         return 1
+    except KeyMissing as exc:
+        print(f"The server was not started: the encryption keys are missing or wrong:\n\n  {exc}", file=sys.stderr)
+        return 1
     if dev:
         return server.run_development(root, host, port)
     return server.run_production(root, host, port)
@@ -74,8 +78,13 @@ def staff_add(root: Path, username: str, password_env: str | None = None) -> int
             print("error: the passwords differ", file=sys.stderr)
             return 2
     var = Path(root) / "var"
-    store = open_store(database_url(default=f"sqlite:///{var / 'govflow.db'}"), var / "uploads",
-                       secrets.token_bytes(32))   # the SMS code key is not used here
+    try:
+        store = open_store(database_url(default=f"sqlite:///{var / 'govflow.db'}"), var / "uploads",
+                           secrets.token_bytes(32),   # the SMS code key is not used here
+                           keyring=load_keyring(os.environ, _var(root)))
+    except KeyMissing as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     try:
         created = StaffAccounts(store).add(username, password)
     except ValueError as exc:
@@ -97,8 +106,9 @@ def migrate(root: Path) -> int:
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     engine = make_engine(url)
     try:
+        attach(engine, load_keyring(os.environ, _var(root)))     # migration 0003 seals rows written in clear
         before, after = schema.upgrade(engine)
-    except RuntimeError as exc:
+    except (RuntimeError, KeyMissing) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     finally:
@@ -109,6 +119,11 @@ def migrate(root: Path) -> int:
     else:
         print(f"{where}: schema migrated from {before or 'nothing'} to revision {after}")
     return 0
+
+
+def _var(root: Path) -> Path:
+    from .web import var_dir
+    return var_dir(Path(root))
 
 
 def sim_reset(root: Path) -> int:

@@ -34,11 +34,12 @@ def jpeg(width: int = 640, height: int = 400, color=(200, 180, 150)) -> bytes:
 
 
 def make_app(root: Path, workdir: Path, definitions=None, today: dt.date | None = None):
+    from ..store.crypto import development_keyring
     from ..web import create_app
     config = {"PROJECT_DIR": Path(root), "DATABASE_URL": f"sqlite:///{Path(workdir) / 'scenario.db'}",
               "SIMULATOR_DATABASE_URL": f"sqlite:///{Path(workdir) / 'simulators.db'}",
               "UPLOAD_DIR": Path(workdir) / "uploads", "SECRET_KEY": "scenario-" + "x" * 32, "TESTING": True,
-              "SERVICES": "simulator"}
+              "SERVICES": "simulator", "KEYRING": development_keyring(Path(workdir))}
     if definitions is not None:
         config["DEFINITIONS"] = definitions
     if today is not None:

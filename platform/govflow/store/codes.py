@@ -1,7 +1,8 @@
 """SMS verification codes: issued, hashed, rate-limited and checked in the database.
 
 The code is 6 digits from `secrets`; only HMAC-SHA256(secret, app|phone|purpose|code)
-is stored. Limits are counted from the table itself so every worker shares them:
+is stored, and the phone only as its blind index (crypto.Keyring.blind), by which every
+look-up and limit finds it. Limits are counted from the table itself so every worker shares them:
 one code per phone per 60 s, 5 per phone per hour, 10 per application per hour.
 The new row is inserted before the limits are counted, inside one transaction
 that serialises issuers (SQLite: the insert takes the write lock; PostgreSQL:
@@ -38,11 +39,16 @@ class _OverLimit(Exception):
 
 
 class VerificationCodes:
-    def __init__(self, store, secret: bytes):
+    def __init__(self, store, secret: bytes, keyring):
         if not isinstance(secret, (bytes, bytearray)) or len(secret) < 16:
             raise ValueError("the store secret must be at least 16 random bytes")
         self._store = store
         self._secret = bytes(secret)
+        self._keyring = keyring
+
+    def _phone(self, phone: str) -> str:
+        """The phone's blind index: what the table holds instead of the number."""
+        return self._keyring.blind(phone, "phone")
 
     def _hash(self, application_id: str, phone: str, purpose: str, code: str) -> str:
         msg = "|".join((application_id, phone, purpose, code)).encode("utf-8")
@@ -51,7 +57,8 @@ class VerificationCodes:
     def issue(self, application_id: str, phone: str, purpose: str, now=None) -> IssueResult:
         moment = as_utc(now or self._store.now())
         code = f"{secrets.randbelow(10**6):06d}"
-        row = CodeRow(application_id=application_id, phone=phone, purpose=purpose,
+        hashed = self._phone(phone)
+        row = CodeRow(application_id=application_id, phone_index=hashed, purpose=purpose,
                       code_hash=self._hash(application_id, phone, purpose, code),
                       created_at=moment, expires_at=moment + LIFETIME, attempts=0,
                       superseded=False)
@@ -59,10 +66,10 @@ class VerificationCodes:
             with self._store.savepoint() as db:
                 db.add(row)
                 db.flush()              # SQLite: BEGIN + INSERT takes the write lock now
-                self._serialise(db, application_id, phone)
-                self._check_limits(db, row.id, application_id, phone, moment)
+                self._serialise(db, application_id, hashed)
+                self._check_limits(db, row.id, application_id, hashed, moment)
                 db.execute(update(CodeRow)
-                           .where(CodeRow.application_id == application_id, CodeRow.phone == phone,
+                           .where(CodeRow.application_id == application_id, CodeRow.phone_index == hashed,
                                   CodeRow.purpose == purpose, CodeRow.id != row.id)
                            .values(superseded=True))
         except _OverLimit as over:
@@ -71,26 +78,26 @@ class VerificationCodes:
         return IssueResult(ok=True, code=code)
 
     @staticmethod
-    def _serialise(db, application_id: str, phone: str) -> None:
+    def _serialise(db, application_id: str, phone_index: str) -> None:
         if db.get_bind().dialect.name == "postgresql":
-            for key in (f"sms-app:{application_id}", f"sms-phone:{phone}"):
+            for key in (f"sms-app:{application_id}", f"sms-phone:{phone_index}"):
                 db.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": key})
 
     @staticmethod
-    def _check_limits(db, own_id: int, application_id: str, phone: str, moment: datetime) -> None:
+    def _check_limits(db, own_id: int, application_id: str, phone_index: str, moment: datetime) -> None:
         """Raise _OverLimit with the longest wait that applies."""
         since = moment - WINDOW
         others = (CodeRow.id != own_id, CodeRow.created_at > since)   # no upper bound: a racing
         # issuer may have stamped a slightly later time than ours and committed first
         waits: list[tuple[str, timedelta]] = []
-        for column, value, limit in ((CodeRow.phone, phone, PER_PHONE),
+        for column, value, limit in ((CodeRow.phone_index, phone_index, PER_PHONE),
                                      (CodeRow.application_id, application_id, PER_APPLICATION)):
             times = db.scalars(select(CodeRow.created_at).where(column == value, *others)
                                .order_by(CodeRow.created_at.desc()).limit(limit)).all()
             if len(times) >= limit:
                 waits.append(("sms.too_many", times[limit - 1] + WINDOW - moment))
         last = db.scalar(select(func.max(CodeRow.created_at))
-                         .where(CodeRow.phone == phone, CodeRow.id != own_id))
+                         .where(CodeRow.phone_index == phone_index, CodeRow.id != own_id))
         if last is not None and moment - last < MIN_INTERVAL:
             waits.append(("sms.too_soon", last + MIN_INTERVAL - moment))
         if waits:
@@ -98,17 +105,17 @@ class VerificationCodes:
             raise _OverLimit(code, max(w for _, w in waits))
 
     @staticmethod
-    def _latest(db, application_id: str, phone: str, purpose: str) -> CodeRow | None:
+    def _latest(db, application_id: str, phone_index: str, purpose: str) -> CodeRow | None:
         """The code that counts for (application, phone, purpose): the newest not superseded."""
         return db.scalars(select(CodeRow)
-                          .where(CodeRow.application_id == application_id, CodeRow.phone == phone,
+                          .where(CodeRow.application_id == application_id, CodeRow.phone_index == phone_index,
                                  CodeRow.purpose == purpose, CodeRow.superseded.is_(False))
                           .order_by(CodeRow.created_at.desc(), CodeRow.id.desc()).limit(1)).first()
 
     _LATEST = (select(CodeRow.__table__.c.created_at, CodeRow.__table__.c.expires_at,
                       CodeRow.__table__.c.used_at)
                .where(CodeRow.__table__.c.application_id == bindparam("app_id"),
-                      CodeRow.__table__.c.phone == bindparam("phone"),
+                      CodeRow.__table__.c.phone_index == bindparam("phone"),
                       CodeRow.__table__.c.purpose == bindparam("purpose"),
                       CodeRow.__table__.c.superseded.is_(False))
                .order_by(CodeRow.__table__.c.created_at.desc(), CodeRow.__table__.c.id.desc()).limit(1))
@@ -118,7 +125,7 @@ class VerificationCodes:
         """None when the code is right (and now used); otherwise a problem code."""
         moment = as_utc(now or self._store.now())
         with self._store.session() as db:
-            row = self._latest(db, application_id, phone, purpose)
+            row = self._latest(db, application_id, self._phone(phone), purpose)
             if row is None:
                 return "sms.none"
             if row.used_at is not None:
@@ -144,7 +151,7 @@ class VerificationCodes:
         """Seconds before another code may be sent while a sent code is still usable; None if none is."""
         moment = as_utc(now or self._store.now())
         with self._store.reading() as db:
-            row = db.connection().execute(self._LATEST, {"app_id": application_id, "phone": phone,
+            row = db.connection().execute(self._LATEST, {"app_id": application_id, "phone": self._phone(phone),
                                                          "purpose": purpose}).first()
             if row is None or row.used_at is not None or moment >= row.expires_at:
                 return None

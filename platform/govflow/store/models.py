@@ -2,7 +2,9 @@
 
 Portable on purpose: SQLite by default, PostgreSQL by URL. JSON columns use
 sqlalchemy.JSON; timestamps are stored as naive UTC and handed back aware, so
-comparisons in SQL behave the same on both databases.
+comparisons in SQL behave the same on both databases. Columns that hold personal data are
+`Sealed` (JSON encrypted with the engine's keyring, store/crypto.py); SMS codes keep the phone
+only as a blind index.
 """
 from __future__ import annotations
 
@@ -10,6 +12,8 @@ from datetime import datetime, timezone
 
 from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text, TypeDecorator
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from .crypto import keyring_of
 
 
 class UTCDateTime(TypeDecorator):
@@ -31,6 +35,30 @@ class UTCDateTime(TypeDecorator):
         return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
 
 
+class Sealed(TypeDecorator):
+    """A JSON value stored encrypted (AES-GCM, crypto.Keyring.seal_json) with the engine's keyring
+    (crypto.attach); `purpose` (table.column) is authenticated with it, so a value copied into
+    another column is refused. Read and written once per load and save. The column stays JSON
+    (holding one JSON string, the sealed text), so no table had to change type (migration 0003)."""
+
+    impl = JSON(none_as_null=True)
+    cache_ok = True
+
+    def __init__(self, purpose: str):
+        super().__init__()
+        self.purpose = purpose
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        return keyring_of(dialect).seal_json(value, self.purpose)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return keyring_of(dialect).unseal_json(value, self.purpose)
+
+
 class Base(DeclarativeBase):
     pass
 
@@ -44,13 +72,13 @@ class ApplicationRow(Base):
     flow_version: Mapped[str] = mapped_column(String(100))
     rule_versions: Mapped[dict] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(20))
-    answers: Mapped[dict] = mapped_column(JSON)
+    answers: Mapped[dict] = mapped_column(Sealed("applications.answers"))
     done: Mapped[list] = mapped_column(JSON)
-    context: Mapped[dict] = mapped_column(JSON)
+    context: Mapped[dict] = mapped_column(Sealed("applications.context"))
     parent_id: Mapped[str | None] = mapped_column(String(32), ForeignKey("applications.id"))
     reference: Mapped[str | None] = mapped_column(String(100))
     submit_attempts: Mapped[int] = mapped_column(Integer)
-    last_outcome: Mapped[dict | None] = mapped_column(JSON)
+    last_outcome: Mapped[dict | None] = mapped_column(Sealed("applications.last_outcome"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revision: Mapped[int] = mapped_column(Integer)
@@ -91,13 +119,13 @@ class CodeRow(Base):
 
     __tablename__ = "sms_codes"
     __table_args__ = (
-        Index("ix_sms_codes_target", "application_id", "phone", "purpose"),
-        Index("ix_sms_codes_phone_time", "phone", "created_at"),
+        Index("ix_sms_codes_target", "application_id", "phone_index", "purpose"),
+        Index("ix_sms_codes_phone_time", "phone_index", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     application_id: Mapped[str] = mapped_column(ForeignKey("applications.id"))
-    phone: Mapped[str] = mapped_column(String(32))
+    phone_index: Mapped[str] = mapped_column(String(64))   # blind index (crypto.Keyring.blind), never the phone
     purpose: Mapped[str] = mapped_column(String(100))
     code_hash: Mapped[str] = mapped_column(String(64))   # HMAC-SHA256 hex, never the code
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
@@ -113,7 +141,7 @@ class SessionRow(Base):
     __tablename__ = "web_sessions"
 
     sid_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
-    data: Mapped[dict] = mapped_column(JSON)
+    data: Mapped[dict] = mapped_column(Sealed("web_sessions.data"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_seen: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
@@ -139,14 +167,14 @@ class OutboxRow(Base):
     application_id: Mapped[str] = mapped_column(ForeignKey("applications.id"), index=True)
     operation: Mapped[str] = mapped_column(String(100))
     key: Mapped[str] = mapped_column(String(200), unique=True)       # the idempotency key
-    payload: Mapped[dict] = mapped_column(JSON)
+    payload: Mapped[dict] = mapped_column(Sealed("outbox.payload"))
     route: Mapped[dict] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(20))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(String(200))
-    result: Mapped[dict | None] = mapped_column(JSON)
+    result: Mapped[dict | None] = mapped_column(Sealed("outbox.result"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 

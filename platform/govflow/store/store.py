@@ -18,13 +18,14 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Callable, Iterator
 
-from sqlalchemy import Engine
+from sqlalchemy import JSON, Engine, column, select, table
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
 from . import schema
 from .applications import ApplicationRepo
 from .codes import VerificationCodes
+from .crypto import KeyMissing, Keyring, Tampered, attach
 from .database import IMMEDIATE, make_engine
 from .decisions import DecisionLog
 from .imaging import Limits
@@ -71,20 +72,22 @@ class _Unit:
 
 
 class Store:
-    def __init__(self, engine: Engine, upload_dir: Path, secret: bytes, *,
+    def __init__(self, engine: Engine, upload_dir: Path, secret: bytes, *, keyring: Keyring,
                  upload_limits: Limits | None = None,
                  session_idle: timedelta = timedelta(minutes=30),
                  session_absolute: timedelta = timedelta(hours=12),
                  clock: Callable[[], datetime] = utcnow):
         self.engine = engine
+        self.keyring = keyring
+        attach(engine, keyring)
         self._sessions = sessionmaker(engine, expire_on_commit=False)
         self._writers = sessionmaker(engine.execution_options(**IMMEDIATE), expire_on_commit=False)
         self._unit: ContextVar[_Unit | None] = ContextVar(f"store-unit-{id(self)}", default=None)
         self._clock = clock
         self.applications = ApplicationRepo(self)
         self.decisions = DecisionLog(self)
-        self.uploads = UploadStore(self, Path(upload_dir), upload_limits or Limits())
-        self.codes = VerificationCodes(self, secret)
+        self.uploads = UploadStore(self, Path(upload_dir), upload_limits or Limits(), keyring)
+        self.codes = VerificationCodes(self, secret, keyring)
         self.sessions = SessionStore(self, idle=session_idle, absolute=session_absolute)
         self.versions = DefinitionArchive(self)
         self.outbox = Outbox(self)
@@ -194,14 +197,38 @@ class Store:
         self.engine.dispose()
 
 
-def open_store(url: str, upload_dir: Path, secret: bytes, **options) -> Store:
+def check_keys(engine: Engine, keyring: Keyring) -> None:
+    """At start-up: the newest application must open with `keyring` (KeyMissing otherwise, with
+    what to do), so a lost or wrong key file stops the server at once instead of failing every page."""
+    apps = table("applications", column("context", JSON), column("updated_at"))
+    with engine.connect() as conn:
+        sealed = conn.execute(select(apps.c.context).order_by(apps.c.updated_at.desc()).limit(1)).scalar()
+    if sealed is None:
+        return
+    try:
+        keyring.unseal(sealed, "applications.context")
+    except KeyMissing as exc:
+        raise KeyMissing(f"the database cannot be read with this keyring: {exc}") from None
+    except Tampered:
+        raise KeyMissing(f"the database cannot be read with this keyring ({keyring!r}): its newest application "
+                         f"was sealed with another key of the same id; give GOVFLOW_KEY_FILE / GOVFLOW_KEYS the "
+                         f"keys it was written with") from None
+
+
+def open_store(url: str, upload_dir: Path, secret: bytes, *, keyring: Keyring, **options) -> Store:
     """Connect to `url` (SQLite file, in-memory SQLite or PostgreSQL), bring its schema to the
-    newest migration (schema.py) and create the upload folder. `options` are Store's keyword arguments."""
+    newest migration (schema.py; rows written before encryption are sealed with `keyring` there),
+    check that `keyring` opens what is stored, and create the upload folder (sealing files left
+    in clear by an older version). `options` are Store's other keyword arguments."""
     engine = make_engine(url)
+    attach(engine, keyring)
     try:
         schema.upgrade(engine)
+        check_keys(engine, keyring)
     except BaseException:
         engine.dispose()
         raise
     Path(upload_dir).mkdir(parents=True, exist_ok=True, mode=0o700)
-    return Store(engine, Path(upload_dir), secret, **options)
+    store = Store(engine, Path(upload_dir), secret, keyring=keyring, **options)
+    store.uploads.seal_plain_files()
+    return store

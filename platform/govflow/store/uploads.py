@@ -1,9 +1,11 @@
 """Uploaded document images: checked by content, re-encoded, stored under random names.
 
-Files live flat in `upload_dir` as <32 random hex>.jpg; the declared file name is
-never used for anything on disk. Every lookup is by (application id, upload id),
-so an upload is only reachable through the application that owns it; the web
-layer checks that the application belongs to the caller.
+Files live flat in `upload_dir` as <32 random hex>.enc, encrypted (crypto.Keyring.encrypt,
+AES-GCM, bound to the file's name) and decrypted only when read; the declared file name is
+never used for anything on disk. Files written before encryption (an older dev checkout's
+<hex>.jpg) are encrypted in place when the store opens (`seal_plain_files`). Every lookup is
+by (application id, upload id), so an upload is only reachable through the application that
+owns it; the web layer checks that the application belongs to the caller.
 """
 from __future__ import annotations
 
@@ -15,16 +17,43 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from .crypto import BYTES_MAGIC, is_sealed_bytes
 from .imaging import ImageRefused, Limits, clean_image
 from .models import UploadRow
 from .records import Refusal, Upload, as_utc
 
 
 class UploadStore:
-    def __init__(self, store, upload_dir: Path, limits: Limits):
+    def __init__(self, store, upload_dir: Path, limits: Limits, keyring):
         self._store = store
         self.dir = Path(upload_dir)
         self.limits = limits
+        self._keyring = keyring
+
+    def seal_plain_files(self) -> int:
+        """Encrypt, in place, files left in clear by a govflow before encryption at rest (run when
+        the store opens: it reads the first bytes of each file, and rewrites only plain ones).
+        Returns how many it encrypted."""
+        if not self.dir.is_dir():
+            return 0
+        sealed = 0
+        for path in sorted(self.dir.iterdir()):
+            if not path.is_file() or path.name.startswith(".") or path.name.endswith(".part"):
+                continue
+            with path.open("rb") as fh:
+                if is_sealed_bytes(fh.read(len(BYTES_MAGIC))):
+                    continue
+            self._write(path, self._keyring.encrypt(path.read_bytes(), _purpose(path.name)), replace=True)
+            sealed += 1
+        return sealed
+
+    @staticmethod
+    def _write(path: Path, data: bytes, replace: bool = False) -> None:
+        partial = path.with_name(f"{path.name}.{secrets.token_hex(4)}.part" if replace else path.name + ".part")
+        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(partial, path)
 
     def save(self, application_id: str, slot: str, data: bytes, declared_name: str) -> Upload | Refusal:
         """Store a cleaned copy of `data` for `slot`; a Refusal (code, params) if refused.
@@ -34,13 +63,9 @@ class UploadStore:
             image = clean_image(data, self.limits)
         except ImageRefused as refused:
             return Refusal(refused.code, dict(refused.params))
-        stored_name = f"{secrets.token_hex(16)}.jpg"
+        stored_name = f"{secrets.token_hex(16)}.enc"
         path = self._path(stored_name)
-        partial = path.with_name(path.name + ".part")
-        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(image.data)
-        os.replace(partial, path)
+        self._write(path, self._keyring.encrypt(image.data, _purpose(stored_name)))
         row = UploadRow(id=uuid.uuid4().hex, application_id=application_id, slot=slot,
                         stored_name=stored_name, content_type=image.content_type,
                         size=len(image.data), width=image.width, height=image.height,
@@ -73,7 +98,7 @@ class UploadStore:
             row = self._row(db, upload.application_id, upload.id)
             if row is None:
                 raise FileNotFoundError(f"upload {upload.id} is gone")
-            return self._path(row.stored_name).read_bytes()
+            return self._keyring.decrypt(self._path(row.stored_name).read_bytes(), _purpose(row.stored_name))
 
     def delete(self, application_id: str, upload_id: str) -> bool:
         """Remove the row, and the file once the transaction has committed; False if there was
@@ -96,6 +121,11 @@ class UploadStore:
         if Path(stored_name).name != stored_name or stored_name.startswith("."):
             raise ValueError("stored upload names are plain generated names")
         return self.dir / stored_name
+
+
+def _purpose(stored_name: str) -> str:
+    """What a file's ciphertext is bound to: its name (a file renamed or swapped is refused)."""
+    return f"upload:{stored_name}"
 
 
 def _to_record(row: UploadRow) -> Upload:

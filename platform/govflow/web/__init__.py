@@ -19,6 +19,7 @@ from ..journey.delivery import Deliverer, RetryPolicy
 from ..services import build_services
 from ..services.simstate import url_beside
 from ..store import database_url, open_store
+from ..store.crypto import load_keyring
 from ..store.retention import Retention
 from . import api, errors, html, sim, staff, widgets
 from .sessions import StoreSessionInterface
@@ -63,8 +64,11 @@ def build_journey(config: dict) -> Journey:
     root = Path(config["PROJECT_DIR"])
     Path(config["UPLOAD_DIR"]).mkdir(parents=True, exist_ok=True)
     clock = {"clock": config["CLOCK"]} if "CLOCK" in config else {}      # tests move time on
+    # the keys of encryption at rest: config KEYRING (tests), else GOVFLOW_KEYS / GOVFLOW_KEY_FILE,
+    # else var/keys.json made on first start (store/crypto.py); KeyMissing stops the start
+    keyring = config.get("KEYRING") or load_keyring(os.environ, var_dir(root))
     store = open_store(config["DATABASE_URL"], Path(config["UPLOAD_DIR"]), str(config["SECRET_KEY"]).encode(),
-                       **clock)
+                       keyring=keyring, **clock)
     bundles = Bundles(root, store.versions)
     definitions = config.get("DEFINITIONS")   # tests load them once per session
     if definitions is None:

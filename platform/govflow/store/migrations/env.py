@@ -2,14 +2,19 @@
 
 govflow.store.schema passes its own connection, inside a transaction it has begun and locked, in
 `config.attributes["connection"]`. Run by the alembic command itself (developers making a new
-revision, see alembic.ini here), it connects to `sqlalchemy.url` or DATABASE_URL.
+revision, see alembic.ini here), it connects to `sqlalchemy.url` or DATABASE_URL, with the keyring
+the server would use (store/crypto.py load_keyring: migration 0003 seals rows with it).
 """
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 from alembic import context
 
+from govflow.store.crypto import attach, load_keyring
 from govflow.store.database import database_url, make_engine
-from govflow.store.models import Base, UTCDateTime
+from govflow.store.models import Base, Sealed, UTCDateTime
 
 
 def _render_item(kind, obj, autogen_context):
@@ -17,6 +22,8 @@ def _render_item(kind, obj, autogen_context):
     import the models, which change after it)."""
     if kind == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime()"
+    if kind == "type" and isinstance(obj, Sealed):
+        return "sa.JSON()"
     return False
 
 
@@ -35,6 +42,7 @@ if given is not None:
     _run(given)
 else:
     engine = make_engine(context.config.get_main_option("sqlalchemy.url") or database_url())
+    attach(engine, load_keyring(var=Path(os.environ.get("GOVFLOW_VAR") or Path(__file__).parents[4] / "var")))
     try:
         with engine.begin() as connection:
             _run(connection)
