@@ -161,12 +161,12 @@ def test_outbox_one_entry_per_application_and_operation_claimed_once_across_inst
 def test_session_roundtrip_and_idle_expiry(store):
     sid = store.sessions.create({"csrf": "t1"}, now=T0)
     assert len(sid) >= 40
-    assert store.sessions.get(sid, now=T0 + timedelta(minutes=29)) == {"csrf": "t1"}
-    # touching extended it: 29 + 29 minutes after creation is still alive
-    assert store.sessions.get(sid, now=T0 + timedelta(minutes=58)) == {"csrf": "t1"}
-    assert store.sessions.get(sid, now=T0 + timedelta(minutes=58 + 31)) is None
+    assert store.sessions.get(sid, now=T0 + timedelta(minutes=14)) == {"csrf": "t1"}
+    # touching extended it: 14 + 14 minutes after creation is still alive (idle limit: 15 minutes)
+    assert store.sessions.get_with_expiry(sid, now=T0 + timedelta(minutes=28)) == ({"csrf": "t1"}, 15 * 60)
+    assert store.sessions.get(sid, now=T0 + timedelta(minutes=28 + 16)) is None
     # and it is gone for good
-    assert store.sessions.get(sid, now=T0 + timedelta(minutes=58)) is None
+    assert store.sessions.get(sid, now=T0 + timedelta(minutes=28)) is None
     assert store.sessions.get("unknown") is None and store.sessions.get("") is None
 
 
@@ -182,8 +182,13 @@ def test_session_save_delete_rotate_and_absolute_limit(store):
     assert store.sessions.save(new_sid, {"a": 3}) is False
     long_lived = store.sessions.create({}, now=T0)
     moment = T0
-    while moment < T0 + timedelta(hours=12):
-        moment += timedelta(minutes=20)
+    while moment < T0 + timedelta(hours=4) - timedelta(minutes=10):
+        moment += timedelta(minutes=10)
+        assert store.sessions.get(long_lived, now=moment) == {}
+    # the seconds left: no more than until the absolute limit (4 hours after it began)
+    assert store.sessions.get_with_expiry(long_lived, now=moment)[1] == (T0 + timedelta(hours=4) - moment).seconds
+    while moment < T0 + timedelta(hours=4):
+        moment += timedelta(minutes=10)
         store.sessions.get(long_lived, now=moment)
     assert store.sessions.get(long_lived, now=moment + timedelta(minutes=1)) is None
 

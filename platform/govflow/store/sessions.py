@@ -2,7 +2,8 @@
 
 The table is keyed by the SHA-256 of that id, so a copy of the database does
 not hand out live sessions. A session ends when idle longer than `idle`
-(default 30 min) or older than `absolute` (default 12 h); every get() that
+(default 15 min, SESSION_IDLE_MINUTES) or older than `absolute` (default 4 h,
+SESSION_ABSOLUTE_MINUTES); every get() that
 finds it alive extends the idle window (written at most once a minute). The web layer adapts this class to
 Flask's session interface.
 """
@@ -27,8 +28,8 @@ def _key(sid: str) -> str:
 
 
 class SessionStore:
-    def __init__(self, store, idle: timedelta = timedelta(minutes=30),
-                 absolute: timedelta = timedelta(hours=12)):
+    def __init__(self, store, idle: timedelta = timedelta(minutes=15),
+                 absolute: timedelta = timedelta(hours=4)):
         self._store = store
         self.idle = idle
         self.absolute = absolute
@@ -46,6 +47,12 @@ class SessionStore:
         """The session's data, or None if unknown or expired (an expired one is deleted).
         Finding it alive extends the idle window; the row is only written for that when the
         last extension is older than `touch` (so most requests do not write the session)."""
+        found = self.get_with_expiry(sid, now)
+        return found[0] if found else None
+
+    def get_with_expiry(self, sid: str | None, now=None) -> tuple[dict, int] | None:
+        """Like get(), with the seconds left before the session ends unless used again (the
+        idle window, or less when the absolute limit comes first): the page's expiry warning."""
         if not sid:
             return None
         moment = as_utc(now or self._store.now())
@@ -62,7 +69,8 @@ class SessionStore:
         if stale:
             with self._store.session() as db:
                 db.execute(update(SessionRow).where(SessionRow.sid_hash == _key(sid)).values(last_seen=moment))
-        return data
+        left = min(self.idle, row.created_at + self.absolute - moment)
+        return data, max(0, int(left.total_seconds()))
 
     def save(self, sid: str, data: dict, now=None) -> bool:
         """Replace the data; False if the session no longer exists."""
