@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import hashlib
 from contextlib import contextmanager
-from typing import Iterator
-
 from datetime import timedelta
+from typing import Iterator
 
 from flask import current_app, jsonify, request
 
@@ -78,7 +77,8 @@ def no_store(response):
     return response
 
 
-__all__ = ["journey", "load_draft", "step", "client_address", "creation_wait", "owner_of_token", "problem_response", "no_store", "Problem"]
+__all__ = ["journey", "load_draft", "step", "client_address", "creation_wait", "sms_limits", "owner_of_token",
+           "problem_response", "no_store", "Problem"]
 
 
 def sms_limits() -> dict:

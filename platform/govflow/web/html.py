@@ -13,7 +13,7 @@ from io import BytesIO
 from flask import Blueprint, abort, make_response, redirect, render_template, request, send_file, session, url_for
 
 from .. import catalog
-from ..errors import Problem
+from ..errors import NotFound, Problem
 from ..formats import SHANGHAI
 from ..journey import Draft, Popup, PopupKind, Status, StepResult, page_view, validate_page
 from ..journey.identity import subject_of
@@ -56,7 +56,7 @@ def _headers(response):
 def _template_globals():
     return {"csrf_token": csrf.token, "live_field": None, "msg": catalog.text,
             "session_token": lambda: csrf.token() if session else "",
-            "session_expires_in": lambda: _expires_in() if "owner" in session else None}
+            "session_expires_in": lambda: _expires_in() if ("owner" in session or PERSON_KEY in session) else None}
 
 
 def _expires_in() -> int:
@@ -72,13 +72,22 @@ def _htmx() -> bool:
 
 
 def _owner() -> str:
+    """This browser's owner id: made when it starts (or takes over) an application."""
     if "owner" not in session:
         session["owner"] = secrets.token_urlsafe(16)
     return "web:" + session["owner"]
 
 
+def _known_owner() -> str:
+    """The owner id of a browser that has one; an unknown application otherwise (404): opening a
+    page with no or an expired session makes no session row."""
+    if "owner" not in session:
+        raise NotFound("application.not_found")
+    return "web:" + session["owner"]
+
+
 def _draft(app_id: str) -> Draft:
-    return load_draft(app_id, _owner())
+    return load_draft(app_id, _known_owner())
 
 
 def _to(result: StepResult):
@@ -313,7 +322,7 @@ def _page_step(draft: Draft, page_id: str) -> tuple[_Reshow | StepResult, dict]:
 @blueprint.post("/a/<app_id>/<page_id>")
 def post(app_id, page_id):
     try:
-        with step(app_id, _owner()) as draft:
+        with step(app_id, _known_owner()) as draft:
             proven = dict(draft.app.context.get("verified_phones") or {})
             result, data = _page_step(draft, page_id)
             if not isinstance(result, _Reshow) and _newly_proven(proven, result.application):
@@ -342,7 +351,7 @@ def _newly_proven(before: dict, app) -> bool:
 
 @blueprint.post("/a/<app_id>/_redirect")
 def follow(app_id):
-    with step(app_id, _owner()) as draft:
+    with step(app_id, _known_owner()) as draft:
         result = journey().follow_redirect(draft)
     return _to(result)
 
@@ -350,7 +359,7 @@ def follow(app_id):
 @blueprint.post("/a/<app_id>/<page_id>/sms/<field>")
 def send_code(app_id, page_id, field):
     data = {k: v for k, v in request.form.items() if not k.startswith("_")}
-    with step(app_id, _owner()) as draft:
+    with step(app_id, _known_owner()) as draft:
         code_field = draft.flow.field(field)
         phone = data.get(code_field.sms_phone_field) if code_field and code_field.sms_phone_field else None
         result = journey().send_code(draft, page_id, field, phone, **sms_limits())
@@ -371,7 +380,7 @@ def _fragment(draft: Draft, page_id, data, problems=(), live_field=None, check=N
 def refresh(app_id, page_id):
     """htmx: one field changed (or a file was chosen): re-show the form with that field checked.
     Nothing is saved and no SMS code is used up; the page is saved by its own button."""
-    with step(app_id, _owner()) as draft:
+    with step(app_id, _known_owner()) as draft:
         page_def = draft.flow.pages.get(page_id)
         if page_def is None or journey().open(draft, page_id).status != Status.OK:
             abort(404)
@@ -430,9 +439,9 @@ def card_photo(app_id):
 @blueprint.get("/verify/return")
 def verified():
     token = request.args.get("token", "")
-    for app in journey().env.store.applications.list_for_owner(_owner()):
+    for app in journey().env.store.applications.list_for_owner(_known_owner()):
         if (app.context.get("pending_face") or {}).get("token") == token:
-            with step(app.id, _owner()) as draft:
+            with step(app.id, _known_owner()) as draft:
                 result = journey().complete_verification(draft, token)
             if draft.app.context.get("identity"):
                 sessions.renew(session)         # the person is verified: a new session id
