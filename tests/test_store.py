@@ -218,21 +218,22 @@ def test_naive_datetime_refused(store):
 
 
 def test_concurrent_failed_logins_of_an_unknown_name_are_all_refused_and_counted(db_url, tmp_path, store):
-    """Eight workers try one unknown staff name at once: each gets "wrong" (none an error), and
-    the placeholder row counts them, so the sixth and later are "locked"."""
+    """Eight workers try one unknown staff name at once from one address: each gets an answer (none
+    an error), the counters are serialised, so the first FREE_FAILURES are "wrong" and the others wait."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from govflow.store.staff import MAX_FAILURES, StaffAccounts
+    from govflow.store.staff import FREE_FAILURES, StaffAccounts
     workers = [open_store(db_url, tmp_path / "uploads", SECRET) for _ in range(8)]
     try:
         with ThreadPoolExecutor(max_workers=8) as pool:
-            results = list(pool.map(lambda s: StaffAccounts(s).authenticate("nobody", "guess-123", now=T0),
-                                    workers))
+            results = list(pool.map(lambda s: StaffAccounts(s).authenticate("nobody", "guess-123", now=T0,
+                                                                            client="203.0.113.9"), workers))
     finally:
         for w in workers:
             w.close()
     reasons = sorted(r.reason for r in results)
-    assert reasons == ["locked"] * (8 - MAX_FAILURES) + ["wrong"] * MAX_FAILURES, reasons
+    assert reasons == ["wait"] * (8 - FREE_FAILURES) + ["wrong"] * FREE_FAILURES, reasons
     with store.session() as db:
-        failures = db.execute(text("SELECT failures FROM staff_users WHERE username = 'nobody'")).scalar_one()
-    assert len(failures if isinstance(failures, list) else __import__("json").loads(failures)) == MAX_FAILURES
+        counted = db.execute(text("SELECT COUNT(*) FROM throttle_events WHERE scope = 'staff-login'")).scalar_one()
+        placeholders = db.execute(text("SELECT COUNT(*) FROM staff_users WHERE username = 'nobody'")).scalar_one()
+    assert counted == FREE_FAILURES and placeholders == 0
