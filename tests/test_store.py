@@ -237,3 +237,12 @@ def test_concurrent_failed_logins_of_an_unknown_name_are_all_refused_and_counted
         counted = db.execute(text("SELECT COUNT(*) FROM throttle_events WHERE scope = 'staff-login'")).scalar_one()
         placeholders = db.execute(text("SELECT COUNT(*) FROM staff_users WHERE username = 'nobody'")).scalar_one()
     assert counted == FREE_FAILURES and placeholders == 0
+
+
+def test_a_renewed_session_keeps_its_absolute_limit(store):
+    sid = store.sessions.create({"a": 1}, now=T0)
+    renewed = store.sessions.rotate(sid, {"a": 2}, now=T0 + timedelta(hours=3))
+    assert store.sessions.get(sid, now=T0 + timedelta(hours=3)) is None
+    assert store.sessions.get(renewed, now=T0 + timedelta(hours=3, minutes=10)) == {"a": 2}
+    assert store.sessions.get(renewed, now=T0 + timedelta(hours=4, minutes=1)) is None
+    assert store.sessions.rotate("gone") is None

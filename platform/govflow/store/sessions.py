@@ -35,12 +35,13 @@ class SessionStore:
         self.absolute = absolute
         self.touch = min(timedelta(minutes=1), idle / 10)
 
-    def create(self, data: dict, now=None) -> str:
+    def create(self, data: dict, now=None, began=None) -> str:
+        """A new session; `began` (default now) is when the absolute limit is counted from."""
         sid = secrets.token_urlsafe(32)
         moment = as_utc(now or self._store.now())
         with self._store.session() as db:
             db.add(SessionRow(sid_hash=_key(sid), data=copy.deepcopy(data),
-                              created_at=moment, last_seen=moment))
+                              created_at=as_utc(began) if began else moment, last_seen=moment))
         return sid
 
     def get(self, sid: str | None, now=None) -> dict | None:
@@ -80,13 +81,17 @@ class SessionStore:
         with self._store.session() as db:
             return db.execute(stmt).rowcount == 1
 
-    def rotate(self, sid: str, now=None) -> str | None:
-        """A new id for the same data (call on sign-in against session fixation)."""
-        data = self.get(sid, now)
-        if data is None:
-            return None
-        self.delete(sid)
-        return self.create(data, now)
+    def rotate(self, sid: str, data: dict | None = None, now=None) -> str | None:
+        """A new id for the same session (on sign-in and verification, against session fixation):
+        the old id is deleted; `data` replaces the data; the absolute limit still counts from
+        when the session began. None if the session no longer exists."""
+        with self._store.session() as db:
+            row = db.get(SessionRow, _key(sid))
+            if row is None:
+                return None
+            began, kept = row.created_at, row.data
+            db.delete(row)
+        return self.create(kept if data is None else data, now, began=began)
 
     def delete(self, sid: str) -> None:
         with self._store.session() as db:

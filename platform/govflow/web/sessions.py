@@ -73,8 +73,7 @@ class StoreSessionInterface(SessionInterface):
             return
         response.vary.add("Cookie")
         if session.renewed and session.sid:
-            self.sessions.delete(session.sid)
-            session.sid = None
+            session.sid = self.sessions.rotate(session.sid, dict(session))
         if session.sid is None:
             session.sid = self.sessions.create(dict(session))
         elif session.modified:
