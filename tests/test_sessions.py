@@ -190,6 +190,8 @@ def test_idle_expiry_keeps_the_draft_and_resume_after_face_verification_opens_it
     assert web.get("upload").status_code == 200          # used again: the idle window starts again
     clock.advance(minutes=16)
     assert web.get("upload").status_code == 404          # expired: the cookie opens nothing
+    assert 'data-code="session.expired"' in web.text()   # ... and the page says why and what to do
+    assert "Expires=Thu, 01 Jan 1970" in web.last.headers["Set-Cookie"]
     kept = store.applications.get(web.id)
     assert kept is not None and kept.status == "draft" and kept.answers["eligibility"]["issuing_city"] == "440100"
     listing = _resume(web.client, "mainland_adult")

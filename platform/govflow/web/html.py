@@ -82,7 +82,7 @@ def _known_owner() -> str:
     """The owner id of a browser that has one; an unknown application otherwise (404): opening a
     page with no or an expired session makes no session row."""
     if "owner" not in session:
-        raise NotFound("application.not_found")
+        raise NotFound("session.expired" if getattr(session, "lost", False) else "application.not_found")
     return "web:" + session["owner"]
 
 

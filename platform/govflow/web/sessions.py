@@ -27,6 +27,7 @@ class ServerSession(CallbackDict, SessionMixin):
         self.renewed = False
         self.ended = False
         self.expires_in = expires_in      # seconds until it ends if idle (None: no session yet)
+        self.lost = False                 # the browser sent the id of a session that has ended
 
 
 def renew(session) -> None:
@@ -56,7 +57,9 @@ class StoreSessionInterface(SessionInterface):
         sid = request.cookies.get(self.get_cookie_name(app))
         found = self.sessions.get_with_expiry(sid) if sid else None
         if found is None:
-            return ServerSession()
+            fresh = ServerSession()
+            fresh.lost = bool(sid)
+            return fresh
         data, expires_in = found
         return ServerSession(data, sid, expires_in)
 
@@ -70,6 +73,9 @@ class StoreSessionInterface(SessionInterface):
                                        samesite=self.get_cookie_samesite(app))
             return
         if not session and not session.sid:
+            if session.lost:              # the browser drops the dead id (the next visit starts afresh)
+                response.delete_cookie(name, path="/", secure=secure(app), httponly=True,
+                                       samesite=self.get_cookie_samesite(app))
             return
         response.vary.add("Cookie")
         if session.renewed and session.sid:

@@ -90,7 +90,7 @@ def test_resume_after_the_session_expired(person, clock):
     app_id = url.split("/a/")[1].split("/")[0]
     clock.now += timedelta(minutes=16)                     # idle longer than the limit
     person.page.goto(url)
-    person.sees("没有找到该申请", "会话已过期")
+    person.sees("本次办理已因长时间未操作而自动退出。未提交的申请已为您保存，请人脸核验后“继续办理”。", "会话已过期")
     person.page.goto(person.server.url + "/")
     person.press("人脸核验后继续办理")
     person.sees("人脸核验（本地模拟）")
