@@ -1,8 +1,9 @@
 """The staff audit trail: who did what, when and from where (login, logout, reveal, export ...).
 
-Events never hold a citizen's personal data: `detail` is for codes and reasons chosen from a
-list (e.g. a field name, a reason code), and callers must not put ID numbers, phones or names
-in it; `record` refuses values that look like them (long digit runs).
+Events never hold a citizen's personal data: `detail` is for codes and short reasons (a field
+name, why a value was revealed), and callers must not put ID numbers, phones or names in it; as a
+last guard `record` masks anything that looks like one (a run of 7 or more digits, e.g. an ID or
+phone number typed into a free-text reason) before it is stored.
 """
 from __future__ import annotations
 
@@ -28,12 +29,14 @@ class StaffEvent:
     client: str | None
 
 
-def _has_personal(value) -> bool:
+def _masked(value):
     if isinstance(value, dict):
-        return any(_has_personal(k) or _has_personal(v) for k, v in value.items())
+        return {_masked(k): _masked(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return any(_has_personal(v) for v in value)
-    return isinstance(value, str) and bool(_PERSONAL.search(value))
+        return [_masked(v) for v in value]
+    if isinstance(value, str):
+        return _PERSONAL.sub(lambda m: "*" * len(m.group(0)), value)
+    return value
 
 
 class StaffEvents:
@@ -42,10 +45,8 @@ class StaffEvents:
 
     def record(self, actor: str, action: str, application_id: str | None = None,
                detail: dict | None = None, client: str | None = None, now=None) -> None:
-        if _has_personal(detail):
-            raise ValueError("staff events must not hold personal data (a long number was given)")
         row = StaffEventRow(at=as_utc(now or self._store.now()), actor=actor[:64], action=action[:40],
-                            application_id=application_id, detail=dict(detail) if detail else None,
+                            application_id=application_id, detail=_masked(dict(detail)) if detail else None,
                             client=(client or None) and client[:64])
         with self._store.session() as db:
             db.add(row)
