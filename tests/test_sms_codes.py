@@ -97,14 +97,15 @@ def test_not_again_within_60_seconds_across_workers(store, worker2, app_id):
     assert not refused.ok and refused.code is None
     assert refused.refusal == "sms.too_soon" and refused.retry_after_s == 30
     assert "30" in catalog.text(refused.refusal, seconds=refused.retry_after_s)    # the journey's message
-    # the same phone on another application is the same phone
+    # the limits are the sender's: another application may send to the same phone (an attacker's
+    # application must not lock the phone's owner out; senders are limited per client address)
     other_app = worker2.applications.create("sscard_minor", "o2", "v", {}).id
-    assert worker2.codes.issue(other_app, PHONE, "mobile", now=at(45)).refusal == "sms.too_soon"
+    assert worker2.codes.issue(other_app, PHONE, "mobile", now=at(45)).ok
     # refused attempts are not counted: 60 s after the first one it works again
     assert worker2.codes.issue(app_id, PHONE, "mobile", now=at(60)).ok
 
 
-def test_at_most_five_per_phone_per_hour_across_workers(store, worker2, app_id):
+def test_at_most_five_per_application_and_phone_per_hour_across_workers(store, worker2, app_id):
     workers = [store, worker2]
     for i in range(5):
         assert workers[i % 2].codes.issue(app_id, PHONE, "mobile", now=at(i * 100)).ok
@@ -165,3 +166,30 @@ def test_concurrent_issuers_share_the_limit(db_url, tmp_path, store, app_id):
             w.close()
     assert sorted(r.ok for r in results) == [False] * 5 + [True]
     assert {r.refusal for r in results if not r.ok} == {"sms.too_soon"}
+
+
+def test_an_attackers_application_cannot_lock_the_victims_phone_out(store, worker2, app_id):
+    """Today's bug: 5 sends from an attacker's application locked the victim's phone for an hour."""
+    attacker = store.applications.create("sscard_adult", "attacker", "v", {}).id
+    for i in range(5):
+        assert store.codes.issue(attacker, PHONE, "mobile", now=at(i * 61), client="203.0.113.9").ok
+    assert store.codes.issue(attacker, PHONE, "mobile", now=at(400), client="203.0.113.9").refusal == "sms.too_many"
+    # the phone's owner, on their own application and from their own address, gets a code at once
+    assert worker2.codes.issue(app_id, PHONE, "mobile", now=at(401), client="198.51.100.7").ok
+
+
+def test_at_most_n_per_client_address_per_hour_across_workers(store, worker2):
+    apps = [store.applications.create("sscard_adult", f"o{i}", "v", {}).id for i in range(4)]
+    for i in range(3):
+        assert [store, worker2][i % 2].codes.issue(apps[i], f"1380013{i:04d}", "mobile", now=at(i * 10),
+                                                   client="203.0.113.9", per_client=3).ok
+    refused = worker2.codes.issue(apps[3], "13800139999", "mobile", now=at(100), client="203.0.113.9", per_client=3)
+    assert refused.refusal == "sms.too_many" and refused.retry_after_s == 3600 - 100
+    assert "59" in catalog.text(refused.refusal, minutes=-(-refused.retry_after_s // 60))
+    # another address is not affected, and the refused send was not counted against the phone
+    assert store.codes.issue(apps[3], "13800139999", "mobile", now=at(100), client="198.51.100.7", per_client=3).ok
+    assert store.codes.issue(apps[3], "13800139998", "mobile", now=at(3601), client="203.0.113.9", per_client=3).ok
+    # the address is kept only as a keyed hash
+    with store.session() as db:
+        keys = [r[0] for r in db.execute(text("SELECT key FROM throttle_events"))]
+    assert keys and not any("203.0.113" in k for k in keys)

@@ -162,12 +162,12 @@ def test_outbox_one_entry_per_application_and_operation_claimed_once_across_inst
 def test_session_roundtrip_and_idle_expiry(store):
     sid = store.sessions.create({"csrf": "t1"}, now=T0)
     assert len(sid) >= 40
-    assert store.sessions.get(sid, now=T0 + timedelta(minutes=29)) == {"csrf": "t1"}
-    # touching extended it: 29 + 29 minutes after creation is still alive
-    assert store.sessions.get(sid, now=T0 + timedelta(minutes=58)) == {"csrf": "t1"}
-    assert store.sessions.get(sid, now=T0 + timedelta(minutes=58 + 31)) is None
+    assert store.sessions.get(sid, now=T0 + timedelta(minutes=14)) == {"csrf": "t1"}
+    # touching extended it: 14 + 14 minutes after creation is still alive (idle limit: 15 minutes)
+    assert store.sessions.get_with_expiry(sid, now=T0 + timedelta(minutes=28)) == ({"csrf": "t1"}, 15 * 60)
+    assert store.sessions.get(sid, now=T0 + timedelta(minutes=28 + 16)) is None
     # and it is gone for good
-    assert store.sessions.get(sid, now=T0 + timedelta(minutes=58)) is None
+    assert store.sessions.get(sid, now=T0 + timedelta(minutes=28)) is None
     assert store.sessions.get("unknown") is None and store.sessions.get("") is None
 
 
@@ -183,8 +183,13 @@ def test_session_save_delete_rotate_and_absolute_limit(store):
     assert store.sessions.save(new_sid, {"a": 3}) is False
     long_lived = store.sessions.create({}, now=T0)
     moment = T0
-    while moment < T0 + timedelta(hours=12):
-        moment += timedelta(minutes=20)
+    while moment < T0 + timedelta(hours=4) - timedelta(minutes=10):
+        moment += timedelta(minutes=10)
+        assert store.sessions.get(long_lived, now=moment) == {}
+    # the seconds left: no more than until the absolute limit (4 hours after it began)
+    assert store.sessions.get_with_expiry(long_lived, now=moment)[1] == (T0 + timedelta(hours=4) - moment).seconds
+    while moment < T0 + timedelta(hours=4):
+        moment += timedelta(minutes=10)
         store.sessions.get(long_lived, now=moment)
     assert store.sessions.get(long_lived, now=moment + timedelta(minutes=1)) is None
 
@@ -214,21 +219,31 @@ def test_naive_datetime_refused(store):
 
 
 def test_concurrent_failed_logins_of_an_unknown_name_are_all_refused_and_counted(db_url, tmp_path, store):
-    """Eight workers try one unknown staff name at once: each gets "wrong" (none an error), and
-    the placeholder row counts them, so the sixth and later are "locked"."""
+    """Eight workers try one unknown staff name at once from one address: each gets an answer (none
+    an error), the counters are serialised, so the first FREE_FAILURES are "wrong" and the others wait."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from govflow.store.staff import MAX_FAILURES, StaffAccounts
+    from govflow.store.staff import FREE_FAILURES, StaffAccounts
     workers = [open_store(db_url, tmp_path / "uploads", SECRET, keyring=KEYRING) for _ in range(8)]
     try:
         with ThreadPoolExecutor(max_workers=8) as pool:
-            results = list(pool.map(lambda s: StaffAccounts(s).authenticate("nobody", "guess-123", now=T0),
-                                    workers))
+            results = list(pool.map(lambda s: StaffAccounts(s).authenticate("nobody", "guess-123", now=T0,
+                                                                            client="203.0.113.9"), workers))
     finally:
         for w in workers:
             w.close()
     reasons = sorted(r.reason for r in results)
-    assert reasons == ["locked"] * (8 - MAX_FAILURES) + ["wrong"] * MAX_FAILURES, reasons
+    assert reasons == ["wait"] * (8 - FREE_FAILURES) + ["wrong"] * FREE_FAILURES, reasons
     with store.session() as db:
-        failures = db.execute(text("SELECT failures FROM staff_users WHERE username = 'nobody'")).scalar_one()
-    assert len(failures if isinstance(failures, list) else __import__("json").loads(failures)) == MAX_FAILURES
+        counted = db.execute(text("SELECT COUNT(*) FROM throttle_events WHERE scope = 'staff-login'")).scalar_one()
+        placeholders = db.execute(text("SELECT COUNT(*) FROM staff_users WHERE username = 'nobody'")).scalar_one()
+    assert counted == FREE_FAILURES and placeholders == 0
+
+
+def test_a_renewed_session_keeps_its_absolute_limit(store):
+    sid = store.sessions.create({"a": 1}, now=T0)
+    renewed = store.sessions.rotate(sid, {"a": 2}, now=T0 + timedelta(hours=3))
+    assert store.sessions.get(sid, now=T0 + timedelta(hours=3)) is None
+    assert store.sessions.get(renewed, now=T0 + timedelta(hours=3, minutes=10)) == {"a": 2}
+    assert store.sessions.get(renewed, now=T0 + timedelta(hours=4, minutes=1)) is None
+    assert store.sessions.rotate("gone") is None

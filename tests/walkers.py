@@ -158,10 +158,11 @@ class HtmlWalker:
         self.last = None
 
     def _csrf(self):
+        """The session's CSRF token (none before the session exists: the index page makes none)."""
         if self.token is None:
             html = self.client.get("/").get_data(as_text=True)
-            self.token = re.search(r'name="_csrf" value="([^"]+)"', html).group(1)
-        return self.token
+            self.token = re.search(r'name="_csrf" value="([^"]*)"', html).group(1) or None
+        return self.token or ""
 
     def start(self, flow="sscard_adult"):
         r = self.client.post(f"/start/{flow}", data={"_csrf": self._csrf()})

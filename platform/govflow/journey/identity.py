@@ -175,14 +175,17 @@ def complete(journey, draft, token: str) -> StepResult:
     env.services.face.consume(token)
     person = env.services.registry.person(result.person_id)
     app.context["identity"] = _plain(person)
+    app.person_key = env.store.person_key(person.id_number)    # 继续办理 finds the draft by the person
     draft.changed()
     refresh_registry(env, draft)
     page = draft.flow.pages[pending["page"]]
     return journey.complete_step(draft, page, page.action(pending["action"]))
 
 
-def send_code(journey, draft, page_id: str, field_name: str, phone: str | None) -> StepResult:
-    """【发送验证码】: issue a code for the phone typed in the field the code field verifies."""
+def send_code(journey, draft, page_id: str, field_name: str, phone: str | None,
+              client: str | None = None, per_client: int | None = None) -> StepResult:
+    """【发送验证码】: issue a code for the phone typed in the field the code field verifies.
+    Limited per application and per client address (store/codes.py), never per phone alone."""
     env = journey.env
     page = draft.flow.pages.get(page_id)
     code_field = page.fields.get(field_name) if page else None
@@ -197,7 +200,8 @@ def send_code(journey, draft, page_id: str, field_name: str, phone: str | None) 
     bad = bad or fieldcheck.check_value(phone_field, value, env.picklists, env.today())
     if bad:
         return StepResult(Status.INVALID, draft, page_id, [bad])
-    issued = env.store.codes.issue(draft.app.id, value, phone_field.name)
+    limits = {"client": client, **({"per_client": per_client} if per_client else {})}
+    issued = env.store.codes.issue(draft.app.id, value, phone_field.name, **limits)
     if not issued.ok:
         seconds = issued.retry_after_s
         problem = catalog.problem(issued.refusal, field_name, seconds=seconds, retry_after=seconds,

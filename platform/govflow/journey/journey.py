@@ -108,7 +108,7 @@ class Journey:
         app = self.env.store.applications.create(
             flow_id=flow.id, owner=owner, flow_version=flow.version,
             rule_versions=self.env.rulebook.versions(), parent_id=parent.app.id if parent else None,
-            context=context)
+            context=context, person_key=parent.app.person_key if parent else None)
         draft = Draft(self, app)
         if parent is not None:
             parent.related.append(draft)
@@ -307,5 +307,6 @@ class Journey:
         return result
 
     @_under_draft_definitions
-    def send_code(self, draft: Draft, page_id: str, field_name: str, phone: str | None) -> StepResult:
-        return identity.send_code(self, draft, page_id, field_name, phone)
+    def send_code(self, draft: Draft, page_id: str, field_name: str, phone: str | None,
+                  client: str | None = None, per_client: int | None = None) -> StepResult:
+        return identity.send_code(self, draft, page_id, field_name, phone, client, per_client)

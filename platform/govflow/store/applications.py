@@ -46,12 +46,13 @@ class ApplicationRepo:
         self._store = store
 
     def create(self, flow_id: str, owner: str, flow_version: str, rule_versions: dict[str, str],
-               parent_id: str | None = None, context: dict | None = None, now=None) -> Application:
+               parent_id: str | None = None, context: dict | None = None, now=None,
+               person_key: str | None = None) -> Application:
         moment = as_utc(now or self._store.now())
         app = Application(id=uuid.uuid4().hex, flow_id=flow_id, owner=owner,
                           flow_version=flow_version, rule_versions=dict(rule_versions),
                           parent_id=parent_id, context=copy.deepcopy(context or {}),
-                          created_at=moment, updated_at=moment)
+                          created_at=moment, updated_at=moment, person_key=person_key)
         with self._store.session() as db:
             db.add(ApplicationRow(**{name: copy.deepcopy(getattr(app, name)) for name in _COLUMNS}))
             db.flush()                 # statements below (Core) see it at once
@@ -91,6 +92,20 @@ class ApplicationRepo:
                 .order_by(ApplicationRow.created_at.desc(), ApplicationRow.id))
         with self._store.reading() as db:
             return [to_record(row) for row in db.scalars(stmt)]
+
+    def list_for_person(self, person_key: str) -> list[Application]:
+        """The open drafts of a face-verified person (by the keyed hash of the ID number), newest first."""
+        stmt = (select(ApplicationRow).where(ApplicationRow.person_key == person_key,
+                                             ApplicationRow.status == "draft")
+                .order_by(ApplicationRow.updated_at.desc(), ApplicationRow.id))
+        with self._store.reading() as db:
+            return [to_record(row) for row in db.scalars(stmt)]
+
+    def claim(self, app: Application) -> None:
+        """Hand the application to `app.owner` (继续办理 after a new face verification): the old
+        owner (a session that ended) no longer opens it."""
+        with self._store.session() as db:
+            db.execute(update(_TABLE).where(_TABLE.c.id == app.id).values(owner=app.owner))
 
     def find_open(self, owner: str, flow_id: str) -> Application | None:
         """The owner's newest draft of `flow_id`, to resume instead of starting over."""

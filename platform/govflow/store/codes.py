@@ -2,8 +2,11 @@
 
 The code is 6 digits from `secrets`; only HMAC-SHA256(secret, app|phone|purpose|code)
 is stored, and the phone only as its blind index (crypto.Keyring.blind), by which every
-look-up and limit finds it. Limits are counted from the table itself so every worker shares them:
-one code per phone per 60 s, 5 per phone per hour, 10 per application per hour.
+look-up and limit finds it. Limits are counted from the table itself so every worker shares them, and
+they are keyed to the sender, never to the phone alone (a per-phone limit let an attacker's application
+lock the victim's own phone out): one code per application and phone per 60 s, 5 per application and
+phone per hour, 10 per application per hour, and `per_client` (default 20) per client address
+per hour (counted in throttle_events, store/throttle.py, under a keyed hash of the address).
 The new row is inserted before the limits are counted, inside one transaction
 that serialises issuers (SQLite: the insert takes the write lock; PostgreSQL:
 transaction-scoped advisory locks), and rolled back when over a limit.
@@ -29,6 +32,7 @@ MIN_INTERVAL = timedelta(seconds=60)
 WINDOW = timedelta(hours=1)
 PER_PHONE = 5
 PER_APPLICATION = 10
+PER_CLIENT = 20
 MAX_ATTEMPTS = 5
 KEEP = timedelta(days=1)
 
@@ -54,7 +58,8 @@ class VerificationCodes:
         msg = "|".join((application_id, phone, purpose, code)).encode("utf-8")
         return hmac.new(self._secret, msg, hashlib.sha256).hexdigest()
 
-    def issue(self, application_id: str, phone: str, purpose: str, now=None) -> IssueResult:
+    def issue(self, application_id: str, phone: str, purpose: str, now=None, client: str | None = None,
+              per_client: int = PER_CLIENT) -> IssueResult:
         moment = as_utc(now or self._store.now())
         code = f"{secrets.randbelow(10**6):06d}"
         hashed = self._phone(phone)
@@ -68,6 +73,8 @@ class VerificationCodes:
                 db.flush()              # SQLite: BEGIN + INSERT takes the write lock now
                 self._serialise(db, application_id, hashed)
                 self._check_limits(db, row.id, application_id, hashed, moment)
+                if client:
+                    self._check_client(db, client, per_client, moment)
                 db.execute(update(CodeRow)
                            .where(CodeRow.application_id == application_id, CodeRow.phone_index == hashed,
                                   CodeRow.purpose == purpose, CodeRow.id != row.id)
@@ -83,6 +90,15 @@ class VerificationCodes:
             for key in (f"sms-app:{application_id}", f"sms-phone:{phone_index}"):
                 db.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": key})
 
+    def _check_client(self, db, client: str, per_client: int, moment: datetime) -> None:
+        from .throttle import Limit
+        throttle = self._store.throttle
+        throttle.lock(db, "sms", throttle.key(client))
+        wait = throttle.wait(Limit("sms", per_client, WINDOW), client, moment, db)
+        if wait:
+            raise _OverLimit("sms.too_many", timedelta(seconds=wait))
+        throttle.hit("sms", client, moment, db)
+
     @staticmethod
     def _check_limits(db, own_id: int, application_id: str, phone_index: str, moment: datetime) -> None:
         """Raise _OverLimit with the longest wait that applies."""
@@ -90,14 +106,15 @@ class VerificationCodes:
         others = (CodeRow.id != own_id, CodeRow.created_at > since)   # no upper bound: a racing
         # issuer may have stamped a slightly later time than ours and committed first
         waits: list[tuple[str, timedelta]] = []
-        for column, value, limit in ((CodeRow.phone_index, phone_index, PER_PHONE),
-                                     (CodeRow.application_id, application_id, PER_APPLICATION)):
-            times = db.scalars(select(CodeRow.created_at).where(column == value, *others)
+        mine = CodeRow.application_id == application_id
+        for where, limit in (((mine, CodeRow.phone_index == phone_index), PER_PHONE), ((mine,), PER_APPLICATION)):
+            times = db.scalars(select(CodeRow.created_at).where(*where, *others)
                                .order_by(CodeRow.created_at.desc()).limit(limit)).all()
             if len(times) >= limit:
                 waits.append(("sms.too_many", times[limit - 1] + WINDOW - moment))
         last = db.scalar(select(func.max(CodeRow.created_at))
-                         .where(CodeRow.phone_index == phone_index, CodeRow.id != own_id))
+                         .where(CodeRow.application_id == application_id, CodeRow.phone_index == phone_index,
+                                CodeRow.id != own_id))
         if last is not None and moment - last < MIN_INTERVAL:
             waits.append(("sms.too_soon", last + MIN_INTERVAL - moment))
         if waits:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text, TypeDecorator
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, TypeDecorator, false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from .crypto import keyring_of
@@ -82,6 +82,7 @@ class ApplicationRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revision: Mapped[int] = mapped_column(Integer)
+    person_key: Mapped[str | None] = mapped_column(String(64), index=True)   # keyed hash of the verified ID
 
 
 class DecisionRow(Base):
@@ -190,3 +191,31 @@ class StaffUserRow(Base):
     failures: Mapped[list] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    demo: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+
+class StaffEventRow(Base):
+    """One staff audit event (login, logout, reveal, export ...): who, what, when, from where;
+    never a citizen's personal data (store/events.py)."""
+
+    __tablename__ = "staff_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(40))
+    application_id: Mapped[str | None] = mapped_column(String(32))
+    detail: Mapped[dict | None] = mapped_column(JSON)
+    client: Mapped[str | None] = mapped_column(String(64))
+
+
+class ThrottleRow(Base):
+    """One counted attempt for a rate limit (store/throttle.py): scope, keyed hash, time."""
+
+    __tablename__ = "throttle_events"
+    __table_args__ = (Index("ix_throttle_events_lookup", "scope", "key", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    scope: Mapped[str] = mapped_column(String(40))
+    key: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -55,6 +55,7 @@ class Application:
     created_at: datetime = field(default_factory=utcnow)
     updated_at: datetime = field(default_factory=utcnow)
     revision: int = 0               # optimistic lock
+    person_key: str | None = None   # keyed hash of the face-verified person's ID number (继续办理)
 
 
 @dataclass(frozen=True)

@@ -1,30 +1,47 @@
 """Staff accounts for the read-only staff pages, and the few queries those pages need.
 
 Staff are never citizens: their accounts live in `staff_users`, passwords only as werkzeug
-hashes. Failed logins are counted per username in the database (MAX_FAILURES in WINDOW), so
-the limit holds across workers and restarts; an unknown username gets a placeholder row with
-an empty hash, so it is limited the same way and the answers do not tell which names exist.
-`govflow staff-add USER` (cli.py) creates an account or sets a new password.
+hashes. `govflow staff-add USER` (cli.py) creates an account or sets a new password.
+
+Failed logins are throttled so that an attacker is slowed without locking the owner out:
+- per account and client address: the first FREE_FAILURES failures cost nothing, then each
+  further attempt from that address for that name waits BASE_DELAY, doubling per failure up
+  to MAX_DELAY (counted over PAIR_WINDOW); the owner elsewhere is not affected, and a success
+  clears the owner's own count;
+- per client address: ADDRESS_FAILURES failures (any names) within WINDOW block the address
+  until the oldest of them leaves the window.
+The counters are rows of throttle_events under keyed hashes (store/throttle.py), shared by
+every worker. Unknown names are throttled like known ones and answered alike.
+
+The simulator's demo account (`staff` / `staff-demo`, flagged `demo`) exists only with the
+simulators (`demo_allowed`) and is disabled — refused and deleted — as soon as a real account exists.
 """
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from functools import lru_cache
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from .models import ApplicationRow, DecisionRow, DefinitionRow, StaffUserRow
+from .models import ApplicationRow, DecisionRow, DefinitionRow, StaffUserRow, ThrottleRow
 from .records import Application, as_utc
+from .throttle import Limit
 
 WINDOW = timedelta(minutes=15)
-MAX_FAILURES = 5
+FREE_FAILURES = 3
+BASE_DELAY = timedelta(seconds=30)
+MAX_DELAY = timedelta(minutes=15)
+PAIR_WINDOW = timedelta(hours=1)
+ADDRESS_FAILURES = 20
+MAX_FAILURES = FREE_FAILURES          # failures from one address before the delays begin
 MIN_PASSWORD = 8
 USERNAME = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
 DEMO_USER, DEMO_PASSWORD = "staff", "staff-demo"
+PAIR_SCOPE, ADDRESS_SCOPE = "staff-login", "staff-address"
 
 
 @lru_cache(maxsize=None)
@@ -37,16 +54,25 @@ def _hash_of(password: str) -> str:
 class Login:
     ok: bool
     username: str | None = None
-    reason: str | None = None          # "wrong" | "locked"
+    reason: str | None = None          # "wrong" | "wait" (this name from this address) | "blocked" (the address)
     retry_after_s: int = 0
 
 
-class StaffAccounts:
-    def __init__(self, store):
-        self._store = store
+def delay_after(failures: int) -> timedelta:
+    """How long one account+address must wait after `failures` recent failures."""
+    if failures < FREE_FAILURES:
+        return timedelta(0)
+    return min(MAX_DELAY, BASE_DELAY * (2 ** min(failures - FREE_FAILURES, 16)))
 
-    def add(self, username: str, password: str, now=None, *, password_hash: str | None = None) -> bool:
-        """Create the account (True) or set a new password and clear its failures (False)."""
+
+class StaffAccounts:
+    def __init__(self, store, demo_allowed: bool = True):
+        self._store = store
+        self.demo_allowed = demo_allowed
+
+    def add(self, username: str, password: str, now=None, *, password_hash: str | None = None,
+            demo: bool = False) -> bool:
+        """Create the account (True) or set a new password (False). A real account disables the demo one."""
         if not USERNAME.match(username or ""):
             raise ValueError("username: 1-64 letters, digits or _ . @ -")
         if password_hash is None and len(password or "") < MIN_PASSWORD:
@@ -54,22 +80,35 @@ class StaffAccounts:
         hashed = password_hash or generate_password_hash(password)
         moment = as_utc(now or self._store.now())
         with self._store.session() as db:
+            if not demo:
+                db.execute(delete(StaffUserRow).where(StaffUserRow.demo.is_(True),
+                                                      StaffUserRow.username != username))
             row = db.get(StaffUserRow, username, with_for_update=True)
             if row is None:
-                new = StaffUserRow(username=username, password_hash=hashed, failures=[], created_at=moment)
+                new = StaffUserRow(username=username, password_hash=hashed, failures=[], created_at=moment,
+                                   demo=demo)
                 row = _insert_or_lock(db, new)
                 if row is new:
                     return True
             created = not row.password_hash
-            row.password_hash, row.failures = hashed, []
+            row.password_hash, row.failures, row.demo = hashed, [], demo
         return created
+
+    def _usable(self, db, row: StaffUserRow | None) -> bool:
+        if row is None or not row.password_hash:
+            return False
+        return not row.demo or (self.demo_allowed and not self._real_accounts(db))
+
+    @staticmethod
+    def _real_accounts(db) -> int:
+        return db.scalar(select(func.count()).select_from(StaffUserRow)
+                         .where(StaffUserRow.password_hash != "", StaffUserRow.demo.is_(False))) or 0
 
     def exists(self, username: str | None) -> bool:
         if not username:
             return False
         with self._store.session() as db:
-            row = db.get(StaffUserRow, username)
-            return bool(row and row.password_hash)
+            return self._usable(db, db.get(StaffUserRow, username))
 
     def count(self) -> int:
         with self._store.session() as db:
@@ -80,32 +119,35 @@ class StaffAccounts:
         """The simulator's demo account `staff` / `staff-demo`, when there is no account at all."""
         if self.count():
             return False
-        self.add(DEMO_USER, DEMO_PASSWORD, password_hash=_hash_of(DEMO_PASSWORD))
+        self.add(DEMO_USER, DEMO_PASSWORD, password_hash=_hash_of(DEMO_PASSWORD), demo=True)
         return True
 
-    def authenticate(self, username: str, password: str, now=None) -> Login:
+    def authenticate(self, username: str, password: str, now=None, client: str = "") -> Login:
         moment = as_utc(now or self._store.now())
-        if not USERNAME.match(username or ""):
-            check_password_hash(_hash_of("no such account"), password or "")
-            return Login(False, reason="wrong")
+        throttle = self._store.throttle
+        pair = f"{(username or '').lower()}|{client}"
         with self._store.session() as db:
-            row = db.get(StaffUserRow, username, with_for_update=True)
-            if row is None:             # an unknown name: a placeholder row counts its failures
-                db.execute(delete(StaffUserRow).where(StaffUserRow.password_hash == "",
-                                                      StaffUserRow.created_at < moment - timedelta(days=1)))
-                row = _insert_or_lock(db, StaffUserRow(username=username, password_hash="", failures=[],
-                                                       created_at=moment))
-            recent = sorted(t for t in row.failures if datetime.fromisoformat(t) > moment - WINDOW)
-            if len(recent) >= MAX_FAILURES:
-                wait = datetime.fromisoformat(recent[-MAX_FAILURES]) + WINDOW - moment
-                return Login(False, reason="locked", retry_after_s=max(1, int(wait.total_seconds()) + 1))
-            known = bool(row.password_hash)
-            good = check_password_hash(row.password_hash if known else _hash_of("no such account"),
+            for scope, value in ((ADDRESS_SCOPE, client), (PAIR_SCOPE, pair)):
+                throttle.lock(db, scope, throttle.key(value))
+            blocked = throttle.wait(Limit(ADDRESS_SCOPE, ADDRESS_FAILURES, WINDOW), client, moment, db)
+            if blocked:
+                return Login(False, reason="blocked", retry_after_s=blocked)
+            failures = throttle.times(PAIR_SCOPE, pair, moment - PAIR_WINDOW, db)
+            if failures:
+                wait = failures[0] + delay_after(len(failures)) - moment
+                if wait > timedelta(0):
+                    return Login(False, reason="wait", retry_after_s=max(1, int(wait.total_seconds()) + 1))
+            row = db.get(StaffUserRow, username, with_for_update=True) if USERNAME.match(username or "") else None
+            known = self._usable(db, row)
+            good = check_password_hash(row.password_hash if known and row else _hash_of("no such account"),
                                        password or "")
-            if known and good:
-                row.failures, row.last_login_at = [], moment
+            if known and good and row is not None:
+                row.last_login_at = moment
+                db.execute(delete(ThrottleRow).where(ThrottleRow.scope == PAIR_SCOPE,
+                                                     ThrottleRow.key == throttle.key(pair)))
                 return Login(True, username=username)
-            row.failures = recent + [moment.isoformat()]
+            throttle.hit(PAIR_SCOPE, pair, moment, db)
+            throttle.hit(ADDRESS_SCOPE, client, moment, db)
             return Login(False, reason="wrong")
 
 

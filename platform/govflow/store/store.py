@@ -28,10 +28,12 @@ from .codes import VerificationCodes
 from .crypto import KeyMissing, Keyring, Tampered, attach
 from .database import IMMEDIATE, make_engine
 from .decisions import DecisionLog
+from .events import StaffEvents
 from .imaging import Limits
 from .outbox import Outbox
 from .records import as_utc, utcnow
 from .sessions import SessionStore
+from .throttle import Throttle, keyed
 from .uploads import UploadStore
 from .versions import DefinitionArchive
 
@@ -74,8 +76,8 @@ class _Unit:
 class Store:
     def __init__(self, engine: Engine, upload_dir: Path, secret: bytes, *, keyring: Keyring,
                  upload_limits: Limits | None = None,
-                 session_idle: timedelta = timedelta(minutes=30),
-                 session_absolute: timedelta = timedelta(hours=12),
+                 session_idle: timedelta = timedelta(minutes=15),
+                 session_absolute: timedelta = timedelta(hours=4),
                  clock: Callable[[], datetime] = utcnow):
         self.engine = engine
         self.keyring = keyring
@@ -91,6 +93,13 @@ class Store:
         self.sessions = SessionStore(self, idle=session_idle, absolute=session_absolute)
         self.versions = DefinitionArchive(self)
         self.outbox = Outbox(self)
+        self.staff_events = StaffEvents(self)
+        self.throttle = Throttle(self, secret)
+        self._secret = bytes(secret)
+
+    def person_key(self, id_number: str) -> str:
+        """The keyed hash under which a verified person's drafts are found again (never the number)."""
+        return keyed(self._secret, "person|" + id_number.strip().upper())
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:

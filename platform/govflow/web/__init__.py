@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 from flask import Flask, request, url_for
@@ -46,6 +47,15 @@ def default_config(root: Path) -> dict:
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": os.environ.get("SESSION_COOKIE_SECURE") == "1",
+        # citizen and staff sessions end after this long idle, and in any case this long after they began
+        "SESSION_IDLE_MINUTES": float(os.environ.get("SESSION_IDLE_MINUTES", "15")),
+        "SESSION_ABSOLUTE_MINUTES": float(os.environ.get("SESSION_ABSOLUTE_MINUTES", "240")),
+        "SESSION_WARN_SECONDS": 120,         # the page warns this long before an idle session ends
+        # abuse limits, per client address (and per application for SMS codes): see store/codes.py
+        "APPLICATIONS_PER_ADDRESS_PER_HOUR": int(os.environ.get("APPLICATIONS_PER_ADDRESS_PER_HOUR", "20")),
+        "SMS_PER_ADDRESS_PER_HOUR": int(os.environ.get("SMS_PER_ADDRESS_PER_HOUR", "20")),
+        # the reverse proxies whose X-Forwarded-For names the client (gunicorn's forwarded_allow_ips)
+        "FORWARDED_ALLOW_IPS": os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
         "MAX_CONTENT_LENGTH": 12 * 1024 * 1024,
     }
 
@@ -63,12 +73,15 @@ def _dev_secret(var: Path) -> str:
 def build_journey(config: dict) -> Journey:
     root = Path(config["PROJECT_DIR"])
     Path(config["UPLOAD_DIR"]).mkdir(parents=True, exist_ok=True)
-    clock = {"clock": config["CLOCK"]} if "CLOCK" in config else {}      # tests move time on
+    options: dict = {"clock": config["CLOCK"]} if "CLOCK" in config else {}      # tests move time on
+    for option, key in (("session_idle", "SESSION_IDLE_MINUTES"), ("session_absolute", "SESSION_ABSOLUTE_MINUTES")):
+        if key in config:
+            options[option] = timedelta(minutes=float(config[key]))
     # the keys of encryption at rest: config KEYRING (tests), else GOVFLOW_KEYS / GOVFLOW_KEY_FILE,
     # else var/keys.json made on first start (store/crypto.py); KeyMissing stops the start
     keyring = config.get("KEYRING") or load_keyring(os.environ, var_dir(root))
     store = open_store(config["DATABASE_URL"], Path(config["UPLOAD_DIR"]), str(config["SECRET_KEY"]).encode(),
-                       keyring=keyring, **clock)
+                       keyring=keyring, **options)
     bundles = Bundles(root, store.versions)
     definitions = config.get("DEFINITIONS")   # tests load them once per session
     if definitions is None:

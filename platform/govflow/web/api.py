@@ -15,7 +15,7 @@ from ..journey import Status, StepResult, outcome_view, page_view, validate_page
 from ..journey.fieldcheck import field_schema
 from ..store import StaleApplication
 from ..store.records import Refusal
-from .common import journey, load_draft, no_store, owner_of_token, problem_response, step
+from .common import creation_wait, journey, load_draft, no_store, owner_of_token, problem_response, sms_limits, step
 
 blueprint = Blueprint("api", __name__)
 
@@ -34,6 +34,14 @@ def _problem(status: int, code: str, path: str = "", **extra):
     """A problem+json answer whose title and single error are the catalogue's text for `code`."""
     problem = catalog.problem(code, path)
     return problem_response(status, problem.message, [problem], code=code, **extra)
+
+
+def _too_many(code: str, seconds: int):
+    """429 with Retry-After and the catalogue's text with the wait in minutes."""
+    problem = catalog.problem(code, "", minutes=max(1, -(-seconds // 60)), seconds=seconds)
+    response = problem_response(429, problem.message, [problem], code=code, retry_after=seconds)
+    response.headers["Retry-After"] = str(seconds)
+    return response
 
 
 def _flow_or_404(flow_id: str):
@@ -138,6 +146,9 @@ def create_application():
         return _problem(409, "flow.launched_only", "flow")
     token = secrets.token_urlsafe(32)
     with journey().env.store.transaction():
+        wait = creation_wait()
+        if wait:
+            return _too_many("application.too_many", wait)
         draft = journey().create(flow.id, owner_of_token(token))
     body = _summary(draft)
     body["token"] = token
@@ -193,7 +204,7 @@ def follow_redirect(app_id):
 def send_sms(app_id, page_id):
     data = _json_object() or {}
     with step(app_id, _owner()) as draft:
-        result = journey().send_code(draft, page_id, str(data.get("field", "")), data.get("phone"))
+        result = journey().send_code(draft, page_id, str(data.get("field", "")), data.get("phone"), **sms_limits())
     if result.status == Status.LOCKED:
         return _step(result)
     if result.status == Status.INVALID:

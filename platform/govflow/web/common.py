@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import hashlib
 from contextlib import contextmanager
+from datetime import timedelta
 from typing import Iterator
 
-from flask import current_app, jsonify
+from flask import current_app, jsonify, request
 
 from ..errors import NotFound, Problem
 from ..journey import Draft, Journey
+from ..store.throttle import Limit
 
 
 def journey() -> Journey:
@@ -31,6 +33,25 @@ def step(app_id: str, owner: str) -> Iterator[Draft]:
     everything the step does (decisions, uploads, saves) commits together at the end."""
     with journey().env.store.transaction():
         yield load_draft(app_id, owner, lock=True)
+
+
+def client_address() -> str:
+    """The client's address: the peer, or, when the peer is one of the trusted reverse proxies
+    (FORWARDED_ALLOW_IPS, as gunicorn's), the last address it appended to X-Forwarded-For."""
+    peer = request.remote_addr or ""
+    trusted = {a.strip() for a in str(current_app.config.get("FORWARDED_ALLOW_IPS", "")).split(",")}
+    forwarded = request.headers.get("X-Forwarded-For", "")
+    if forwarded and (peer in trusted or "*" in trusted):
+        return forwarded.split(",")[-1].strip()[:64] or peer
+    return peer
+
+
+def creation_wait() -> int:
+    """Count one new application for this client address; the seconds to wait when over the
+    hourly limit (APPLICATIONS_PER_ADDRESS_PER_HOUR), 0 when counted. Call inside the step's transaction."""
+    limit = Limit("application", int(current_app.config.get("APPLICATIONS_PER_ADDRESS_PER_HOUR", 20)),
+                  timedelta(hours=1))
+    return journey().env.store.throttle.check_and_hit([(limit, client_address())])
 
 
 def owner_of_token(token: str) -> str:
@@ -56,4 +77,10 @@ def no_store(response):
     return response
 
 
-__all__ = ["journey", "load_draft", "step", "owner_of_token", "problem_response", "no_store", "Problem"]
+__all__ = ["journey", "load_draft", "step", "client_address", "creation_wait", "sms_limits", "owner_of_token",
+           "problem_response", "no_store", "Problem"]
+
+
+def sms_limits() -> dict:
+    """The sender of an SMS code, for the per-address limit of store/codes.py."""
+    return {"client": client_address(), "per_client": int(current_app.config.get("SMS_PER_ADDRESS_PER_HOUR", 20))}

@@ -13,19 +13,35 @@ from io import BytesIO
 from flask import Blueprint, abort, make_response, redirect, render_template, request, send_file, session, url_for
 
 from .. import catalog
-from ..errors import Problem
+from ..errors import NotFound, Problem
+from ..formats import SHANGHAI
 from ..journey import Draft, Popup, PopupKind, Status, StepResult, page_view, validate_page
 from ..journey.identity import verified_subject
 from ..store import StaleApplication
 from ..store.records import Refusal
-from . import csrf, widgets
-from .common import journey, load_draft, no_store, step
+from . import csrf, sessions, widgets
+from .common import creation_wait, journey, load_draft, no_store, sms_limits, step
 
 blueprint = Blueprint("html", __name__)
 
 
+# Posts that may come from a browser that has no session yet (the index page makes none): they
+# carry no CSRF token then, and are taken only from this site's own pages (Sec-Fetch-Site, Origin).
+SESSIONLESS = ("html.start", "html.resume_start")
+
+
+def _same_site() -> bool:
+    site = request.headers.get("Sec-Fetch-Site")
+    origin = request.headers.get("Origin")
+    return site in (None, "same-origin", "none") and (not origin or origin == request.host_url.rstrip("/"))
+
+
 @blueprint.before_request
 def _protect():
+    if request.method == "POST" and request.endpoint in SESSIONLESS and "csrf" not in session:
+        if not _same_site():
+            abort(400, description="csrf")
+        return
     csrf.protect()
 
 
@@ -38,7 +54,17 @@ def _headers(response):
 
 @blueprint.app_context_processor
 def _template_globals():
-    return {"csrf_token": csrf.token, "live_field": None, "msg": catalog.text}
+    return {"csrf_token": csrf.token, "live_field": None, "msg": catalog.text,
+            "session_token": lambda: csrf.token() if session else "",
+            "session_expires_in": lambda: _expires_in() if ("owner" in session or PERSON_KEY in session) else None}
+
+
+def _expires_in() -> int:
+    """Seconds before this citizen's session ends unless used (the page warns before)."""
+    left = getattr(session, "expires_in", None)
+    if left is None or getattr(session, "renewed", False):
+        left = int(journey().env.store.sessions.idle.total_seconds())
+    return left
 
 
 def _htmx() -> bool:
@@ -46,13 +72,22 @@ def _htmx() -> bool:
 
 
 def _owner() -> str:
+    """This browser's owner id: made when it starts (or takes over) an application."""
     if "owner" not in session:
         session["owner"] = secrets.token_urlsafe(16)
     return "web:" + session["owner"]
 
 
+def _known_owner() -> str:
+    """The owner id of a browser that has one; an unknown application otherwise (404): opening a
+    page with no or an expired session makes no session row."""
+    if "owner" not in session:
+        raise NotFound("session.expired" if getattr(session, "lost", False) else "application.not_found")
+    return "web:" + session["owner"]
+
+
 def _draft(app_id: str) -> Draft:
-    return load_draft(app_id, _owner())
+    return load_draft(app_id, _known_owner())
 
 
 def _to(result: StepResult):
@@ -92,10 +127,15 @@ def _render(draft: Draft, page_id, posted=None, problems=None, popup=None, statu
     return render_template("page.html", view=_view(draft, page_id, posted, problems, popup, check)), status
 
 
+def _index(notice: str | None = None, error: str | None = None, status: int = 200):
+    flows = [f for f in journey().env.flows.values() if not f.launched_by]
+    return render_template("index.html", flows=flows, notice=notice, error=error), status
+
+
 @blueprint.get("/")
 def index():
-    flows = [f for f in journey().env.flows.values() if not f.launched_by]
-    return render_template("index.html", flows=flows)
+    notice = "session.ended" if request.args.get("ended") == "1" else None
+    return _index(notice)
 
 
 @blueprint.post("/start/<flow_id>")
@@ -104,8 +144,82 @@ def start(flow_id):
     if flow.launched_by:
         abort(404)
     with journey().env.store.transaction():
+        wait = creation_wait()
+        if wait:
+            return _index(error=catalog.text("application.too_many", minutes=max(1, -(-wait // 60))), status=429)
         draft = journey().create(flow.id, _owner())
     return redirect(url_for("html.page", app_id=draft.app.id, page_id=flow.start))
+
+
+@blueprint.post("/logout")
+def logout():
+    """退出: the session ends on the server (its row is deleted, the old cookie opens nothing);
+    drafts stay and are found again after face verification (继续办理)."""
+    sessions.end(session)
+    return redirect(url_for("html.index", ended=1))
+
+
+@blueprint.get("/session/ping")
+def ping():
+    """The expiry warning's 【继续办理】: using the session keeps it alive."""
+    return "", 204
+
+
+# -- 继续办理: a draft belongs to the face-verified person, not to a cookie ------------------------
+
+RESUME_RETURN_PATH = "/resume/return"
+RESUME_ROLE = "applicant"
+PERSON_KEY = "person"
+
+
+@blueprint.post("/resume")
+def resume_start():
+    """Face verification first; then that person's open drafts are listed."""
+    handoff = journey().env.services.face.start(RESUME_ROLE, RESUME_RETURN_PATH)
+    session["resume_face"] = handoff.token
+    return redirect(handoff.url_path)
+
+
+@blueprint.get(RESUME_RETURN_PATH)
+def resume_return():
+    token = request.args.get("token", "")
+    if not token or session.get("resume_face") != token:
+        abort(404)
+    env = journey().env
+    result = env.services.face.consume(token)
+    session.pop("resume_face", None)
+    if result.status != "passed":
+        return _index(error=catalog.text("face.failed"), status=409)
+    person = env.services.registry.person(result.person_id)
+    session[PERSON_KEY] = env.store.person_key(person.id_number)
+    sessions.renew(session)                     # a new session id once the person is verified
+    return redirect(url_for("html.drafts"))
+
+
+@blueprint.get("/resume")
+def drafts():
+    key = session.get(PERSON_KEY)
+    if not key:
+        return redirect(url_for("html.index"))
+    found = journey().env.store.applications.list_for_person(key)
+    flows = journey().env.flows
+    return render_template("drafts.html", drafts=[a for a in found if a.flow_id in flows], flows=flows,
+                           when=lambda moment: moment.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M"))
+
+
+@blueprint.post("/resume/<app_id>")
+def resume_open(app_id):
+    """Take a verified person's draft over into this session (the old session's cookie, if any
+    is still alive, no longer opens it)."""
+    key = session.get(PERSON_KEY)
+    store = journey().env.store
+    with store.transaction():
+        app = store.applications.get(app_id, lock=True)
+        if not key or app is None or app.person_key != key or app.status != "draft":
+            abort(404)
+        app.owner = _owner()
+        store.applications.claim(app)
+    return redirect(url_for("html.resume", app_id=app_id))
 
 
 @blueprint.get("/a/<app_id>/")
@@ -208,8 +322,11 @@ def _page_step(draft: Draft, page_id: str) -> tuple[_Reshow | StepResult, dict]:
 @blueprint.post("/a/<app_id>/<page_id>")
 def post(app_id, page_id):
     try:
-        with step(app_id, _owner()) as draft:
+        with step(app_id, _known_owner()) as draft:
+            proven = dict(draft.app.context.get("verified_phones") or {})
             result, data = _page_step(draft, page_id)
+            if not isinstance(result, _Reshow) and _newly_proven(proven, result.application):
+                sessions.renew(session)         # a phone proven by SMS code: a new session id
     except StaleApplication:
         return _render(_draft(app_id), page_id, request.form.to_dict(),
                        [catalog.problem("application.stale")], status=409)
@@ -227,9 +344,14 @@ def post(app_id, page_id):
     return _to(result)
 
 
+def _newly_proven(before: dict, app) -> bool:
+    after = app.context.get("verified_phones") or {}
+    return any(before.get(name) != phone for name, phone in after.items())
+
+
 @blueprint.post("/a/<app_id>/_redirect")
 def follow(app_id):
-    with step(app_id, _owner()) as draft:
+    with step(app_id, _known_owner()) as draft:
         result = journey().follow_redirect(draft)
     return _to(result)
 
@@ -237,10 +359,10 @@ def follow(app_id):
 @blueprint.post("/a/<app_id>/<page_id>/sms/<field>")
 def send_code(app_id, page_id, field):
     data = {k: v for k, v in request.form.items() if not k.startswith("_")}
-    with step(app_id, _owner()) as draft:
+    with step(app_id, _known_owner()) as draft:
         code_field = draft.flow.field(field)
         phone = data.get(code_field.sms_phone_field) if code_field and code_field.sms_phone_field else None
-        result = journey().send_code(draft, page_id, field, phone)
+        result = journey().send_code(draft, page_id, field, phone, **sms_limits())
     if result.status == Status.LOCKED:
         return _to(result)
     problems = [p for p in result.problems if p.severity == "error"]
@@ -258,7 +380,7 @@ def _fragment(draft: Draft, page_id, data, problems=(), live_field=None, check=N
 def refresh(app_id, page_id):
     """htmx: one field changed (or a file was chosen): re-show the form with that field checked.
     Nothing is saved and no SMS code is used up; the page is saved by its own button."""
-    with step(app_id, _owner()) as draft:
+    with step(app_id, _known_owner()) as draft:
         page_def = draft.flow.pages.get(page_id)
         if page_def is None or journey().open(draft, page_id).status != Status.OK:
             abort(404)
@@ -321,10 +443,12 @@ def card_photo(app_id):
 @blueprint.get("/verify/return")
 def verified():
     token = request.args.get("token", "")
-    for app in journey().env.store.applications.list_for_owner(_owner()):
+    for app in journey().env.store.applications.list_for_owner(_known_owner()):
         if (app.context.get("pending_face") or {}).get("token") == token:
-            with step(app.id, _owner()) as draft:
+            with step(app.id, _known_owner()) as draft:
                 result = journey().complete_verification(draft, token)
+            if draft.app.context.get("identity"):
+                sessions.renew(session)         # the person is verified: a new session id
             if result.popup:
                 return _render(result.draft, result.page, None, result.problems, result.popup, status=409)
             return _to(result)

@@ -7,12 +7,15 @@ citizen's session never opens these pages. Every answer is `Cache-Control: no-st
 """
 from __future__ import annotations
 
+import csv
+import io
 import json
 import tempfile
 from pathlib import Path
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, make_response, redirect, render_template, request, session, url_for
 
+from ..catalog import has as has_msg
 from ..catalog import text as msg
 from ..diagram import flow_to_mermaid
 from ..diffs import diff_flows, diff_rulesets
@@ -24,7 +27,7 @@ from ..formats import SHANGHAI, mask_id, mask_name, mask_phone
 from ..journey.display import display
 from ..store.staff import DEMO_PASSWORD, DEMO_USER, StaffAccounts, counts, recent_applications
 from . import csrf
-from .common import journey, no_store, problem_response
+from .common import client_address, journey, no_store, problem_response
 
 blueprint = Blueprint("staff", __name__)
 formats_mask = {"name": mask_name, "id_number": mask_id, "ssn": mask_id, "phone": mask_phone}
@@ -37,13 +40,19 @@ def _demo_account(state):
     """Simulator only: a demo account when there is none, so the pages can be tried at once."""
     app = state.app
     if app.config.get("SERVICES") == "simulator":
-        if StaffAccounts(app.extensions["govflow"].env.store).ensure_demo():
+        if StaffAccounts(app.extensions["govflow"].env.store, demo_allowed=True).ensure_demo():
             app.logger.warning("staff pages: demo account '%s' with password '%s' created (simulator "
                                "only; add real ones with `govflow staff-add USER`)", DEMO_USER, DEMO_PASSWORD)
 
 
 def accounts() -> StaffAccounts:
-    return StaffAccounts(journey().env.store)
+    return StaffAccounts(journey().env.store, demo_allowed=current_app.config.get("SERVICES") == "simulator")
+
+
+def _event(action: str, actor: str | None = None, **detail) -> None:
+    """An audit event of the staff member (login, logout, export ...): no personal data in it."""
+    journey().env.store.staff_events.record(actor or session.get(STAFF_KEY) or "-", action,
+                                            detail=detail or None, client=client_address())
 
 
 def _wants_html() -> bool:
@@ -118,27 +127,39 @@ def _next_url() -> str:
 
 @blueprint.route("/login", methods=["GET", "POST"])
 def login():
-    error, status, username = None, 200, ""
+    error, status, username, retry = None, 200, "", 0
     if request.method == "GET" and accounts().exists(session.get(STAFF_KEY)):
         return redirect(_next_url())
     if request.method == "POST":
         username = request.form.get("username", "").strip()
-        result = accounts().authenticate(username, request.form.get("password", ""))
+        found = accounts()
+        result = found.authenticate(username, request.form.get("password", ""), client=client_address())
         if result.ok:
             _rotate_session()
             session[STAFF_KEY] = result.username
+            _event("login", result.username)
             current_app.logger.info("staff login: %s", result.username)
             return redirect(_next_url())
-        if result.reason == "locked":
-            error, status = msg("staff.login.locked", minutes=max(1, -(-result.retry_after_s // 60))), 429
+        # a failed login names the account only when it exists (a typed password is never recorded)
+        _event("login_failed", username if found.exists(username) else "-", reason=result.reason)
+        retry = result.retry_after_s
+        if result.reason == "blocked":
+            error, status = msg("staff.login.blocked", minutes=max(1, -(-result.retry_after_s // 60))), 429
+        elif result.reason == "wait":
+            error, status = msg("staff.login.wait", seconds=result.retry_after_s), 429
         else:
             error, status = msg("staff.login.failed"), 401
-    return render_template("staff/login.html", error=error, username=username,
-                           next=request.values.get("next", "")), status
+    response = make_response(render_template("staff/login.html", error=error, username=username,
+                                             next=request.values.get("next", "")), status)
+    if status == 429:
+        response.headers["Retry-After"] = str(retry)
+    return response
 
 
 @blueprint.post("/logout")
 def logout():
+    if session.get(STAFF_KEY):
+        _event("logout")
     session.pop(STAFF_KEY, None)
     _rotate_session()
     return redirect(url_for("staff.login"))
@@ -191,6 +212,30 @@ def _example_facts(given: dict, prefix: str = "") -> list[tuple[str, object]]:
 def applications():
     env = journey().env
     return render_template("staff/applications.html", apps=recent_applications(env.store), flows=env.flows)
+
+
+@blueprint.get("/applications.csv")
+def export_applications():
+    """The application list as CSV (ids, flows, statuses, times, references: no personal data);
+    an audit event."""
+    env = journey().env
+    apps = recent_applications(env.store, limit=1000)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["id", "flow", "status", "created_at", "flow_version", "reference"])
+    for a in apps:
+        writer.writerow([a.id, a.flow_id, a.status, a.created_at.isoformat(), a.flow_version, a.reference or ""])
+    _event("export", what="applications", rows=len(apps))
+    response = make_response(out.getvalue())
+    response.mimetype = "text/csv"
+    response.headers["Content-Disposition"] = "attachment; filename=applications.csv"
+    return response
+
+
+@blueprint.get("/events")
+def events():
+    return render_template("staff/events.html", events=journey().env.store.staff_events.list(limit=200),
+                           has_msg=has_msg)
 
 
 def _journey_of(app):
@@ -268,9 +313,8 @@ def reveal(app_id):
     if not REASON_MIN <= len(reason) <= REASON_MAX:
         return _application_page(app_id, error=msg("staff.reveal.reason", min=REASON_MIN, max=REASON_MAX),
                                  status=400)
-    journey().env.store.staff_events.record(session.get(STAFF_KEY), "reveal", application_id=app_id,
-                                            detail={"field": key, "reason": reason},
-                                            client=request.remote_addr)
+    journey().env.store.staff_events.record(session.get(STAFF_KEY) or "-", "reveal", application_id=app_id,
+                                            detail={"field": key, "reason": reason}, client=client_address())
     return _application_page(app_id, revealed=frozenset({key}))
 
 

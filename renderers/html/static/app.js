@@ -206,6 +206,45 @@
     }
   });
 
+  /* Session expiry: the body says how many seconds are left (data-session-expires) and how long
+     before the end to warn (data-session-warn). Any request to the server starts the count again;
+     【继续操作】 pings the server; at the end the page goes home (the draft is kept on the server). */
+  var session = {deadline: 0, timer: null};
+  function sessionSchedule(seconds) {
+    var body = document.body, box = document.getElementById("session-warning");
+    if (!box || !body.dataset.sessionExpires) return;
+    session.deadline = Date.now() + seconds * 1000;
+    box.hidden = true;
+    if (session.timer) clearInterval(session.timer);
+    var warn = parseInt(body.dataset.sessionWarn, 10) || 120;
+    session.timer = setInterval(function () {
+      var left = Math.round((session.deadline - Date.now()) / 1000);
+      if (left <= 0) {
+        clearInterval(session.timer);
+        box.querySelector("p").textContent = box.dataset.expired;
+        box.querySelector("[data-session-keep]").hidden = true;
+        box.hidden = false;
+        return;
+      }
+      if (left <= warn) {
+        var text = box.dataset.text.replace("{seconds}", String(left));
+        if (box.hidden) { box.hidden = false; announce(text); }
+        box.querySelector("p").textContent = text;
+      }
+    }, 1000);
+  }
+  document.addEventListener("click", function (event) {
+    if (!event.target.closest("[data-session-keep]")) return;
+    var body = document.body;
+    fetch(body.dataset.sessionPing, {credentials: "same-origin"}).then(function (r) {
+      if (r.ok) sessionSchedule(parseInt(body.dataset.sessionExpires, 10));
+    });
+  });
+  document.addEventListener("htmx:afterRequest", function () {
+    var body = document.body;
+    if (body.dataset.sessionExpires) sessionSchedule(parseInt(body.dataset.sessionExpires, 10));
+  });
+
   function init(scope) {
     each(scope, ".js-only", function (el) { el.hidden = false; });
     initDialogs(scope);
@@ -227,6 +266,7 @@
   document.addEventListener("DOMContentLoaded", function () {
     configure();
     init(document.body);
+    if (document.body.dataset.sessionExpires) sessionSchedule(parseInt(document.body.dataset.sessionExpires, 10));
     if (window.htmx) htmx.onLoad(function (el) { init(el); });
   });
 })();
