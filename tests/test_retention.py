@@ -126,8 +126,8 @@ def test_the_outbox_worker_purges_and_the_periods_come_from_the_environment(time
     rounds = iter([False, True])
     journey.deliverer.work(poll_seconds=0, stop=lambda: next(rounds))
     assert store.applications.get(api.id) is None
-    assert Retention.from_env({"RETAIN_DRAFT_DAYS": "7", "RETAIN_UPLOAD_DAYS": "90"}) == \
-        Retention(draft_days=7, upload_days=90)
+    assert Retention.from_env({"RETAIN_DRAFT_DAYS": "7", "RETAIN_UPLOAD_DAYS": "90", "RETAIN_AUDIT_DAYS": "200"}) == \
+        Retention(draft_days=7, upload_days=90, audit_days=200)
     with pytest.raises(ValueError):
         Retention.from_env({"RETAIN_DRAFT_DAYS": "-1"})
 
@@ -138,3 +138,14 @@ def test_govflow_purge_on_the_command_line(tmp_path, monkeypatch, capsys):
     monkeypatch.delenv("DATABASE_URL", raising=False)
     assert main(["--root", str(ROOT), "purge"]) == 0
     assert "deleted: 0 abandoned drafts (untouched 30 days)" in capsys.readouterr().out
+
+
+def test_rate_limit_counters_and_old_staff_events_are_purged(timed, clock):
+    store = timed.extensions["govflow"].env.store
+    store.staff_events.record("staff", "login", client="127.0.0.1")
+    store.throttle.hit("sms", "127.0.0.1", store.now())
+    clock.now += timedelta(days=2)
+    counts = purge(store, Retention(audit_days=365))
+    assert counts["counters"] == 1 and counts["staff_events"] == 0 and len(store.staff_events.list()) == 1
+    clock.now += timedelta(days=365)
+    assert purge(store, Retention(audit_days=365))["staff_events"] == 1 and store.staff_events.list() == []

@@ -5,10 +5,12 @@
   their uploads (rows and files), SMS codes, decision rows and outbox entries;
 - the uploaded images of submitted applications `upload_days` after the card back end accepted
   them (the back end holds its copy; the decision trail, with masked facts only, stays);
-- expired citizen sessions, and SMS codes older than a day (store/sessions.py, store/codes.py).
+- expired citizen sessions, SMS codes older than a day and rate-limit counters past their window
+  (store/sessions.py, store/codes.py, store/throttle.py);
+- staff audit events older than `audit_days` (no personal data in them; kept for the auditors).
 
 The outbox worker runs it every `every_seconds` (and `govflow purge` at once). Periods come from
-the environment (RETAIN_DRAFT_DAYS, RETAIN_UPLOAD_DAYS, PURGE_EVERY_SECONDS); defaults below and
+the environment (RETAIN_DRAFT_DAYS, RETAIN_UPLOAD_DAYS, RETAIN_AUDIT_DAYS, PURGE_EVERY_SECONDS); defaults below and
 in docs/data-protection.md.
 """
 from __future__ import annotations
@@ -20,7 +22,7 @@ from pathlib import Path
 
 from sqlalchemy import delete, select
 
-from .models import ApplicationRow, CodeRow, DecisionRow, OutboxRow, UploadRow
+from .models import ApplicationRow, CodeRow, DecisionRow, OutboxRow, StaffEventRow, UploadRow
 from .records import as_utc
 
 
@@ -28,6 +30,7 @@ from .records import as_utc
 class Retention:
     draft_days: int = 30
     upload_days: int = 30
+    audit_days: int = 365
     every_seconds: float = 3600.0
 
     @classmethod
@@ -41,7 +44,7 @@ class Retention:
                 raise ValueError(f"{name} must not be negative")
             return parsed
         return cls(number("RETAIN_DRAFT_DAYS", cls.draft_days), number("RETAIN_UPLOAD_DAYS", cls.upload_days),
-                   number("PURGE_EVERY_SECONDS", cls.every_seconds))
+                   number("RETAIN_AUDIT_DAYS", cls.audit_days), number("PURGE_EVERY_SECONDS", cls.every_seconds))
 
 
 def _abandoned(db, cutoff) -> list[str]:
@@ -75,7 +78,7 @@ def purge(store, retention: Retention, now=None) -> dict[str, int]:
     """Delete what is past its period; returns how many of each were deleted."""
     moment = as_utc(now or store.now())
     files: list[Path] = []
-    counts = {"drafts": 0, "uploads": 0, "sessions": 0, "codes": 0}
+    counts = {"drafts": 0, "uploads": 0, "sessions": 0, "codes": 0, "counters": 0, "staff_events": 0}
     with store.transaction() as db:
         doomed = _abandoned(db, moment - timedelta(days=retention.draft_days))
         kept_until = moment - timedelta(days=retention.upload_days)
@@ -94,6 +97,9 @@ def purge(store, retention: Retention, now=None) -> dict[str, int]:
         counts["drafts"] = len(doomed)
         counts["sessions"] = store.sessions.purge_expired(moment)
         counts["codes"] = store.codes.purge(moment)
+        counts["counters"] = store.throttle.purge(moment)
+        counts["staff_events"] = db.execute(delete(StaffEventRow).where(
+            StaffEventRow.at < moment - timedelta(days=retention.audit_days))).rowcount
     for path in files:
         path.unlink(missing_ok=True)
     return counts

@@ -59,6 +59,7 @@ def downgrade() -> None:
     op.drop_table("staff_events")
     with op.batch_alter_table("staff_users") as batch:
         batch.drop_column("demo")
-    with op.batch_alter_table("applications") as batch:
-        batch.drop_index("ix_applications_person_key")
-        batch.drop_column("person_key")
+    # not a batch (SQLite would rebuild `applications`, which other tables' foreign keys point at):
+    # ALTER TABLE ... DROP COLUMN, SQLite 3.35 and later
+    op.drop_index("ix_applications_person_key", table_name="applications")
+    op.drop_column("applications", "person_key")
