@@ -50,7 +50,8 @@ def default_config(root: Path) -> dict:
         # citizen and staff sessions end after this long idle, and in any case this long after they began
         "SESSION_IDLE_MINUTES": float(os.environ.get("SESSION_IDLE_MINUTES", "15")),
         "SESSION_ABSOLUTE_MINUTES": float(os.environ.get("SESSION_ABSOLUTE_MINUTES", "240")),
-        "SESSION_WARN_SECONDS": 120,         # the page warns this long before an idle session ends
+        # the page warns this long before an idle session ends
+        "SESSION_WARN_SECONDS": int(os.environ.get("SESSION_WARN_SECONDS", "120")),
         # abuse limits, per client address (and per application for SMS codes): see store/codes.py
         "APPLICATIONS_PER_ADDRESS_PER_HOUR": int(os.environ.get("APPLICATIONS_PER_ADDRESS_PER_HOUR", "20")),
         "SMS_PER_ADDRESS_PER_HOUR": int(os.environ.get("SMS_PER_ADDRESS_PER_HOUR", "20")),
