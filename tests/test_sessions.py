@@ -240,6 +240,27 @@ def test_resume_needs_the_face_check_of_this_session(app, web):
     assert client.get("/resume").headers["Location"] == "/"
 
 
+def test_resume_by_a_person_the_registry_does_not_know_is_refused_not_a_500(app, monkeypatch):
+    registry = app.extensions["govflow"].env.services.registry
+    monkeypatch.setattr(registry, "person", lambda person_id: None)
+    client = app.test_client()
+    face = client.post("/resume").headers["Location"]
+    page = client.get(face).get_data(as_text=True)
+    r = client.post(face, data={"_csrf": _token(page), "persona": "mainland_adult", "result": "pass"})
+    refused = client.get(r.headers["Location"])
+    assert refused.status_code == 409 and "人脸" in refused.get_data(as_text=True)
+    assert client.get("/resume").headers["Location"] == "/"
+
+
+def test_a_face_check_of_a_person_the_registry_does_not_know_is_a_failed_check_not_a_500(app, api, monkeypatch):
+    registry = app.extensions["govflow"].env.services.registry
+    monkeypatch.setattr(registry, "person", lambda person_id: None)
+    api.create()
+    body = api.verify("mainland_adult")
+    assert api.last.status_code < 500 and body["page"] == "guide", body
+    assert [e["code"] for e in body["errors"]] == ["face.failed"]
+
+
 def test_the_person_key_is_a_keyed_hash_not_the_id_number(app, web):
     _eligibility_done(web)
     with app.extensions["govflow"].env.store.session() as db:

@@ -174,6 +174,8 @@ def complete(journey, draft, token: str) -> StepResult:
         return _face_failed(draft, pending["page"], "face.failed")
     env.services.face.consume(token)
     person = env.services.registry.person(result.person_id)
+    if person is None:                      # passed, but for nobody the registry knows
+        return _face_failed(draft, pending["page"], "face.failed")
     app.context["identity"] = _plain(person)
     app.person_key = env.store.person_key(person.id_number)    # 继续办理 finds the draft by the person
     draft.changed()

@@ -188,9 +188,9 @@ def resume_return():
     env = journey().env
     result = env.services.face.consume(token)
     session.pop("resume_face", None)
-    if result.status != "passed":
+    person = env.services.registry.person(result.person_id) if result.status == "passed" else None
+    if person is None:                          # failed, or a person the registry does not know
         return _index(error=catalog.text("face.failed"), status=409)
-    person = env.services.registry.person(result.person_id)
     session[PERSON_KEY] = env.store.person_key(person.id_number)
     sessions.renew(session)                     # a new session id once the person is verified
     return redirect(url_for("html.drafts"))
