@@ -1,17 +1,25 @@
-"""What tests need to build an app: the project root, the fixed 'today', and `make_app`.
+"""What tests need to build an app: the project root, the fixed 'today', a clock tests move, and
+`make_app`.
 
 A plain module (not conftest.py) so that test modules and tests/browser can import it by name.
 """
 from __future__ import annotations
 
-from datetime import date
+import threading
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
+from typing import Iterator
+
+from werkzeug.serving import make_server
 
 from govflow.store.crypto import Keyring
 from govflow.web import create_app
 
 ROOT = Path(__file__).resolve().parents[1]
 TODAY = date(2026, 11, 27)
+T0 = datetime(2026, 11, 27, 2, 0, tzinfo=timezone.utc)      # a fixed moment of TODAY (10:00 in Beijing)
 STORE_SECRET = b"test-secret-0123456789abcdef"
 KEYRING = Keyring("test-1", {"test-1": bytes(range(32))}, bytes(range(100, 132)))   # encryption at rest
 
@@ -26,3 +34,43 @@ def make_app(tmp_path: Path, definitions, **extra):
               "DEFINITIONS": definitions, "TODAY": lambda: TODAY, "KEYRING": KEYRING}
     config.update(extra)
     return create_app(config)
+
+
+class Clock:
+    """The store's clock in a test (config CLOCK): it stands at `start` until the test moves it."""
+
+    def __init__(self, start: datetime = T0):
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta) -> None:
+        self.now += timedelta(**delta)
+
+
+@dataclass
+class LiveServer:
+    url: str
+    app: object
+
+    @property
+    def journey(self):
+        return self.app.extensions["govflow"]
+
+    def outbox(self):
+        return self.journey.env.services.sms_gateway.outbox()
+
+
+@contextmanager
+def serving(app) -> Iterator[LiveServer]:
+    """`app` served on a free port of 127.0.0.1 in a thread (the browser tests' live server)."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="govflow-live-server", daemon=True)
+    thread.start()
+    try:
+        yield LiveServer(f"http://127.0.0.1:{server.server_port}", app)
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()

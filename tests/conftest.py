@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from apptools import KEYRING, ROOT, STORE_SECRET, make_app
+from apptools import KEYRING, ROOT, STORE_SECRET, Clock, make_app
 from govflow.definitions import load_definitions
 from govflow.store import open_store
 
@@ -25,11 +25,18 @@ def definitions():
 
 
 @pytest.fixture
-def app(tmp_path, definitions, database, db_url):
-    app = make_app(tmp_path, definitions, DATABASE_URL=db_url)
+def app(tmp_path, definitions, database, db_url, request):
+    """The app on the test's database; in a module that sets CLOCKED = True, on the `clock` the test moves."""
+    moved = {"CLOCK": request.getfixturevalue("clock")} if getattr(request.module, "CLOCKED", False) else {}
+    app = make_app(tmp_path, definitions, DATABASE_URL=db_url, **moved)
     assert app.extensions["govflow"].env.store.engine.dialect.name == database
     yield app
     app.extensions["govflow"].env.store.close()
+
+
+@pytest.fixture
+def clock():
+    return Clock()
 
 
 @pytest.fixture

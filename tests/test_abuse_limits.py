@@ -103,13 +103,7 @@ def test_sms_refusal_in_the_pages_names_the_wait(app):
         store.throttle.hit("sms", "203.0.113.9")
     assert store.throttle.wait(Limit("sms", 8, timedelta(hours=1)), "203.0.113.9") > 0
     web = HtmlWalker(_client(app, "203.0.113.9"), app)
-    web.start()
-    web.verify("mainland_adult")
-    web.post("eligibility", "check", {"issuing_city": "440100"}, expect=302)
-    from walkers import jpeg
-    web.post("upload", "next", {"document_set": "id_card"},
-             files={"id_card_emblem": jpeg(), "id_card_portrait": jpeg()}, expect=302)
-    web.post("photo", "use_photo", {"photo_source": "system", "use_system_photo": "true"}, expect=302)
+    web.walk_to_info()
     r = web.client.post(f"/a/{web.id}/info/sms/mobile_code", data={"_csrf": web._csrf(), "mobile": VICTIM_PHONE})
     assert r.status_code == 422 and 'data-code="sms.too_many"' in r.get_data(as_text=True)
     assert "验证码获取次数过多，请60分钟后再试" in r.get_data(as_text=True)

@@ -12,12 +12,7 @@ def web(app):
 
 
 def _to_confirm(web, persona="mainland_adult", phone="13800138001", **info):
-    web.start()
-    assert web.verify(persona).headers["Location"].endswith("/eligibility")
-    web.post("eligibility", "check", {"issuing_city": "440100"}, expect=302)
-    web.post("upload", "next", {"document_set": "id_card"},
-             files={"id_card_emblem": jpeg(), "id_card_portrait": jpeg()}, expect=302)
-    web.post("photo", "use_photo", {"photo_source": "system", "use_system_photo": "true"}, expect=302)
+    web.walk_to_info(persona)
     data = {**ADULT_INFO, "insurance_type": "PENSION_ENTERPRISE", "mobile": phone, **info}
     data["mobile_code"] = web.sms("info", "mobile_code", data)
     web.post("info", "next", data, expect=302)
@@ -57,12 +52,7 @@ def test_happy_path_without_javascript(web):
 
 
 def test_errors_keep_what_was_entered(web):
-    web.start()
-    web.verify("mainland_adult")
-    web.post("eligibility", "check", {"issuing_city": "440100"}, expect=302)
-    web.post("upload", "next", {"document_set": "id_card"},
-             files={"id_card_emblem": jpeg(), "id_card_portrait": jpeg()}, expect=302)
-    web.post("photo", "use_photo", {"photo_source": "system", "use_system_photo": "true"}, expect=302)
+    web.walk_to_info()
     web.post("info", "next", {"residence_address": "天河路100号3栋501房", "mobile": "138"}, expect=422)
     html = web.text()
     assert "天河路100号3栋501房" in html            # nothing already entered is lost

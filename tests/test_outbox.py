@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 import pytest
 
@@ -14,15 +14,7 @@ from walkers import VALIDITY, ApiWalker
 
 pytestmark = pytest.mark.both_databases      # [sqlite] and [postgresql] (conftest.py)
 
-T0 = datetime(2026, 11, 27, 2, 0, tzinfo=timezone.utc)
 
-
-class Clock:
-    def __init__(self):
-        self.now = T0
-
-    def __call__(self):
-        return self.now
 
 
 class FlakyBackend:
@@ -39,11 +31,6 @@ class FlakyBackend:
                 self.failures -= 1
                 return SubmitResult(False, None, "backend.unavailable", "制卡系统繁忙")
         return self.real.submit(application_id, payload, idempotency_key)
-
-
-@pytest.fixture
-def clock():
-    return Clock()
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from apptools import make_app
+from apptools import Clock, make_app
 from govflow.store.models import CodeRow, DecisionRow, OutboxRow, SessionRow, UploadRow
 from govflow.store.retention import Retention, purge
 from walkers import ApiWalker, HtmlWalker
@@ -17,13 +17,6 @@ pytestmark = pytest.mark.both_databases
 
 ADULT_ID = "440106198805123510"
 
-
-class Clock:
-    def __init__(self, now):
-        self.now = now
-
-    def __call__(self):
-        return self.now
 
 
 @pytest.fixture

@@ -5,40 +5,16 @@ draft of that person only (a draft belongs to the verified person, not to a cook
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import text
 
-from apptools import make_app
-from walkers import ADULT_INFO, HtmlWalker, jpeg
+from walkers import ADULT_INFO, HtmlWalker
 
 pytestmark = pytest.mark.both_databases      # [sqlite] and [postgresql] (conftest.py)
-
-T0 = datetime(2026, 11, 27, 2, 0, tzinfo=timezone.utc)
-
-
-class Clock:
-    def __init__(self):
-        self.now = T0
-
-    def __call__(self):
-        return self.now
-
-    def advance(self, **delta):
-        self.now += timedelta(**delta)
+CLOCKED = True                               # the app runs on the `clock` fixture (conftest.py)
 
 
-@pytest.fixture
-def clock():
-    return Clock()
-
-
-@pytest.fixture
-def app(tmp_path, definitions, database, db_url, clock):
-    app = make_app(tmp_path, definitions, DATABASE_URL=db_url, CLOCK=clock)
-    yield app
-    app.extensions["govflow"].env.store.close()
 
 
 @pytest.fixture
@@ -138,10 +114,7 @@ def test_the_session_id_is_renewed_after_face_verification(app, web):
 
 
 def test_the_session_id_is_renewed_after_sms_verification(app, web):
-    _eligibility_done(web)
-    web.post("upload", "next", {"document_set": "id_card"},
-             files={"id_card_emblem": jpeg(), "id_card_portrait": jpeg()}, expect=302)
-    web.post("photo", "use_photo", {"photo_source": "system", "use_system_photo": "true"}, expect=302)
+    web.walk_to_info()
     data = {**ADULT_INFO, "insurance_type": "PENSION_ENTERPRISE", "mobile": "13800138001"}
     data["mobile_code"] = web.sms("info", "mobile_code", data)
     before = _cookie(web.client)

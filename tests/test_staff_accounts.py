@@ -5,41 +5,19 @@ recorded without personal data."""
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import text
 
-from apptools import make_app
+from apptools import T0
 from govflow.store.staff import ADDRESS_FAILURES, FREE_FAILURES, StaffAccounts, delay_after
 
 pytestmark = pytest.mark.both_databases      # [sqlite] and [postgresql] (conftest.py)
+CLOCKED = True                               # the app runs on the `clock` fixture (conftest.py)
 
-T0 = datetime(2026, 11, 27, 2, 0, tzinfo=timezone.utc)
 ATTACKER, OWNER = "203.0.113.9", "198.51.100.20"
 
-
-class Clock:
-    def __init__(self):
-        self.now = T0
-
-    def __call__(self):
-        return self.now
-
-    def advance(self, **delta):
-        self.now += timedelta(**delta)
-
-
-@pytest.fixture
-def clock():
-    return Clock()
-
-
-@pytest.fixture
-def app(tmp_path, definitions, database, db_url, clock):
-    app = make_app(tmp_path, definitions, DATABASE_URL=db_url, CLOCK=clock)
-    yield app
-    app.extensions["govflow"].env.store.close()
 
 
 @pytest.fixture

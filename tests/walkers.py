@@ -201,6 +201,15 @@ class HtmlWalker:
         self.last = self.client.get(r.headers["Location"])
         return self.last
 
+    def walk_to_info(self, persona="mainland_adult"):
+        """Guide, eligibility, upload (ID card) and photo (the system's) done: the citizen stands on 申请信息."""
+        self.start()
+        assert self.verify(persona).headers["Location"].endswith("/eligibility")
+        self.post("eligibility", "check", {"issuing_city": "440100"}, expect=302)
+        self.post("upload", "next", {"document_set": "id_card"},
+                  files={"id_card_emblem": jpeg(), "id_card_portrait": jpeg()}, expect=302)
+        self.post("photo", "use_photo", {"photo_source": "system", "use_system_photo": "true"}, expect=302)
+
     def sms(self, page, field, data):
         form = {"_csrf": self._csrf(), **data}
         self.last = self.client.post(f"/a/{self.id}/{page}/sms/{field}", data=form)

@@ -16,13 +16,11 @@ import os
 import re
 import shutil
 import subprocess
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect, sync_playwright
-from werkzeug.serving import make_server
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
@@ -37,35 +35,14 @@ TIMEOUT_MS = 10_000
 expect.set_options(timeout=TIMEOUT_MS)
 
 
-from apptools import make_app  # noqa: E402  (tests/ is on sys.path: rootdir conftest)
+from apptools import make_app, serving  # noqa: E402  (tests/ is on sys.path: rootdir conftest)
 
 
 # -- live server --------------------------------------------------------------------------------
-@dataclass
-class LiveServer:
-    url: str
-    app: object
-
-    @property
-    def journey(self):
-        return self.app.extensions["govflow"]
-
-    def outbox(self):
-        return self.journey.env.services.sms_gateway.outbox()
-
-
 @pytest.fixture
 def live_server(tmp_path, definitions):
-    app = make_app(tmp_path, definitions)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="govflow-live-server", daemon=True)
-    thread.start()
-    try:
-        yield LiveServer(f"http://127.0.0.1:{server.server_port}", app)
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
+    with serving(make_app(tmp_path, definitions)) as server:
+        yield server
 
 
 # -- browser and contexts -------------------------------------------------------------------------

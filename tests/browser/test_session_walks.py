@@ -3,62 +3,25 @@
 from __future__ import annotations
 
 import re
-import threading
 from datetime import datetime, timedelta, timezone
 
 import pytest
 from playwright.sync_api import expect
-from werkzeug.serving import make_server
 
-from apptools import make_app
+from apptools import Clock, make_app, serving
 from steps import Citizen, check_eligibility, start_application, verify_face
-
-
-class LiveServer:
-    """The live server of tests/browser/conftest.py, on an app whose clock the test moves."""
-
-    def __init__(self, url, app):
-        self.url, self.app = url, app
-
-    @property
-    def journey(self):
-        return self.app.extensions["govflow"]
-
-    def outbox(self):
-        return self.journey.env.services.sms_gateway.outbox()
-
-
-class Clock:
-    def __init__(self):
-        self.now = datetime.now(timezone.utc)
-
-    def __call__(self):
-        return self.now
 
 
 @pytest.fixture
 def clock():
-    return Clock()
-
-
-def _serve(app):
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="govflow-live-server", daemon=True)
-    thread.start()
-    return server, thread
+    return Clock(datetime.now(timezone.utc))
 
 
 @pytest.fixture
 def timed_server(tmp_path, definitions, clock, request):
     extra = getattr(request, "param", {})
-    app = make_app(tmp_path, definitions, CLOCK=clock, **extra)
-    server, thread = _serve(app)
-    try:
-        yield LiveServer(f"http://127.0.0.1:{server.server_port}", app)
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
+    with serving(make_app(tmp_path, definitions, CLOCK=clock, **extra)) as server:
+        yield server
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ from ..services.simstate import url_beside
 from ..store import database_url, open_store
 from ..store.crypto import load_keyring
 from ..store.retention import Retention
-from . import api, errors, html, sim, staff, widgets
+from . import api, errors, html, resume, sim, staff, widgets
 from .sessions import StoreSessionInterface
 
 PROJECT_DIR = Path(__file__).resolve().parents[3]
@@ -168,6 +168,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.wsgi_app = _reads_in_one_snapshot(app.wsgi_app, journey.env.store)  # type: ignore[method-assign]
     app.register_blueprint(api.blueprint, url_prefix="/api/v1")
     app.register_blueprint(html.blueprint)
+    app.register_blueprint(resume.blueprint)
     app.register_blueprint(staff.blueprint, url_prefix="/staff")
     if settings["SERVICES"] == "simulator":
         app.register_blueprint(sim.blueprint)

@@ -13,10 +13,23 @@ def token() -> str:
     return session["csrf"]
 
 
-def protect() -> None:
+def protect(first_post: tuple[str, ...] = ()) -> None:
+    """Every POST carries the session's token. `first_post`: endpoints a browser may post to before
+    it has a session (the home page makes none, so it has no token to send): taken then only from
+    this site's own pages (Sec-Fetch-Site, Origin)."""
     if request.method != "POST":
+        return
+    if request.endpoint in first_post and "csrf" not in session:
+        if not _same_site():
+            abort(400, description="csrf")
         return
     sent = request.form.get("_csrf") or request.headers.get("X-CSRF-Token") or ""
     expected = session.get("csrf")
     if not expected or not hmac.compare_digest(sent, expected):
         abort(400, description="csrf")
+
+
+def _same_site() -> bool:
+    site = request.headers.get("Sec-Fetch-Site")
+    origin = request.headers.get("Origin")
+    return site in (None, "same-origin", "none") and (not origin or origin == request.host_url.rstrip("/"))

@@ -14,7 +14,6 @@ from flask import Blueprint, abort, make_response, redirect, render_template, re
 
 from .. import catalog
 from ..errors import NotFound, Problem
-from ..formats import SHANGHAI
 from ..journey import Draft, Popup, PopupKind, Status, StepResult, page_view, validate_page
 from ..journey.identity import verified_subject
 from ..store import StaleApplication
@@ -25,24 +24,9 @@ from .common import creation_wait, journey, load_draft, no_store, sms_limits, st
 blueprint = Blueprint("html", __name__)
 
 
-# Posts that may come from a browser that has no session yet (the index page makes none): they
-# carry no CSRF token then, and are taken only from this site's own pages (Sec-Fetch-Site, Origin).
-SESSIONLESS = ("html.start", "html.resume_start")
-
-
-def _same_site() -> bool:
-    site = request.headers.get("Sec-Fetch-Site")
-    origin = request.headers.get("Origin")
-    return site in (None, "same-origin", "none") and (not origin or origin == request.host_url.rstrip("/"))
-
-
 @blueprint.before_request
 def _protect():
-    if request.method == "POST" and request.endpoint in SESSIONLESS and "csrf" not in session:
-        if not _same_site():
-            abort(400, description="csrf")
-        return
-    csrf.protect()
+    csrf.protect(first_post=("html.start",))
 
 
 @blueprint.after_request
@@ -56,7 +40,8 @@ def _headers(response):
 def _template_globals():
     return {"csrf_token": csrf.token, "live_field": None, "msg": catalog.text,
             "session_token": lambda: csrf.token() if session else "",
-            "session_expires_in": lambda: _expires_in() if ("owner" in session or PERSON_KEY in session) else None}
+            "session_expires_in": lambda: _expires_in() if ("owner" in session or sessions.PERSON_KEY in session)
+            else None}
 
 
 def _expires_in() -> int:
@@ -71,7 +56,7 @@ def _htmx() -> bool:
     return request.headers.get("HX-Request") == "true"
 
 
-def _owner() -> str:
+def owner() -> str:
     """This browser's owner id: made when it starts (or takes over) an application."""
     if "owner" not in session:
         session["owner"] = secrets.token_urlsafe(16)
@@ -127,7 +112,7 @@ def _render(draft: Draft, page_id, posted=None, problems=None, popup=None, statu
     return render_template("page.html", view=_view(draft, page_id, posted, problems, popup, check)), status
 
 
-def _index(notice: str | None = None, error: str | None = None, status: int = 200):
+def index_page(notice: str | None = None, error: str | None = None, status: int = 200):
     flows = [f for f in journey().env.flows.values() if not f.launched_by]
     return render_template("index.html", flows=flows, notice=notice, error=error), status
 
@@ -135,7 +120,7 @@ def _index(notice: str | None = None, error: str | None = None, status: int = 20
 @blueprint.get("/")
 def index():
     notice = "session.ended" if request.args.get("ended") == "1" else None
-    return _index(notice)
+    return index_page(notice)
 
 
 @blueprint.post("/start/<flow_id>")
@@ -146,80 +131,9 @@ def start(flow_id):
     with journey().env.store.transaction():
         wait = creation_wait()
         if wait:
-            return _index(error=catalog.text("application.too_many", minutes=max(1, -(-wait // 60))), status=429)
-        draft = journey().create(flow.id, _owner())
+            return index_page(error=catalog.text("application.too_many", minutes=max(1, -(-wait // 60))), status=429)
+        draft = journey().create(flow.id, owner())
     return redirect(url_for("html.page", app_id=draft.app.id, page_id=flow.start))
-
-
-@blueprint.post("/logout")
-def logout():
-    """退出: the session ends on the server (its row is deleted, the old cookie opens nothing);
-    drafts stay and are found again after face verification (继续办理)."""
-    sessions.end(session)
-    return redirect(url_for("html.index", ended=1))
-
-
-@blueprint.get("/session/ping")
-def ping():
-    """The expiry warning's 【继续办理】: using the session keeps it alive."""
-    return "", 204
-
-
-# -- 继续办理: a draft belongs to the face-verified person, not to a cookie ------------------------
-
-RESUME_RETURN_PATH = "/resume/return"
-RESUME_ROLE = "applicant"
-PERSON_KEY = "person"
-
-
-@blueprint.post("/resume")
-def resume_start():
-    """Face verification first; then that person's open drafts are listed."""
-    handoff = journey().env.services.face.start(RESUME_ROLE, RESUME_RETURN_PATH)
-    session["resume_face"] = handoff.token
-    return redirect(handoff.url_path)
-
-
-@blueprint.get(RESUME_RETURN_PATH)
-def resume_return():
-    token = request.args.get("token", "")
-    if not token or session.get("resume_face") != token:
-        abort(404)
-    env = journey().env
-    result = env.services.face.consume(token)
-    session.pop("resume_face", None)
-    person = env.services.registry.person(result.person_id) if result.status == "passed" else None
-    if person is None:                          # failed, or a person the registry does not know
-        return _index(error=catalog.text("face.failed"), status=409)
-    session[PERSON_KEY] = env.store.person_key(person.id_number)
-    sessions.renew(session)                     # a new session id once the person is verified
-    return redirect(url_for("html.drafts"))
-
-
-@blueprint.get("/resume")
-def drafts():
-    key = session.get(PERSON_KEY)
-    if not key:
-        return redirect(url_for("html.index"))
-    found = journey().env.store.applications.list_for_person(key)
-    flows = journey().env.flows
-    return render_template("drafts.html", drafts=[a for a in found if a.flow_id in flows], flows=flows,
-                           when=lambda moment: moment.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M"))
-
-
-@blueprint.post("/resume/<app_id>")
-def resume_open(app_id):
-    """Take a verified person's draft over into this session (the old session's cookie, if any
-    is still alive, no longer opens it)."""
-    key = session.get(PERSON_KEY)
-    store = journey().env.store
-    with store.transaction():
-        app = store.applications.get(app_id, lock=True)
-        if not key or app is None or app.person_key != key or app.status != "draft":
-            abort(404)
-        app.owner = _owner()
-        store.applications.claim(app)
-    return redirect(url_for("html.resume", app_id=app_id))
 
 
 @blueprint.get("/a/<app_id>/")

@@ -15,6 +15,7 @@ from flask.sessions import SessionInterface, SessionMixin
 from werkzeug.datastructures import CallbackDict
 
 SECURE_NAME, PLAIN_NAME = "__Host-session", "session"
+PERSON_KEY = "person"        # the face-verified person's keyed hash, once 继续办理 verified them
 
 
 class ServerSession(CallbackDict, SessionMixin):
