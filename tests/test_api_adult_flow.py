@@ -98,7 +98,7 @@ def test_pending_application_blocks_entry_with_popup(api):
     api.create()
     body = api.verify("pending_application")
     assert api.last.status_code == 409
-    assert body["status"] == "refused" and body["page"] == "guide"
+    assert body["step"] == "refused" and body["page"] == "guide"
     assert body["popup"]["rule_id"] == "PRE-002" and body["popup"]["message"]
     status, _ = api.page("eligibility")
     assert status == 409
@@ -115,7 +115,7 @@ def test_two_cards_cleanup_then_continue_application(api):
     api.create()
     api.verify("two_cards")
     popup = api.eligibility(expect=409)
-    assert popup["status"] == "redirect" and popup["popup"]["flow"] == "cleanup"
+    assert popup["step"] == "redirect" and popup["popup"]["flow"] == "cleanup"
     adult_id = api.id
     child = api.client.post(f"/api/v1/applications/{api.id}/redirect", headers=api.headers).get_json()
     assert child["flow"] == "cleanup" and child["page"] == "guide"
@@ -136,7 +136,7 @@ def test_two_cards_cleanup_then_continue_application(api):
 def test_submit_failure_then_resubmit_same_application(api):
     api.walk_to_confirm("rejected_once")
     failed = api.act("confirm", "submit", expect=502)
-    assert failed["status"] == "failed" and failed["page"] == "failure"
+    assert failed["step"] == "failed" and failed["page"] == "failure"
     assert api.state()["status"] == "draft"
     assert api.act("failure", "resubmit")["page"] == "confirm"
     ok = api.act("confirm", "submit", expect=200)

@@ -92,7 +92,7 @@ def test_bad_id_number_is_a_field_error(minor):
 def test_child_with_existing_application_is_refused(minor):
     minor.start_for("child_with_pending_application")
     body = minor.eligibility(expect=409)
-    assert body["status"] == "refused" and body["popup"]["rule_id"] == "PRE-002"
+    assert body["step"] == "refused" and body["popup"]["rule_id"] == "PRE-002"
 
 
 def test_switching_id_type_changes_the_documents(minor):
@@ -112,7 +112,7 @@ def test_switching_id_type_changes_the_documents(minor):
 def test_child_with_two_cards_cleans_up_and_comes_back(minor):
     minor.start_for("child_with_two_cards")
     popup = minor.eligibility(expect=409)
-    assert popup["status"] == "redirect" and popup["popup"]["rule_id"] == "ELIG-001"
+    assert popup["step"] == "redirect" and popup["popup"]["rule_id"] == "ELIG-001"
     minor_id = minor.id
     child = minor.client.post(f"/api/v1/applications/{minor.id}/redirect", headers=minor.headers).get_json()
     minor.id = child["application"]
@@ -176,7 +176,7 @@ def test_minor_guide_self_application_goes_to_adult_eligibility(minor):
 def test_child_cannot_apply_alone_through_the_adult_flow(minor):
     minor.create("sscard_adult")
     body = minor.verify("child_with_id_card")
-    assert body["status"] == "refused" and body["popup"]["rule_id"] == "PRE-003"
+    assert body["step"] == "refused" and body["popup"]["rule_id"] == "PRE-003"
     assert "代未成年子女办理" in body["popup"]["message"]
 
 
@@ -298,7 +298,7 @@ def test_cleanup_refuses_someone_who_is_neither_the_card_holder_nor_the_guardian
         cleanup = journey.create("cleanup", parent.app.owner, parent=parent)
     minor.id = cleanup.app.id
     body = minor.act("guide", "start", {"consent": True}, expect=409)
-    assert body["status"] == "refused" and body["popup"]["rule_id"] == "CLN-002"
+    assert body["step"] == "refused" and body["popup"]["rule_id"] == "CLN-002"
     assert minor.page("cards")[0] == 409
     for secret in CHILD_DATA:
         assert secret not in minor.last.get_data(as_text=True)

@@ -188,7 +188,7 @@ def test_registry_failure_on_cleanup_is_a_failed_submission_not_a_500(api, monke
     from govflow.services import ServiceError
     api.create()
     api.verify("two_cards")
-    assert api.eligibility(expect=409)["status"] == "redirect"
+    assert api.eligibility(expect=409)["step"] == "redirect"
     cleanup = api.client.post(f"/api/v1/applications/{api.id}/redirect", headers=api.headers).get_json()
     api.id = cleanup["application"]
 
@@ -198,7 +198,7 @@ def test_registry_failure_on_cleanup_is_a_failed_submission_not_a_500(api, monke
     api.act("guide", "start", {"consent": True}, expect=200)
     api.act("cards", "next", expect=200)
     body = api.act("confirm", "clean", expect=502)
-    assert body["status"] == "failed" and body["page"] == "failure"
+    assert body["step"] == "failed" and body["page"] == "failure"
 
 
 def test_message_catalogue_has_no_key_twice():

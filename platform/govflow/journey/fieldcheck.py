@@ -11,6 +11,7 @@ from jsonschema import Draft202012Validator
 from .. import catalog, formats
 from ..definitions.model import FieldDef
 from ..errors import Problem
+from . import text
 
 MISSING = object()
 _TRUE = {"true", "on", "1", "yes"}
@@ -71,7 +72,7 @@ def coerce(field: FieldDef, raw, from_form: bool):
     if raw is None:
         return MISSING
     if isinstance(raw, str):
-        raw = raw.strip()
+        raw = text.clean(raw, compatibility=field.format in formats.NORMALIZERS)
         if raw == "":
             return MISSING
     if field.type == "boolean" and isinstance(raw, str):
@@ -107,7 +108,10 @@ def problem(field: FieldDef, code: str, **values) -> Problem:
 
 
 def check_value(field: FieldDef, value, picklists, today: date) -> Problem | None:
-    """Schema keywords first (type, enum, const, lengths), then the named format."""
+    """Text that cannot be accepted first (journey/text.py), then schema keywords (type, enum,
+    const, lengths), then the named format."""
+    if isinstance(value, str) and (code := text.refusal(value, multiline=field.widget == "textarea")):
+        return problem(field, code)
     for error in _validator(field, picklists).iter_errors(value):
         limit = error.validator_value if error.validator in ("minLength", "maxLength", "minimum", "maximum") else None
         return problem(field, error.validator, limit=limit)

@@ -187,8 +187,8 @@ class ScenarioRunner:
 
     # -- expectations ---------------------------------------------------------------------------
     def compare(self, expect: dict, body: dict) -> None:
-        status = body.get("status")
-        if not isinstance(status, str):      # a problem+json answer carries the HTTP status
+        status = body.get("step", body.get("status"))
+        if not isinstance(status, str):      # a problem+json answer carries the HTTP status; a step's own in `step`
             status = "invalid" if status == 422 else f"HTTP {status} ({body.get('title', '')})"
         errors = {e["path"]: e["code"] for e in body.get("errors", []) if e.get("path")}
         messages = {e["path"] or "-": e["message"] for e in body.get("errors", [])}

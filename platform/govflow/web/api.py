@@ -15,6 +15,7 @@ from ..journey import Status, StepResult, outcome_view, page_view, validate_page
 from ..journey.fieldcheck import field_schema
 from ..store import StaleApplication
 from ..store.records import Refusal
+from .bodies import json_object, refuse_unknown
 from .common import creation_wait, journey, load_draft, no_store, owner_of_token, problem_response, sms_limits, step
 
 blueprint = Blueprint("api", __name__)
@@ -46,11 +47,6 @@ def _too_many(code: str, seconds: int):
 
 def _flow_or_404(flow_id: str):
     return journey().flow(flow_id)
-
-
-def _json_object():
-    data = request.get_json(silent=True)
-    return data if isinstance(data, dict) else None
 
 
 def _page_schema(page, picklists) -> dict:
@@ -89,9 +85,7 @@ def validate(flow_id, page_id):
     page = flow.pages.get(page_id)
     if page is None:
         raise NotFound("flow.unknown_page", page_id)
-    data = _json_object()
-    if data is None:
-        return _problem(400, "request.not_json")
+    data = json_object(page.input_names)
     check = validate_page(journey().env, flow, page, data)
     if check.problems:
         return problem_response(422, catalog.text("validation"), check.problems, code="validation")
@@ -132,15 +126,30 @@ def _step(result: StepResult):
                                 application=body["application"], page=body["page"],
                                 popup=result.popup.as_dict() if result.popup else None,
                                 revision=body["revision"])
+    status = STATUS_CODES[result.status]
+    if status >= 400:
+        body = _step_problem(body, status)
     response = jsonify(body)
-    response.status_code = STATUS_CODES[result.status]
+    response.status_code = status
+    if status >= 400:
+        response.mimetype = "application/problem+json"
     response.headers["ETag"] = f'"{result.application.revision}"'
     return response
 
 
+def _step_problem(body: dict, status: int) -> dict:
+    """A refused, locked or failed step as problem+json: `status` is the HTTP status (RFC 9457),
+    the step's own status moves to `step`; the title is the first error's or the popup's message."""
+    errors = body.get("errors") or []
+    popup = body.get("popup") or {}
+    code = errors[0]["code"] if errors else popup.get("rule_id") or f"step.{body['status']}"
+    title = errors[0]["message"] if errors else popup.get("message") or catalog.text(code)
+    return {**body, "type": f"about:blank#{code}", "title": title, "status": status, "step": body["status"]}
+
+
 @blueprint.post("/applications")
 def create_application():
-    data = _json_object() or {}
+    data = json_object(("flow",))
     flow = _flow_or_404(str(data.get("flow", "")))
     if flow.launched_by:
         return _problem(409, "flow.launched_only", "flow")
@@ -174,20 +183,19 @@ def read_page(app_id, page_id):
 
 @blueprint.post("/applications/<app_id>/pages/<page_id>/actions/<action_id>")
 def act(app_id, page_id, action_id):
-    data = _json_object()
-    if data is None:
-        data = {} if not request.get_data() else None
-    if data is None:
-        return _problem(400, "request.not_json")
+    data = json_object(empty_ok=True)
     with step(app_id, _owner()) as draft:
         _check_revision(draft)
+        page = draft.flow.pages.get(page_id)
+        if page is not None:
+            refuse_unknown(data, page.input_names)
         result = journey().act(draft, page_id, action_id, data, return_to=request.args.get("return_to"))
     return _step(journey().settle(result))
 
 
 @blueprint.post("/applications/<app_id>/verification")
 def complete_verification(app_id):
-    token = str((_json_object() or {}).get("token", ""))
+    token = str(json_object(("token",), empty_ok=True).get("token", ""))
     with step(app_id, _owner()) as draft:
         result = journey().complete_verification(draft, token)
     return _step(result)
@@ -202,7 +210,7 @@ def follow_redirect(app_id):
 
 @blueprint.post("/applications/<app_id>/pages/<page_id>/sms")
 def send_sms(app_id, page_id):
-    data = _json_object() or {}
+    data = json_object(("field", "phone"))
     with step(app_id, _owner()) as draft:
         result = journey().send_code(draft, page_id, str(data.get("field", "")), data.get("phone"), **sms_limits())
     if result.status == Status.LOCKED:

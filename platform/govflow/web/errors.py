@@ -27,6 +27,10 @@ def respond(status: int, code: str, **values):
 
 
 def _govflow_error(exc: GovflowError):
+    problems = getattr(exc, "problems", None)       # web/bodies.BodyRefused: one entry per reason
+    if problems and _wants_json():
+        title = problems[0].message if len(problems) == 1 else catalog.text("validation")
+        return problem_response(exc.status, title, problems, code=exc.code)
     return respond(exc.status, exc.code)
 
 
