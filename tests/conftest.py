@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import pytest
 
+import serverlog
 from apptools import KEYRING, ROOT, STORE_SECRET, Clock, make_app
 from govflow.definitions import load_definitions
 from govflow.store import open_store
@@ -50,8 +51,14 @@ def api(client, app):
     return ApiWalker(client, app)
 
 
+pytest_runtest_protocol = serverlog.pytest_runtest_protocol     # the run's server log (tests/serverlog.py)
+pytest_sessionfinish = serverlog.pytest_sessionfinish
+
+
 def pytest_configure(config):
-    """A plain `pytest` also runs the policy staff's scenarios (scenarios/*.yaml, docs/scenarios.md)."""
+    """A plain `pytest` also runs the policy staff's scenarios (scenarios/*.yaml, docs/scenarios.md);
+    the server log of the run is kept and checked for tracebacks (tests/serverlog.py)."""
+    serverlog.pytest_configure(config)
     if config.args_source == pytest.Config.ArgsSource.TESTPATHS and (ROOT / "scenarios").is_dir():
         config.args.append(str(ROOT / "scenarios"))
 

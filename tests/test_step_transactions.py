@@ -158,6 +158,7 @@ def test_api_errors_are_problem_json(client, api):
     assert r.status_code == 400 and r.get_json()["errors"][0]["code"] == "request.not_json"
 
 
+@pytest.mark.server_error_expected
 def test_unexpected_error_is_logged_and_answered_in_chinese(app, client, api, caplog, monkeypatch):
     api.create()
     journey = app.extensions["govflow"]
