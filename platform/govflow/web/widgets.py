@@ -327,7 +327,8 @@ def _after(f: dict, name: Markup, live_field: str | None) -> str:
 
 def field(f: dict, view: dict, live_field: str | None = None, refresh: str | None = None) -> Markup:
     """One field: its widget, the condition it depends on, help and error, in the htmx wrapper
-    that re-checks it (or the whole form, when it shows or hides others) on change. `refresh`:
+    that re-checks it (or the whole form, when it shows or hides others) on change (not of a control
+    marked data-no-refresh: app.js, since a trigger filter would need eval). `refresh`:
     the page's escaped re-check URL, when the caller has it already."""
     name = escape(f["name"])
     if refresh is None:
@@ -339,7 +340,7 @@ def field(f: dict, view: dict, live_field: str | None = None, refresh: str | Non
     return Markup(
         f'<div class="{_classes(f)}" id="f-{name}"\n'
         f'       hx-post="{refresh}?field={name}"\n'
-        f'       hx-trigger="change[!target.hasAttribute(\'data-no-refresh\')]" hx-include="closest form"\n'
+        f'       hx-trigger="change" hx-include="closest form"\n'
         f'       {target}\n       hx-swap="outerHTML" hx-encoding="multipart/form-data"\n'
         f'       hx-sync="closest form:queue last">\n    {when}\n    {control}{_after(f, name, live_field)}\n  </div>')
 
