@@ -17,7 +17,10 @@ from flask import request, url_for
 from markupsafe import Markup, escape
 
 from .. import catalog
+from ..store.crypto import CryptoError
+from .common import journey
 
+PHOTO_REF = "photo-receipt-ref:"
 _PLAIN = re.compile(r"[A-Za-z0-9_-]+")
 _ROUTES: dict[tuple[str, str], str] = {}     # (mount point, endpoint) -> URL with placeholders
 
@@ -205,10 +208,24 @@ def _sms_code(f: dict, name: Markup, view: dict) -> str:
             f'          {countdown}>{_msg("sms.send")}</button>\n</div>{sent}')
 
 
+def photo_ref(app_id: str, receipt: str) -> str:
+    """The photo's URL names the receipt number encrypted (AES-GCM, bound to the application):
+    URLs end up in access logs and in the Referer, a receipt number must not."""
+    return journey().env.store.keyring.seal(receipt, PHOTO_REF + app_id)
+
+
+def receipt_of(app_id: str, ref: str) -> str | None:
+    try:
+        return journey().env.store.keyring.unseal(ref, PHOTO_REF + app_id)
+    except CryptoError:
+        return None
+
+
 def _photo_receipt(f: dict, name: Markup, view: dict) -> str:
     found = ""
-    if f.get("photo_found"):
-        src = escape(url_for("html.card_photo", app_id=view["application"]["id"], receipt=f["value"]))
+    if f.get("photo_found") and f["value"]:
+        app_id = view["application"]["id"]     # the receipt number sealed, never plain in a URL (logged)
+        src = escape(url_for("html.card_photo", app_id=app_id, ref=photo_ref(app_id, f["value"])))
         found = f'\n<img class="thumb" alt="{escape(f["title"])}" src="{src}">'
     return (f'{_label(f, name)}\n<div class="sms">\n'
             f'  <input type="text" id="i-{name}" name="{name}" value="{_value_or_blank(f)}"{_aria(f, name)}>\n'
