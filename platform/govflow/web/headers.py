@@ -25,7 +25,7 @@ CSP = {
     "form-action": "'self'",
 }
 
-# Mermaid writes its SVG with a <style> element and style attributes: that page (staff only,
+# Mermaid writes its SVG with a style element and style attributes: that page (staff only,
 # behind the login, text labels only: securityLevel strict) allows inline styles, never scripts.
 # Mermaid 11 needs no eval (lodash's `Function("return this")` fallback is never reached in a
 # browser, where `self` exists), so script-src stays 'self' there too.
