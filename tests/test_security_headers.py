@@ -127,7 +127,7 @@ def test_own_scripts_use_no_eval_and_htmx_is_configured_for_the_policy():
     assert config, "htmx must be configured before it starts (a meta tag, not app.js)"
     settings = json.loads(config.group(1))
     assert settings["allowEval"] is False and settings["includeIndicatorStyles"] is False
-    assert settings["allowScriptTags"] is False
+    assert settings["allowScriptTags"] is False and "style" not in settings["attributesToSettle"]
     assert ".htmx-indicator" in (static / "app.css").read_text(encoding="utf-8")
 
 
