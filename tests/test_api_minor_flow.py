@@ -151,7 +151,7 @@ def test_adult_guide_leads_to_minor_guide_after_guardian_check(minor):
     minor.create("sscard_adult")
     body = minor.act("guide", "for_minor", {}, expect=202)
     token = body["handoff"]["token"]
-    minor.client.post(f"/sim/face/{token}", json={"persona": "guardian_parent", "passed": True})
+    minor.client.post(body["handoff"]["url"], json={"persona": "guardian_parent", "passed": True})
     r = minor.client.post(f"/api/v1/applications/{minor.id}/verification", json={"token": token},
                           headers=minor.headers)
     step = r.get_json()
@@ -164,7 +164,7 @@ def test_minor_guide_self_application_goes_to_adult_eligibility(minor):
     minor.create("sscard_minor")
     body = minor.act("guide", "self_apply", {"consent": True}, expect=202)
     token = body["handoff"]["token"]
-    minor.client.post(f"/sim/face/{token}", json={"persona": "mainland_adult", "passed": True})
+    minor.client.post(body["handoff"]["url"], json={"persona": "mainland_adult", "passed": True})
     step = minor.client.post(f"/api/v1/applications/{minor.id}/verification", json={"token": token},
                              headers=minor.headers).get_json()
     assert step["flow"] == "sscard_adult" and step["page"] == "eligibility"

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pytest
 
+from govflow.web.widgets import photo_ref
 from walkers import ADULT_INFO, HtmlWalker, jpeg
 
 
@@ -190,6 +191,12 @@ def test_non_relative_sees_nothing_of_the_child_in_the_html_pages(web):
     assert web.client.post(f"/a/{web.id}/_redirect", data={"_csrf": web._csrf()}).status_code == 404
 
 
+def _ref(walker, receipt):
+    """The photo URL's sealed receipt number, as the photo widget makes it."""
+    with walker.client.application.test_request_context():
+        return photo_ref(walker.id, receipt)
+
+
 def test_registry_photo_only_for_the_verified_child(web):
     _minor_eligibility(web, "mainland_adult", "张欣怡", "resident_id_card", "440305201511200049", expect=422)
     assert web.client.get(f"/a/{web.id}/_photo").status_code == 404          # a stranger: no photo
@@ -197,7 +204,8 @@ def test_registry_photo_only_for_the_verified_child(web):
     _minor_eligibility(other, "guardian_parent", "张欣怡", "resident_id_card", "440305201511200049")
     photo = other.client.get(f"/a/{other.id}/_photo")
     assert photo.status_code == 200 and photo.data[:2] == b"\xff\xd8"      # her father: her photo
-    assert other.client.get(f"/a/{other.id}/_photo", query_string={"receipt": "XP2024090907"}).status_code == 404
+    brother = {"ref": _ref(other, "XP2024090907")}                       # her brother's receipt
+    assert other.client.get(f"/a/{other.id}/_photo", query_string=brother).status_code == 404
 
 
 def test_photo_before_the_child_is_accepted_is_refused(web):
@@ -205,7 +213,7 @@ def test_photo_before_the_child_is_accepted_is_refused(web):
     web.verify("guardian_parent")
     assert web.client.get(f"/a/{web.id}/_photo").status_code == 404          # no child named yet
     _minor_eligibility(web, "guardian_parent", "张子轩", "household_register", "440305201906010573")
-    receipt = web.client.get(f"/a/{web.id}/_photo", query_string={"receipt": "XP2024090907"})
+    receipt = web.client.get(f"/a/{web.id}/_photo", query_string={"ref": _ref(web, "XP2024090907")})
     assert receipt.status_code == 200 and receipt.data[:2] == b"\xff\xd8"    # 张子轩's own receipt
 
 
@@ -219,6 +227,6 @@ def test_a_receipt_of_another_person_is_refused_in_the_form(web):
              expect=422)                                                    # ... with 李嘉欣's receipt
     assert web.errors() == [("photo_receipt_number", "photo_receipt.not_subject")]
     assert "不是申领人本人的相片" in web.text()
-    assert web.client.get(f"/a/{web.id}/_photo", query_string={"receipt": "XP2024051301"}).status_code == 404
+    assert web.client.get(f"/a/{web.id}/_photo", query_string={"ref": _ref(web, "XP2024051301")}).status_code == 404
     own = web.client.get(f"/a/{web.id}/_photo")
     assert own.status_code == 200                                           # her own registry photo

@@ -66,10 +66,10 @@ def test_an_anonymous_visit_of_the_index_makes_no_session(app):
     # starting an application from that page (no token yet) makes the session then
     r = client.post("/start/sscard_adult")
     assert r.status_code == 302 and _rows(app) == 1
-    # ... but not from another site
+    # ... but not from another site (refused for every post: web/headers.py)
     other = app.test_client()
-    assert other.post("/start/sscard_adult", headers={"Sec-Fetch-Site": "cross-site"}).status_code == 400
-    assert other.post("/start/sscard_adult", headers={"Origin": "https://evil.example"}).status_code == 400
+    assert other.post("/start/sscard_adult", headers={"Sec-Fetch-Site": "cross-site"}).status_code == 403
+    assert other.post("/start/sscard_adult", headers={"Origin": "https://evil.example"}).status_code == 403
     assert _rows(app) == 1
 
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 from html.parser import HTMLParser
+from types import SimpleNamespace
 
 import pytest
 from flask import Flask
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from apptools import ROOT
+from apptools import KEYRING, ROOT
 from govflow.web import widgets
 
 SCHEMA = json.loads((ROOT / "platform/govflow/schemas/flow.schema.json").read_text(encoding="utf-8"))
@@ -46,6 +47,8 @@ def request_context():
                            ("/a/<app_id>/_photo", "html.card_photo"),
                            ("/a/<app_id>/_uploads/<upload_id>", "html.uploaded")]:
         app.add_url_rule(rule, endpoint, lambda **_: "")
+    # what the photo widget needs of the journey: the keyring that seals receipt numbers in its URL
+    app.extensions["govflow"] = SimpleNamespace(env=SimpleNamespace(store=SimpleNamespace(keyring=KEYRING)))
     with app.test_request_context("/"):
         yield
 

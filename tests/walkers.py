@@ -69,7 +69,7 @@ class ApiWalker:
         """Guide: consent + 【完成人脸核验开始办理】, the simulator hand-off, back to the API."""
         body = self.act("guide", "start", {"consent": True}, expect=202)
         token = body["handoff"]["token"]
-        r = self.client.post(f"/sim/face/{token}", json={"persona": persona, "passed": passed})
+        r = self.client.post(body["handoff"]["url"], json={"persona": persona, "passed": passed})
         assert r.status_code == 200, r.get_json()
         r = self.client.post(f"/api/v1/applications/{self.id}/verification", json={"token": token},
                              headers=self.headers)

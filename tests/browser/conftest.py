@@ -1,5 +1,6 @@
 """Browser fixtures: a live server per test, one Chromium per session, phone contexts (with and
-without JavaScript), a full-page screenshot and an axe-core check of every page a walk visits.
+without JavaScript), a full-page screenshot and an axe-core check of every page a walk visits, and
+no Content-Security-Policy violation on any page of a JavaScript context.
 
 Accessibility findings (impact "serious" or "critical") are collected over the whole walk and fail
 the test at its end, listing page, rule id, impact, help and target selectors; when the walk itself
@@ -77,10 +78,36 @@ def _context(browser, **extra):
     return context
 
 
+# -- Content-Security-Policy ---------------------------------------------------------------------
+# Every page of a JavaScript context reports what the policy blocked (securitypolicyviolation, and
+# Chromium's own "Refused to ..." console errors); any of it fails the test at its end, like axe's
+# findings: a blocked script or style is htmx or app.js not working. (An init script is injected by
+# Playwright, outside the page's policy.)
+_CSP_LISTENER = """document.addEventListener("securitypolicyviolation", (e) => {
+  console.error("CSP violation: " + e.effectiveDirective + " blocked " + (e.blockedURI || "inline") +
+                " at " + (e.sourceFile || document.location.href) + ":" + e.lineNumber + " " + (e.sample || ""));
+});"""
+_CSP = pytest.StashKey[list]()
+
+
+def csp_violation(text: str) -> bool:
+    return text.startswith("CSP violation") or "Content Security Policy" in text
+
+
+def watch_csp(context, found: list) -> None:
+    """Collect the CSP violations of every page `context` opens into `found`."""
+    context.add_init_script(_CSP_LISTENER)
+
+    def on_page(page):
+        page.on("console", lambda m: found.append(f"{page.url}: {m.text}") if csp_violation(m.text) else None)
+    context.on("page", on_page)
+
+
 @pytest.fixture
-def phone(browser):
-    """A phone: 375x812, touch, zh-CN, JavaScript on."""
+def phone(browser, request):
+    """A phone: 375x812, touch, zh-CN, JavaScript on; the policy's violations fail the test."""
     context = _context(browser)
+    watch_csp(context, request.node.stash.setdefault(_CSP, []))
     yield context
     context.close()
 
@@ -115,11 +142,10 @@ _AXE_RUN = """async (impacts) => {
 def axe_violations(page: Page, javascript: bool = True) -> list[dict]:
     """Serious and critical axe-core violations on the page as it is now."""
     if not page.evaluate("() => typeof window.axe === 'object'"):
-        if javascript:
-            page.add_script_tag(path=str(AXE))
-        else:
+        if not javascript:
             page.evaluate(_NO_TIMERS_SHIM)
-            page.evaluate(AXE.read_text(encoding="utf-8"))
+        # evaluated by Playwright, not added as a <script>: the page's CSP allows no inline script
+        page.evaluate(AXE.read_text(encoding="utf-8"))
     return page.evaluate(_AXE_RUN, list(REPORTED_IMPACTS))
 
 
@@ -191,6 +217,9 @@ def pytest_runtest_call(item):
     report = _a11y_report(item)
     if report:
         pytest.fail(report, pytrace=False)
+    blocked = list(dict.fromkeys(item.stash.get(_CSP, [])))
+    if blocked:
+        pytest.fail("Content-Security-Policy violations:\n" + "\n".join(blocked), pytrace=False)
     return result
 
 

@@ -146,8 +146,8 @@ def restore_subject(draft, kept: tuple) -> None:
 
 def start(journey, draft, page, action) -> StepResult:
     handoff = journey.env.services.face.start(action.verify_identity, FACE_RETURN_PATH)
-    draft.app.context["pending_face"] = {"token": handoff.token, "page": page.id, "action": action.id,
-                                         "role": action.verify_identity}
+    draft.app.context["pending_face"] = {"token": handoff.token, "url": handoff.url_path, "page": page.id,
+                                         "action": action.id, "role": action.verify_identity}
     draft.changed()
     return StepResult(Status.HANDOFF, draft, page.id, handoff={"token": handoff.token, "url": handoff.url_path})
 
@@ -166,7 +166,7 @@ def complete(journey, draft, token: str) -> StepResult:
     result = env.services.face.result(token)
     if result.status == "pending":
         return StepResult(Status.HANDOFF, draft, pending["page"], [catalog.problem("face.pending")],
-                          handoff={"token": token, "url": f"/sim/face/{token}"})
+                          handoff={"token": token, "url": pending.get("url") or ""})
     draft.begin_change()
     app.context.pop("pending_face", None)
     draft.changed()

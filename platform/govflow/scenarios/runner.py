@@ -107,7 +107,7 @@ class ScenarioRunner:
             r = self.client.post(self.url(f"/pages/{step.page}/actions/{action}"), json=data,
                                  headers=self.headers, query_string=query)
             if r.status_code == 202 and (r.get_json() or {}).get("handoff"):
-                r = self.face(r.get_json()["handoff"]["token"], step.face == "pass")
+                r = self.face(r.get_json()["handoff"], step.face == "pass")
         body = r.get_json() or {}
         self.compare(step.expect, body)
         if body.get("application"):
@@ -119,11 +119,12 @@ class ScenarioRunner:
         if "options" in step.expect:
             self.check_options(ran_on, step.expect["options"])
 
-    def face(self, token: str, passed: bool):
-        r = self.client.post(f"/sim/face/{token}", json={"persona": self.persona, "passed": passed})
+    def face(self, handoff: dict, passed: bool):
+        """The simulator's page (its `url`), then the token back to the API."""
+        r = self.client.post(handoff["url"], json={"persona": self.persona, "passed": passed})
         if r.status_code != 200:
             self.fail(f"the face-verification simulator refused persona '{self.persona}': {r.get_json()}")
-        return self.client.post(self.url("/verification"), json={"token": token}, headers=self.headers)
+        return self.client.post(self.url("/verification"), json={"token": handoff["token"]}, headers=self.headers)
 
     # -- answers --------------------------------------------------------------------------------
     def _page_def(self, page_id: str | None):

@@ -1,9 +1,11 @@
 """Face verification simulator (渠道人脸核验) as a hand-off.
 
 The real service sends the browser to the channel's face page and back. The simulator
-page (`/sim/face/<token>`, served by govflow.web) lets a developer pick a persona and
+page (`/sim/face/<ticket>`, served by govflow.web) lets a developer pick a persona and
 pass or fail; the platform then reads and consumes the result once. Tokens expire after
-ttl seconds (10 minutes by default) and are single use. The checks are rows of the
+ttl seconds (10 minutes by default) and are single use. The token never travels in a URL
+(URLs are logged): the page is named by a ticket of its own, which opens nothing once the
+check is done, and the browser comes back to `return_to` without either. The checks are rows of the
 simulator database (simstate.py), so a token started by one worker process is completed
 and consumed by another; times are wall-clock (time.time), the same in every process.
 """
@@ -32,15 +34,21 @@ class FaceSimulator:
         self._state = state or SimState.open()
 
     def start(self, role: str, return_to: str) -> Handoff:
-        token = secrets.token_urlsafe(24)
+        token, ticket = secrets.token_urlsafe(24), secrets.token_urlsafe(16)
         now = self._clock()
 
         def insert(conn: Connection) -> None:
             conn.execute(delete(face_checks).where(_t.started < now - self._ttl))     # expired ones
-            conn.execute(face_checks.insert().values(token=token, role=role, return_to=return_to,
+            conn.execute(face_checks.insert().values(token=token, ticket=ticket, role=role, return_to=return_to,
                                                      started=now, status="pending"))
         self._state.write(insert)
-        return Handoff(token, URL_PREFIX + token)
+        return Handoff(token, URL_PREFIX + ticket)
+
+    def token_of(self, ticket: str) -> str | None:
+        """The token of the check whose simulator page `ticket` names (the page's side only)."""
+        with self._state.read() as conn:
+            check = conn.execute(select(face_checks).where(_t.ticket == ticket)).first()
+        return check.token if check is not None else None
 
     def complete(self, token: str, persona_id: str, passed: bool) -> None:
         """Record the outcome chosen on the simulator page (once per token)."""

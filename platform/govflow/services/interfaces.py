@@ -27,7 +27,7 @@ class ServiceError(Exception):
 @dataclass(frozen=True)
 class Handoff:
     token: str
-    url_path: str            # where to send the browser, e.g. /sim/face/<token>
+    url_path: str            # where to send the browser, e.g. /sim/face/<ticket>: never the token itself
 
 
 @dataclass(frozen=True)

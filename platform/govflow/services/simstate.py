@@ -48,9 +48,10 @@ WRITE_ATTEMPTS = 3
 
 metadata = MetaData()
 
-face_checks = Table(
-    "sim_face_checks", metadata,
-    Column("token", String(64), primary_key=True),
+face_checks = Table(                                 # (a new name when `ticket` came: no migrations here)
+    "sim_face_handoffs", metadata,
+    Column("token", String(64), primary_key=True),     # the platform's, never in a URL
+    Column("ticket", String(64), nullable=False, unique=True),   # names the simulator's page
     Column("role", String(64), nullable=False),
     Column("return_to", Text, nullable=False),
     Column("started", Float, nullable=False),          # epoch seconds (time.time: the same in every process)

@@ -22,7 +22,7 @@ from ..services.simstate import url_beside
 from ..store import database_url, open_store
 from ..store.crypto import load_keyring
 from ..store.retention import Retention
-from . import api, errors, html, resume, sim, staff, widgets
+from . import api, errors, headers, html, resume, sim, staff, widgets
 from .sessions import StoreSessionInterface
 
 PROJECT_DIR = Path(__file__).resolve().parents[3]
@@ -58,6 +58,12 @@ def default_config(root: Path) -> dict:
         # the reverse proxies whose X-Forwarded-For names the client (gunicorn's forwarded_allow_ips)
         "FORWARDED_ALLOW_IPS": os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
         "MAX_CONTENT_LENGTH": 12 * 1024 * 1024,
+        # this site's origin as browsers see it (e.g. https://sscard.example.gov.cn), for the check of
+        # posts from other sites; empty: the request's scheme and Host (web/headers.py)
+        "PUBLIC_ORIGIN": os.environ.get("PUBLIC_ORIGIN", ""),
+        # other sites a citizen's form may be redirected to (a real face-verification service), added
+        # to the Content-Security-Policy's form-action; space-separated origins
+        "HANDOFF_ORIGINS": os.environ.get("HANDOFF_ORIGINS", ""),
     }
 
 
@@ -164,6 +170,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.extensions["govflow"] = journey
     app.session_interface = StoreSessionInterface(journey.env.store.sessions)
     errors.register(app)
+    headers.register(app)
     _template_globals(app)
     app.wsgi_app = _reads_in_one_snapshot(app.wsgi_app, journey.env.store)  # type: ignore[method-assign]
     app.register_blueprint(api.blueprint, url_prefix="/api/v1")

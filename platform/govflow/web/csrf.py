@@ -6,6 +6,8 @@ import secrets
 
 from flask import abort, request, session
 
+from .headers import from_this_site
+
 
 def token() -> str:
     if "csrf" not in session:
@@ -20,7 +22,7 @@ def protect(first_post: tuple[str, ...] = ()) -> None:
     if request.method != "POST":
         return
     if request.endpoint in first_post and "csrf" not in session:
-        if not _same_site():
+        if not from_this_site():
             abort(400, description="csrf")
         return
     sent = request.form.get("_csrf") or request.headers.get("X-CSRF-Token") or ""
@@ -28,8 +30,3 @@ def protect(first_post: tuple[str, ...] = ()) -> None:
     if not expected or not hmac.compare_digest(sent, expected):
         abort(400, description="csrf")
 
-
-def _same_site() -> bool:
-    site = request.headers.get("Sec-Fetch-Site")
-    origin = request.headers.get("Origin")
-    return site in (None, "same-origin", "none") and (not origin or origin == request.host_url.rstrip("/"))

@@ -38,11 +38,12 @@ def _service_error(exc: ServiceError):
     return respond(503, "service.unavailable")
 
 
+_REASONS = {"csrf": "http.csrf", "cross_site": "http.cross_site"}    # abort(status, description=...)
+
+
 def _http_error(exc: HTTPException):
     status = exc.code or 500
-    code = f"http.{status}"
-    if exc.description == "csrf":
-        code = "http.csrf"
+    code = _REASONS.get(str(exc.description), f"http.{status}")
     response = respond(status, code if code in catalog.catalog() else "http.other")
     methods = getattr(exc, "valid_methods", None)
     if status == 405 and methods:

@@ -336,13 +336,14 @@ def uploaded(app_id, upload_id):
 
 @blueprint.get("/a/<app_id>/_photo")
 def card_photo(app_id):
-    """The card photo the citizen chose: by receipt number, or the registry's own; only a photo
+    """The card photo the citizen chose: by receipt number (sealed in `ref`), or the registry's own; only a photo
     of the verified person applied for (404 before the journey accepted them, or for another's)."""
     draft = _draft(app_id)
     services = journey().env.services
     subject = verified_subject(draft)
-    receipt = request.args.get("receipt")
-    if not subject:
+    ref = request.args.get("ref")
+    receipt = widgets.receipt_of(app_id, ref) if ref else None
+    if not subject or (ref and not receipt):
         data = None
     elif receipt:
         found = services.photos.lookup(receipt)
@@ -356,14 +357,20 @@ def card_photo(app_id):
 
 @blueprint.get("/verify/return")
 def verified():
-    token = request.args.get("token", "")
-    for app in journey().env.store.applications.list_for_owner(_known_owner()):
-        if (app.context.get("pending_face") or {}).get("token") == token:
-            with step(app.id, _known_owner()) as draft:
-                result = journey().complete_verification(draft, token)
-            if draft.app.context.get("identity"):
-                sessions.renew(session)         # the person is verified: a new session id
-            if result.popup:
-                return _render(result.draft, result.page, None, result.problems, result.popup, status=409)
-            return _to(result)
-    abort(404)
+    """Back from face verification, with nothing in the URL (URLs are logged): the check is the one an
+    application of this browser started (its token is in the draft); of several, a finished one."""
+    owner = _known_owner()
+    face = journey().env.services.face
+    waiting = [(app, pending["token"]) for app in journey().env.store.applications.list_for_owner(owner)
+               if (pending := app.context.get("pending_face") or {}).get("token")]
+    app, token = next(((a, t) for a, t in waiting if face.result(t).status != "pending"), None) or \
+        (waiting[0] if waiting else (None, ""))
+    if app is None:
+        abort(404)
+    with step(app.id, owner) as draft:
+        result = journey().complete_verification(draft, token)
+    if draft.app.context.get("identity"):
+        sessions.renew(session)         # the person is verified: a new session id
+    if result.popup:
+        return _render(result.draft, result.page, None, result.problems, result.popup, status=409)
+    return _to(result)

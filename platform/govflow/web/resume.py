@@ -3,7 +3,7 @@ face-verified person, not to a cookie: after a new face check that person's open
 listed and one can be taken over into this session."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, redirect, render_template, session, url_for
 
 from .. import catalog
 from ..formats import SHANGHAI
@@ -49,8 +49,9 @@ def start():
 
 @blueprint.get(RETURN_PATH)
 def verified():
-    token = request.args.get("token", "")
-    if not token or session.get("resume_face") != token:
+    """Back from face verification: the check is this session's (no token in the URL: URLs are logged)."""
+    token = session.get("resume_face")
+    if not token:
         abort(404)
     env = journey().env
     result = env.services.face.consume(token)

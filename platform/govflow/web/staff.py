@@ -26,7 +26,7 @@ from ..errors import Unavailable
 from ..formats import SHANGHAI, mask_id, mask_name, mask_phone
 from ..journey.display import display
 from ..store.staff import DEMO_PASSWORD, DEMO_USER, StaffAccounts, counts, recent_applications
-from . import csrf
+from . import csrf, headers
 from .common import client_address, journey, no_store, problem_response
 
 blueprint = Blueprint("staff", __name__)
@@ -75,8 +75,7 @@ def _guard():
 
 @blueprint.after_request
 def _headers(response):
-    response.headers["X-Frame-Options"] = "DENY"
-    response.headers["X-Robots-Tag"] = "noindex"
+    response.headers["X-Robots-Tag"] = "noindex"       # the security headers: web/headers.py
     return no_store(response)
 
 
@@ -184,6 +183,7 @@ def flow(flow_id):
     if found is None:
         abort(404)
     diagram = flow_to_mermaid(found, env.flows, env.rulebook, _vocab()[0])
+    headers.inline_styles()                     # Mermaid's SVG carries its own styles
     return render_template("staff/flow.html", flow=found, flows=env.flows, diagram=diagram,
                            rulesets=env.rulebook.rulesets)
 

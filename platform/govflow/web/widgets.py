@@ -17,7 +17,10 @@ from flask import request, url_for
 from markupsafe import Markup, escape
 
 from .. import catalog
+from ..store.crypto import CryptoError
+from .common import journey
 
+PHOTO_REF = "photo-receipt-ref:"
 _PLAIN = re.compile(r"[A-Za-z0-9_-]+")
 _ROUTES: dict[tuple[str, str], str] = {}     # (mount point, endpoint) -> URL with placeholders
 
@@ -205,10 +208,24 @@ def _sms_code(f: dict, name: Markup, view: dict) -> str:
             f'          {countdown}>{_msg("sms.send")}</button>\n</div>{sent}')
 
 
+def photo_ref(app_id: str, receipt: str) -> str:
+    """The photo's URL names the receipt number encrypted (AES-GCM, bound to the application):
+    URLs end up in access logs and in the Referer, a receipt number must not."""
+    return journey().env.store.keyring.seal(receipt, PHOTO_REF + app_id)
+
+
+def receipt_of(app_id: str, ref: str) -> str | None:
+    try:
+        return journey().env.store.keyring.unseal(ref, PHOTO_REF + app_id)
+    except CryptoError:
+        return None
+
+
 def _photo_receipt(f: dict, name: Markup, view: dict) -> str:
     found = ""
-    if f.get("photo_found"):
-        src = escape(url_for("html.card_photo", app_id=view["application"]["id"], receipt=f["value"]))
+    if f.get("photo_found") and f["value"]:
+        app_id = view["application"]["id"]     # the receipt number sealed, never plain in a URL (logged)
+        src = escape(url_for("html.card_photo", app_id=app_id, ref=photo_ref(app_id, f["value"])))
         found = f'\n<img class="thumb" alt="{escape(f["title"])}" src="{src}">'
     return (f'{_label(f, name)}\n<div class="sms">\n'
             f'  <input type="text" id="i-{name}" name="{name}" value="{_value_or_blank(f)}"{_aria(f, name)}>\n'
@@ -327,7 +344,8 @@ def _after(f: dict, name: Markup, live_field: str | None) -> str:
 
 def field(f: dict, view: dict, live_field: str | None = None, refresh: str | None = None) -> Markup:
     """One field: its widget, the condition it depends on, help and error, in the htmx wrapper
-    that re-checks it (or the whole form, when it shows or hides others) on change. `refresh`:
+    that re-checks it (or the whole form, when it shows or hides others) on change (not of a control
+    marked data-no-refresh: app.js, since a trigger filter would need eval). `refresh`:
     the page's escaped re-check URL, when the caller has it already."""
     name = escape(f["name"])
     if refresh is None:
@@ -339,7 +357,7 @@ def field(f: dict, view: dict, live_field: str | None = None, refresh: str | Non
     return Markup(
         f'<div class="{_classes(f)}" id="f-{name}"\n'
         f'       hx-post="{refresh}?field={name}"\n'
-        f'       hx-trigger="change[!target.hasAttribute(\'data-no-refresh\')]" hx-include="closest form"\n'
+        f'       hx-trigger="change" hx-include="closest form"\n'
         f'       {target}\n       hx-swap="outerHTML" hx-encoding="multipart/form-data"\n'
         f'       hx-sync="closest form:queue last">\n    {when}\n    {control}{_after(f, name, live_field)}\n  </div>')
 

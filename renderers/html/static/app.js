@@ -10,9 +10,7 @@
   root.classList.add("js");
 
   function configure() {
-    if (!window.htmx) return;
-    htmx.config.historyCacheSize = 0;          // pages hold personal data: keep no copies
-    htmx.config.refreshOnHistoryMiss = true;
+    if (!window.htmx) return;                  // more settings: base.html's htmx-config
     htmx.config.responseHandling = [
       {code: "204", swap: false},
       {code: "[23]..", swap: true},
@@ -20,6 +18,15 @@
       {code: "[45]..", swap: false, error: true}
     ];
   }
+
+  /* A change inside an element marked data-no-refresh (the SMS code, search and filter boxes, the
+     levels of a region picker) does not re-check the field around it. Here and not as an hx-trigger
+     filter: filters need eval, which the Content-Security-Policy forbids. */
+  document.addEventListener("htmx:confirm", function (event) {
+    var trigger = event.detail.triggeringEvent, source = trigger && trigger.target;
+    if (trigger && trigger.type === "change" && source !== event.detail.elt && source.hasAttribute &&
+        source.hasAttribute("data-no-refresh")) event.preventDefault();
+  });
 
   function each(scope, selector, fn) {
     if (scope.matches && scope.matches(selector)) fn(scope);
