@@ -7,7 +7,8 @@ from __future__ import annotations
 import html
 import re
 
-from walkers import ApiWalker, HtmlWalker, jpeg
+from apptools import ROOT
+from walkers import ADULT_INFO, ApiWalker, HtmlWalker
 
 OWN_RECEIPT = "XP2025010316"            # 陈志明's (demo/photo_receipts.yaml)
 HK_RECEIPT = "XP2024051301"             # 李嘉欣's
@@ -40,20 +41,30 @@ def _record_tokens(app) -> list[str]:
     return tokens
 
 
+def _images(web, html_text: str) -> None:
+    """Fetch every image of a page, as the browser does."""
+    for src in re.findall(r'<img [^>]*src="([^"]+)"', html_text):
+        photo = web.client.get(html.unescape(src))
+        assert photo.status_code == 200 and photo.data[:2] == b"\xff\xd8", src
+
+
 def _html_walk_with_receipt_photo(app) -> None:
     web = HtmlWalker(app.test_client(), app)
-    web.start()
-    assert web.verify("mainland_adult").headers["Location"].endswith("/eligibility")
-    web.post("eligibility", "check", {"issuing_city": "440100"}, expect=302)
-    web.post("upload", "next", {"document_set": "id_card"},
-             files={"id_card_emblem": jpeg(), "id_card_portrait": jpeg()}, expect=302)
-    receipt = {"photo_source": "receipt", "photo_receipt_number": OWN_RECEIPT}
+    web.walk_to_info("mainland_adult")                           # face check; the registry's photo
+    data = {**ADULT_INFO, "insurance_type": "PENSION_ENTERPRISE", "mobile": "13800138001"}
+    data["mobile_code"] = web.sms("info", "mobile_code", data)
+    web.post("info", "next", data, expect=302)
+    branch = web.journey.env.services.branches.search(None, "天河")[0].id
+    web.post("pickup", "next", {"pickup_method": "branch", "branch_id": branch}, expect=302)
+    # 【修改】 the photo on the review page: the receipt number, 【获取图片】, 【使用相片】
+    receipt = {"photo_source": "receipt", "photo_receipt_number": OWN_RECEIPT, "_return_to": "confirm"}
     shown = web.post("photo", "", receipt, _preview="photo_receipt_number", expect=200).get_data(as_text=True)
-    src = html.unescape(re.search(r'<img class="thumb" alt="[^"]*" src="([^"]+_photo\?ref=[^"]+)"', shown).group(1))
-    photo = web.client.get(src)                                  # the browser fetches the photo
-    assert photo.status_code == 200 and photo.data[:2] == b"\xff\xd8"
+    assert "_photo?ref=" in shown
+    _images(web, shown)
     web.post("photo", "use_photo", receipt, expect=302)
-    assert web.get("photo").status_code == 200
+    review = web.get("confirm").get_data(as_text=True)
+    assert OWN_RECEIPT in review and "_photo?ref=" in review     # shown on the page, not in its URLs
+    _images(web, review)
     # 继续办理: another face check, from the home page
     resumed = web.client.post("/resume", data={"_csrf": web._csrf()})
     face_page = resumed.headers["Location"]
@@ -73,3 +84,11 @@ def test_no_face_token_or_receipt_number_reaches_the_access_log(app):
     secrets = [*tokens, OWN_RECEIPT, HK_RECEIPT]
     leaked = [(secret, line) for line in log.lines for secret in secrets if secret in line]
     assert leaked == []
+
+
+def test_no_url_is_built_with_a_token_or_receipt_number():
+    """The walks above cover the pages they visit; this covers the code that builds URLs."""
+    built = re.compile(r"url_for\([^)]*\b(receipt|token|ticket)\s*=|[?&](receipt|token)=")
+    sources = [*(ROOT / "renderers/html/templates").rglob("*.html"), *(ROOT / "platform/govflow").rglob("*.py")]
+    found = [f"{p.relative_to(ROOT)}: {m.group(0)}" for p in sources for m in built.finditer(p.read_text("utf-8"))]
+    assert found == []
