@@ -1,6 +1,7 @@
 # Two commands for a new user: `make run` and `make test` (see README.md).
 # `make test-fast`: the same without the browser tests (no Chromium needed).
-# Both run the database tests on SQLite and on a throw-away PostgreSQL (scripts/postgres-deps.sh).
+# Both run the database tests on SQLite and on a throw-away PostgreSQL (scripts/postgres-deps.sh),
+# and the virus scanning tests with a real ClamAV daemon (scripts/clamav-deps.sh).
 SHELL := /bin/bash
 HOST ?= 127.0.0.1
 PORT ?= 8000
@@ -26,11 +27,13 @@ dev: setup
 
 test: lint
 	@scripts/postgres-deps.sh
+	@scripts/clamav-deps.sh
 	@scripts/browser-deps.sh
 	@$(PY) -m pytest
 
 test-fast: lint
 	@scripts/postgres-deps.sh
+	@scripts/clamav-deps.sh
 	@$(PY) -m pytest --ignore=tests/browser
 
 # ruff and mypy (configured in pyproject.toml) before any test runs; a finding stops make

@@ -110,3 +110,18 @@ def store(db_url, database, tmp_path):
     assert s.engine.dialect.name == database
     yield s
     s.close()
+
+
+@pytest.fixture(scope="session")
+def clamd():
+    """A real ClamAV daemon knowing the EICAR test signature (clamdaemon.py); started once per session."""
+    from clamdaemon import Clamd, ClamdUnavailable
+    try:
+        daemon = Clamd()
+    except ClamdUnavailable as exc:
+        problem = str(exc)
+    else:
+        yield daemon
+        daemon.stop()
+        return
+    pytest.fail(f"the virus scanning tests cannot run: {problem}", pytrace=False)

@@ -63,6 +63,8 @@ def test_sms_codes_are_rate_limited(api):
 
 def test_upload_checks_content_not_name(api):
     api.create()
+    api.verify("mainland_adult")
+    api.eligibility()
     r = api.client.post(f"/api/v1/applications/{api.id}/uploads", headers=api.headers,
                         data={"slot": "id_card_emblem", "file": (io.BytesIO(b"%PDF-1.4 not an image"), "card.jpg")})
     assert r.status_code == 422 and r.get_json()["errors"][0]["code"] == "upload.not_image"

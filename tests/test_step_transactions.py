@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from sqlalchemy import event
 
+from govflow import catalog
 from walkers import HtmlWalker
 
 pytestmark = pytest.mark.both_databases      # [sqlite] and [postgresql] (conftest.py)
@@ -145,7 +146,8 @@ def test_too_large_body_is_a_chinese_page(app, client):
     web.start()
     r = client.post(f"/a/{web.id}/upload", data={"_csrf": web._csrf(), "x": "y" * 4096})
     assert r.status_code == 413
-    assert "上传的内容过大" in r.get_data(as_text=True)
+    body = r.get_data(as_text=True)
+    assert catalog.text("request.too_large", max_mb="0.0") in body and 'lang="zh-CN"' in body
 
 
 def test_api_errors_are_problem_json(client, api):

@@ -130,7 +130,7 @@ def test_limits_are_configurable(tmp_path):
 def test_stored_name_is_random(store, app_id, tmp_path):
     declared = "../../etc/passwd.jpg"
     first = store.uploads.save(app_id, "s", jpeg_with_exif(), declared)
-    second = store.uploads.save(app_id, "s", jpeg_with_exif(), declared)
+    second = store.uploads.save(app_id, "t", jpeg_with_exif(), declared)
     names = sorted(p.name for p in (tmp_path / "uploads").iterdir())
     assert len(names) == 2 and names[0] != names[1]
     for name in names:

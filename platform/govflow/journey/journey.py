@@ -16,7 +16,7 @@ from .. import catalog
 from ..definitions.model import ActionDef, FlowDef, PageDef
 from ..errors import NotFound, Unavailable
 from ..store.retention import Retention
-from . import audit, identity, invalidation, submission
+from . import audit, identity, invalidation, submission, uploads
 from .draft import Draft
 from .navigation import Destination, frontier, resolve
 from .results import Popup, Status, StepResult
@@ -289,6 +289,14 @@ class Journey:
         return result
 
     @_under_draft_definitions
+    @_under_draft_definitions
+    def accept_upload(self, draft: Draft, slot: str, data: bytes, page_id: str | None = None):
+        """A file for upload field `slot` (of `page_id` when a page posted it): an Upload, or a
+        Refusal with the reason (journey/uploads.py); an answer naming the replaced file is kept."""
+        saved = uploads.accept(self, draft, slot, data, page_id)
+        self.save(draft)
+        return saved
+
     def remove_upload(self, draft: Draft, upload_id: str) -> bool:
         """The X on an uploaded image: the file goes, and so does every answer that pointed at it."""
         removed = self.env.store.uploads.delete(draft.app.id, upload_id)

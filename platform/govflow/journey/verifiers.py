@@ -38,7 +38,8 @@ def _sms(env, field, value, values, draft, verified):
 
 
 def _upload(env, field, value, values, draft, verified):
-    if env.store.uploads.get(draft.app.id, value) is None:
+    upload = env.store.uploads.get(draft.app.id, value)
+    if upload is None or upload.slot != field.name:      # one file answers one upload field
         return fieldcheck.problem(field, "upload.not_found")
     return None
 

@@ -12,7 +12,8 @@ delete that file while the server is stopped. Real adapters are not part of this
 yet; any other SERVICES value is refused with ServiceConfigError.
 
 Config keys: SERVICES, SIMULATOR_DATABASE_URL, CARD_BACKEND_FAILURE_RATE (0.0),
-FACE_TOKEN_TTL_SECONDS (600).
+FACE_TOKEN_TTL_SECONDS (600); the virus scanner's CLAMD_SOCKET, CLAMD_HOST, CLAMD_PORT,
+CLAMD_TIMEOUT_SECONDS (scanning.py: clamd when set, otherwise no scan, logged as a WARNING).
 """
 from __future__ import annotations
 
@@ -33,12 +34,15 @@ from .interfaces import (
     FaceVerification,
     PhotoReceipts,
     Registry,
+    ServiceConfigError,
     ServiceError,
     SmsGateway,
+    VirusScanner,
 )
 from .personas import Persona, load_personas
 from .photos_sim import PhotoReceiptSimulator, load_receipts
 from .registry_sim import RegistrySimulator
+from .scanning import build_scanner
 from .simstate import MEMORY_URL, SimState
 from .sms_sim import SmsSimulator
 
@@ -46,10 +50,6 @@ KNOWN_BACKENDS = ("simulator",)
 MESSAGES_FILE = "simulator_messages.yaml"
 
 __all__ = ["Services", "ServiceConfigError", "ServiceError", "SimState", "build_services", "KNOWN_BACKENDS"]
-
-
-class ServiceConfigError(ValueError):
-    """The configuration names services that do not exist."""
 
 
 @dataclass
@@ -60,6 +60,7 @@ class Services:
     branches: BranchDirectory
     card_backend: CardBackend
     sms_gateway: SmsGateway
+    scanner: VirusScanner             # uploads are scanned before they are accepted (scanning.py)
     personas: tuple[Persona, ...] = ()   # for the simulator pages and the README
     simulator_state: SimState | None = None   # the simulators' database (None for real adapters)
 
@@ -99,6 +100,7 @@ def build_services(config: dict, demo_dir: Path, *, rng: random.Random | None = 
         branches=BranchSimulator(branches),
         card_backend=backend,
         sms_gateway=SmsSimulator(clock=time.time, state=state),
+        scanner=build_scanner(config, simulated=True),
         personas=tuple(personas),
         simulator_state=state,
     )

@@ -22,6 +22,10 @@ class ServiceError(Exception):
         super().__init__(f"{code}: {message}" if message else code)
 
 
+class ServiceConfigError(ValueError):
+    """The configuration names services that do not exist."""
+
+
 # ---- face verification (a hand-off to another page and back) -------------------------
 
 @dataclass(frozen=True)
@@ -167,3 +171,20 @@ class SentSms:
 
 class SmsGateway(Protocol):
     def send(self, phone: str, text: str) -> None: ...
+
+
+# ---- virus scanning of uploads (clamd) -------------------------------------------------
+
+@dataclass(frozen=True)
+class ScanVerdict:
+    clean: bool
+    signature: str | None = None     # the scanner's name for what it found (no personal data)
+
+
+class VirusScanner(Protocol):
+    """Scans bytes before an upload is accepted. Raises ServiceError("scanner.unavailable")
+    when it cannot answer (not running, timed out, answered nonsense): nothing is then stored."""
+
+    name: str
+
+    def scan(self, data: bytes) -> ScanVerdict: ...

@@ -18,7 +18,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from .crypto import BYTES_MAGIC, is_sealed_bytes
-from .imaging import ImageRefused, Limits, clean_image
+from .imaging import ImageRefused, Limits, clean_image, megabytes
 from .models import UploadRow
 from .records import Refusal, Upload, as_utc
 
@@ -57,30 +57,58 @@ class UploadStore:
 
     def save(self, application_id: str, slot: str, data: bytes, declared_name: str) -> Upload | Refusal:
         """Store a cleaned copy of `data` for `slot`; a Refusal (code, params) if refused.
+        A slot holds one file: the slot's earlier upload is deleted with it (its row in the same
+        transaction, its file once that has committed). The application's quota (`max_files`,
+        `max_total_bytes` of the stored files, not counting the one replaced) is checked with the
+        application's row locked by the step, so two requests at once cannot both pass it.
         `declared_name` is accepted for the caller's convenience and deliberately ignored.
-        In a transaction, the file is removed again if the transaction rolls back."""
+        In a transaction, the new file is removed again if the transaction rolls back."""
         try:
             image = clean_image(data, self.limits)
         except ImageRefused as refused:
             return Refusal(refused.code, dict(refused.params))
-        stored_name = f"{secrets.token_hex(16)}.enc"
-        path = self._path(stored_name)
-        self._write(path, self._keyring.encrypt(image.data, _purpose(stored_name)))
-        row = UploadRow(id=uuid.uuid4().hex, application_id=application_id, slot=slot,
-                        stored_name=stored_name, content_type=image.content_type,
-                        size=len(image.data), width=image.width, height=image.height,
-                        sha256=hashlib.sha256(image.data).hexdigest(),
-                        created_at=as_utc(self._store.now()))
-        try:
-            with self._store.session() as db:
+        with self._store.session() as db:
+            rows = list(db.scalars(select(UploadRow).where(UploadRow.application_id == application_id)))
+            replaced = [r for r in rows if r.slot == slot]
+            kept = [r for r in rows if r.slot != slot]
+            refusal = self._over_quota(kept, len(image.data))
+            if refusal is not None:
+                return refusal
+            stored_name = f"{secrets.token_hex(16)}.enc"
+            path = self._path(stored_name)
+            self._write(path, self._keyring.encrypt(image.data, _purpose(stored_name)))
+            row = UploadRow(id=uuid.uuid4().hex, application_id=application_id, slot=slot,
+                            stored_name=stored_name, content_type=image.content_type,
+                            size=len(image.data), width=image.width, height=image.height,
+                            sha256=hashlib.sha256(image.data).hexdigest(),
+                            created_at=as_utc(self._store.now()))
+            try:
+                for old in replaced:
+                    db.delete(old)
                 db.add(row)
                 db.flush()
                 record = _to_record(row)
-        except BaseException:
-            path.unlink(missing_ok=True)
-            raise
+            except BaseException:
+                path.unlink(missing_ok=True)
+                raise
+            gone = [self._path(old.stored_name) for old in replaced]
         self._store.on_rollback(lambda: path.unlink(missing_ok=True))
+        self._store.after_commit(lambda: _unlink(gone))
         return record
+
+    def _over_quota(self, kept: list[UploadRow], size: int) -> Refusal | None:
+        limits = self.limits
+        if len(kept) + 1 > limits.max_files:
+            return Refusal("upload.quota_files", {"max_files": limits.max_files})
+        if sum(r.size for r in kept) + size > limits.max_total_bytes:
+            return Refusal("upload.quota_bytes", {"max_mb": megabytes(limits.max_total_bytes)})
+        return None
+
+    def slot_ids(self, application_id: str, slot: str) -> list[str]:
+        """The upload ids held by `slot` of the application (one, or none)."""
+        stmt = select(UploadRow.id).where(UploadRow.application_id == application_id, UploadRow.slot == slot)
+        with self._store.reading() as db:
+            return list(db.scalars(stmt))
 
     def get(self, application_id: str, upload_id: str) -> Upload | None:
         with self._store.reading() as db:
@@ -121,6 +149,11 @@ class UploadStore:
         if Path(stored_name).name != stored_name or stored_name.startswith("."):
             raise ValueError("stored upload names are plain generated names")
         return self.dir / stored_name
+
+
+def _unlink(paths: list[Path]) -> None:
+    for path in paths:
+        path.unlink(missing_ok=True)
 
 
 def _purpose(stored_name: str) -> str:

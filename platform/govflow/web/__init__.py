@@ -22,7 +22,7 @@ from ..services.simstate import url_beside
 from ..store import database_url, open_store
 from ..store.crypto import load_keyring
 from ..store.retention import Retention
-from . import api, errors, headers, html, resume, sim, staff, widgets
+from . import api, errors, headers, html, limits, resume, sim, staff, widgets
 from .sessions import StoreSessionInterface
 
 PROJECT_DIR = Path(__file__).resolve().parents[3]
@@ -64,6 +64,12 @@ def default_config(root: Path) -> dict:
         # other sites a citizen's form may be redirected to (a real face-verification service), added
         # to the Content-Security-Policy's form-action; space-separated origins
         "HANDOFF_ORIGINS": os.environ.get("HANDOFF_ORIGINS", ""),
+        # uploads: per file, per request that carries files, per application (web/limits.py)
+        **limits.default_config(),
+        # the virus scanner, ClamAV's clamd (services/scanning.py); none set: no scan, with a WARNING
+        "CLAMD_SOCKET": os.environ.get("CLAMD_SOCKET", ""), "CLAMD_HOST": os.environ.get("CLAMD_HOST", ""),
+        "CLAMD_PORT": int(os.environ.get("CLAMD_PORT") or 3310),
+        "CLAMD_TIMEOUT_SECONDS": float(os.environ.get("CLAMD_TIMEOUT_SECONDS") or 10),
     }
 
 
@@ -87,6 +93,7 @@ def build_journey(config: dict) -> Journey:
     # the keys of encryption at rest: config KEYRING (tests), else GOVFLOW_KEYS / GOVFLOW_KEY_FILE,
     # else var/keys.json made on first start (store/crypto.py); KeyMissing stops the start
     keyring = config.get("KEYRING") or load_keyring(os.environ, var_dir(root))
+    options["upload_limits"] = limits.upload_limits({**limits.default_config(), **config})
     store = open_store(config["DATABASE_URL"], Path(config["UPLOAD_DIR"]), str(config["SECRET_KEY"]).encode(),
                        keyring=keyring, **options)
     bundles = Bundles(root, store.versions)
@@ -171,6 +178,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.session_interface = StoreSessionInterface(journey.env.store.sessions)
     errors.register(app)
     headers.register(app)
+    limits.register(app)
     _template_globals(app)
     app.wsgi_app = _reads_in_one_snapshot(app.wsgi_app, journey.env.store)  # type: ignore[method-assign]
     app.register_blueprint(api.blueprint, url_prefix="/api/v1")

@@ -13,6 +13,7 @@ from .. import catalog
 from ..errors import NotFound
 from ..journey import Status, StepResult, outcome_view, page_view, validate_page
 from ..journey.fieldcheck import field_schema
+from ..journey.uploads import read_limited
 from ..store import StaleApplication
 from ..store.records import Refusal
 from .bodies import json_object, refuse_unknown
@@ -224,17 +225,29 @@ def send_sms(app_id, page_id):
     return jsonify({"sent": True, "message": result.problems[0].message, "retry_after": result.values["retry_after"]})
 
 
+# how an upload's refusal is answered (the rest: 422); the reasons are in journey/uploads.py
+UPLOAD_STATUS = {"upload.too_large": 413, "upload.not_verified": 409, "upload.quota_files": 409,
+                 "upload.quota_bytes": 409, "upload.scanner_unavailable": 503}
+
+
 @blueprint.post("/applications/<app_id>/uploads")
 def upload(app_id):
+    """multipart `slot` + `file`: `slot` is an upload field of a page the citizen may open now."""
     file = request.files.get("file")
     slot = request.form.get("slot", "")
     with step(app_id, _owner()) as draft:
         if file is None:
-            return _problem(422, "upload.none", slot)
-        saved = journey().env.store.uploads.save(draft.app.id, slot, file.read(), file.filename or "")
+            return _problem(422, "upload.none", "file")
+        data = read_limited(file.stream, journey().env.store.uploads.limits.max_bytes)
+        saved = journey().accept_upload(draft, slot, data)
     if isinstance(saved, Refusal):
-        refused = catalog.problem(saved.code, slot, **saved.params)
-        return problem_response(422, catalog.text("upload.refused"), [refused], code="upload")
+        refused = catalog.problem(saved.code, "slot" if saved.code == "upload.unknown_slot" else slot,
+                                  **saved.params)
+        status = UPLOAD_STATUS.get(saved.code, 422)
+        response = problem_response(status, catalog.text("upload.refused"), [refused], code=saved.code)
+        if status == 503:
+            response.headers["Retry-After"] = "60"
+        return response
     return jsonify({"id": saved.id, "slot": saved.slot, "size": saved.size, "width": saved.width,
                     "height": saved.height}), 201
 

@@ -16,6 +16,7 @@ from .. import catalog
 from ..errors import NotFound, Problem
 from ..journey import Draft, Popup, PopupKind, Status, StepResult, page_view, validate_page
 from ..journey.identity import verified_subject
+from ..journey.uploads import read_limited
 from ..store import StaleApplication
 from ..store.records import Refusal
 from . import csrf, sessions, widgets
@@ -157,15 +158,18 @@ def page(app_id, page_id):
 
 
 def _form_data(draft: Draft, page_def) -> tuple[dict, list[Problem]]:
-    """Form fields plus files: a new file is stored first and the field then holds its id."""
+    """Form fields plus files: a new file is taken first (journey/uploads.py: it replaces the
+    slot's earlier one) and the field then holds its id; a refused file is a field error and
+    the rest of the form is kept."""
     data = {k: v for k, v in request.form.items() if not k.startswith("_")}
     problems = []
+    max_bytes = journey().env.store.uploads.limits.max_bytes
     for f in page_def.input_fields():
         if f.type != "upload":
             continue
         file = next((f_ for f_ in request.files.getlist(f.name) if f_.filename), None)   # 拍照 or 相册
         if file is not None:
-            saved = journey().env.store.uploads.save(draft.app.id, f.name, file.read(), file.filename)
+            saved = journey().accept_upload(draft, f.name, read_limited(file.stream, max_bytes), page_def.id)
             if isinstance(saved, Refusal):
                 problems.append(catalog.problem(saved.code, f.name, **saved.params))
             else:
@@ -331,7 +335,17 @@ def uploaded(app_id, upload_id):
     upload = store.get(draft.app.id, upload_id)
     if upload is None:
         abort(404)
-    return send_file(BytesIO(store.read_bytes(upload)), mimetype=upload.content_type)
+    return _image(store.read_bytes(upload), upload.content_type, f"upload-{upload.id}")
+
+
+def _image(data: bytes, mimetype: str, name: str):
+    """An image as the server names it (never the citizen's file name), shown in the page, and
+    not to be sniffed into anything else by the browser."""
+    response = send_file(BytesIO(data), mimetype=mimetype)
+    extension = {"image/jpeg": "jpg", "image/png": "png"}.get(mimetype, "bin")
+    response.headers["Content-Disposition"] = f'inline; filename="{name}.{extension}"'
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 @blueprint.get("/a/<app_id>/_photo")
@@ -352,7 +366,7 @@ def card_photo(app_id):
         data = services.registry.system_photo(subject)
     if not data:
         abort(404)
-    return send_file(BytesIO(data), mimetype="image/jpeg")
+    return _image(data, "image/jpeg", "card-photo")
 
 
 @blueprint.get("/verify/return")
