@@ -147,7 +147,7 @@ def test_too_large_body_is_a_chinese_page(app, client):
     r = client.post(f"/a/{web.id}/upload", data={"_csrf": web._csrf(), "x": "y" * 4096})
     assert r.status_code == 413
     body = r.get_data(as_text=True)
-    assert catalog.text("request.too_large", max_mb="0.0") in body and 'lang="zh-CN"' in body
+    assert catalog.text("request.too_large", limit="0.0MB") in body and 'lang="zh-CN"' in body
 
 
 def test_api_errors_are_problem_json(client, api):

@@ -280,7 +280,7 @@ def test_a_page_post_over_the_request_limit_is_the_page_again_in_chinese(small_r
     web.post("eligibility", "check", {"issuing_city": "440100"}, expect=302)
     web.post("upload", "next", {"document_set": "id_card"}, files={"id_card_emblem": b"\0" * (2 * MB)}, expect=413)
     text = web.text()
-    assert catalog.text("request.too_large", max_mb="1") in text and 'lang="zh-CN"' in text
+    assert catalog.text("request.too_large", limit="1MB") in text and 'lang="zh-CN"' in text
     assert 'id="i-document_set"' in text and "Werkzeug" not in text      # the page itself, not an error page
     assert uploads_of(app.extensions["govflow"], web.id) == []
 
@@ -294,4 +294,4 @@ def test_an_api_upload_over_the_request_limit_is_413_problem_json(small_requests
     r = post_file(api, "id_card_emblem", b"\0" * (2 * MB))
     assert r.status_code == 413 and r.mimetype == "application/problem+json"
     assert r.get_json()["errors"][0]["code"] == "request.too_large"
-    assert r.get_json()["title"] == catalog.text("request.too_large", max_mb="1")
+    assert r.get_json()["title"] == catalog.text("request.too_large", limit="1MB")

@@ -217,6 +217,7 @@ def test_a_photo_receipt_of_another_child_is_refused(citizen):
     expect(citizen.field_of("社保卡相片回执号").get_by_role("img")).to_have_count(0)
     citizen.press("使用相片")
     expect(citizen.heading("申请信息")).to_have_count(0)
+    citizen.settle()              # the refused page is back (a late swap would undo the choice below)
     citizen.choose("使用本人社保相片")
     use_system_photo(citizen)                                      # her own registry photo is fine
     expect(citizen.heading("申请信息")).to_be_visible()

@@ -37,10 +37,10 @@ def json_object(allowed: Iterable[str] | None = None, empty_ok: bool = False) ->
     """The body as a dict, or BodyRefused. `empty_ok`: no body at all is `{}`."""
     limit = int(current_app.config.get("JSON_MAX_BYTES", JSON_MAX_BYTES))
     if (request.content_length or 0) > limit:
-        raise _refuse(413, "request.too_large", kb=limit // 1024)
+        raise _refuse(413, "request.too_large", limit=f"{limit // 1024}KB")
     raw = request.get_data(cache=True)
     if len(raw) > limit:
-        raise _refuse(413, "request.too_large", kb=limit // 1024)
+        raise _refuse(413, "request.too_large", limit=f"{limit // 1024}KB")
     if not raw.strip() and empty_ok:
         return {}
     if not request.is_json:

@@ -63,7 +63,7 @@ def _too_large(exc: RequestEntityTooLarge):
     # again would raise again)
     request.form = ImmutableMultiDict()
     request.files = ImmutableMultiDict()
-    problem = catalog.problem("request.too_large", "", max_mb=megabytes(int(limit)))
+    problem = catalog.problem("request.too_large", "", limit=f"{megabytes(int(limit))}MB")
     if request.endpoint.startswith("api."):
         return problem_response(413, problem.message, [problem], code="request.too_large")
     args = request.view_args or {}
@@ -72,7 +72,7 @@ def _too_large(exc: RequestEntityTooLarge):
         page_id = args["page_id"] if html.journey().can_open(draft, args["page_id"]) else draft.current
         return html._render(draft, page_id, None, [problem], status=413)
     except (GovflowError, KeyError):
-        return errors.respond(413, "request.too_large", max_mb=megabytes(int(limit)))
+        return errors.respond(413, "request.too_large", limit=f"{megabytes(int(limit))}MB")
 
 
 def register(app: Flask) -> None:
