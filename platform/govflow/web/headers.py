@@ -6,7 +6,7 @@ The Content-Security-Policy allows scripts from this site only: no inline script
 handler attribute, no eval (htmx runs with allowEval off, see base.html's htmx-config). Styles
 likewise, except on the one staff page that draws a Mermaid diagram (`inline_styles()`). The staff
 YAML editor needs no exception: CodeMirror's styles go into a constructed stylesheet of its shadow
-root (adoptedStyleSheets, which style-src does not govern), never a <style> element or attribute.
+root (adoptedStyleSheets, which style-src does not govern), never a style element or attribute.
 """
 from __future__ import annotations
 

@@ -174,8 +174,12 @@ function checker(area, url, region, t) {
   };
 }
 
+function labelElement(area) {
+  return area.id ? document.querySelector(`label[for="${CSS.escape(area.id)}"]`) : null;
+}
+
 function labelOf(area) {
-  const label = area.id && document.querySelector(`label[for="${CSS.escape(area.id)}"]`);
+  const label = labelElement(area);
   return (label && label.textContent.trim()) || area.getAttribute("aria-label") || area.name || "YAML";
 }
 
@@ -189,14 +193,14 @@ export function enhance(area) {
   area.after(host);
   const shadow = host.attachShadow({ mode: "open" });
   const region = area.dataset.checkUrl ? problemsRegion(area, host) : null;
-  const label = labelOf(area);
+  const name = labelOf(area);
   const extensions = [
     lineNumbers(), highlightActiveLineGutter(), highlightSpecialChars(), drawSelection(),
     history(), indentOnInput(), bracketMatching(), highlightActiveLine(), highlightSelectionMatches(),
     syntaxHighlighting(defaultHighlightStyle, { fallback: true }), yaml(), indentUnit.of("  "),
     EditorState.tabSize.of(2), EditorView.lineWrapping, theme,
     keymap.of([...defaultKeymap, ...historyKeymap, ...searchKeymap, ...lintKeymap, indentWithTab]),
-    EditorView.contentAttributes.of({ "aria-label": label, tabindex: "0", ...(readOnly ? { "aria-readonly": "true" } : {}) }),
+    EditorView.contentAttributes.of({ "aria-label": name, tabindex: "0", ...(readOnly ? { "aria-readonly": "true" } : {}) }),
     EditorView.updateListener.of((update) => {
       if (update.docChanged) area.value = update.state.doc.toString();
     }),
@@ -208,6 +212,8 @@ export function enhance(area) {
   }
   const view = new EditorView({ state: EditorState.create({ doc: area.value, extensions }), parent: shadow, root: shadow });
   area.hidden = true;                                   // still posted with its form
+  const label = labelElement(area);
+  if (label) label.addEventListener("click", (event) => { event.preventDefault(); view.focus(); });
   area.yamlEditor = view;
   return view;
 }
