@@ -91,7 +91,7 @@ def test_a_new_file_is_allowed_where_the_bundle_reads_files(files):
 
 @pytest.mark.parametrize("name", ["rules/sub/x.yaml", "docs/x.yaml", "rules/x.txt", "../rules/x.yaml",
                                   "/etc/passwd", "rules/../flows/x.yaml", "rules\\x.yaml", "", "rules/.x.yaml",
-                                  "reference/SOURCES.md"])
+                                  "reference/SOURCES.md", "rules/" + "x" * 300 + ".yaml"])
 def test_a_file_name_outside_the_patterns_is_a_problem(files, name):
     assert not allowed_name(name)
     problems = check_edit(files, name, "a: 1\n")

@@ -18,10 +18,12 @@ from ..errors import Problem
 from . import load_definitions
 from .bundle import PATTERNS, write_files
 
+NAME_MAX = 200             # characters of a file's path: far more than any real one, less than a file system takes
+
 
 def allowed_name(name: str) -> bool:
     """`name` is a relative path of the kind the bundle reads (flows/*.yaml, rules/*.yaml, ...)."""
-    if not name or "\\" in name or "\x00" in name or name.startswith("/"):
+    if not name or len(name) > NAME_MAX or "\\" in name or "\x00" in name or name.startswith("/"):
         return False
     parts = PurePosixPath(name).parts
     if any(part in ("", ".", "..") or part.startswith(".") for part in parts):

@@ -135,7 +135,7 @@ def version_check(version):
         return _refusal(404, "edit.unknown_version") if _wants_json() else \
             _not_found(msg("edit.unknown_version"), version)
     name, text = request.form.get("name", ""), request.form.get("text", "")
-    if len(text.encode("utf-8")) > TEXT_MAX_BYTES or len(name) > 200:
+    if len(text.encode("utf-8")) > TEXT_MAX_BYTES:
         return _refusal(413, "edit.too_large", kb=TEXT_MAX_BYTES // 1024)
     if _not_utf8(text) or _not_utf8(name):
         return _refusal(400, "edit.not_utf8")
