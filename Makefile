@@ -14,7 +14,8 @@ PY := $(VENV)/bin/python
 
 setup: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml package.json package-lock.json scripts/bootstrap.sh scripts/patches/*.patch
+$(VENV)/.installed: pyproject.toml package.json package-lock.json scripts/bootstrap.sh scripts/patches/*.patch \
+                   renderers/html/editor/*.js
 	@scripts/bootstrap.sh $(VENV)
 	@touch $@
 

@@ -112,4 +112,9 @@ fi
 mkdir -p renderers/html/static/vendor
 cp node_modules/htmx.org/dist/htmx.min.js renderers/html/static/vendor/htmx.min.js
 cp node_modules/mermaid/dist/mermaid.min.js renderers/html/static/vendor/mermaid.min.js
+# the staff pages' YAML editor: CodeMirror 6 and our entry (renderers/html/editor/, committed) in one
+# file, bundled by esbuild (a devDependency; a fraction of a second, so built every time)
+node_modules/.bin/esbuild renderers/html/editor/yaml_editor.js --bundle --minify --format=iife --target=es2020 \
+  --legal-comments=eof --log-level=warning --outfile=renderers/html/static/vendor/editor.js \
+  || { echo "!! the YAML editor (renderers/html/editor/) did not build; see the messages above" >&2; exit 1; }
 echo ">> ready ($("$VENV/bin/python" --version), htmx $(node -p 'require("./node_modules/htmx.org/package.json").version'))"

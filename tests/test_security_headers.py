@@ -37,7 +37,8 @@ def _values(citizen: HtmlWalker, ticket: str) -> dict:
     """A value for every URL variable of the app's rules: real ones where a real one matters."""
     return {"app_id": citizen.id, "page_id": "eligibility", "flow_id": "sscard_adult", "action_id": "check",
             "filename": "app.js", "field": "mobile_code", "ticket": ticket, "name": "eligibility",
-            "upload_id": "nothing", "flow": "sscard_adult"}
+            "upload_id": "nothing", "flow": "sscard_adult",
+            "version": citizen.journey.env.bundle}         # the files of the current definition bundle
 
 
 def _urls(app, values: dict):
@@ -70,6 +71,9 @@ def test_every_route_answers_with_the_security_headers(app):
     assert staff_flow.status_code == 200
     assert staff_flow.headers["Content-Security-Policy"] == DIAGRAM_POLICY
     assert staff_flow.headers["X-Robots-Tag"] == "noindex"       # staff's own header stays
+    # the YAML editor's pages keep the normal policy (CodeMirror's styles: a constructed stylesheet)
+    editor = staff.get(f"/staff/versions/{citizen.journey.env.bundle}/files/rules/eligibility.yaml?try=1")
+    assert editor.status_code == 200 and editor.headers["Content-Security-Policy"] == POLICY
 
 
 def test_static_files_errors_and_api_answers_are_hardened_too(app):

@@ -52,3 +52,28 @@ def test_the_staff_flow_diagram_breaks_no_policy(phone, live_server, recorder_fo
     expect(page.locator("pre.mermaid svg")).to_be_visible()              # Mermaid drew the diagram
     recorder.record("csp-staff-flow")
     assert [m for m in console if csp_violation(m)] == []
+
+
+def test_the_staff_yaml_editor_breaks_no_policy(phone, live_server, recorder_for, console):
+    """CodeMirror's styles (style-mod) go into a constructed stylesheet of the editor's shadow root,
+    which style-src 'self' does not govern: no <style> element anywhere, the policy unchanged."""
+    page = phone.new_page()
+    recorder = recorder_for(page, javascript=True)
+    url = f"{live_server.url}/staff/versions/{live_server.journey.env.bundle}/files/rules/pickup.yaml?try=1"
+    page.goto(url)
+    page.get_by_label("用户名").fill("staff")
+    page.get_by_label("密码").fill("staff-demo")
+    with page.expect_response(lambda r: r.url == url) as opened:
+        page.get_by_role("button", name="登录").click()
+    assert opened.value.headers["content-security-policy"] == POLICY
+    expect(page.locator(".cm-editor .cm-lineNumbers")).to_be_visible()
+    expect(page.locator("#file-text-problems")).to_have_text("未发现问题")
+    styled = page.evaluate("""() => {
+      const root = document.querySelector('.yaml-editor-host').shadowRoot;
+      const gutter = root.querySelector('.cm-gutters');
+      return {sheets: root.adoptedStyleSheets.length, styleElements: document.querySelectorAll('style').length +
+              root.querySelectorAll('style').length, gutterDisplay: getComputedStyle(gutter).display};
+    }""")
+    assert styled == {"sheets": 1, "styleElements": 0, "gutterDisplay": "flex"}   # CodeMirror's own rules apply
+    recorder.record("csp-staff-editor")
+    assert [m for m in console if csp_violation(m)] == []

@@ -28,6 +28,14 @@ def read_files(root: Path) -> dict[str, str]:
     return files
 
 
+def write_files(root: Path, files: dict[str, str]) -> None:
+    """Lay `files` (relative path -> text, as read_files returns them) out under `root`."""
+    for name, text in files.items():
+        path = Path(root) / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, "utf-8")
+
+
 def _digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
@@ -83,10 +91,8 @@ class Bundles:
                 if manifest is None:
                     raise LookupError(f"definition bundle {version} is not in the archive")
                 with tempfile.TemporaryDirectory() as tmp:
-                    for name, digest in json.loads(manifest).items():
-                        path = Path(tmp) / name
-                        path.parent.mkdir(parents=True, exist_ok=True)
-                        path.write_text(self.archive.get("file", name, digest), "utf-8")
+                    write_files(Path(tmp), {name: self.archive.get("file", name, digest)
+                                            for name, digest in json.loads(manifest).items()})
                     definitions, problems = load_definitions(Path(tmp))
                 if definitions is None:
                     raise LookupError(f"archived bundle {version} no longer loads: {problems[:3]}")

@@ -33,6 +33,10 @@ def schema_problems(source: Source, schema: dict, code: str, skip) -> list[Probl
         path = tuple(error.absolute_path)
         if skip(path):
             continue
+        if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+            known = error.schema.get("properties", {}) if isinstance(error.schema, dict) else {}
+            extra = [key for key in error.instance if key not in known]
+            path += tuple(extra[:1])            # the line of the unexpected key, not of its mapping
         out.append(source.problem(path, code, error.message, "see docs/rule-format.md"))
     return out
 

@@ -4,7 +4,9 @@ other sites refused, in one place.
 
 The Content-Security-Policy allows scripts from this site only: no inline script, no event
 handler attribute, no eval (htmx runs with allowEval off, see base.html's htmx-config). Styles
-likewise, except on the one staff page that draws a Mermaid diagram (`inline_styles()`).
+likewise, except on the one staff page that draws a Mermaid diagram (`inline_styles()`). The staff
+YAML editor needs no exception: CodeMirror's styles go into a constructed stylesheet of its shadow
+root (adoptedStyleSheets, which style-src does not govern), never a style element or attribute.
 """
 from __future__ import annotations
 

@@ -385,3 +385,6 @@ def _file_changes(dirs: dict, name: str, titles: dict, types: dict):
     else:
         changes = diff_flows(a.flow, b.flow, titles, types)
     return changes, None if changes else msg("staff.diff.no_policy_change")
+
+
+from . import staff_files  # noqa: E402,F401  (the files of a version, on this blueprint: web/staff_files.py)
