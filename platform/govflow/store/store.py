@@ -31,6 +31,7 @@ from .decisions import DecisionLog
 from .events import StaffEvents
 from .imaging import Limits
 from .outbox import Outbox
+from .publishing import Drafts, Publications
 from .records import as_utc, utcnow
 from .sessions import SessionStore
 from .throttle import Throttle, keyed
@@ -92,6 +93,8 @@ class Store:
         self.codes = VerificationCodes(self, secret, keyring)
         self.sessions = SessionStore(self, idle=session_idle, absolute=session_absolute)
         self.versions = DefinitionArchive(self)
+        self.publications = Publications(self)
+        self.drafts = Drafts(self)
         self.outbox = Outbox(self)
         self.staff_events = StaffEvents(self)
         self.throttle = Throttle(self, secret)

@@ -14,7 +14,6 @@ from flask import Flask, request, url_for
 
 from .. import catalog
 from ..definitions.bundle import Bundles
-from ..errors import DefinitionError
 from ..journey import Env, Journey
 from ..journey.delivery import Deliverer, RetryPolicy
 from ..services import build_services
@@ -23,6 +22,7 @@ from ..store import database_url, open_store
 from ..store.crypto import load_keyring
 from ..store.retention import Retention
 from . import api, errors, headers, html, limits, resume, sim, staff, widgets
+from . import staff_publishing as staff_publishing  # its routes join the staff blueprint
 from .sessions import StoreSessionInterface
 
 PROJECT_DIR = Path(__file__).resolve().parents[3]
@@ -96,14 +96,8 @@ def build_journey(config: dict) -> Journey:
     options["upload_limits"] = limits.upload_limits({**limits.default_config(), **config})
     store = open_store(config["DATABASE_URL"], Path(config["UPLOAD_DIR"]), str(config["SECRET_KEY"]).encode(),
                        keyring=keyring, **options)
-    bundles = Bundles(root, store.versions)
-    definitions = config.get("DEFINITIONS")   # tests load them once per session
-    if definitions is None:
-        definitions, problems = bundles.load()
-        if definitions is None:
-            raise DefinitionError([p for p in problems if p.severity == "error"])
-    else:
-        bundles.adopt(definitions)
+    bundles = Bundles(root, store.versions, store.publications)
+    definitions = bundles.start(config.get("DEFINITIONS"))   # tests load them once per session
     services = build_services(config, Path(config.get("DEMO_DIR") or os.environ.get("GOVFLOW_DEMO") or root / "demo"))
     env = Env(flows=definitions.flows, picklists=definitions.picklists, rulebook=definitions.rulebook,
               services=services, store=store, bundle=bundles.current_version)
@@ -116,17 +110,13 @@ def build_journey(config: dict) -> Journey:
     return journey
 
 
-def _reload_definitions(journey: Journey, log) -> None:
-    """Development: a good edit of a flow or rule file is served to new applications at once;
-    a broken one is refused with the checker's messages and the last good version keeps serving."""
-    bundles = journey.bundles
-    if bundles.reload_if_changed():
-        journey.adopt(bundles.current, bundles.current_version)
-        log.warning("definitions reloaded: bundle %s", bundles.current_version)
-    elif bundles.last_problems and bundles.last_problems is not getattr(journey, "reported", None):
-        journey.reported = bundles.last_problems    # type: ignore[attr-defined]   # log each refusal once
-        log.warning("edit refused, still serving bundle %s:\n%s", bundles.current_version,
-                    "\n".join(f"  {p}  [{p.code}]" for p in bundles.last_problems))
+def _follow_publications(journey: Journey, log) -> None:
+    """New applications get the bundle published last, from its effective time, in every worker
+    (checked at most once a second per worker); drafts under way keep theirs."""
+    switched = journey.bundles.live_if_changed()
+    if switched is not None:
+        journey.adopt(*switched)
+        log.warning("now serving the published bundle %s", switched[1])
 
 
 def _template_globals(app: Flask) -> None:
@@ -189,6 +179,8 @@ def create_app(config: dict | None = None) -> Flask:
         app.register_blueprint(sim.blueprint)
     if os.environ.get("SERVED_BY_HEADER") == "1":       # which worker answered (multi-worker tests)
         app.after_request(_served_by)
-    if settings.get("RELOAD_DEFINITIONS"):
-        app.before_request(lambda: _reload_definitions(journey, app.logger))
+    app.before_request(lambda: _follow_publications(journey, app.logger))
+    if journey.bundles.disk_differs:
+        app.logger.warning("the files in flows/, rules/ and reference/ differ from the published bundle %s, "
+                           "which is served; `govflow import` makes a draft of them", journey.bundles.current_version)
     return app
