@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 
 from apptools import follow
+from govflow import catalog
 from govflow.formats import SHANGHAI
 from govflow.store.staff import StaffAccounts
 from test_staff_pages import login, text
@@ -214,3 +215,29 @@ def test_every_worker_follows_a_publication(app, tmp_path, definitions, clock, d
     assert follow(other) and other.extensions["govflow"].env.bundle == version
     assert _title(other) == "社会保障卡申领"
     other.extensions["govflow"].env.store.close()
+
+
+def test_a_preview_shows_the_draft_to_staff_and_touches_no_live_data(app, staff_pair):
+    from govflow.store.staff import recent_applications
+    editor, _ = staff_pair
+    store = app.extensions["govflow"].env.store
+    draft = _new_draft(editor, "标题改为社会保障卡申领")
+    flow = app.extensions["govflow"].bundles.files(app.extensions["govflow"].env.bundle)["flows/sscard_adult.yaml"]
+    assert _save(editor, draft, "flows/sscard_adult.yaml", flow.replace(*TITLE)).status_code == 302
+    r = editor.post(f"/staff/drafts/{draft}/preview", data={"_csrf": _form(editor, f"/staff/drafts/{draft}")["_csrf"]})
+    assert r.status_code == 302 and r.headers["Location"].startswith("/preview/")
+    prefix = r.headers["Location"]
+    citizen = app.test_client()                         # the link works in any browser tab, for its hours
+    home = citizen.get(prefix)
+    assert home.status_code == 200
+    assert "预览：草稿" in text(home) and "社会保障卡申领" in text(home)
+    started = citizen.post(prefix + "start/sscard_adult", headers={"Sec-Fetch-Site": "same-origin"})
+    assert started.status_code == 302 and started.headers["Location"].startswith(prefix + "a/")
+    page = citizen.get(started.headers["Location"])
+    assert page.status_code == 200 and "预览：草稿" in text(page)
+    cookie = started.headers["Set-Cookie"]
+    assert cookie.startswith(f"preview_{draft}_") and "Path=/preview/" in cookie     # not the live session
+    assert recent_applications(store) == []                 # nothing in the live database
+    assert _title(app) == "社保卡申领"
+    missing = citizen.get("/preview/not-a-ticket/")
+    assert missing.status_code == 404 and catalog.text("http.404") in text(missing)

@@ -23,6 +23,8 @@ from ..store.crypto import load_keyring
 from ..store.retention import Retention
 from . import api, errors, headers, html, limits, resume, sim, staff, widgets
 from . import staff_publishing as staff_publishing  # its routes join the staff blueprint
+from .preview import PREFIX as PREVIEW_PREFIX
+from .preview import Previews
 from .sessions import StoreSessionInterface
 
 PROJECT_DIR = Path(__file__).resolve().parents[3]
@@ -37,6 +39,7 @@ def default_config(root: Path) -> dict:
     var = var_dir(root)
     return {
         "PROJECT_DIR": root,
+        "PREVIEW": None,             # {draft, version} in a draft's preview app (web/preview.py)
         "DATABASE_URL": database_url(default=f"sqlite:///{var / 'govflow.db'}"),
         "UPLOAD_DIR": var / "uploads",
         "SECRET_KEY": os.environ.get("SECRET_KEY") or _dev_secret(var),
@@ -165,7 +168,10 @@ def create_app(config: dict | None = None) -> Flask:
     app.json.ensure_ascii = False   # type: ignore[attr-defined]   # readable Chinese in API answers
     journey = build_journey(settings)
     app.extensions["govflow"] = journey
-    app.session_interface = StoreSessionInterface(journey.env.store.sessions)
+    preview = settings.get("PREVIEW")            # a draft's preview app (web/preview.py)
+    app.session_interface = (StoreSessionInterface(journey.env.store.sessions) if not preview else
+                             StoreSessionInterface(journey.env.store.sessions, path=PREVIEW_PREFIX,
+                                                   name=f"preview_{preview['draft']}_{preview['version']}"))
     errors.register(app)
     headers.register(app)
     limits.register(app)
@@ -174,7 +180,9 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(api.blueprint, url_prefix="/api/v1")
     app.register_blueprint(html.blueprint)
     app.register_blueprint(resume.blueprint)
-    app.register_blueprint(staff.blueprint, url_prefix="/staff")
+    if not preview:
+        app.register_blueprint(staff.blueprint, url_prefix="/staff")
+        app.wsgi_app = Previews(app, app.wsgi_app)  # type: ignore[method-assign]
     if settings["SERVICES"] == "simulator":
         app.register_blueprint(sim.blueprint)
     if os.environ.get("SERVED_BY_HEADER") == "1":       # which worker answered (multi-worker tests)

@@ -15,6 +15,8 @@ from ..errors import GovflowError, NotFound
 from ..formats import SHANGHAI
 from ..publishing.workflow import MAX_FILE_BYTES, STEPS, Invalid, Workflow
 from .common import client_address, journey, problem_response
+from .preview import PREFIX as PREVIEW_PREFIX
+from .preview import ticket
 from .staff import STAFF_KEY, accounts, blueprint
 
 HISTORY = 200
@@ -136,6 +138,17 @@ def draft_step(draft_id: int, step: str):
         return _draft_page(draft_id, _refusal(exc), form, _status(exc))
     _event(f"draft_{step}", draft=draft_id)
     return redirect(url_for("staff.draft", draft_id=draft_id))
+
+
+@blueprint.post("/drafts/<int:draft_id>/preview")
+def draft_preview(draft_id: int):
+    """A preview ticket for the draft as it is now, and off to its citizen pages."""
+    flow = workflow()
+    record = flow.get(draft_id)
+    if flow.check(record).errors:
+        return _draft_page(draft_id, msg("staff.draft.preview_unavailable"), status=409)
+    _event("draft_preview", draft=draft_id)
+    return redirect(request.script_root + PREVIEW_PREFIX + ticket(current_app, draft_id, _who()[0]) + "/")
 
 
 # -- a file of a draft ---------------------------------------------------------------------------
