@@ -241,3 +241,28 @@ def test_a_preview_shows_the_draft_to_staff_and_touches_no_live_data(app, staff_
     assert _title(app) == "社保卡申领"
     missing = citizen.get("/preview/not-a-ticket/")
     assert missing.status_code == 404 and catalog.text("http.404") in text(missing)
+
+
+def test_the_impact_of_a_draft_on_recorded_decisions(app, staff_pair):
+    editor, _ = staff_pair
+    ApiWalker(app.test_client(), app).walk_to_confirm()
+    ApiWalker(app.test_client(), app).walk_to_confirm("macau_resident", "residence_permit", "XP2024062718")
+    store = app.extensions["govflow"].env.store
+    recorded = store.rule_inputs.recent(["pickup"])
+    assert recorded and all("identity.residency" in e.inputs for e in recorded)
+    with store.engine.connect() as conn:                 # sealed at rest: no fact in clear in the table
+        raw = conn.exec_driver_sql("SELECT inputs FROM rule_inputs").fetchall()
+    assert raw and not any("mainland" in str(row[0]) for row in raw)
+
+    draft = _new_draft(editor)
+    page = editor.get(f"/staff/drafts/{draft}").get_data(as_text=True)
+    assert "草稿没有改动规则" in text(editor.get(f"/staff/drafts/{draft}")) and 'data-rule=' not in page
+    assert _save(editor, draft, RULE, _edited_rule(app)).status_code == 302
+    page = editor.get(f"/staff/drafts/{draft}").get_data(as_text=True)
+    mainland = sum(1 for e in recorded if e.inputs["identity.residency"] == "mainland")
+    macau = len(recorded) - mainland
+    assert mainland and macau
+    row = re.search(r'data-rule="PICK-001" data-before="(\d+)" data-after="(\d+)"', page)
+    assert row and (int(row.group(1)), int(row.group(2))) == (macau, macau + mainland)
+    assert f'data-changed="{mainland}"' in page
+    assert "identity.residency" in page and "有变化" in text(editor.get(f"/staff/drafts/{draft}"))

@@ -21,11 +21,13 @@ from ..definitions.bundle import allowed, bundle_version, load_files, manifest_o
 from ..errors import Conflict, GovflowError, NotFound, Problem
 from ..store.publishing import DraftRecord
 from .diff import bundle_diff
+from .impact import Impact, impact
 
 ROLES = ("editor", "reviewer", "publisher", "auditor")
 STATUSES = ("editing", "review", "approved", "scheduled", "published", "discarded")
 OPEN = ("editing", "review", "approved")
 MAX_FILE_BYTES = 256 * 1024
+CHECKED_KEPT = 8                 # drafts' checked definitions kept per worker
 
 
 class Refused(GovflowError):
@@ -46,10 +48,12 @@ class Invalid(Refused):
 
 @dataclass(frozen=True)
 class Checked:
-    """The checker's verdict on a draft's files (computed once per set of files)."""
+    """The checker's verdict on a draft's files (computed once per set of files), and the
+    definitions they load into (None when they do not)."""
 
     version: str
     problems: tuple[Problem, ...]
+    definitions: object = None
 
     @property
     def errors(self) -> list[Problem]:
@@ -88,9 +92,20 @@ class Workflow:
         version = bundle_version(files)
         found = self._checked.get(version)
         if found is None:
-            _definitions, problems = load_files(files)
-            found = self._checked[version] = Checked(version, tuple(problems))
+            definitions, problems = load_files(files)
+            found = Checked(version, tuple(problems), definitions)
+            while len(self._checked) >= CHECKED_KEPT:
+                self._checked.pop(next(iter(self._checked)))
+            self._checked[version] = found
         return found
+
+    def impact(self, draft: DraftRecord) -> Impact | None:
+        """The draft's rules replayed on recorded decisions against the live rules (None: it does not load)."""
+        definitions = self.check(draft).definitions
+        if definitions is None:
+            return None
+        live = self.bundles.get(self.bundles.current_version)
+        return impact(self.store, live.rulebook, definitions.rulebook)   # type: ignore[attr-defined]
 
     def check_edit(self, draft: DraftRecord, name: str, text: str) -> list[Problem]:
         """The problems of the draft's files with `name` as `text` (not saved), that file's first."""

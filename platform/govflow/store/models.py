@@ -100,6 +100,24 @@ class DecisionRow(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class RuleInputRow(Base):
+    """Every rule set evaluated at a step, fired or not: the facts it read (its inputs, before
+    derivation), sealed, and the rules that fired, so a changed rule set can be replayed on past
+    decisions before it is published (publishing/impact.py)."""
+
+    __tablename__ = "rule_inputs"
+    __table_args__ = (Index("ix_rule_inputs_ruleset_at", "ruleset", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    application_id: Mapped[str] = mapped_column(ForeignKey("applications.id"), index=True)
+    ruleset: Mapped[str] = mapped_column(String(100))
+    ruleset_version: Mapped[str] = mapped_column(String(100))
+    step: Mapped[str] = mapped_column(String(200))
+    fired: Mapped[list] = mapped_column(JSON)
+    inputs: Mapped[dict] = mapped_column(Sealed("rule_inputs.inputs"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class UploadRow(Base):
     __tablename__ = "uploads"
 

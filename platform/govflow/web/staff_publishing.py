@@ -111,6 +111,7 @@ def _draft_page(draft_id: int, error: str | None = None, form: dict | None = Non
     return render_template(
         "staff/draft.html", draft=record, files=sorted(files), changed=changed, changes=changes,
         problems=checked.problems, errors=checked.errors, events=flow.store.drafts.events(record.id),
+        impact=flow.impact(record),
         roles=roles, user=user, steps=_steps_for(record, roles, user in writers),
         error=error, form=form or {}, live=flow.bundles.current_version), status
 
