@@ -74,3 +74,36 @@ def serving(app) -> Iterator[LiveServer]:
         server.shutdown()
         thread.join(timeout=10)
         server.server_close()
+
+
+def publish_edits(app, edits: dict[str, list[tuple[str, str]]], at=None, reason: str = "测试修改") -> str:
+    """Change definition files the way staff do: a draft by `staff` (editor), text replacements
+    per file, approved and published by `reviewer` (at `at`, default now). The new bundle version."""
+    from govflow.publishing.workflow import Workflow
+    engine = app.extensions["govflow"]
+    flow = Workflow(engine.env.store, engine.bundles)
+    editor, reviewer = ("editor",), ("reviewer", "publisher")
+    draft = flow.create("staff", editor, reason)
+    for name, replacements in edits.items():
+        text = flow.files(draft)[name]
+        for old, new in replacements:
+            assert old in text, f"{old!r} not in {name}"
+            text = text.replace(old, new, 1)
+        draft = flow.save_file("staff", editor, draft.id, draft.revision, name, text)
+    checked = flow.check(draft)
+    assert not checked.errors, [str(p) for p in checked.errors]
+    draft = flow.act("submit", "staff", editor, draft.id, draft.revision)
+    draft = flow.act("approve", "reviewer", reviewer, draft.id, draft.revision)
+    flow.act("publish", "reviewer", reviewer, draft.id, draft.revision, at=at)
+    return checked.version
+
+
+def follow(app) -> bool:
+    """What the app does before each request (at most once a second): switch to the bundle published
+    last, if it is not the one served. True when it switched."""
+    engine = app.extensions["govflow"]
+    engine.bundles.min_interval = 0
+    switched = engine.bundles.live_if_changed()
+    if switched is not None:
+        engine.adopt(*switched)
+    return switched is not None

@@ -85,7 +85,7 @@ def test_a_database_made_before_migrations_is_adopted_and_upgraded(db_url, tmp_p
 
 def test_workers_starting_together_on_a_new_database_migrate_it_once(db_url, tmp_path):
     """Four workers open one new database at the same moment and each makes sure the demo staff
-    account exists: no error, one revision row, one account."""
+    accounts exist: no error, one revision row, two accounts."""
     opening, opened = threading.Barrier(4, timeout=60), threading.Barrier(4, timeout=60)
     problems: list[BaseException] = []
     stores = []
@@ -108,7 +108,7 @@ def test_workers_starting_together_on_a_new_database_migrate_it_once(db_url, tmp
     try:
         assert problems == []
         assert _revisions(stores[0].engine) == [schema.head()]
-        assert StaffAccounts(stores[0]).count() == 1
+        assert StaffAccounts(stores[0]).count() == 2              # the two demo accounts
     finally:
         for s in stores:
             s.close()

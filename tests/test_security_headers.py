@@ -37,7 +37,7 @@ def _values(citizen: HtmlWalker, ticket: str) -> dict:
     """A value for every URL variable of the app's rules: real ones where a real one matters."""
     return {"app_id": citizen.id, "page_id": "eligibility", "flow_id": "sscard_adult", "action_id": "check",
             "filename": "app.js", "field": "mobile_code", "ticket": ticket, "name": "eligibility",
-            "upload_id": "nothing", "flow": "sscard_adult",
+            "upload_id": "nothing", "flow": "sscard_adult", "draft_id": 1, "step": "submit",
             "version": citizen.journey.env.bundle}         # the files of the current definition bundle
 
 

@@ -3,21 +3,20 @@ from __future__ import annotations
 
 import html
 import re
-import shutil
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
-from apptools import KEYRING, ROOT, TODAY, make_app
+from apptools import KEYRING, ROOT, make_app, publish_edits
 from govflow.cli import main as cli_main
 from govflow.store import open_store
 from govflow.store.staff import MAX_FAILURES, StaffAccounts
-from govflow.web import create_app
 from walkers import HtmlWalker
 
 PAGES = ["/staff/", "/staff/flows/sscard_adult", "/staff/rules", "/staff/rules/pickup", "/staff/applications",
-         "/staff/applications/" + "0" * 32, "/staff/versions", "/staff/versions/diff"]
+         "/staff/applications/" + "0" * 32, "/staff/versions", "/staff/versions/diff",
+         "/staff/drafts"]
 
 
 def _csrf(client, url="/staff/login") -> str:
@@ -93,7 +92,7 @@ def test_wrong_password_is_refused_and_slowed_per_account_and_address(app):
         assert login(client, username="nobody", password="x" * 10).status_code == 401
     assert login(client, username="nobody", password="x" * 10).status_code == 429
     accounts = StaffAccounts(app.extensions["govflow"].env.store)
-    assert not accounts.exists("nobody") and accounts.count() == 1
+    assert not accounts.exists("nobody") and accounts.count() == 2       # the two demo accounts
     later = app.extensions["govflow"].env.store.now() + timedelta(minutes=1)
     assert accounts.authenticate("staff", "staff-demo", now=later, client="127.0.0.1").ok
 
@@ -189,31 +188,17 @@ def test_application_trail_shows_rules_and_no_personal_data(app, staff):
     assert staff.get("/staff/applications/" + "f" * 32).status_code == 404
 
 
-def _edit(path: Path, old: str, new: str) -> None:
-    content = path.read_text("utf-8")
-    assert old in content
-    path.write_text(content.replace(old, new, 1), "utf-8")
-
-
-def test_versions_diff_shows_an_edited_rule(tmp_path):
-    root = tmp_path / "project"                 # a copy of the project, edited like in development
-    for name in ("flows", "rules", "reference", "demo", "renderers"):
-        shutil.copytree(ROOT / name, root / name)
-    app = create_app({"PROJECT_DIR": root, "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite'}",
-                      "UPLOAD_DIR": tmp_path / "uploads", "SECRET_KEY": "k" * 40, "TESTING": True,
-                      "TODAY": lambda: TODAY})
+def test_versions_diff_shows_an_edited_rule(app):
     engine = app.extensions["govflow"]
-    engine.bundles.min_interval = 0
     before = engine.env.bundle
-    _edit(root / "rules/pickup.yaml", "in: [hk, macau, taiwan]", "in: [hk, macau, taiwan, mainland]")
-    _edit(root / "rules/pickup.yaml", "      - given: {identity: {residency: mainland}}\n        fires: []",
-          "      - given: {identity: {residency: mainland}}\n        fires: [PICK-001]")
-    assert engine.bundles.reload_if_changed()   # what RELOAD_DEFINITIONS does before a request
-    engine.adopt(engine.bundles.current, engine.bundles.current_version)
-    after = engine.env.bundle
+    after = publish_edits(app, {"rules/pickup.yaml": [
+        ("in: [hk, macau, taiwan]", "in: [hk, macau, taiwan, mainland]"),
+        ("      - given: {identity: {residency: mainland}}\n        fires: []",
+         "      - given: {identity: {residency: mainland}}\n        fires: [PICK-001]")]})
     client = app.test_client()
     assert login(client).status_code == 302
-    versions = text(client.get("/staff/versions"))
+    versions = text(client.get("/staff/versions"))      # the next request follows the publication
+    assert engine.env.bundle == after
     assert before in versions and after in versions and "当前" in versions
     r = client.get(f"/staff/versions/diff?from={before}&to={after}")
     assert r.status_code == 200
@@ -251,7 +236,8 @@ def test_every_staff_message_is_in_the_catalog(staff, app):
     used = set()
     for path in (ROOT / "renderers/html/templates/staff").glob("*.html"):
         used |= set(re.findall(r"msg\('(staff\.[a-z_.]+)'\)", path.read_text("utf-8")))
-    used |= set(re.findall(r'msg\("(staff\.[a-z_.]+)"', Path(ROOT / "platform/govflow/web/staff.py").read_text()))
+    for module in ("staff.py", "staff_publishing.py"):
+        used |= set(re.findall(r'msg\("(staff\.[a-z_.]+)"', Path(ROOT / "platform/govflow/web" / module).read_text()))
     assert used and not (used - set(catalog()))
     web = HtmlWalker(app.test_client(), app)
     web.start()

@@ -1,5 +1,5 @@
 """Command line: `python -m govflow.cli check|serve|outbox-worker|personas|diagram|diff|staff-add|migrate|
-sim-reset|purge`.
+sim-reset|purge|import|export`.
 
 `serve` is what `make run` runs (gunicorn, the outbox worker); `serve --dev` is `make dev`;
 `outbox-worker` delivers submissions (more may run beside the server, on other machines).
@@ -65,7 +65,32 @@ def personas(root: Path) -> int:
     return 0
 
 
-def staff_add(root: Path, username: str, password_env: str | None = None) -> int:
+def _open(root: Path):
+    """The store of DATABASE_URL (default var/govflow.db), or None with the error printed."""
+    var = Path(root) / "var"
+    try:
+        return open_store(database_url(default=f"sqlite:///{var / 'govflow.db'}"), var / "uploads",
+                          secrets.token_bytes(32),   # the SMS code key is not used here
+                          keyring=load_keyring(os.environ, _var(root)))
+    except KeyMissing as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return None
+
+
+def publishing_command(root: Path, args) -> int:
+    from .publishing.commands import export_files, import_files
+    store = _open(root)
+    if store is None:
+        return 1
+    try:
+        if args.command == "import":
+            return import_files(store, root, args.source or root, args.reason, args.author)
+        return export_files(store, root, args.target, args.version, args.draft)
+    finally:
+        store.close()
+
+
+def staff_add(root: Path, username: str, password_env: str | None = None, roles: str | None = None) -> int:
     """Ask the password twice (or read it from $VAR) and store the account in DATABASE_URL's store."""
     if password_env:
         password = os.environ.get(password_env)
@@ -77,22 +102,20 @@ def staff_add(root: Path, username: str, password_env: str | None = None) -> int
         if getpass("Repeat the password: ") != password:
             print("error: the passwords differ", file=sys.stderr)
             return 2
-    var = Path(root) / "var"
-    try:
-        store = open_store(database_url(default=f"sqlite:///{var / 'govflow.db'}"), var / "uploads",
-                           secrets.token_bytes(32),   # the SMS code key is not used here
-                           keyring=load_keyring(os.environ, _var(root)))
-    except KeyMissing as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    store = _open(root)
+    if store is None:
         return 1
+    wanted = [r.strip() for r in roles.split(",") if r.strip()] if roles is not None else None
     try:
-        created = StaffAccounts(store).add(username, password)
+        created = StaffAccounts(store).add(username, password, roles=wanted)
+        now_roles = StaffAccounts(store).roles(username)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     finally:
         store.close()
-    print(f"staff account {username} {'created' if created else 'updated (new password)'}")
+    print(f"staff account {username} {'created' if created else 'updated (new password)'}; roles: "
+          f"{', '.join(now_roles) or 'none'}")
     return 0
 
 
@@ -168,13 +191,22 @@ def main(argv=None) -> int:
     run = sub.add_parser("serve", help="start the web server")
     run.add_argument("--host", default="127.0.0.1")
     run.add_argument("--port", type=int, default=8000)
-    run.add_argument("--dev", action="store_true", help="development server: reloads on edit, one process")
+    run.add_argument("--dev", action="store_true", help="development server: reloads on code edits, one process")
     worker = sub.add_parser("outbox-worker", help="deliver submissions to the outside systems (retries)")
     worker.add_argument("--poll", type=float, default=1.0, help="seconds between looks when idle")
     sub.add_parser("personas", help="list the demo personas")
     staff = sub.add_parser("staff-add", help="add a staff account for /staff (or set its password)")
     staff.add_argument("user")
     staff.add_argument("--password-env", metavar="VAR", help="read the password from this variable (scripts)")
+    staff.add_argument("--roles", help="comma-separated: editor, reviewer, publisher, auditor (new accounts: auditor)")
+    imp = sub.add_parser("import", help="make a draft of the definition files in a folder (default: this project)")
+    imp.add_argument("source", nargs="?", type=Path)
+    imp.add_argument("--reason", default="", help="why (shown in the draft's history)")
+    imp.add_argument("--author", help="who (default: $GOVFLOW_AUTHOR or the login name)")
+    exp = sub.add_parser("export", help="write the files of the live version (or --version, --draft) to a folder")
+    exp.add_argument("target", type=Path)
+    exp.add_argument("--version")
+    exp.add_argument("--draft", type=int)
     sub.add_parser("migrate", help="bring the database (DATABASE_URL) to the newest schema revision")
     sub.add_parser("purge", help="delete abandoned drafts, old uploads, expired sessions and codes now")
     sub.add_parser("sim-reset", help="reset the simulated outside systems (cards, applications, SMS, face checks)")
@@ -193,7 +225,9 @@ def main(argv=None) -> int:
         from .diffs import diff_command
         return diff_command(args.root, args.files, args.rev_from, args.rev_to)
     if args.command == "staff-add":
-        return staff_add(args.root, args.user, args.password_env)
+        return staff_add(args.root, args.user, args.password_env, args.roles)
+    if args.command in ("import", "export"):
+        return publishing_command(args.root, args)
     if args.command == "migrate":
         return migrate(args.root)
     if args.command == "check":

@@ -109,7 +109,7 @@ def run_production(root: Path, host: str, port: int) -> int:
 
         def load(self):
             from .web import create_app
-            return create_app({"PROJECT_DIR": root, "RELOAD_DEFINITIONS": True})
+            return create_app({"PROJECT_DIR": root})
 
     print(f"\n  govflow is running: http://{host}:{port}/\n  ({settings['workers']} web workers × "
           f"{settings['threads']} threads, gunicorn; the outbox worker delivers submissions; face check and "
@@ -121,11 +121,11 @@ def run_production(root: Path, host: str, port: int) -> int:
 def run_development(root: Path, host: str, port: int) -> int:
     """Werkzeug's reloading server, for editing code; the outbox worker runs in a thread."""
     from .web import create_app
-    app = create_app({"PROJECT_DIR": root, "RELOAD_DEFINITIONS": True})
+    app = create_app({"PROJECT_DIR": root})
     if os.environ.get("WERKZEUG_RUN_MAIN") == "true" or not _reloading():
         worker = threading.Thread(target=app.extensions["govflow"].deliverer.work, name="outbox", daemon=True)
         worker.start()
-    print(f"\n  govflow (development, reloads on edit): http://{host}:{port}/\n", flush=True)
+    print(f"\n  govflow (development, reloads on code edits): http://{host}:{port}/\n", flush=True)
     app.run(host=host, port=port, debug=True, use_reloader=_reloading())
     return 0
 

@@ -1,9 +1,12 @@
 """Versions of the whole set of definition files (flows, rules, reference data) as one bundle.
 
-An application is decided under the bundle it started with: every file of every bundle the
-server has served is kept in the store's archive, so an edit never changes the rules for a
-draft already under way. In development the files are watched and a good edit becomes the
-new current bundle; a broken edit is refused and the last good bundle keeps serving.
+What new applications get is the bundle published last (publications in the store, see
+publishing/): every worker reads it, so a publish switches them all, at its effective time, with
+no restart. The files on disk are only the seed (the first start of an empty database publishes
+them) and the import/export format (`govflow import` makes a draft of them): an edit on disk,
+good or broken, changes nothing that is served. An application is decided under the bundle it
+started with: every file of every bundle is kept in the store's archive, so an edit never changes
+the rules for a draft already under way.
 """
 from __future__ import annotations
 
@@ -12,9 +15,10 @@ import json
 import tempfile
 import threading
 import time
-from pathlib import Path
+from fnmatch import fnmatchcase
+from pathlib import Path, PurePosixPath
 
-from ..errors import Problem
+from ..errors import DefinitionError, Problem
 from . import Definitions, load_definitions
 
 PATTERNS = ("flows/*.yaml", "flows/shared/*.yaml", "rules/*.yaml", "reference/*.yaml", "reference/*.json")
@@ -41,84 +45,145 @@ def _digest(text: str) -> str:
 
 
 def bundle_version(files: dict[str, str]) -> str:
-    manifest = json.dumps({name: _digest(text) for name, text in sorted(files.items())})
+    manifest = json.dumps(manifest_of(files))
     return hashlib.sha256(manifest.encode()).hexdigest()[:12]
 
 
-class Bundles:
-    """The current bundle, older ones on demand (rebuilt from the archive), and reloading."""
+SEED_REASON = "首次启动：发布 flows/、rules/、reference/ 中的文件"
 
-    def __init__(self, root: Path, archive, min_interval: float = 1.0):
+
+class Bundles:
+    """The live bundle (followed from the publications), older ones on demand (rebuilt from the
+    archive), and the archive of file sets."""
+
+    def __init__(self, root: Path, archive, publications=None, min_interval: float = 1.0):
         self.root = Path(root)
         self.archive = archive
+        self.publications = publications
         self.min_interval = min_interval
         self.current_version: str | None = None
         self.current: Definitions | None = None
-        self.last_problems: list[Problem] = []
+        self.disk_differs = False           # the files on disk are not the live bundle (a warning at start)
         self._cache: dict[str, Definitions] = {}
-        self._stamp: tuple | None = None
         self._checked = 0.0
         self._lock = threading.Lock()
 
-    def _remember(self, files: dict[str, str]) -> str:
-        version = bundle_version(files)
+    def remember_files(self, files: dict[str, str]) -> None:
+        """Archive texts by their digests (a draft's files)."""
         for name, text in files.items():
             self.archive.remember("file", name, _digest(text), text)
-        manifest = json.dumps({name: _digest(text) for name, text in sorted(files.items())}, sort_keys=True)
-        self.archive.remember("bundle", "manifest", version, manifest)
+
+    def remember(self, files: dict[str, str]) -> str:
+        """Archive a whole set of files as a bundle; its version."""
+        version = bundle_version(files)
+        self.remember_files(files)
+        self.archive.remember("bundle", "manifest", version, json.dumps(manifest_of(files), sort_keys=True))
         return version
 
     def adopt(self, definitions: Definitions) -> str:
         """Make `definitions` (loaded from the files on disk now) the current bundle."""
         files = read_files(self.root)
-        version = self._remember(files)
-        self.current, self.current_version = definitions, version
-        self._cache[version] = definitions
-        self._stamp = self._mtimes()
+        version = self.remember(files)
+        self._serve(definitions, version)
         return version
 
-    def load(self) -> tuple[Definitions | None, list[Problem]]:
-        definitions, problems = load_definitions(self.root)
-        if definitions is not None:
-            self.adopt(definitions)
-        return definitions, problems
+    def _serve(self, definitions: Definitions, version: str) -> None:
+        self.current, self.current_version = definitions, version
+        self._cache[version] = definitions
+
+    def start(self, given: Definitions | None = None) -> Definitions:
+        """The live bundle at start-up. An empty database publishes the files on disk (or `given`,
+        loaded from them) as the seed; otherwise the files on disk do not matter, broken or not.
+        Raises DefinitionError when there is nothing to serve."""
+        live = self.publications.live() if self.publications is not None else None
+        disk = read_files(self.root)
+        if live is None:
+            definitions = given
+            if definitions is None:
+                definitions, problems = load_definitions(self.root)
+                if definitions is None:
+                    raise DefinitionError([p for p in problems if p.severity == "error"])
+            version = self.adopt(definitions)
+            if self.publications is not None and not self.publications.seed(version, SEED_REASON):
+                return self.start(given)       # another worker published first: serve what it did
+            return definitions
+        self.disk_differs = bundle_version(disk) != live.version
+        if given is not None and not self.disk_differs:
+            self._serve(given, live.version)
+            return given
+        try:
+            definitions = self.get(live.version)
+        except LookupError as exc:
+            raise DefinitionError([Problem("bundle.unavailable", live.version, str(exc))]) from exc
+        self._serve(definitions, live.version)
+        return definitions
+
+    def live_if_changed(self) -> tuple[Definitions, str] | None:
+        """The live bundle when it is no longer the one served (checked at most once per
+        `min_interval`): a publication took effect, here or in another worker."""
+        now = time.monotonic()
+        if self.publications is None or now - self._checked < self.min_interval:
+            return None
+        self._checked = now
+        live = self.publications.live()
+        if live is None or live.version == self.current_version:
+            return None
+        definitions = self.get(live.version)
+        self._serve(definitions, live.version)
+        return definitions, live.version
+
+    def files(self, version: str) -> dict[str, str]:
+        """The files of an archived bundle (LookupError when it is not in the archive)."""
+        manifest = self.archive.get("bundle", "manifest", version)
+        if manifest is None:
+            raise LookupError(f"definition bundle {version} is not in the archive")
+        return self.texts(json.loads(manifest))
+
+    def texts(self, manifest: dict[str, str]) -> dict[str, str]:
+        """The archived texts of a manifest (name -> digest)."""
+        out = {}
+        for name, digest in sorted(manifest.items()):
+            text = self.archive.get("file", name, digest)
+            if text is None:
+                raise LookupError(f"file {name} ({digest}) is not in the archive")
+            out[name] = text
+        return out
 
     def get(self, version: str) -> Definitions:
-        """The definitions of an earlier bundle, rebuilt from the archived files."""
+        """The definitions of a bundle, rebuilt from the archived files."""
         with self._lock:
             if version not in self._cache:
-                manifest = self.archive.get("bundle", "manifest", version)
-                if manifest is None:
-                    raise LookupError(f"definition bundle {version} is not in the archive")
-                with tempfile.TemporaryDirectory() as tmp:
-                    write_files(Path(tmp), {name: self.archive.get("file", name, digest)
-                                            for name, digest in json.loads(manifest).items()})
-                    definitions, problems = load_definitions(Path(tmp))
+                definitions, problems = load_files(self.files(version))
                 if definitions is None:
                     raise LookupError(f"archived bundle {version} no longer loads: {problems[:3]}")
                 self._cache[version] = definitions
             return self._cache[version]
 
-    def _mtimes(self) -> tuple:
-        return tuple((str(p), p.stat().st_mtime_ns) for pattern in PATTERNS for p in sorted(self.root.glob(pattern)))
 
-    def reload_if_changed(self) -> bool:
-        """Check the files (at most once per `min_interval`); True when a new bundle was adopted.
-        A broken edit leaves the current bundle in place and its problems in `last_problems`."""
-        now = time.monotonic()
-        if now - self._checked < self.min_interval:
-            return False
-        self._checked = now
-        stamp = self._mtimes()
-        if stamp == self._stamp:
-            return False
-        with self._lock:
-            self._stamp = stamp
-            definitions, problems = load_definitions(self.root)
-            self.last_problems = [p for p in problems if p.severity == "error"]
-            if definitions is None:
-                return False
-        if bundle_version(read_files(self.root)) == self.current_version:
-            return False
-        self.adopt(definitions)
-        return True
+NAME_MAX = 200             # characters of a file's path: far more than any real one, less than a file system takes
+
+
+def allowed(name: str) -> bool:
+    """`name` is a relative path of the kind a bundle holds (one of PATTERNS: flows/*.yaml, ...)."""
+    if not name or len(name) > NAME_MAX or "\\" in name or "\x00" in name or name.startswith("/"):
+        return False
+    parts = PurePosixPath(name).parts
+    if any(part in ("", ".", "..") or part.startswith(".") for part in parts):
+        return False
+    return any(len(parts) == len(pattern.split("/"))
+               and all(fnmatchcase(part, glob) for part, glob in zip(parts, pattern.split("/"), strict=True))
+               for pattern in PATTERNS)
+
+
+def manifest_of(files: dict[str, str]) -> dict[str, str]:
+    return {name: _digest(text) for name, text in sorted(files.items())}
+
+
+def load_files(files: dict[str, str]) -> tuple[Definitions | None, list[Problem]]:
+    """Load (and check) a set of files given as texts, as if they were a project's folders."""
+    with tempfile.TemporaryDirectory() as tmp:
+        bad = [name for name in files if not allowed(name)]
+        if bad:
+            raise ValueError(f"not a definition file name: {bad[0]!r}")
+        write_files(Path(tmp), files)
+        return load_definitions(Path(tmp))

@@ -10,27 +10,14 @@ from __future__ import annotations
 
 import json
 import tempfile
-from fnmatch import fnmatchcase
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from .. import catalog
 from ..errors import Problem
 from . import load_definitions
-from .bundle import PATTERNS, write_files
+from .bundle import NAME_MAX, PATTERNS, allowed, write_files  # noqa: F401  (NAME_MAX: for callers)
 
-NAME_MAX = 200             # characters of a file's path: far more than any real one, less than a file system takes
-
-
-def allowed_name(name: str) -> bool:
-    """`name` is a relative path of the kind the bundle reads (flows/*.yaml, rules/*.yaml, ...)."""
-    if not name or len(name) > NAME_MAX or "\\" in name or "\x00" in name or name.startswith("/"):
-        return False
-    parts = PurePosixPath(name).parts
-    if any(part in ("", ".", "..") or part.startswith(".") for part in parts):
-        return False
-    return any(len(parts) == len(pattern.split("/"))
-               and all(fnmatchcase(part, glob) for part, glob in zip(parts, pattern.split("/"), strict=True))
-               for pattern in PATTERNS)
+allowed_name = allowed     # a relative path of the kind the bundle reads (flows/*.yaml, rules/*.yaml, ...)
 
 
 def check_edit(files: dict[str, str], name: str, text: str) -> list[Problem]:
@@ -48,11 +35,16 @@ def check_edit(files: dict[str, str], name: str, text: str) -> list[Problem]:
 
 def check_files(files: dict[str, str]) -> list[Problem]:
     """Every problem of the bundle `files` as the checker reports it, files named as in the bundle."""
+    return load_checked(files)[1]
+
+
+def load_checked(files: dict[str, str]):
+    """(the definitions `files` load into, or None; every problem, files named as in the bundle)."""
     with tempfile.TemporaryDirectory(prefix="govflow-edit-") as tmp:
         root = Path(tmp)
         write_files(root, files)
-        _, found = load_definitions(root)
-        return [_relative(p, root) for p in found]
+        definitions, found = load_definitions(root)
+        return definitions, [_relative(p, root) for p in found]
 
 
 def caused_by_edit(problems: list[Problem], name: str, before: list[Problem]) -> list[Problem]:

@@ -30,10 +30,23 @@ def mask_facts(facts: dict) -> dict:
     return {path: mask_value(path, value) for path, value in facts.items()}
 
 
-def record(env, draft, evaluations, when: str) -> None:
+def _plain(value):
+    return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+def record(env, draft, evaluations, when: str, view=None) -> None:
     """Store each evaluation in which at least one rule fired (those are the ones that steer),
-    in the step's transaction."""
+    in the step's transaction; and every evaluation's inputs (`view`: the FactView the rule sets
+    read), sealed, for replaying a changed rule set on past decisions."""
     app, flow = draft.app, draft.flow
+    if view is not None and evaluations:
+        book = env.rulebook
+        entries = []
+        for ev in evaluations:
+            paths = book.catalogue.input_paths(book.rulesets[ev.ruleset].facts_read)
+            inputs = {p: _plain(v) for p in paths if (v := view.seen(p)) is not None}
+            entries.append((ev.ruleset, ev.version, [f.rule_id for f in ev.fired], inputs))
+        env.store.rule_inputs.record(app.id, when, entries)
     for ev in evaluations:
         if not ev.fired:
             continue

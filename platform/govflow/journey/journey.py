@@ -190,7 +190,7 @@ class Journey:
         if identity.reads_registry(flow, page) or "registry" not in draft.app.context:
             identity.refresh_registry(self.env, draft, data)
         check = validate_page(self.env, flow, page, data, draft, from_form)
-        audit.record(self.env, draft, check.evaluations, f"{page.id}.{action.id}")
+        audit.record(self.env, draft, check.evaluations, f"{page.id}.{action.id}", check.facts)
         if draft.app.context.get("redirect") and not (check.popup and check.popup.kind == "redirect"):
             draft.app.context.pop("redirect")      # a popup's 【确认】 holds only right after its step
             draft.changed()
@@ -249,7 +249,7 @@ class Journey:
         if page.on_enter:
             identity.refresh_registry(self.env, draft)
             popup, evaluations = check_entry(self.env, page, draft)
-            audit.record(self.env, draft, evaluations, f"{page.id}.on_enter")
+            audit.record(self.env, draft, evaluations, f"{page.id}.on_enter", draft.facts)
             if popup:
                 return StepResult(Status.REFUSED, draft, draft.current, popup=popup)
         if not page.final and not self.can_open(draft, page.id):

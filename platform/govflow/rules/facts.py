@@ -90,6 +90,17 @@ class Catalogue:
             self.__dict__["_derived_index"] = index
         return index
 
+    def input_paths(self, paths) -> tuple[str, ...]:
+        """The facts (not derived) that the values at `paths` come from: what a replay needs."""
+        key = tuple(paths)
+        cache = self.__dict__.setdefault("_input_paths", {})
+        found = cache.get(key)
+        if found is None:
+            derived = self.derived_by_path
+            found = cache[key] = tuple(dict.fromkeys(
+                p for path in key for p in self.inputs_of(path) if p not in derived))
+        return found
+
     def inputs_of(self, path: str) -> list[str]:
         """The path itself, and for a derived fact the facts it is computed from."""
         out = [path]

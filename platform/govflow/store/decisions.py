@@ -1,15 +1,19 @@
-"""Decision log: which rules decided what, for auditors.
+"""Decision log: which rules decided what, for auditors; and the rule inputs, for replay.
 
-Append-only. The caller masks personal data in `facts` before recording; the
-store keeps exactly what it is given so the log can be replayed.
+Append-only. The caller masks personal data in a decision's `facts` before recording; the
+store keeps exactly what it is given. Rule inputs (every rule set evaluated, fired or not, with
+the facts it read in clear) are sealed at rest and read only to replay a draft's rules on past
+decisions (publishing/impact.py).
 """
 from __future__ import annotations
 
 import copy
+from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
-from .models import DecisionRow
+from .models import DecisionRow, RuleInputRow
 from .records import Decision, as_utc
 
 
@@ -43,3 +47,37 @@ def _to_record(row: DecisionRow) -> Decision:
                     ruleset_version=row.ruleset_version, flow_id=row.flow_id,
                     flow_version=row.flow_version, rule_ids=list(row.rule_ids),
                     outcome=copy.deepcopy(row.outcome), facts=copy.deepcopy(row.facts), at=row.at)
+
+
+@dataclass(frozen=True)
+class RuleInput:
+    application_id: str
+    ruleset: str
+    ruleset_version: str
+    step: str
+    fired: list
+    inputs: dict
+    at: datetime
+
+
+class RuleInputs:
+    def __init__(self, store):
+        self._store = store
+
+    def record(self, application_id: str, step: str, entries: list[tuple[str, str, list, dict]]) -> None:
+        """(ruleset, version, fired rule ids, inputs) of each rule set a step evaluated: one statement."""
+        if not entries:
+            return
+        moment = self._store.now()
+        rows = [{"application_id": application_id, "ruleset": name, "ruleset_version": version, "step": step[:200],
+                 "fired": list(fired), "inputs": inputs, "at": moment} for name, version, fired, inputs in entries]
+        with self._store.session() as db:
+            db.execute(insert(RuleInputRow), rows)
+
+    def recent(self, rulesets, limit: int = 500) -> list[RuleInput]:
+        """The newest `limit` evaluations of the given rule sets, newest first."""
+        stmt = (select(RuleInputRow).where(RuleInputRow.ruleset.in_(list(rulesets)))
+                .order_by(RuleInputRow.at.desc(), RuleInputRow.id.desc()).limit(limit))
+        with self._store.reading() as db:
+            return [RuleInput(r.application_id, r.ruleset, r.ruleset_version, r.step, list(r.fired), r.inputs or {},
+                              r.at) for r in db.scalars(stmt)]

@@ -100,6 +100,24 @@ class DecisionRow(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class RuleInputRow(Base):
+    """Every rule set evaluated at a step, fired or not: the facts it read (its inputs, before
+    derivation), sealed, and the rules that fired, so a changed rule set can be replayed on past
+    decisions before it is published (publishing/impact.py)."""
+
+    __tablename__ = "rule_inputs"
+    __table_args__ = (Index("ix_rule_inputs_ruleset_at", "ruleset", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    application_id: Mapped[str] = mapped_column(ForeignKey("applications.id"), index=True)
+    ruleset: Mapped[str] = mapped_column(String(100))
+    ruleset_version: Mapped[str] = mapped_column(String(100))
+    step: Mapped[str] = mapped_column(String(200))
+    fired: Mapped[list] = mapped_column(JSON)
+    inputs: Mapped[dict] = mapped_column(Sealed("rule_inputs.inputs"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class UploadRow(Base):
     __tablename__ = "uploads"
 
@@ -192,6 +210,7 @@ class StaffUserRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     demo: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    roles: Mapped[list | None] = mapped_column(JSON, default=list)      # editor, reviewer, publisher, auditor
 
 
 class StaffEventRow(Base):
@@ -219,3 +238,53 @@ class ThrottleRow(Base):
     scope: Mapped[str] = mapped_column(String(40))
     key: Mapped[str] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class PublicationRow(Base):
+    """A definition bundle put live (publishing/live.py): the newest row whose effective_at has come
+    is what new applications get, in every worker. Never updated: a roll-back is a new row."""
+
+    __tablename__ = "publications"
+    __table_args__ = (Index("ix_publications_effective", "effective_at", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    version: Mapped[str] = mapped_column(String(100))              # the bundle (definition_versions)
+    effective_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    kind: Mapped[str] = mapped_column(String(20))                  # seed | publish | rollback
+    published_by: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(Text)
+    draft_id: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class DraftRow(Base):
+    """A whole set of definition files being changed (publishing/drafts.py): the files are named by
+    their digests in `manifest` (texts in definition_versions, kind 'file')."""
+
+    __tablename__ = "definition_drafts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    reason: Mapped[str] = mapped_column(Text)
+    author: Mapped[str] = mapped_column(String(64))
+    base_version: Mapped[str] = mapped_column(String(100))
+    manifest: Mapped[dict] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(20), index=True)    # publishing/workflow.py STATUSES
+    reviewer: Mapped[str | None] = mapped_column(String(64))
+    publish_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revision: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class DraftEventRow(Base):
+    """One step in a draft's history: who, when, what, why, and what the checks and the diff said."""
+
+    __tablename__ = "definition_draft_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    draft_id: Mapped[int] = mapped_column(ForeignKey("definition_drafts.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(20))
+    comment: Mapped[str | None] = mapped_column(Text)
+    detail: Mapped[dict | None] = mapped_column(JSON)

@@ -41,6 +41,10 @@ MAX_FAILURES = FREE_FAILURES          # failures from one address before the del
 MIN_PASSWORD = 8
 USERNAME = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
 DEMO_USER, DEMO_PASSWORD = "staff", "staff-demo"
+# the simulator's second demo account: a second pair of eyes for the review of a draft
+DEMO_REVIEWER, DEMO_REVIEWER_PASSWORD = "reviewer", "reviewer-demo"
+ROLES = ("editor", "reviewer", "publisher", "auditor")
+DEMO_ROLES = {DEMO_USER: list(ROLES), DEMO_REVIEWER: ["reviewer", "publisher", "auditor"]}
 PAIR_SCOPE, ADDRESS_SCOPE = "staff-login", "staff-address"
 
 
@@ -71,10 +75,15 @@ class StaffAccounts:
         self.demo_allowed = demo_allowed
 
     def add(self, username: str, password: str, now=None, *, password_hash: str | None = None,
-            demo: bool = False) -> bool:
-        """Create the account (True) or set a new password (False). A real account disables the demo one."""
+            demo: bool = False, roles: list[str] | None = None) -> bool:
+        """Create the account (True) or set a new password (False); `roles` replace the account's
+        (None: a new account is an auditor, an existing one keeps its roles). A real account
+        disables the demo ones."""
         if not USERNAME.match(username or ""):
             raise ValueError("username: 1-64 letters, digits or _ . @ -")
+        unknown = sorted(set(roles or ()) - set(ROLES))
+        if unknown:
+            raise ValueError(f"roles: unknown {', '.join(unknown)}; known: {', '.join(ROLES)}")
         if password_hash is None and len(password or "") < MIN_PASSWORD:
             raise ValueError(f"password: at least {MIN_PASSWORD} characters")
         hashed = password_hash or generate_password_hash(password)
@@ -86,13 +95,23 @@ class StaffAccounts:
             row = db.get(StaffUserRow, username, with_for_update=True)
             if row is None:
                 new = StaffUserRow(username=username, password_hash=hashed, failures=[], created_at=moment,
-                                   demo=demo)
+                                   demo=demo, roles=_ordered(roles if roles is not None else ["auditor"]))
                 row = _insert_or_lock(db, new)
                 if row is new:
                     return True
             created = not row.password_hash
             row.password_hash, row.failures, row.demo = hashed, [], demo
+            if roles is not None:
+                row.roles = _ordered(roles)
         return created
+
+    def roles(self, username: str | None) -> tuple[str, ...]:
+        """The roles of a usable account (none for an unknown or disabled one)."""
+        if not username:
+            return ()
+        with self._store.reading() as db:
+            row = db.get(StaffUserRow, username)
+            return tuple(row.roles or ()) if row is not None and self._usable(db, row) else ()
 
     def _usable(self, db, row: StaffUserRow | None) -> bool:
         if row is None or not row.password_hash:
@@ -116,10 +135,12 @@ class StaffAccounts:
                              .where(StaffUserRow.password_hash != "")) or 0
 
     def ensure_demo(self) -> bool:
-        """The simulator's demo account `staff` / `staff-demo`, when there is no account at all."""
+        """The simulator's demo accounts `staff` / `staff-demo` (every role) and `reviewer` /
+        `reviewer-demo` (reviewer, publisher, auditor), when there is no account at all."""
         if self.count():
             return False
-        self.add(DEMO_USER, DEMO_PASSWORD, password_hash=_hash_of(DEMO_PASSWORD), demo=True)
+        for user, password in ((DEMO_USER, DEMO_PASSWORD), (DEMO_REVIEWER, DEMO_REVIEWER_PASSWORD)):
+            self.add(user, password, password_hash=_hash_of(password), demo=True, roles=DEMO_ROLES[user])
         return True
 
     def authenticate(self, username: str, password: str, now=None, client: str = "") -> Login:
@@ -149,6 +170,10 @@ class StaffAccounts:
             throttle.hit(PAIR_SCOPE, pair, moment, db)
             throttle.hit(ADDRESS_SCOPE, client, moment, db)
             return Login(False, reason="wrong")
+
+
+def _ordered(roles) -> list[str]:
+    return [r for r in ROLES if r in set(roles)]
 
 
 def _insert_or_lock(db, new: StaffUserRow) -> StaffUserRow:

@@ -27,10 +27,11 @@ from .applications import ApplicationRepo
 from .codes import VerificationCodes
 from .crypto import KeyMissing, Keyring, Tampered, attach
 from .database import IMMEDIATE, make_engine
-from .decisions import DecisionLog
+from .decisions import DecisionLog, RuleInputs
 from .events import StaffEvents
 from .imaging import Limits
 from .outbox import Outbox
+from .publishing import Drafts, Publications
 from .records import as_utc, utcnow
 from .sessions import SessionStore
 from .throttle import Throttle, keyed
@@ -88,10 +89,13 @@ class Store:
         self._clock = clock
         self.applications = ApplicationRepo(self)
         self.decisions = DecisionLog(self)
+        self.rule_inputs = RuleInputs(self)
         self.uploads = UploadStore(self, Path(upload_dir), upload_limits or Limits(), keyring)
         self.codes = VerificationCodes(self, secret, keyring)
         self.sessions = SessionStore(self, idle=session_idle, absolute=session_absolute)
         self.versions = DefinitionArchive(self)
+        self.publications = Publications(self)
+        self.drafts = Drafts(self)
         self.outbox = Outbox(self)
         self.staff_events = StaffEvents(self)
         self.throttle = Throttle(self, secret)

@@ -14,7 +14,6 @@ from flask import Flask, request, url_for
 
 from .. import catalog
 from ..definitions.bundle import Bundles
-from ..errors import DefinitionError
 from ..journey import Env, Journey
 from ..journey.delivery import Deliverer, RetryPolicy
 from ..services import build_services
@@ -23,6 +22,9 @@ from ..store import database_url, open_store
 from ..store.crypto import load_keyring
 from ..store.retention import Retention
 from . import api, errors, headers, html, limits, resume, sim, staff, widgets
+from . import staff_publishing as staff_publishing  # its routes join the staff blueprint
+from .preview import PREFIX as PREVIEW_PREFIX
+from .preview import Previews
 from .sessions import StoreSessionInterface
 
 PROJECT_DIR = Path(__file__).resolve().parents[3]
@@ -37,6 +39,7 @@ def default_config(root: Path) -> dict:
     var = var_dir(root)
     return {
         "PROJECT_DIR": root,
+        "PREVIEW": None,             # {draft, version} in a draft's preview app (web/preview.py)
         "DATABASE_URL": database_url(default=f"sqlite:///{var / 'govflow.db'}"),
         "UPLOAD_DIR": var / "uploads",
         "SECRET_KEY": os.environ.get("SECRET_KEY") or _dev_secret(var),
@@ -96,14 +99,8 @@ def build_journey(config: dict) -> Journey:
     options["upload_limits"] = limits.upload_limits({**limits.default_config(), **config})
     store = open_store(config["DATABASE_URL"], Path(config["UPLOAD_DIR"]), str(config["SECRET_KEY"]).encode(),
                        keyring=keyring, **options)
-    bundles = Bundles(root, store.versions)
-    definitions = config.get("DEFINITIONS")   # tests load them once per session
-    if definitions is None:
-        definitions, problems = bundles.load()
-        if definitions is None:
-            raise DefinitionError([p for p in problems if p.severity == "error"])
-    else:
-        bundles.adopt(definitions)
+    bundles = Bundles(root, store.versions, store.publications)
+    definitions = bundles.start(config.get("DEFINITIONS"))   # tests load them once per session
     services = build_services(config, Path(config.get("DEMO_DIR") or os.environ.get("GOVFLOW_DEMO") or root / "demo"))
     env = Env(flows=definitions.flows, picklists=definitions.picklists, rulebook=definitions.rulebook,
               services=services, store=store, bundle=bundles.current_version)
@@ -116,17 +113,13 @@ def build_journey(config: dict) -> Journey:
     return journey
 
 
-def _reload_definitions(journey: Journey, log) -> None:
-    """Development: a good edit of a flow or rule file is served to new applications at once;
-    a broken one is refused with the checker's messages and the last good version keeps serving."""
-    bundles = journey.bundles
-    if bundles.reload_if_changed():
-        journey.adopt(bundles.current, bundles.current_version)
-        log.warning("definitions reloaded: bundle %s", bundles.current_version)
-    elif bundles.last_problems and bundles.last_problems is not getattr(journey, "reported", None):
-        journey.reported = bundles.last_problems    # type: ignore[attr-defined]   # log each refusal once
-        log.warning("edit refused, still serving bundle %s:\n%s", bundles.current_version,
-                    "\n".join(f"  {p}  [{p.code}]" for p in bundles.last_problems))
+def _follow_publications(journey: Journey, log) -> None:
+    """New applications get the bundle published last, from its effective time, in every worker
+    (checked at most once a second per worker); drafts under way keep theirs."""
+    switched = journey.bundles.live_if_changed()
+    if switched is not None:
+        journey.adopt(*switched)
+        log.warning("now serving the published bundle %s", switched[1])
 
 
 def _template_globals(app: Flask) -> None:
@@ -175,7 +168,10 @@ def create_app(config: dict | None = None) -> Flask:
     app.json.ensure_ascii = False   # type: ignore[attr-defined]   # readable Chinese in API answers
     journey = build_journey(settings)
     app.extensions["govflow"] = journey
-    app.session_interface = StoreSessionInterface(journey.env.store.sessions)
+    preview = settings.get("PREVIEW")            # a draft's preview app (web/preview.py)
+    app.session_interface = (StoreSessionInterface(journey.env.store.sessions) if not preview else
+                             StoreSessionInterface(journey.env.store.sessions, path=PREVIEW_PREFIX,
+                                                   name=f"preview_{preview['draft']}_{preview['version']}"))
     errors.register(app)
     headers.register(app)
     limits.register(app)
@@ -184,11 +180,15 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(api.blueprint, url_prefix="/api/v1")
     app.register_blueprint(html.blueprint)
     app.register_blueprint(resume.blueprint)
-    app.register_blueprint(staff.blueprint, url_prefix="/staff")
+    if not preview:
+        app.register_blueprint(staff.blueprint, url_prefix="/staff")
+        app.wsgi_app = Previews(app, app.wsgi_app)  # type: ignore[method-assign]
     if settings["SERVICES"] == "simulator":
         app.register_blueprint(sim.blueprint)
     if os.environ.get("SERVED_BY_HEADER") == "1":       # which worker answered (multi-worker tests)
         app.after_request(_served_by)
-    if settings.get("RELOAD_DEFINITIONS"):
-        app.before_request(lambda: _reload_definitions(journey, app.logger))
+    app.before_request(lambda: _follow_publications(journey, app.logger))
+    if journey.bundles.disk_differs:
+        app.logger.warning("the files in flows/, rules/ and reference/ differ from the published bundle %s, "
+                           "which is served; `govflow import` makes a draft of them", journey.bundles.current_version)
     return app

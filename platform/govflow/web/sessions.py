@@ -48,10 +48,16 @@ def secure(app) -> bool:
 
 
 class StoreSessionInterface(SessionInterface):
-    def __init__(self, sessions):
+    """`name`, `path`: a cookie of its own under a path (a draft's preview, web/preview.py)."""
+
+    def __init__(self, sessions, name: str | None = None, path: str = "/"):
         self.sessions = sessions
+        self.name = name
+        self.path = path
 
     def get_cookie_name(self, app) -> str:
+        if self.name:
+            return self.name
         return SECURE_NAME if secure(app) else PLAIN_NAME
 
     def open_session(self, app, request):
@@ -70,12 +76,12 @@ class StoreSessionInterface(SessionInterface):
             if session.sid:
                 self.sessions.delete(session.sid)
             if request.cookies.get(name):
-                response.delete_cookie(name, path="/", secure=secure(app), httponly=True,
+                response.delete_cookie(name, path=self.path, secure=secure(app), httponly=True,
                                        samesite=self.get_cookie_samesite(app))
             return
         if not session and not session.sid:
             if session.lost:              # the browser drops the dead id (the next visit starts afresh)
-                response.delete_cookie(name, path="/", secure=secure(app), httponly=True,
+                response.delete_cookie(name, path=self.path, secure=secure(app), httponly=True,
                                        samesite=self.get_cookie_samesite(app))
             return
         response.vary.add("Cookie")
@@ -88,4 +94,4 @@ class StoreSessionInterface(SessionInterface):
         elif request.cookies.get(name) == session.sid:
             return                        # the browser has this cookie already (it never expires by itself)
         response.set_cookie(name, session.sid, httponly=True, samesite=self.get_cookie_samesite(app) or "Lax",
-                            secure=secure(app), path="/")
+                            secure=secure(app), path=self.path)

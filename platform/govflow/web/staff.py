@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import tempfile
 from pathlib import Path
 
 from flask import Blueprint, abort, current_app, make_response, redirect, render_template, request, session, url_for
@@ -18,14 +17,20 @@ from flask import Blueprint, abort, current_app, make_response, redirect, render
 from ..catalog import has as has_msg
 from ..catalog import text as msg
 from ..diagram import flow_to_mermaid
-from ..diffs import diff_flows, diff_rulesets
-from ..diffs import vocabulary as diff_vocabulary
 from ..diffs.describe import describe_condition, describe_outcome, describe_value, fact_titles, fact_types
-from ..diffs.versions import VersionError, from_file, load_version
 from ..errors import Unavailable
 from ..formats import SHANGHAI, mask_id, mask_name, mask_phone
 from ..journey.display import display
-from ..store.staff import DEMO_PASSWORD, DEMO_USER, StaffAccounts, counts, recent_applications
+from ..publishing.diff import bundle_diff
+from ..store.staff import (
+    DEMO_PASSWORD,
+    DEMO_REVIEWER,
+    DEMO_REVIEWER_PASSWORD,
+    DEMO_USER,
+    StaffAccounts,
+    counts,
+    recent_applications,
+)
 from . import csrf, headers
 from .common import client_address, journey, no_store, problem_response
 
@@ -41,8 +46,9 @@ def _demo_account(state):
     app = state.app
     if app.config.get("SERVICES") == "simulator":
         if StaffAccounts(app.extensions["govflow"].env.store, demo_allowed=True).ensure_demo():
-            app.logger.warning("staff pages: demo account '%s' with password '%s' created (simulator "
-                               "only; add real ones with `govflow staff-add USER`)", DEMO_USER, DEMO_PASSWORD)
+            app.logger.warning("staff pages: demo accounts '%s' / '%s' (every role) and '%s' / '%s' (reviewer, "
+                               "publisher) created (simulator only; add real ones with `govflow staff-add USER "
+                               "--roles ...`)", DEMO_USER, DEMO_PASSWORD, DEMO_REVIEWER, DEMO_REVIEWER_PASSWORD)
 
 
 def accounts() -> StaffAccounts:
@@ -318,14 +324,6 @@ def reveal(app_id):
     return _application_page(app_id, revealed=frozenset({key}))
 
 
-@blueprint.get("/versions")
-def versions():
-    env = journey().env
-    bundles = env.store.versions.versions("bundle", "manifest")
-    previous = next((v for v, _ in bundles if v != env.bundle), env.bundle)
-    return render_template("staff/versions.html", bundles=bundles, current=env.bundle, old=previous, new=env.bundle)
-
-
 @blueprint.get("/versions/diff")
 def versions_diff():
     env = journey().env
@@ -344,47 +342,6 @@ def versions_diff():
 def _bundle_files(archive, version: str) -> dict[str, str]:
     manifest = json.loads(archive.get("bundle", "manifest", version))
     return {name: archive.get("file", name, digest) for name, digest in manifest.items()}
-
-
-def bundle_diff(old: dict[str, str], new: dict[str, str]) -> list[dict]:
-    """Every file that differs: its status and, for flow and rule files, the changes in words."""
-    out = []
-    with tempfile.TemporaryDirectory(prefix="govflow-staff-") as tmp:
-        dirs = {"old": Path(tmp) / "old", "new": Path(tmp) / "new"}
-        for key, files in (("old", old), ("new", new)):
-            for name, text in files.items():
-                (dirs[key] / name).parent.mkdir(parents=True, exist_ok=True)
-                (dirs[key] / name).write_text(text, "utf-8")
-        vocab = None
-        for name in sorted(set(old) | set(new)):
-            if old.get(name) == new.get(name):
-                continue
-            entry: dict = {"name": name, "status": "changed", "changes": [], "note": None}
-            out.append(entry)
-            if name not in old or name not in new:
-                entry["status"] = "added" if name not in old else "removed"
-                continue
-            if not name.endswith(".yaml") or not name.startswith(("flows/", "rules/")) or name == "rules/facts.yaml":
-                entry["note"] = msg("staff.diff.no_detail")
-                continue
-            vocab = vocab or diff_vocabulary(dirs["new"])
-            entry["changes"], entry["note"] = _file_changes(dirs, name, *vocab)
-    return out
-
-
-def _file_changes(dirs: dict, name: str, titles: dict, types: dict):
-    try:
-        a, b = (load_version(from_file(dirs[k] / name, dirs[k] / "flows"), Path(name).name, k)
-                for k in ("old", "new"))
-        if a.kind != b.kind:
-            raise VersionError(f"{a.kind} -> {b.kind}")
-    except VersionError as exc:
-        return [], msg("staff.diff.unreadable", detail=str(exc))
-    if a.kind == "rules":
-        changes = diff_rulesets(a.data, b.data, titles, types)
-    else:
-        changes = diff_flows(a.flow, b.flow, titles, types)
-    return changes, None if changes else msg("staff.diff.no_policy_change")
 
 
 from . import staff_files  # noqa: E402,F401  (the files of a version, on this blueprint: web/staff_files.py)

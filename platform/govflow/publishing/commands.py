@@ -1,0 +1,71 @@
+"""`govflow import` and `govflow export`: definition files in and out of the database.
+
+An import makes a draft of the files in a folder (checked; its problems printed, never
+published by the import itself): it is reviewed and published on the staff pages like any
+draft. An export writes the files of the live bundle, of an earlier one or of a draft to a
+folder, e.g. to move a version from a test installation to the live one, or into git.
+"""
+from __future__ import annotations
+
+import getpass
+import os
+from pathlib import Path
+
+from ..definitions.bundle import Bundles, allowed, read_files
+from ..errors import GovflowError
+from .workflow import Workflow
+
+
+def _workflow(store, root: Path) -> Workflow:
+    bundles = Bundles(root, store.versions, store.publications)
+    live = store.publications.live()
+    bundles.current_version = live.version if live else None
+    return Workflow(store, bundles)
+
+
+def import_files(store, root: Path, source: Path, reason: str, author: str | None = None) -> int:
+    files = read_files(source)
+    if not files:
+        print(f"error: no definition files in {source} (flows/*.yaml, flows/shared/*.yaml, rules/*.yaml, "
+              "reference/*)")
+        return 1
+    flow = _workflow(store, root)
+    author = author or os.environ.get("GOVFLOW_AUTHOR") or getpass.getuser() or "cli"
+    try:
+        draft = flow.create(author, ("editor",), reason or f"从 {source} 导入", files, action="imported")
+    except GovflowError as exc:
+        print(f"error: {exc}")
+        return 1
+    checked = flow.check(draft)
+    print(f"草稿 #{draft.id} 已从 {source} 导入（{len(files)} 个文件，起草人 {author}）："
+          f"{len(checked.errors)} 个错误，{len(checked.problems) - len(checked.errors)} 个提醒")
+    for p in checked.problems:
+        print(f"  {p.severity}: {p}  [{p.code}]")
+    print("在工作人员页面“草稿与发布”中查看、修改、提交审核和发布。")
+    return 0
+
+
+def export_files(store, root: Path, target: Path, version: str | None = None, draft_id: int | None = None) -> int:
+    flow = _workflow(store, root)
+    try:
+        if draft_id is not None:
+            files = flow.files(flow.get(draft_id))
+            what = f"草稿 #{draft_id}"
+        else:
+            version = version or flow.bundles.current_version
+            if version is None:
+                print("error: nothing is published yet")
+                return 1
+            files = flow.bundles.files(version)
+            what = f"版本 {version}"
+    except (GovflowError, LookupError) as exc:
+        print(f"error: {exc}")
+        return 1
+    for name, text in files.items():
+        if not allowed(name):
+            continue
+        path = Path(target) / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, "utf-8")
+    print(f"{what}：{len(files)} 个文件已写入 {target}")
+    return 0
