@@ -80,7 +80,7 @@ def upgrade() -> None:
         sa.Column("ruleset_version", sa.String(100), nullable=False),
         sa.Column("step", sa.String(200), nullable=False),
         sa.Column("fired", sa.JSON(), nullable=False),
-        sa.Column("inputs", sa.JSON(), nullable=True),
+        sa.Column("inputs", sa.JSON(), nullable=False),
         sa.Column("at", sa.DateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
     )
