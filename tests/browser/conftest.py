@@ -113,6 +113,15 @@ def phone(browser, request):
 
 
 @pytest.fixture
+def phone2(browser, request):
+    """A second phone (another person's), with the same checks."""
+    context = _context(browser)
+    watch_csp(context, request.node.stash.setdefault(_CSP, []))
+    yield context
+    context.close()
+
+
+@pytest.fixture
 def phone_nojs(browser):
     """The same phone with JavaScript disabled."""
     context = _context(browser, java_script_enabled=False)
