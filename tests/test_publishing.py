@@ -266,3 +266,40 @@ def test_the_impact_of_a_draft_on_recorded_decisions(app, staff_pair):
     assert row and (int(row.group(1)), int(row.group(2))) == (macau, macau + mainland)
     assert f'data-changed="{mainland}"' in page
     assert "identity.residency" in page and "有变化" in text(editor.get(f"/staff/drafts/{draft}"))
+
+
+def test_a_publisher_moves_open_drafts_that_still_validate(app, staff_pair):
+    from apptools import publish_edits
+    editor, reviewer = staff_pair
+    engine = app.extensions["govflow"]
+    seed = engine.env.bundle
+    branch = ApiWalker(app.test_client(), app)
+    branch.walk_to_confirm()                                   # pickup at a branch: holds under the change
+    mail = ApiWalker(app.test_client(), app)
+    mail.walk_to_confirm("rejected_once")
+    assert mail.act("pickup", "next", {**MAIL, "branch_id": mail.branch()})["page"] == "confirm"
+    new = publish_edits(app, {RULE: [("in: [hk, macau, taiwan]", "in: [hk, macau, taiwan, mainland]"),
+                                     ("      - given: {identity: {residency: mainland}}\n        fires: []",
+                                      "      - given: {identity: {residency: mainland}}\n        fires: [PICK-001]")]})
+    assert follow(app)
+    csrf = _form(editor, "/staff/versions")["_csrf"]
+    r = editor.post("/staff/versions/migrate", data={"_csrf": csrf})
+    assert r.status_code == 200
+    page = r.get_data(as_text=True)
+    assert 'data-moved="1" data-kept="1"' in page and 'data-code="migrate.answers_invalid"' in page
+    store = engine.env.store
+    moved, kept = store.applications.get(branch.id), store.applications.get(mail.id)
+    assert moved.context["bundle"] == new and moved.rule_versions == engine.env.rulebook.versions()
+    assert kept.context["bundle"] == seed
+    assert branch.act("confirm", "submit")["status"] == "submitted"        # goes on under the new version
+    again_mail = mail.act("pickup", "next", {**MAIL, "branch_id": mail.branch()})    # its own rules: mail is fine
+    assert again_mail["page"] == "confirm"
+    again = editor.post("/staff/versions/migrate", data={"_csrf": csrf})
+    assert 'data-moved="0"' in again.get_data(as_text=True)
+    assert "migrate" in [e.action for e in store.staff_events.list()]
+    accounts = StaffAccounts(store)
+    accounts.add("eve", "eve-password", roles=["editor"])
+    eve = app.test_client()
+    assert login(eve, "eve", "eve-password").status_code == 302
+    refused = eve.post("/staff/versions/migrate", data={"_csrf": _form(eve, "/staff/versions")["_csrf"]})
+    assert refused.status_code == 403 and "没有这项权限" in text(refused)

@@ -13,6 +13,7 @@ from flask import current_app, redirect, render_template, request, session, url_
 from ..catalog import text as msg
 from ..errors import GovflowError, NotFound
 from ..formats import SHANGHAI
+from ..publishing.migration import migrate
 from ..publishing.workflow import MAX_FILE_BYTES, STEPS, Invalid, Workflow
 from .common import client_address, journey, problem_response
 from .preview import PREFIX as PREVIEW_PREFIX
@@ -208,7 +209,7 @@ def versions():
     return _versions_page()
 
 
-def _versions_page(error: str | None = None, status: int = 200):
+def _versions_page(error: str | None = None, status: int = 200, migrated=None):
     flow = workflow()
     store = flow.store
     live = store.publications.live()
@@ -218,7 +219,7 @@ def _versions_page(error: str | None = None, status: int = 200):
     previous = next((v for v, _ in bundles if v != current), current)
     return render_template("staff/versions.html", publications=store.publications.history(HISTORY),
                            live=live, now=store.now(), roles=roles, error=error, bundles=bundles,
-                           old=previous, new=current), status
+                           old=previous, new=current, migrated=migrated), status
 
 
 @blueprint.post("/versions/rollback")
@@ -231,3 +232,15 @@ def versions_rollback():
         return _versions_page(_refusal(exc), _status(exc))
     _event("rollback", version=version)
     return redirect(url_for("staff.versions"))
+
+
+@blueprint.post("/versions/migrate")
+def versions_migrate():
+    """Move the open drafts of citizens that still validate onto the live version (publisher)."""
+    user, roles = _who()
+    if "publisher" not in roles:
+        return _versions_page(msg("draft.role_missing"), 403)
+    engine = journey()
+    result = migrate(engine)
+    _event("migrate", version=result.version, moved=result.moved, kept=sum(result.kept.values()))
+    return _versions_page(migrated=result)
