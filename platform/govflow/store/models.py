@@ -58,6 +58,22 @@ class Sealed(TypeDecorator):
             return None
         return keyring_of(dialect).unseal_json(value, self.purpose)
 
+    def result_processor(self, dialect, coltype):
+        """SQLite hands the column's JSON text over: a sealed text is a JSON string without
+        escapes (base64 and a key id), so its quotes are taken off instead of decoding JSON;
+        anything else takes the JSON type's way."""
+        default = super().result_processor(dialect, coltype)
+        if dialect.name != "sqlite" or default is None:
+            return default
+        purpose = self.purpose
+
+        def process(value):
+            if isinstance(value, str) and len(value) > 1 and value[0] == '"' and value[-1] == '"' \
+                    and "\\" not in value:
+                return keyring_of(dialect).unseal_json(value[1:-1], purpose)
+            return default(value)
+        return process
+
 
 class Base(DeclarativeBase):
     pass
