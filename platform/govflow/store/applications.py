@@ -15,7 +15,7 @@ from dataclasses import fields
 from sqlalchemy import Table, bindparam, select, update
 
 from .models import ApplicationRow
-from .prepared import PreparedRead
+from .prepared import PreparedRead, PreparedWrite
 from .records import STATUSES, Application, StaleApplication, as_utc
 
 _COLUMNS = [f.name for f in fields(Application)]
@@ -25,10 +25,11 @@ _TABLE: Table = ApplicationRow.__table__  # type: ignore[assignment]
 # Built once: the two statements of every step (SQLAlchemy compiles each once and caches it).
 _LOAD = PreparedRead(select(_TABLE).where(_TABLE.c.id == bindparam("app_id")))
 _LOAD_LOCKED = PreparedRead(_LOAD.stmt.with_for_update())
-_SAVE = (update(_TABLE)
-         .where(_TABLE.c.id == bindparam("app_id"), _TABLE.c.revision == bindparam("old_revision"))
-         .values({**{name: bindparam(name) for name in _MUTABLE},
-                  "revision": bindparam("new_revision"), "updated_at": bindparam("moment")}))
+_SAVE = PreparedWrite(
+    update(_TABLE)
+    .where(_TABLE.c.id == bindparam("app_id"), _TABLE.c.revision == bindparam("old_revision"))
+    .values({**{name: bindparam(name) for name in _MUTABLE},
+             "revision": bindparam("new_revision"), "updated_at": bindparam("moment")}))
 
 
 def _from_row(row) -> Application:
@@ -78,7 +79,7 @@ class ApplicationRepo:
         params = {name: getattr(app, name) for name in _MUTABLE}    # serialised by the UPDATE itself
         params.update(app_id=app.id, old_revision=app.revision, new_revision=app.revision + 1, moment=moment)
         with self._store.session() as db:
-            if db.connection().execute(_SAVE, params).rowcount != 1:
+            if _SAVE.rowcount(db.connection(), params) != 1:
                 raise StaleApplication(app.id, app.revision)
             loaded = db.identity_map.get(db.identity_key(ApplicationRow, app.id))
             if loaded is not None:

@@ -1,8 +1,9 @@
-"""The hot reads of every request (a session by its key, an application by its id) as prepared
-statements: on SQLite the statement is compiled once and run on the connection's own DBAPI
-cursor, each column through the same result processor SQLAlchemy would apply (its type's,
-for the dialect: JSON, sealed JSON, UTC datetimes). SQLAlchemy's per-statement work (cache
-key, execution context, result object) costs several times the query itself there.
+"""The hot statements of every request (a session by its key, an application by its id, the
+application's save) prepared: on SQLite the statement is compiled once and run on the
+connection's own DBAPI cursor, each parameter and column through the same bind and result
+processor SQLAlchemy would apply (its type's, for the dialect: JSON, sealed JSON, UTC
+datetimes). SQLAlchemy's per-statement work (cache key, execution context, result object)
+costs several times the query itself there.
 
 The statement runs inside the Connection's transaction (begun first if it is not yet, with the
 engine's `begin` event: BEGIN, or BEGIN IMMEDIATE in a step), so it sees and joins exactly
@@ -11,9 +12,10 @@ what `conn.execute(stmt)` would. On other databases it is `conn.execute(stmt, pa
 from __future__ import annotations
 
 from collections import namedtuple
-from typing import Any
+from contextlib import contextmanager
+from typing import Any, Iterator
 
-from sqlalchemy import Connection, Select
+from sqlalchemy import Connection, Executable, Select
 
 
 class PreparedRead:
@@ -31,24 +33,54 @@ class PreparedRead:
         if plan is None or plan[0] is not dialect:
             plan = self._plans[id(dialect)] = self._plan(dialect)
         _, sql, binds, processors, row = plan
-        if not conn.in_transaction():
-            conn.begin()
-        cursor = conn.connection.driver_connection.cursor()   # type: ignore[union-attr]
-        try:
-            cursor.execute(sql, [params[name] if bind is None else bind(params[name]) for name, bind in binds])
+        with _cursor(conn, sql, binds, params) as cursor:
             raw = cursor.fetchone()
-        finally:
-            cursor.close()
         if raw is None:
             return None
         return row._make([value if process is None else process(value)
                           for process, value in zip(processors, raw, strict=True)])
 
     def _plan(self, dialect) -> tuple:
-        compiled = self.stmt.compile(dialect=dialect)
-        names = compiled.positiontup or []
-        binds = [(name, compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)) for name in names]
+        sql, binds = _compiled(self.stmt, dialect)
         columns = list(self.stmt.selected_columns)
         processors = [c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns]
-        return dialect, compiled.string, binds, processors, namedtuple("Row", [c.key for c in columns])  # type: ignore[misc]
+        return dialect, sql, binds, processors, namedtuple("Row", [c.key for c in columns])  # type: ignore[misc]
 
+
+class PreparedWrite:
+    """`rowcount(conn, params)`: run the INSERT, UPDATE or DELETE `stmt`; the rows it matched."""
+
+    def __init__(self, stmt: Executable):
+        self.stmt = stmt
+        self._plans: dict[int, tuple] = {}          # id(dialect) -> (dialect, sql, binds)
+
+    def rowcount(self, conn: Connection, params: dict[str, Any]) -> int:
+        dialect = conn.dialect
+        if dialect.name != "sqlite":
+            return conn.execute(self.stmt, params).rowcount
+        plan = self._plans.get(id(dialect))
+        if plan is None or plan[0] is not dialect:
+            plan = self._plans[id(dialect)] = (dialect, *_compiled(self.stmt, dialect))
+        with _cursor(conn, plan[1], plan[2], params) as cursor:
+            return cursor.rowcount
+
+
+def _compiled(stmt, dialect) -> tuple[str, list]:
+    """The SQL text (positional parameters) and, in order, each parameter's name and bind processor."""
+    compiled = stmt.compile(dialect=dialect)
+    binds = [(name, compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect))
+             for name in compiled.positiontup or []]
+    return compiled.string, binds
+
+
+@contextmanager
+def _cursor(conn: Connection, sql: str, binds: list, params: dict[str, Any]) -> Iterator:
+    """A DBAPI cursor of `conn` that has run `sql` inside the connection's transaction."""
+    if not conn.in_transaction():
+        conn.begin()
+    cursor = conn.connection.driver_connection.cursor()   # type: ignore[union-attr]
+    try:
+        cursor.execute(sql, [params[name] if bind is None else bind(params[name]) for name, bind in binds])
+        yield cursor
+    finally:
+        cursor.close()
