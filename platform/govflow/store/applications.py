@@ -81,7 +81,8 @@ class ApplicationRepo:
         with self._store.session() as db:
             if _SAVE.rowcount(db.connection(), params) != 1:
                 raise StaleApplication(app.id, app.revision)
-            loaded = db.identity_map.get(db.identity_key(ApplicationRow, app.id))
+            loaded = db.loaded(ApplicationRow, app.id) if hasattr(db, "loaded") else \
+                db.identity_map.get(db.identity_key(ApplicationRow, app.id))
             if loaded is not None:
                 db.expire(loaded)          # an ORM read later in this unit of work sees the saved row
         app.revision += 1
