@@ -173,7 +173,15 @@ class PageDef:
     reads: frozenset[str] = frozenset()     # facts whose change can change whether the page passes
 
     def action(self, action_id: str) -> ActionDef | None:
-        return next((a for a in self.actions if a.id == action_id), None)
+        return self._actions.get(action_id)
+
+    @cached_property
+    def _actions(self) -> dict[str, ActionDef]:
+        """Action id -> the first action of that id (as the page lists them)."""
+        out: dict[str, ActionDef] = {}
+        for a in self.actions:
+            out.setdefault(a.id, a)
+        return out
 
     @cached_property
     def inputs(self) -> list[FieldDef]:
@@ -186,6 +194,11 @@ class PageDef:
     @cached_property
     def input_names(self) -> frozenset[str]:
         return frozenset(f.name for f in self.inputs)
+
+    @cached_property
+    def conditional_inputs(self) -> list[FieldDef]:
+        """The inputs with a `when:` (the others always apply), in page order."""
+        return [f for f in self.inputs if f.condition is not None]
 
 
 @dataclass

@@ -78,17 +78,24 @@ class Draft:
         self._answers = self._facts = self._trail = None
         self.dirty = True
 
+    def progressed(self) -> None:
+        """Only which pages are done (and the actions they were left by) changed: the answers
+        and the facts (built from the answers, identity and registry alone) still hold; the
+        trail is recomputed. Saved at the end."""
+        self._trail = None
+        self.dirty = True
+
     def mark_done(self, page_id: str, action_id: str | None = None) -> None:
         if page_id not in self.app.done:
             self.app.done.append(page_id)
         if action_id is not None:
             self.app.context.setdefault("via", {})[page_id] = action_id
-        self.changed()
+        self.progressed()
 
     def reopen(self, page_id: str) -> None:
         if page_id in self.app.done:
             self.app.done.remove(page_id)
-            self.changed()
+            self.progressed()
 
     def move_to(self, page_id: str) -> None:
         if self.app.context.get("page") != page_id:

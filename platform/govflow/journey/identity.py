@@ -13,8 +13,10 @@ FACE_RETURN_PATH = "/verify/return"
 
 
 def _plain(value):
-    if dataclasses.is_dataclass(value):
-        value = dataclasses.asdict(value)
+    """JSON-ready copy: dataclasses as dicts of their fields, tuples as lists, dates in ISO form
+    (what dataclasses.asdict and then this gave, without asdict's deep copies)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, dict):
         return {k: _plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):

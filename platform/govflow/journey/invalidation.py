@@ -40,7 +40,7 @@ def drop_inapplicable(env, draft) -> None:
         answers = app.answers.get(page.id)
         if not answers:
             continue
-        for f in page.input_fields():
+        for f in page.conditional_inputs:         # a field without `when:` always applies
             if f.name in answers and not holds(f.condition, facts):
                 value = answers.pop(f.name)
                 dropped = True

@@ -8,7 +8,7 @@ from __future__ import annotations
 import threading
 
 from ..errors import Problem
-from .durable_adapter import DurableRuleset
+from .durable_adapter import DurableRuleset, fact_plan, guarded_fact
 from .facts import Catalogue, FactView
 from .model import Evaluation, Fired, RuleEvaluationError, Ruleset
 from .plain import holds
@@ -20,6 +20,7 @@ class RuleBook:
         self.catalogue = catalogue
         self._engines: dict[str, DurableRuleset] = {}
         self._engines_lock = threading.Lock()
+        self._plans: dict[str, tuple] = {}        # rule set -> fact_plan of what it reads
 
     def versions(self) -> dict[str, str]:
         """Content hash of every rule file, and of facts.yaml under the key 'facts'."""
@@ -36,8 +37,17 @@ class RuleBook:
     def evaluate(self, ruleset: str, facts: dict | FactView) -> Evaluation:
         """Evaluate with durable-rules; every rule that fired, in file order. Pass the request's
         FactView when evaluating several rule sets on the same facts."""
-        rs, view = self._ruleset(ruleset), self.view(facts)
-        indexes = self._engine(rs).fire(view.engine_values(rs.facts_read))
+        rs = self.rulesets.get(ruleset)
+        if rs is None:
+            rs = self._ruleset(ruleset)
+        view = facts if isinstance(facts, FactView) else FactView(self.catalogue, facts)
+        engine = self._engines.get(rs.name) or self._engine(rs)
+        plan = self._plans.get(rs.name)
+        if plan is None:
+            plan = self._plans[rs.name] = fact_plan(rs.facts_read)
+        indexes = engine.fire_fact(guarded_fact(plan, view.get))
+        if not indexes:
+            return Evaluation(rs.name, rs.version, [])
         return self._result(rs, view, indexes)
 
     def evaluate_plain(self, ruleset: str, facts: dict | FactView) -> Evaluation:

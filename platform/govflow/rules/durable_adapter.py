@@ -103,6 +103,38 @@ def nested(values: dict[str, Any]) -> dict:
     return out
 
 
+_MISSING = object()
+
+
+def fact_plan(paths) -> tuple:
+    """The paths a rule set reads, split once (at load): (path, parents, leaf) in order."""
+    out = []
+    for path in dict.fromkeys(paths):
+        *parents, leaf = path.split(".")
+        out.append((path, tuple(parents), leaf))
+    return tuple(out)
+
+
+def guarded_fact(plan: tuple, get) -> dict:
+    """The guarded fact durable-rules is given: nested(values) of the present values (`get(path,
+    default)`), plus the guard and the sid, built in one pass over a `fact_plan`."""
+    fact: dict = {}
+    for path, parents, leaf in plan:
+        value = get(path, _MISSING)
+        if value is _MISSING:
+            continue
+        node = fact
+        for part in parents:
+            child = node.get(part)
+            if child is None:
+                child = node[part] = {}
+            node = child
+        node[leaf] = value
+    fact[GUARD] = 1
+    fact["sid"] = SID
+    return fact
+
+
 class DurableRuleset:
     """One rule set compiled into a durable-rules host of its own.
     `fire(values)` -> indexes of the rules that fired."""
@@ -135,6 +167,10 @@ class DurableRuleset:
         fact = nested(values)
         fact[GUARD] = 1
         fact["sid"] = SID
+        return self.fire_fact(fact)
+
+    def fire_fact(self, fact: dict) -> list[int]:
+        """`fact` already nested and guarded (guarded_fact)."""
         with self._lock:
             self._fired.clear()
             try:
@@ -152,4 +188,5 @@ class DurableRuleset:
                 raise RuleEvaluationError(
                     f"durable-rules failed on ruleset {self.base_name} ({type(exc).__name__}: {exc}); "
                     f"the engine was rebuilt, rules fired before the failure: {fired_before}") from exc
-            return sorted(set(self._fired))
+            fired = self._fired
+            return sorted(set(fired)) if len(fired) > 1 else list(fired)

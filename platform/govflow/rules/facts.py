@@ -227,10 +227,13 @@ _UNSEEN = object()
 def flatten(facts: dict, prefix: str = "") -> dict:
     """Nested facts as path -> value (leaves only), to compare two states of a draft."""
     out: dict = {}
-    for key, value in facts.items():
-        path = f"{prefix}{key}"
-        if isinstance(value, dict):
-            out.update(flatten(value, path + "."))
-        else:
-            out[path] = value
+    _flatten_into(out, facts, prefix)
     return out
+
+
+def _flatten_into(out: dict, facts: dict, prefix: str) -> None:
+    for key, value in facts.items():
+        if isinstance(value, dict):
+            _flatten_into(out, value, f"{prefix}{key}.")
+        else:
+            out[f"{prefix}{key}"] = value

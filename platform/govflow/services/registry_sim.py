@@ -16,6 +16,7 @@ from typing import Iterable
 
 from sqlalchemy import Connection, bindparam, func, select
 
+from ..store.prepared import PreparedRead
 from .interfaces import CANCELLED, Card, Guardianship, Person, RegistryRecord, ServiceError
 from .personas import Persona
 from .portraits import portrait_jpeg
@@ -25,7 +26,8 @@ _apps = registry_applications.c
 _cancelled = registry_cancelled.c
 _cleanups = registry_cleanups.c
 # the two reads of every record(), built once (building a statement costs as much as running it)
-_PENDING = select(func.count()).select_from(registry_applications).where(_apps.ssn == bindparam("ssn"))
+_PENDING = PreparedRead(select(func.count().label("n")).select_from(registry_applications)
+                        .where(_apps.ssn == bindparam("ssn")))
 _CANCELLED = select(_cancelled.card_number).where(_cancelled.ssn == bindparam("ssn"))
 
 
@@ -100,7 +102,7 @@ class RegistrySimulator:
     # ---- inside a transaction of the simulator database (the card back end's, too) ----------
 
     def pending_in(self, conn: Connection, ssn: str) -> int:
-        added = conn.execute(_PENDING, {"ssn": ssn}).scalar_one()
+        added = _PENDING.first(conn, {"ssn": ssn}).n
         return self._base_pending.get(ssn, 0) + int(added)
 
     def register_in(self, conn: Connection, ssn: str, reference: str) -> None:

@@ -15,6 +15,7 @@ from dataclasses import fields
 from sqlalchemy import Table, bindparam, select, update
 
 from .models import ApplicationRow
+from .prepared import PreparedRead, PreparedWrite
 from .records import STATUSES, Application, StaleApplication, as_utc
 
 _COLUMNS = [f.name for f in fields(Application)]
@@ -22,12 +23,13 @@ _MUTABLE = [n for n in _COLUMNS if n not in ("id", "flow_id", "owner", "created_
 _TABLE: Table = ApplicationRow.__table__  # type: ignore[assignment]
 
 # Built once: the two statements of every step (SQLAlchemy compiles each once and caches it).
-_LOAD = select(_TABLE).where(_TABLE.c.id == bindparam("app_id"))
-_LOAD_LOCKED = _LOAD.with_for_update()
-_SAVE = (update(_TABLE)
-         .where(_TABLE.c.id == bindparam("app_id"), _TABLE.c.revision == bindparam("old_revision"))
-         .values({**{name: bindparam(name) for name in _MUTABLE},
-                  "revision": bindparam("new_revision"), "updated_at": bindparam("moment")}))
+_LOAD = PreparedRead(select(_TABLE).where(_TABLE.c.id == bindparam("app_id")))
+_LOAD_LOCKED = PreparedRead(_LOAD.stmt.with_for_update())
+_SAVE = PreparedWrite(
+    update(_TABLE)
+    .where(_TABLE.c.id == bindparam("app_id"), _TABLE.c.revision == bindparam("old_revision"))
+    .values({**{name: bindparam(name) for name in _MUTABLE},
+             "revision": bindparam("new_revision"), "updated_at": bindparam("moment")}))
 
 
 def _from_row(row) -> Application:
@@ -63,7 +65,7 @@ class ApplicationRepo:
         `lock`: hold the row until the open unit of work ends (a step that will save it)."""
         stmt = _LOAD_LOCKED if lock and self._store.in_transaction else _LOAD
         with self._store.reading() as db:
-            row = db.connection().execute(stmt, {"app_id": app_id}).first()
+            row = stmt.first(db.connection(), {"app_id": app_id})
             if row is None or (owner is not None and row.owner != owner):
                 return None
             return _from_row(row)
@@ -77,9 +79,10 @@ class ApplicationRepo:
         params = {name: getattr(app, name) for name in _MUTABLE}    # serialised by the UPDATE itself
         params.update(app_id=app.id, old_revision=app.revision, new_revision=app.revision + 1, moment=moment)
         with self._store.session() as db:
-            if db.connection().execute(_SAVE, params).rowcount != 1:
+            if _SAVE.rowcount(db.connection(), params) != 1:
                 raise StaleApplication(app.id, app.revision)
-            loaded = db.identity_map.get(db.identity_key(ApplicationRow, app.id))
+            loaded = db.loaded(ApplicationRow, app.id) if hasattr(db, "loaded") else \
+                db.identity_map.get(db.identity_key(ApplicationRow, app.id))
             if loaded is not None:
                 db.expire(loaded)          # an ORM read later in this unit of work sees the saved row
         app.revision += 1

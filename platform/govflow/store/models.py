@@ -8,6 +8,7 @@ only as a blind index.
 """
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
 
 from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, TypeDecorator, false
@@ -35,6 +36,9 @@ class UTCDateTime(TypeDecorator):
         return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
 
 
+_PLAIN = re.compile(r"[A-Za-z0-9+/=:._-]*")     # text that JSON writes as it is, between quotes
+
+
 class Sealed(TypeDecorator):
     """A JSON value stored encrypted (AES-GCM, crypto.Keyring.seal_json) with the engine's keyring
     (crypto.attach); `purpose` (table.column) is authenticated with it, so a value copied into
@@ -57,6 +61,38 @@ class Sealed(TypeDecorator):
         if value is None:
             return None
         return keyring_of(dialect).unseal_json(value, self.purpose)
+
+    def bind_processor(self, dialect):
+        """On SQLite the sealed text is written as the JSON string it is: in quotes, as json.dumps
+        writes text of plain characters (base64 and a key id); any other text through the JSON type."""
+        default = super().bind_processor(dialect)
+        if dialect.name != "sqlite" or default is None:
+            return default
+        as_json = self.impl_instance.bind_processor(dialect) or (lambda text: text)
+        purpose = self.purpose
+
+        def process(value):
+            if value is None:
+                return default(value)
+            sealed = keyring_of(dialect).seal_json(value, purpose)
+            return f'"{sealed}"' if _PLAIN.fullmatch(sealed) else as_json(sealed)
+        return process
+
+    def result_processor(self, dialect, coltype):
+        """SQLite hands the column's JSON text over: a sealed text is a JSON string without
+        escapes (base64 and a key id), so its quotes are taken off instead of decoding JSON;
+        anything else takes the JSON type's way."""
+        default = super().result_processor(dialect, coltype)
+        if dialect.name != "sqlite" or default is None:
+            return default
+        purpose = self.purpose
+
+        def process(value):
+            if isinstance(value, str) and len(value) > 1 and value[0] == '"' and value[-1] == '"' \
+                    and "\\" not in value:
+                return keyring_of(dialect).unseal_json(value[1:-1], purpose)
+            return default(value)
+        return process
 
 
 class Base(DeclarativeBase):

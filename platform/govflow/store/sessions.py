@@ -17,10 +17,12 @@ from datetime import timedelta
 from sqlalchemy import bindparam, delete, or_, select, update
 
 from .models import SessionRow
+from .prepared import PreparedRead
 from .records import as_utc
 
-_LOAD = (select(SessionRow.__table__.c.data, SessionRow.__table__.c.created_at, SessionRow.__table__.c.last_seen)
-         .where(SessionRow.__table__.c.sid_hash == bindparam("key")))
+_LOAD = PreparedRead(select(SessionRow.__table__.c.data, SessionRow.__table__.c.created_at,
+                            SessionRow.__table__.c.last_seen)
+                     .where(SessionRow.__table__.c.sid_hash == bindparam("key")))
 
 
 def _key(sid: str) -> str:
@@ -58,7 +60,7 @@ class SessionStore:
             return None
         moment = as_utc(now or self._store.now())
         with self._store.reading() as db:
-            row = db.connection().execute(_LOAD, {"key": _key(sid)}).first()
+            row = _LOAD.first(db.connection(), {"key": _key(sid)})
             if row is None:
                 return None
             expired = self._expired(row, moment)

@@ -66,6 +66,47 @@ class _ReadSession:
             self._conn.close()
 
 
+class _WriteSession:
+    """The unit of work of one step: a Core connection in its transaction (begun with the
+    engine's IMMEDIATE option: BEGIN IMMEDIATE on SQLite), and an ORM Session joined to that
+    transaction made only when a repository uses the ORM (the hot statements of a step are
+    prebuilt Core ones: loading and saving the application). One commit, of the connection."""
+
+    def __init__(self, engine: Engine):
+        self._conn = engine.connect()
+        self._orm: Session | None = None
+        try:
+            self._conn.begin()
+        except BaseException:
+            self._conn.close()
+            raise
+
+    def connection(self):
+        return self._conn
+
+    def loaded(self, cls, key):
+        """The ORM object of `cls` with primary key `key` this unit holds, or None."""
+        return None if self._orm is None else self._orm.identity_map.get(self._orm.identity_key(cls, key))
+
+    def __getattr__(self, name):
+        if self._orm is None:     # joins the connection's transaction; never commits it itself
+            self._orm = Session(bind=self._conn, expire_on_commit=False)
+        return getattr(self._orm, name)
+
+    def commit(self) -> None:
+        if self._orm is not None:
+            self._orm.flush()
+        self._conn.commit()
+
+    def close(self) -> None:
+        """Ends the unit; a transaction still open (not committed) is rolled back."""
+        try:
+            if self._orm is not None:
+                self._orm.close()
+        finally:
+            self._conn.close()
+
+
 @dataclass
 class _Unit:
     session: Session
@@ -84,7 +125,8 @@ class Store:
         self.keyring = keyring
         attach(engine, keyring)
         self._sessions = sessionmaker(engine, expire_on_commit=False)
-        self._writers = sessionmaker(engine.execution_options(**IMMEDIATE), expire_on_commit=False)
+        self._immediate = engine.execution_options(**IMMEDIATE)
+        self._writers = sessionmaker(self._immediate, expire_on_commit=False)
         self._unit: ContextVar[_Unit | None] = ContextVar(f"store-unit-{id(self)}", default=None)
         self._clock = clock
         self.applications = ApplicationRepo(self)
@@ -112,13 +154,14 @@ class Store:
         outer = self._unit.get()
         if outer is not None and not outer.readonly:
             raise RuntimeError("a store transaction is already open in this context")
-        db = self._writers()
-        unit = _Unit(db)
+        db = _WriteSession(self._immediate)
+        unit = _Unit(db)  # type: ignore[arg-type]
         token = self._unit.set(unit)
         try:
-            with db.begin():
-                yield db
+            yield db  # type: ignore[misc]
+            db.commit()
         except BaseException:
+            db.close()                  # rolled back before the undo callbacks run
             for undo in unit.on_rollback:
                 undo()
             raise

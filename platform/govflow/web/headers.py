@@ -50,11 +50,22 @@ def inline_styles() -> None:
     g.csp_inline_styles = True
 
 
+_POLICIES: dict[tuple[bool, str], str] = {}     # (inline styles, HANDOFF_ORIGINS) -> the header's text
+
+
 def _policy() -> str:
+    key = (bool(g.get("csp_inline_styles")), str(current_app.config.get("HANDOFF_ORIGINS") or ""))
+    policy = _POLICIES.get(key)
+    if policy is None:
+        policy = _POLICIES[key] = _policy_text(*key)
+    return policy
+
+
+def _policy_text(inline_styles: bool, handoff_origins: str) -> str:
     directives = dict(CSP)
-    if g.get("csp_inline_styles"):
+    if inline_styles:
         directives.update(INLINE_STYLES)
-    extra = str(current_app.config.get("HANDOFF_ORIGINS") or "").split()
+    extra = handoff_origins.split()
     if extra:      # a real face-verification service on another site: the form's redirect goes there
         directives["form-action"] = " ".join([directives["form-action"], *extra])
     return "; ".join(f"{name} {value}" for name, value in directives.items())
