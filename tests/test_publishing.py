@@ -303,3 +303,27 @@ def test_a_publisher_moves_open_drafts_that_still_validate(app, staff_pair):
     assert login(eve, "eve", "eve-password").status_code == 302
     refused = eve.post("/staff/versions/migrate", data={"_csrf": _form(eve, "/staff/versions")["_csrf"]})
     assert refused.status_code == 403 and "没有这项权限" in text(refused)
+
+
+def test_the_scenarios_of_a_draft_run_from_its_page(app, staff_pair):
+    import time
+    editor, _ = staff_pair
+    store = app.extensions["govflow"].env.store
+    draft = _new_draft(editor)
+    scenario = "scenarios/sscard_adult.yaml"
+    files = app.extensions["govflow"].bundles.files(app.extensions["govflow"].env.bundle)
+    assert scenario in files                       # scenarios are part of a version, edited like the rest
+    # a policy change that one scenario did not expect: mainland residents branch only
+    assert _save(editor, draft, RULE, _edited_rule(app)).status_code == 302
+    r = editor.post(f"/staff/drafts/{draft}/scenarios",
+                    data={"_csrf": _form(editor, f"/staff/drafts/{draft}")["_csrf"]})
+    assert r.status_code == 302
+    deadline = time.monotonic() + 300
+    while not [e for e in store.drafts.events(draft) if e.action == "scenarios"]:
+        assert time.monotonic() < deadline, "the scenarios did not finish"
+        time.sleep(0.5)
+    result = [e for e in store.drafts.events(draft) if e.action == "scenarios"][-1].detail
+    assert result["passed"] > 10 and result["failed"]
+    assert any("scenarios/sscard_adult.yaml:" in f["message"] for f in result["failed"])
+    page = editor.get(f"/staff/drafts/{draft}").get_data(as_text=True)
+    assert f'data-failed="{len(result["failed"])}"' in page and "个未通过" in page

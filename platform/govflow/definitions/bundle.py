@@ -21,7 +21,8 @@ from pathlib import Path, PurePosixPath
 from ..errors import DefinitionError, Problem
 from . import Definitions, load_definitions
 
-PATTERNS = ("flows/*.yaml", "flows/shared/*.yaml", "rules/*.yaml", "reference/*.yaml", "reference/*.json")
+PATTERNS = ("flows/*.yaml", "flows/shared/*.yaml", "rules/*.yaml", "reference/*.yaml", "reference/*.json",
+            "scenarios/*.yaml")
 
 
 def read_files(root: Path) -> dict[str, str]:

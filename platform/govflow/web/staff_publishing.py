@@ -7,12 +7,14 @@ A refused step shows the draft again with the reason in Chinese and what was typ
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 
 from flask import current_app, redirect, render_template, request, session, url_for
 
 from ..catalog import text as msg
 from ..errors import GovflowError, NotFound
 from ..formats import SHANGHAI
+from ..publishing import scenarios
 from ..publishing.migration import migrate
 from ..publishing.workflow import MAX_FILE_BYTES, STEPS, Invalid, Workflow
 from .common import client_address, journey, problem_response
@@ -110,9 +112,13 @@ def _draft_page(draft_id: int, error: str | None = None, form: dict | None = Non
     changes = flow.changes(record)
     changed = {f["name"]: f["status"] for f in changes}
     writers = flow._writers(record)
+    events = flow.store.drafts.events(record.id)
+    ran = next((e for e in reversed(events) if e.action == "scenarios" and e.detail.get("version") == checked.version),
+               None)
     return render_template(
         "staff/draft.html", draft=record, files=sorted(files), changed=changed, changes=changes,
-        problems=checked.problems, errors=checked.errors, events=flow.store.drafts.events(record.id),
+        problems=checked.problems, errors=checked.errors, events=events, scenarios=ran,
+        scenarios_running=(record.id, checked.version) in scenarios.RUNNING,
         impact=flow.impact(record),
         roles=roles, user=user, steps=_steps_for(record, roles, user in writers),
         error=error, form=form or {}, live=flow.bundles.current_version), status
@@ -152,6 +158,21 @@ def draft_preview(draft_id: int):
         return _draft_page(draft_id, msg("staff.draft.preview_unavailable"), status=409)
     _event("draft_preview", draft=draft_id)
     return redirect(request.script_root + PREVIEW_PREFIX + ticket(current_app, draft_id, _who()[0]) + "/")
+
+
+@blueprint.post("/drafts/<int:draft_id>/scenarios")
+def draft_scenarios(draft_id: int):
+    """Run the draft's scenarios (in the background; the result joins the history)."""
+    flow = workflow()
+    record = flow.get(draft_id)
+    user, roles = _who()
+    if not {"editor", "reviewer"} & set(roles):
+        return _draft_page(draft_id, msg("draft.role_missing"), status=403)
+    if flow.check(record).errors:
+        return _draft_page(draft_id, msg("draft.has_errors"), status=409)
+    scenarios.start(flow, record, user, Path(current_app.config["PROJECT_DIR"]))
+    _event("draft_scenarios", draft=draft_id)
+    return redirect(url_for("staff.draft", draft_id=draft_id) + "#scenarios")
 
 
 # -- a file of a draft ---------------------------------------------------------------------------

@@ -1,0 +1,75 @@
+"""A draft's scenarios (scenarios/*.yaml of the draft), run from its page before it is reviewed.
+
+Each scenario walks the draft's definitions over the JSON API in an app of its own (a temporary
+folder: its databases, uploads and simulated world), exactly as `make test` runs the scenarios of
+the files on disk (scenarios/runner.py). A run takes tens of seconds, so it runs in a thread of
+the worker that was asked; its result is one entry in the draft's history ("scenarios": passed,
+failed, each failure's file:line and message), for the draft's files as they were when it began.
+"""
+from __future__ import annotations
+
+import tempfile
+import threading
+from pathlib import Path
+
+from ..definitions.bundle import allowed, bundle_version, write_files
+from ..scenarios.loader import load_scenario_file
+from ..scenarios.runner import ScenarioFailure, ScenarioRunner, make_app
+
+RUNNING: set[tuple[int, str]] = set()        # (draft, bundle) being run by this worker
+_LOCK = threading.Lock()
+
+
+def run_all(files: dict[str, str], definitions, root: Path) -> dict:
+    """{"passed": n, "failed": [{"name", "message"}], "files": [...]} for every scenario of `files`."""
+    result: dict = {"passed": 0, "failed": [], "files": []}
+    with tempfile.TemporaryDirectory(prefix="govflow-draft-scenarios-") as tmp:
+        project = Path(tmp) / "project"
+        write_files(project, {n: t for n, t in files.items() if allowed(n)})
+        for shared in ("demo", "renderers"):           # the simulated world and templates: the live ones
+            (project / shared).symlink_to((Path(root) / shared).resolve(), target_is_directory=True)
+        for n, path in enumerate(sorted((project / "scenarios").glob("*.yaml"))):
+            display = f"scenarios/{path.name}"
+            result["files"].append(display)
+            loaded = load_scenario_file(path, display)
+            for problem in loaded.problems:
+                result["failed"].append({"name": display, "message": str(problem)})
+            for i, scenario in enumerate(loaded.scenarios):
+                work = Path(tmp) / f"run-{n}-{i}"
+                work.mkdir()
+                app = make_app(project, work, definitions, scenario.today)
+                try:
+                    ScenarioRunner(app).run(scenario)
+                    result["passed"] += 1
+                except ScenarioFailure as exc:
+                    result["failed"].append({"name": scenario.name, "message": str(exc)})
+                except Exception as exc:            # noqa: BLE001 - a broken walk is a failed scenario
+                    result["failed"].append({"name": scenario.name, "message": f"{type(exc).__name__}: {exc}"})
+                finally:
+                    app.extensions["govflow"].env.store.close()
+    return result
+
+
+def start(workflow, draft, actor: str, root: Path) -> bool:
+    """Run the draft's scenarios in a thread (False: a run of these files is already under way here)."""
+    files = workflow.files(draft)
+    key = (draft.id, bundle_version(files))
+    definitions = workflow.check(draft).definitions
+    with _LOCK:
+        if key in RUNNING or definitions is None:
+            return False
+        RUNNING.add(key)
+
+    def work() -> None:
+        try:
+            result = run_all(files, definitions, root)
+        except Exception as exc:                    # noqa: BLE001 - reported in the history, not lost
+            result = {"passed": 0, "failed": [{"name": "-", "message": f"{type(exc).__name__}: {exc}"}], "files": []}
+        try:
+            workflow.store.drafts.record(draft.id, actor, "scenarios", None, {"version": key[1], **result})
+        finally:
+            with _LOCK:
+                RUNNING.discard(key)
+
+    threading.Thread(target=work, name=f"draft-{draft.id}-scenarios", daemon=True).start()
+    return True
