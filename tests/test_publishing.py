@@ -251,7 +251,7 @@ def test_the_impact_of_a_draft_on_recorded_decisions(app, staff_pair):
     recorded = store.rule_inputs.recent(["pickup"])
     assert recorded and all("identity.residency" in e.inputs for e in recorded)
     with store.engine.connect() as conn:                 # sealed at rest: no fact in clear in the table
-        raw = conn.exec_driver_sql("SELECT inputs FROM rule_inputs").fetchall()
+        raw = conn.exec_driver_sql("SELECT evaluations FROM rule_inputs").fetchall()
     assert raw and not any("mainland" in str(row[0]) for row in raw)
 
     draft = _new_draft(editor)

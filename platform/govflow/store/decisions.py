@@ -60,24 +60,33 @@ class RuleInput:
     at: datetime
 
 
+_INSERT_INPUTS = insert(RuleInputRow.__table__)     # type: ignore[arg-type]
+SCAN = 20_000             # steps looked at, newest first, for a replay
+
+
 class RuleInputs:
     def __init__(self, store):
         self._store = store
 
     def record(self, application_id: str, step: str, entries: list[tuple[str, str, list, dict]]) -> None:
-        """(ruleset, version, fired rule ids, inputs) of each rule set a step evaluated: one statement."""
+        """(ruleset, version, fired rule ids, inputs) of each rule set a step evaluated: one sealed row."""
         if not entries:
             return
-        moment = self._store.now()
-        rows = [{"application_id": application_id, "ruleset": name, "ruleset_version": version, "step": step[:200],
-                 "fired": list(fired), "inputs": inputs, "at": moment} for name, version, fired, inputs in entries]
-        with self._store.session() as db:
-            db.execute(insert(RuleInputRow), rows)
+        row = {"application_id": application_id, "step": step[:200], "at": self._store.now(),
+               "evaluations": [[name, version, list(fired), inputs] for name, version, fired, inputs in entries]}
+        with self._store.session() as db:       # Core on the unit's connection: no ORM session for it
+            db.connection().execute(_INSERT_INPUTS, row)
 
-    def recent(self, rulesets, limit: int = 500) -> list[RuleInput]:
-        """The newest `limit` evaluations of the given rule sets, newest first."""
-        stmt = (select(RuleInputRow).where(RuleInputRow.ruleset.in_(list(rulesets)))
-                .order_by(RuleInputRow.at.desc(), RuleInputRow.id.desc()).limit(limit))
+    def recent(self, rulesets, limit: int = 500, scan: int = SCAN) -> list[RuleInput]:
+        """The newest `limit` evaluations of the given rule sets (looking at the last `scan` steps), newest first."""
+        wanted, out = set(rulesets), []
+        stmt = select(RuleInputRow).order_by(RuleInputRow.id.desc()).limit(scan)
         with self._store.reading() as db:
-            return [RuleInput(r.application_id, r.ruleset, r.ruleset_version, r.step, list(r.fired), r.inputs or {},
-                              r.at) for r in db.scalars(stmt)]
+            for row in db.scalars(stmt):
+                for name, version, fired, inputs in row.evaluations or ():
+                    if name in wanted:
+                        out.append(RuleInput(row.application_id, name, version, row.step, list(fired), inputs or {},
+                                             row.at))
+                        if len(out) >= limit:
+                            return out
+        return out

@@ -137,20 +137,16 @@ class DecisionRow(Base):
 
 
 class RuleInputRow(Base):
-    """Every rule set evaluated at a step, fired or not: the facts it read (its inputs, before
-    derivation), sealed, and the rules that fired, so a changed rule set can be replayed on past
-    decisions before it is published (publishing/impact.py)."""
+    """The rule sets one step evaluated, fired or not: for each the facts it read (its inputs,
+    before derivation) and the rules that fired, sealed, one row per step, so a changed rule set
+    can be replayed on past decisions before it is published (publishing/impact.py)."""
 
     __tablename__ = "rule_inputs"
-    __table_args__ = (Index("ix_rule_inputs_ruleset_at", "ruleset", "at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     application_id: Mapped[str] = mapped_column(ForeignKey("applications.id"), index=True)
-    ruleset: Mapped[str] = mapped_column(String(100))
-    ruleset_version: Mapped[str] = mapped_column(String(100))
     step: Mapped[str] = mapped_column(String(200))
-    fired: Mapped[list] = mapped_column(JSON)
-    inputs: Mapped[dict] = mapped_column(Sealed("rule_inputs.inputs"))
+    evaluations: Mapped[list] = mapped_column(Sealed("rule_inputs.evaluations"))
     at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 

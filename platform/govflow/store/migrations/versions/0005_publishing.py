@@ -9,7 +9,7 @@ Create Date: 2026-12-03
   files on disk as the seed, as it served them before.
 - `definition_drafts`, `definition_draft_events`: drafts edited by staff and every step of their
   review (publishing/drafts.py).
-- `rule_inputs`: every rule set evaluated at a step (fired or not) with the facts it read, sealed,
+- `rule_inputs`: the rule sets a step evaluated (fired or not) with the facts each read, sealed, one row per step,
   for replaying a draft's rules on past decisions before publishing (publishing/impact.py).
 - `staff_users.roles`: editor, reviewer, publisher, auditor. Accounts made before roles existed
   become auditors (read only); `govflow staff-add USER --roles ...` gives more.
@@ -76,20 +76,15 @@ def upgrade() -> None:
         "rule_inputs",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
         sa.Column("application_id", sa.String(32), sa.ForeignKey("applications.id"), nullable=False),
-        sa.Column("ruleset", sa.String(100), nullable=False),
-        sa.Column("ruleset_version", sa.String(100), nullable=False),
         sa.Column("step", sa.String(200), nullable=False),
-        sa.Column("fired", sa.JSON(), nullable=False),
-        sa.Column("inputs", sa.JSON(), nullable=False),
+        sa.Column("evaluations", sa.JSON(), nullable=False),
         sa.Column("at", sa.DateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index("ix_rule_inputs_application_id", "rule_inputs", ["application_id"])
-    op.create_index("ix_rule_inputs_ruleset_at", "rule_inputs", ["ruleset", "at"])
 
 
 def downgrade() -> None:
-    op.drop_index("ix_rule_inputs_ruleset_at", table_name="rule_inputs")
     op.drop_index("ix_rule_inputs_application_id", table_name="rule_inputs")
     op.drop_table("rule_inputs")
     op.drop_index("ix_definition_draft_events_draft_id", table_name="definition_draft_events")
