@@ -21,8 +21,7 @@ from pathlib import Path, PurePosixPath
 from ..errors import DefinitionError, Problem
 from . import Definitions, load_definitions
 
-PATTERNS = ("flows/*.yaml", "flows/shared/*.yaml", "rules/*.yaml", "reference/*.yaml", "reference/*.json",
-            "scenarios/*.yaml")
+PATTERNS = ("flows/*.yaml", "flows/shared/*.yaml", "rules/*.yaml", "reference/*.yaml", "reference/*.json")
 
 
 def read_files(root: Path) -> dict[str, str]:

@@ -1,8 +1,10 @@
-"""A draft's scenarios (scenarios/*.yaml of the draft), run from its page before it is reviewed.
+"""The project's scenarios (scenarios/*.yaml) run on a draft's definitions, from its page, before
+it is reviewed: does the change break a walk that worked?
 
 Each scenario walks the draft's definitions over the JSON API in an app of its own (a temporary
-folder: its databases, uploads and simulated world), exactly as `make test` runs the scenarios of
-the files on disk (scenarios/runner.py). A run takes tens of seconds, so it runs in a thread of
+folder: its databases, uploads and simulated world), exactly as `make test` runs them on the files
+on disk (scenarios/runner.py). The scenario files stay out of the definition bundles: they describe
+the demo personas' answers, which have no place in the database. A run takes tens of seconds, so it runs in a thread of
 the worker that was asked; its result is one entry in the draft's history ("scenarios": passed,
 failed, each failure's file:line and message), for the draft's files as they were when it began.
 """
@@ -26,7 +28,7 @@ def run_all(files: dict[str, str], definitions, root: Path) -> dict:
     with tempfile.TemporaryDirectory(prefix="govflow-draft-scenarios-") as tmp:
         project = Path(tmp) / "project"
         write_files(project, {n: t for n, t in files.items() if allowed(n)})
-        for shared in ("demo", "renderers"):           # the simulated world and templates: the live ones
+        for shared in ("demo", "renderers", "scenarios"):      # the simulated world, templates, the walks
             (project / shared).symlink_to((Path(root) / shared).resolve(), target_is_directory=True)
         for n, path in enumerate(sorted((project / "scenarios").glob("*.yaml"))):
             display = f"scenarios/{path.name}"

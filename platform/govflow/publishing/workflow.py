@@ -13,6 +13,7 @@ it does), like jsonschema's validators.
 """
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Callable
@@ -73,6 +74,8 @@ class Workflow:
         self.store = store
         self.bundles = bundles
         self._checked: dict[str, Checked] = {}
+        self._changes: dict[tuple, list[dict]] = {}
+        self._lock = threading.Lock()
 
     # -- reading -------------------------------------------------------------------------
     def get(self, draft_id: int) -> DraftRecord:
@@ -95,9 +98,10 @@ class Workflow:
         if found is None:
             definitions, problems = load_checked(files)
             found = Checked(version, tuple(problems), definitions)
-            while len(self._checked) >= CHECKED_KEPT:
-                self._checked.pop(next(iter(self._checked)))
-            self._checked[version] = found
+            with self._lock:
+                while len(self._checked) >= CHECKED_KEPT:
+                    self._checked.pop(next(iter(self._checked)))
+                self._checked[version] = found
         return found
 
     def impact(self, draft: DraftRecord) -> Impact | None:
@@ -117,8 +121,17 @@ class Workflow:
         return caused_by_edit(problems, name, list(self.check(draft).problems))
 
     def changes(self, draft: DraftRecord) -> list[dict]:
-        """The draft against the live bundle, file by file, in policy terms."""
-        return bundle_diff(self.live_files(), self.files(draft))
+        """The draft against the live bundle, file by file, in policy terms (kept per pair of versions)."""
+        files = self.files(draft)
+        key = (self.bundles.current_version, bundle_version(files))
+        found = self._changes.get(key)
+        if found is None:
+            found = bundle_diff(self.live_files(), files)
+            with self._lock:
+                while len(self._changes) >= CHECKED_KEPT:
+                    self._changes.pop(next(iter(self._changes)))
+                self._changes[key] = found
+        return found
 
     # -- steps ---------------------------------------------------------------------------
     def create(self, actor: str, roles, reason: str, files: dict[str, str] | None = None,
