@@ -13,6 +13,7 @@ from flask import current_app, redirect, render_template, request, session, url_
 from ..catalog import text as msg
 from ..errors import GovflowError, NotFound
 from ..formats import SHANGHAI
+from ..publishing.forms import editable
 from ..publishing.workflow import MAX_FILE_BYTES, STEPS, Invalid, Workflow
 from .common import client_address, journey, problem_response
 from .preview import PREFIX as PREVIEW_PREFIX
@@ -111,6 +112,7 @@ def _draft_page(draft_id: int, error: str | None = None, form: dict | None = Non
     writers = flow._writers(record)
     return render_template(
         "staff/draft.html", draft=record, files=sorted(files), changed=changed, changes=changes,
+        form_files={name for name in files if editable(name)},
         problems=checked.problems, errors=checked.errors, events=flow.store.drafts.events(record.id),
         impact=flow.impact(record),
         roles=roles, user=user, steps=_steps_for(record, roles, user in writers),
