@@ -2,7 +2,7 @@
 
 The form editor (forms.py) changes a few scalars and lists of a flow or rule file. A round-trip
 through a YAML library rewrites more than the values: ruamel.yaml (tried on the shipped files)
-joins a flow mapping written on its own line to its key (`id_card_emblem:\\n  {title: ...}`) and a
+joins a flow mapping written on its own line to its key (`name:\\n  {title: ...}`) and a
 flow sequence wrapped over two lines (`enum: [...,\\n ...]`) into one. So the text is parsed with
 PyYAML's composer, which gives each node's exact start and end in the text, and only the source
 characters of the changed nodes are replaced: comments, order, quoting, flow style and line
