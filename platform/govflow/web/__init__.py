@@ -22,6 +22,7 @@ from ..store import database_url, open_store
 from ..store.crypto import load_keyring
 from ..store.retention import Retention
 from . import api, errors, headers, html, limits, resume, sim, staff, widgets
+from . import staff_forms as staff_forms  # its routes join the staff blueprint
 from . import staff_publishing as staff_publishing  # its routes join the staff blueprint
 from .preview import PREFIX as PREVIEW_PREFIX
 from .preview import Previews

@@ -15,6 +15,7 @@ from ..catalog import text as msg
 from ..errors import GovflowError, NotFound
 from ..formats import SHANGHAI
 from ..publishing import scenarios
+from ..publishing.forms import editable
 from ..publishing.migration import migrate
 from ..publishing.workflow import MAX_FILE_BYTES, STEPS, Invalid, Workflow
 from .common import client_address, journey, problem_response
@@ -117,6 +118,7 @@ def _draft_page(draft_id: int, error: str | None = None, form: dict | None = Non
                None)
     return render_template(
         "staff/draft.html", draft=record, files=sorted(files), changed=changed, changes=changes,
+        form_files={name for name in files if editable(name)},
         problems=checked.problems, errors=checked.errors, events=events, scenarios=ran,
         scenarios_running=(record.id, checked.version) in scenarios.RUNNING,
         impact=flow.impact(record),
