@@ -117,3 +117,36 @@ def test_ten_concurrent_submits_across_workers_one_reference_one_back_end_call(s
     references = {body.get("reference") for _, body in results if body.get("status") == "submitted"}
     assert references <= {walker.state()["reference"], None}
     assert local.extensions["govflow"].env.services.card_backend.calls_by_application()[walker.id] == 1
+
+
+def test_a_publication_switches_every_worker_at_its_time_without_a_restart(server, local):
+    """Published in another process for 5 seconds ahead: both gunicorn workers serve the old flow
+    title until then and the new one after (each looks at most once a second), with no restart."""
+    from datetime import timedelta
+
+    from apptools import publish_edits
+    client = HttpClient(server.url)
+
+    def titles() -> dict[str, set[str]]:
+        seen: dict[str, set[str]] = {}
+        for _ in range(12):
+            flows = client.get("/api/v1/flows").get_json()["flows"]
+            title = next(f["title"] for f in flows if f["id"] == "sscard_adult")
+            seen.setdefault(client.served_by[-1], set()).add(title)
+        return seen
+
+    before = titles()
+    assert len(before) == 2 and all(t == {"社保卡申领"} for t in before.values()), before
+    store = local.extensions["govflow"].env.store
+    publish_edits(local, {"flows/sscard_adult.yaml": [("title: 社保卡申领\n", "title: 社会保障卡申领\n")]},
+                  at=store.now() + timedelta(seconds=5))
+    assert all(t == {"社保卡申领"} for t in titles().values())            # not yet: its time has not come
+    pids = set(children := server.children()["web"])
+    deadline = time.monotonic() + 30
+    while True:
+        seen = titles()
+        if set(seen) == {str(p) for p in pids} and all(t == {"社会保障卡申领"} for t in seen.values()):
+            break
+        assert time.monotonic() < deadline, seen
+        time.sleep(0.5)
+    assert set(server.children()["web"]) == set(children)                 # the same workers: no restart
