@@ -77,18 +77,24 @@ def database(request) -> str:
     return getattr(request, "param", "sqlite")
 
 
+def _real_component(start, unavailable: type[Exception], which: str):
+    """A real component the tests run against (started once per session, stopped at its end); when
+    it cannot be had, the tests that need it fail with the reason: never skipped silently."""
+    try:
+        component = start()
+    except unavailable as exc:
+        problem = str(exc)
+    else:
+        yield component
+        component.stop()
+        return
+    pytest.fail(f"the {which} tests cannot run: {problem}", pytrace=False)
+
+
 @pytest.fixture(scope="session")
 def postgres():
     from pgcluster import Cluster, PostgresUnavailable
-    try:
-        cluster = Cluster()
-    except PostgresUnavailable as exc:
-        problem = str(exc)
-    else:
-        yield cluster
-        cluster.stop()
-        return
-    pytest.fail(f"the PostgreSQL tests cannot run: {problem}", pytrace=False)
+    yield from _real_component(Cluster, PostgresUnavailable, "PostgreSQL")
 
 
 @pytest.fixture
@@ -116,12 +122,4 @@ def store(db_url, database, tmp_path):
 def clamd():
     """A real ClamAV daemon knowing the EICAR test signature (clamdaemon.py); started once per session."""
     from clamdaemon import Clamd, ClamdUnavailable
-    try:
-        daemon = Clamd()
-    except ClamdUnavailable as exc:
-        problem = str(exc)
-    else:
-        yield daemon
-        daemon.stop()
-        return
-    pytest.fail(f"the virus scanning tests cannot run: {problem}", pytrace=False)
+    yield from _real_component(Clamd, ClamdUnavailable, "virus scanning")

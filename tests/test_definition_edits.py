@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from apptools import ROOT
+from govflow.definitions.bundle import allowed as allowed_name
 from govflow.definitions.bundle import read_files
-from govflow.definitions.edits import allowed_name, caused_by_edit, check_edit, check_files
+from govflow.definitions.edits import caused_by_edit, check_edit, check_files
 
 RULE = "rules/pickup.yaml"
 FLOW = "flows/sscard_adult.yaml"

@@ -233,3 +233,14 @@ def test_cli_two_files_and_mistakes(copy, capsys):
     assert "no change" in capsys.readouterr().out
     assert main(["diff", str(ROOT / FLOW), str(rule_file(copy, "PICK-001"))]) == 1
     assert main(["diff", str(ROOT / FLOW)]) == 2
+
+
+def test_a_button_popup_text_changed_reads_old_to_new(copy):
+    path = copy / "flows/cleanup.yaml"
+    text = path.read_text("utf-8")
+    assert "message: 确定要提交清理吗？" in text
+    path.write_text(text.replace("message: 确定要提交清理吗？", "message: 请确认是否提交清理？", 1), "utf-8")
+    [change] = diff_paths(ROOT / "flows/cleanup.yaml", path, ROOT)
+    assert change.code == "flow.action_confirm_changed"
+    assert "【清理】" in change.message and "提示文字由“确定要提交清理吗？" in change.message
+    assert "改为“请确认是否提交清理？" in change.message

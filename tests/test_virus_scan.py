@@ -83,10 +83,7 @@ def test_eicar_appended_to_a_valid_jpeg_is_refused_by_the_scanner(scanned):
 
 
 def test_eicar_on_the_html_page_is_a_field_error_and_nothing_is_stored(scanned):
-    web = HtmlWalker(scanned.test_client(), scanned)
-    web.start()
-    web.verify("mainland_adult")
-    web.post("eligibility", "check", {"issuing_city": "440100"}, expect=302)
+    web = html_on_upload_page(scanned)
     web.post("upload", "next", {"document_set": "id_card"},
              files={"id_card_emblem": jpeg_with_eicar(), "id_card_portrait": EICAR}, expect=422)
     assert ("id_card_emblem", "upload.infected") in web.errors()
@@ -100,6 +97,15 @@ def test_a_clean_photo_is_accepted_after_the_scan(scanned):
     assert post_file(api, "id_card_emblem", jpeg()).status_code == 201
     assert api.act("upload", "next", {"document_set": "id_card", "id_card_emblem": api.upload("id_card_emblem"),
                                       "id_card_portrait": api.upload("id_card_portrait")})["page"] == "photo"
+
+
+def html_on_upload_page(app) -> HtmlWalker:
+    """The same citizen through the HTML pages, on 上传材料."""
+    web = HtmlWalker(app.test_client(), app)
+    web.start()
+    web.verify("mainland_adult")
+    web.post("eligibility", "check", {"issuing_city": "440100"}, expect=302)
+    return web
 
 
 @pytest.fixture
@@ -119,10 +125,7 @@ def test_scanner_down_refuses_the_upload_and_stores_nothing_api(scanner_down):
 
 
 def test_scanner_down_refuses_the_upload_and_stores_nothing_html(scanner_down):
-    web = HtmlWalker(scanner_down.test_client(), scanner_down)
-    web.start()
-    web.verify("mainland_adult")
-    web.post("eligibility", "check", {"issuing_city": "440100"}, expect=302)
+    web = html_on_upload_page(scanner_down)
     web.post("upload", "next", {"document_set": "id_card"},
              files={"id_card_emblem": jpeg(), "id_card_portrait": jpeg()}, expect=422)
     assert ("id_card_emblem", "upload.scanner_unavailable") in web.errors()

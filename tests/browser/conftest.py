@@ -103,22 +103,23 @@ def watch_csp(context, found: list) -> None:
     context.on("page", on_page)
 
 
-@pytest.fixture
-def phone(browser, request):
-    """A phone: 375x812, touch, zh-CN, JavaScript on; the policy's violations fail the test."""
+def _watched_phone(browser, request):
     context = _context(browser)
     watch_csp(context, request.node.stash.setdefault(_CSP, []))
     yield context
     context.close()
+
+
+@pytest.fixture
+def phone(browser, request):
+    """A phone: 375x812, touch, zh-CN, JavaScript on; the policy's violations fail the test."""
+    yield from _watched_phone(browser, request)
 
 
 @pytest.fixture
 def phone2(browser, request):
     """A second phone (another person's), with the same checks."""
-    context = _context(browser)
-    watch_csp(context, request.node.stash.setdefault(_CSP, []))
-    yield context
-    context.close()
+    yield from _watched_phone(browser, request)
 
 
 @pytest.fixture

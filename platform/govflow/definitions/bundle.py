@@ -45,8 +45,12 @@ def _digest(text: str) -> str:
 
 
 def bundle_version(files: dict[str, str]) -> str:
-    manifest = json.dumps(manifest_of(files))
-    return hashlib.sha256(manifest.encode()).hexdigest()[:12]
+    return manifest_version(manifest_of(files))
+
+
+def manifest_version(manifest: dict[str, str]) -> str:
+    """The bundle version of a manifest (file name -> digest): that of its files, without reading them."""
+    return hashlib.sha256(json.dumps(dict(sorted(manifest.items()))).encode()).hexdigest()[:12]
 
 
 SEED_REASON = "首次启动：发布 flows/、rules/、reference/ 中的文件"
@@ -80,10 +84,9 @@ class Bundles:
         self.archive.remember("bundle", "manifest", version, json.dumps(manifest_of(files), sort_keys=True))
         return version
 
-    def adopt(self, definitions: Definitions) -> str:
-        """Make `definitions` (loaded from the files on disk now) the current bundle."""
-        files = read_files(self.root)
-        version = self.remember(files)
+    def adopt(self, definitions: Definitions, files: dict[str, str] | None = None) -> str:
+        """Make `definitions` (loaded from `files`, by default the files on disk now) the current bundle."""
+        version = self.remember(read_files(self.root) if files is None else files)
         self._serve(definitions, version)
         return version
 
@@ -103,7 +106,7 @@ class Bundles:
                 definitions, problems = load_definitions(self.root)
                 if definitions is None:
                     raise DefinitionError([p for p in problems if p.severity == "error"])
-            version = self.adopt(definitions)
+            version = self.adopt(definitions, disk)
             if self.publications is not None and not self.publications.seed(version, SEED_REASON):
                 return self.start(given)       # another worker published first: serve what it did
             return definitions
@@ -180,10 +183,33 @@ def manifest_of(files: dict[str, str]) -> dict[str, str]:
 
 
 def load_files(files: dict[str, str]) -> tuple[Definitions | None, list[Problem]]:
-    """Load (and check) a set of files given as texts, as if they were a project's folders."""
-    with tempfile.TemporaryDirectory() as tmp:
-        bad = [name for name in files if not allowed(name)]
-        if bad:
-            raise ValueError(f"not a definition file name: {bad[0]!r}")
-        write_files(Path(tmp), files)
-        return load_definitions(Path(tmp))
+    """Load (and check) a set of files given as texts, as if they were a project's folders; the
+    problems name their files as the set does (never the temporary folder's paths)."""
+    bad = [name for name in files if not allowed(name)]
+    if bad:
+        raise ValueError(f"not a definition file name: {bad[0]!r}")
+    with tempfile.TemporaryDirectory(prefix="govflow-files-") as tmp:
+        root = Path(tmp)
+        write_files(root, files)
+        definitions, problems = load_definitions(root)
+        return definitions, [_named_as_in_bundle(p, root) for p in problems]
+
+
+def _named_as_in_bundle(problem: Problem, root: Path) -> Problem:
+    """Some problems name their file by its full path (the temporary folder's): as in the bundle."""
+    file = problem.file
+    if not file or not Path(file).is_absolute():
+        return problem
+    try:
+        file = Path(file).relative_to(root).as_posix()
+    except ValueError:
+        return problem
+    return Problem(problem.code, problem.path, problem.message, file, problem.line, problem.hint, problem.severity)
+
+
+def lay_out_project(target: Path, files: dict[str, str], root: Path, shared: tuple[str, ...]) -> None:
+    """A project folder of `files` (definition texts) with the folders `shared` of project `root`
+    linked in (the simulated world, the templates ...): what an app or a scenario run is built on."""
+    write_files(target, {name: text for name, text in files.items() if allowed(name)})
+    for name in shared:
+        (target / name).symlink_to((Path(root) / name).resolve(), target_is_directory=True)

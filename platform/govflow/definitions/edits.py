@@ -9,22 +9,17 @@ its path is one the bundle reads (bundle.PATTERNS); any other name is a problem,
 from __future__ import annotations
 
 import json
-import tempfile
-from pathlib import Path
 
 from .. import catalog
 from ..errors import Problem
-from . import load_definitions
-from .bundle import NAME_MAX, PATTERNS, allowed, write_files  # noqa: F401  (NAME_MAX: for callers)
-
-allowed_name = allowed     # a relative path of the kind the bundle reads (flows/*.yaml, rules/*.yaml, ...)
+from .bundle import PATTERNS, allowed, load_files
 
 
 def check_edit(files: dict[str, str], name: str, text: str) -> list[Problem]:
     """The problems of the bundle `files` (relative path -> text, as bundle.read_files returns them)
     with file `name` replaced by (or added as) `text`; those of `name` first, each group in the
     checker's order. An empty list: the edit loads cleanly."""
-    if not allowed_name(name):
+    if not allowed(name):
         return [Problem("edit.unknown_file", "", catalog.text("edit.unknown_file", name=name), name, None,
                         catalog.text("edit.unknown_file.hint", patterns="、".join(PATTERNS)))]
     problems = check_files({**files, name: text})
@@ -35,16 +30,7 @@ def check_edit(files: dict[str, str], name: str, text: str) -> list[Problem]:
 
 def check_files(files: dict[str, str]) -> list[Problem]:
     """Every problem of the bundle `files` as the checker reports it, files named as in the bundle."""
-    return load_checked(files)[1]
-
-
-def load_checked(files: dict[str, str]):
-    """(the definitions `files` load into, or None; every problem, files named as in the bundle)."""
-    with tempfile.TemporaryDirectory(prefix="govflow-edit-") as tmp:
-        root = Path(tmp)
-        write_files(root, files)
-        definitions, found = load_definitions(root)
-        return definitions, [_relative(p, root) for p in found]
+    return load_files(files)[1]
 
 
 def caused_by_edit(problems: list[Problem], name: str, before: list[Problem]) -> list[Problem]:
@@ -55,19 +41,6 @@ def caused_by_edit(problems: list[Problem], name: str, before: list[Problem]) ->
         return p.code, p.file, p.path, p.message, p.line
     known = {key(p) for p in before}
     return [p for p in problems if p.file == name or key(p) not in known]
-
-
-def _relative(problem: Problem, root: Path) -> Problem:
-    """Some problems name their file by its full path (the temporary directory's): as in the bundle."""
-    file = problem.file
-    if file and Path(file).is_absolute():
-        try:
-            file = Path(file).relative_to(root).as_posix()
-        except ValueError:
-            return problem
-        return Problem(problem.code, problem.path, problem.message, file, problem.line, problem.hint,
-                       problem.severity)
-    return problem
 
 
 def _json_syntax(name: str, text: str) -> list[Problem]:

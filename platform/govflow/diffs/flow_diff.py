@@ -115,7 +115,8 @@ class _Differ:
                          f"{name}的按钮【{act.label}】{word}由{text_x}改为{text_y}", text_x, text_y)
             if was.confirm != act.confirm:
                 self.add("flow.action_confirm_changed", f"{at}.actions.{aid}.confirm",
-                         f"{name}的按钮【{act.label}】的确认弹窗有改动", was.confirm, act.confirm)
+                         f"{name}的按钮【{act.label}】的确认弹窗{_confirm_change(was.confirm, act.confirm)}",
+                         was.confirm, act.confirm)
 
     # -- fields (compared across the flow: a field may move to another page) ------------------
 
@@ -189,6 +190,19 @@ def _by_name(flow) -> dict:
     """Answers by field name (unique in a flow, may move); read-only fields per page (repeated)."""
     return {f.name if not f.readonly else f"{f.page_id}/{f.name}": f
             for p in flow.pages.values() for f in p.fields.values()}
+
+
+CONFIRM_PARTS = {"title": "标题", "message": "提示文字", "confirm_label": "确认按钮", "cancel_label": "取消按钮"}
+
+
+def _confirm_change(old: dict | None, new: dict | None) -> str:
+    """What changed in a button's confirmation popup, old → new, in words."""
+    if not old or not new:
+        return "已删除" if not new else f"已新增：“{new.get('message', '')}”"
+    keys = [k for k in CONFIRM_PARTS if k in old or k in new] + sorted((set(old) | set(new)) - set(CONFIRM_PARTS))
+    parts = [f"{CONFIRM_PARTS.get(key, key)}由“{describe_value(old.get(key))}”改为“{describe_value(new.get(key))}”"
+             for key in keys if old.get(key) != new.get(key)]
+    return "：" + "；".join(parts)
 
 
 def _options(value) -> str:

@@ -12,15 +12,8 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
-
 from ..journey.draft import Draft
 from ..journey.validation import validate_page
-from ..store.applications import _from_row
-from ..store.models import ApplicationRow
-from ..store.records import StaleApplication
-
-BATCH = 200
 
 
 @dataclass
@@ -29,12 +22,6 @@ class Migration:
     moved: int = 0
     already: int = 0
     kept: Counter = field(default_factory=Counter)     # reason code -> drafts left on their version
-
-
-def _open_draft_ids(store) -> list[str]:
-    with store.reading() as db:
-        return list(db.scalars(select(ApplicationRow.id).where(ApplicationRow.status == "draft")
-                               .order_by(ApplicationRow.id)))
 
 
 def _why_not(journey, app) -> str | None:
@@ -62,13 +49,11 @@ def migrate(journey) -> Migration:
     """Move every open draft that still validates onto the journey's current (live) bundle."""
     env, store = journey.env, journey.env.store
     result = Migration(env.bundle)
-    for app_id in _open_draft_ids(store):
-        with store.transaction() as db:
-            row = db.execute(select(ApplicationRow).where(ApplicationRow.id == app_id)
-                             .with_for_update()).scalar_one_or_none()
-            if row is None or row.status != "draft":
+    for app_id in store.applications.open_ids():
+        with store.transaction():
+            app = store.applications.get(app_id, lock=True)
+            if app is None or app.status != "draft":
                 continue
-            app = _from_row(row)
             if app.context.get("bundle") == env.bundle:
                 result.already += 1
                 continue
@@ -79,10 +64,6 @@ def migrate(journey) -> Migration:
             app.context = {**app.context, "bundle": env.bundle}
             app.flow_version = env.flows[app.flow_id].version
             app.rule_versions = env.rulebook.versions()
-            try:
-                store.applications.save(app)
-            except StaleApplication:            # the citizen took a step meanwhile: next time
-                result.kept["migrate.busy"] += 1
-                continue
+            store.applications.save(app)        # under the row's lock: no step can come in between
         result.moved += 1
     return result

@@ -14,7 +14,7 @@ import tempfile
 import threading
 from pathlib import Path
 
-from ..definitions.bundle import allowed, bundle_version, write_files
+from ..definitions.bundle import bundle_version, lay_out_project
 from ..scenarios.loader import load_scenario_file
 from ..scenarios.runner import ScenarioFailure, ScenarioRunner, make_app
 
@@ -27,9 +27,7 @@ def run_all(files: dict[str, str], definitions, root: Path) -> dict:
     result: dict = {"passed": 0, "failed": [], "files": []}
     with tempfile.TemporaryDirectory(prefix="govflow-draft-scenarios-") as tmp:
         project = Path(tmp) / "project"
-        write_files(project, {n: t for n, t in files.items() if allowed(n)})
-        for shared in ("demo", "renderers", "scenarios"):      # the simulated world, templates, the walks
-            (project / shared).symlink_to((Path(root) / shared).resolve(), target_is_directory=True)
+        lay_out_project(project, files, root, ("demo", "renderers", "scenarios"))   # the world, templates, walks
         for n, path in enumerate(sorted((project / "scenarios").glob("*.yaml"))):
             display = f"scenarios/{path.name}"
             result["files"].append(display)

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Callable
 
-from ..definitions.bundle import allowed, bundle_version, manifest_of
-from ..definitions.edits import caused_by_edit, check_edit, load_checked
+from ..definitions.bundle import allowed, load_files, manifest_of, manifest_version
+from ..definitions.edits import caused_by_edit, check_edit
 from ..errors import Conflict, GovflowError, NotFound, Problem
 from ..store.publishing import DraftRecord
 from .diff import bundle_diff
@@ -92,11 +92,10 @@ class Workflow:
         return self.bundles.files(version) if version else {}
 
     def check(self, draft: DraftRecord) -> Checked:
-        files = self.files(draft)
-        version = bundle_version(files)
+        version = manifest_version(draft.manifest)
         found = self._checked.get(version)
         if found is None:
-            definitions, problems = load_checked(files)
+            definitions, problems = load_files(self.files(draft))
             found = Checked(version, tuple(problems), definitions)
             with self._lock:
                 while len(self._checked) >= CHECKED_KEPT:
@@ -122,11 +121,10 @@ class Workflow:
 
     def changes(self, draft: DraftRecord) -> list[dict]:
         """The draft against the live bundle, file by file, in policy terms (kept per pair of versions)."""
-        files = self.files(draft)
-        key = (self.bundles.current_version, bundle_version(files))
+        key = (self.bundles.current_version, manifest_version(draft.manifest))
         found = self._changes.get(key)
         if found is None:
-            found = bundle_diff(self.live_files(), files)
+            found = bundle_diff(self.live_files(), self.files(draft))
             with self._lock:
                 while len(self._changes) >= CHECKED_KEPT:
                     self._changes.pop(next(iter(self._changes)))
@@ -210,7 +208,7 @@ class Workflow:
         self._record(draft, actor, "submitted", comment)
 
     def _approve(self, draft: DraftRecord, actor: str, comment: str, _at) -> None:
-        if actor in self._writers(draft):
+        if actor in self.writers(draft):
             raise Forbidden("draft.own_review", actor)
         draft.status, draft.reviewer = "approved", actor
         self._record(draft, actor, "approved", comment)
@@ -248,7 +246,7 @@ class Workflow:
             raise Refused("draft.wrong_status", draft.status)
         return draft
 
-    def _writers(self, draft: DraftRecord) -> set[str]:
+    def writers(self, draft: DraftRecord) -> set[str]:
         """Who wrote the draft: its author and everyone who edited a file of it."""
         return {draft.author} | {e.actor for e in self.store.drafts.events(draft.id) if e.action == "edited"}
 

@@ -89,6 +89,12 @@ class ApplicationRepo:
         app.updated_at = moment
         return app
 
+    def open_ids(self) -> list[str]:
+        """The ids of every draft (status 'draft'), in id order."""
+        stmt = select(ApplicationRow.id).where(ApplicationRow.status == "draft").order_by(ApplicationRow.id)
+        with self._store.reading() as db:
+            return list(db.scalars(stmt))
+
     def list_for_owner(self, owner: str) -> list[Application]:
         """Newest first."""
         stmt = (select(ApplicationRow).where(ApplicationRow.owner == owner)

@@ -114,10 +114,6 @@ class Publications:
         with self._store.reading() as db:
             return [_publication(row) for row in db.scalars(stmt)]
 
-    def get(self, publication_id: int) -> Publication | None:
-        with self._store.reading() as db:
-            row = db.get(PublicationRow, publication_id)
-            return _publication(row) if row else None
 
 
 class Drafts:
@@ -138,10 +134,9 @@ class Drafts:
             row = db.get(DraftRow, draft_id)
             return _draft(row) if row else None
 
-    def all(self, statuses: tuple[str, ...] | None = None) -> list[DraftRecord]:
+    def all(self) -> list[DraftRecord]:
+        """Every draft, the last changed first."""
         stmt = select(DraftRow).order_by(DraftRow.updated_at.desc(), DraftRow.id.desc())
-        if statuses:
-            stmt = stmt.where(DraftRow.status.in_(statuses))
         with self._store.reading() as db:
             return [_draft(row) for row in db.scalars(stmt)]
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
-from ..definitions.bundle import allowed, bundle_version
+from ..definitions.bundle import lay_out_project, manifest_version
 
 PREFIX = "/preview/"
 PREVIEW_HOURS = 4
@@ -69,14 +69,15 @@ class Previews:
             draft = engine.env.store.drafts.get(draft_id)
             if draft is None:
                 return None
-            files = engine.bundles.texts(draft.manifest)
-        version = bundle_version(files)
+        version = manifest_version(draft.manifest)
         key = f"{draft_id}-{version}"
         with self._lock:
             found = self._apps.get(key)
             if found is not None:
                 self._apps.move_to_end(key)
                 return found
+            with self.app.app_context():
+                files = engine.bundles.texts(draft.manifest)
             built = self._build(draft_id, version, files)
             if built is not None:
                 self._apps[key] = built
@@ -95,12 +96,7 @@ class Previews:
         if not project.exists():
             staging = home / "staging"
             shutil.rmtree(staging, ignore_errors=True)
-            for name, text in files.items():
-                if allowed(name):
-                    (staging / name).parent.mkdir(parents=True, exist_ok=True)
-                    (staging / name).write_text(text, "utf-8")
-            for shared in ("renderers", "demo"):          # templates and the simulated world: the live ones
-                (staging / shared).symlink_to((root / shared).resolve(), target_is_directory=True)
+            lay_out_project(staging, files, root, ("renderers", "demo"))    # the live templates and simulated world
             try:
                 staging.rename(project)
             except OSError:                       # another worker made it first

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from pathlib import Path
 
 from flask import Blueprint, abort, current_app, make_response, redirect, render_template, request, session, url_for
@@ -335,13 +334,8 @@ def versions_diff():
     if old not in known or new not in known:
         return render_template("staff/diff.html", bundles=bundles, old=old, new=new, files=None,
                                error=msg("staff.diff.unknown")), 404
-    files = bundle_diff(_bundle_files(archive, old), _bundle_files(archive, new))
+    files = bundle_diff(journey().bundles.files(old), journey().bundles.files(new))
     return render_template("staff/diff.html", bundles=bundles, old=old, new=new, files=files, error=None)
-
-
-def _bundle_files(archive, version: str) -> dict[str, str]:
-    manifest = json.loads(archive.get("bundle", "manifest", version))
-    return {name: archive.get("file", name, digest) for name, digest in manifest.items()}
 
 
 from . import staff_files  # noqa: E402,F401  (the files of a version, on this blueprint: web/staff_files.py)

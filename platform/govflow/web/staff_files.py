@@ -23,7 +23,7 @@ from ..definitions.edits import caused_by_edit, check_edit, check_files
 from ..errors import Problem
 from . import errors
 from .common import journey
-from .staff import _bundle_files, blueprint
+from .staff import blueprint
 
 TEXT_MAX_BYTES = 256 * 1024
 CACHED_VERSIONS = 4
@@ -48,12 +48,13 @@ def archived(version: str) -> _Archived | None:
     cache: dict[str, _Archived] = current_app.extensions.setdefault(_CACHE, {})
     found = cache.get(version)
     if found is None:
-        archive = journey().env.store.versions
-        if archive.get("bundle", "manifest", version) is None:
+        try:
+            files = journey().bundles.files(version)
+        except LookupError:
             return None
         while len(cache) >= CACHED_VERSIONS:
             cache.pop(next(iter(cache)))
-        found = cache[version] = _Archived(_bundle_files(archive, version))
+        found = cache[version] = _Archived(files)
     return found
 
 

@@ -112,7 +112,7 @@ def _draft_page(draft_id: int, error: str | None = None, form: dict | None = Non
     files = flow.files(record)
     changes = flow.changes(record)
     changed = {f["name"]: f["status"] for f in changes}
-    writers = flow._writers(record)
+    writers = flow.writers(record)
     events = flow.store.drafts.events(record.id)
     ran = next((e for e in reversed(events) if e.action == "scenarios" and e.detail.get("version") == checked.version),
                None)
