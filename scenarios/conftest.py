@@ -1,2 +1,2 @@
 # Scenario files (scenarios/*.yaml) are pytest test items: see docs/scenarios.md.
-from govflow.scenarios.plugin import pytest_collect_file  # noqa: F401
+from govflow.scenarios.plugin import pytest_collect_file, pytest_unconfigure  # noqa: F401

@@ -3,8 +3,9 @@ sim-reset|purge|import|export`.
 
 `serve` is what `make run` runs (gunicorn, the outbox worker); `serve --dev` is `make dev`;
 `outbox-worker` delivers submissions (more may run beside the server, on other machines).
-`check` is what `make check` runs: it loads every flow, rule and reference file, runs
-the cross-reference checks and the rule examples, and prints each problem as file:line.
+`check` is what `make check` runs (check_command.py): every flow, rule and reference file
+checked, the rule examples and the scenarios run, each problem printed as file:line, in Chinese
+(`--lang en`: English).
 """
 from __future__ import annotations
 
@@ -15,27 +16,14 @@ import sys
 from getpass import getpass
 from pathlib import Path
 
-from .definitions import load_definitions
+from .check_command import check
 from .errors import DefinitionError
+from .say import set_language
 from .store import database_url, open_store
 from .store.crypto import KeyMissing, attach, load_keyring
 from .store.staff import StaffAccounts
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def check(root: Path) -> int:
-    definitions, problems = load_definitions(root)
-    for p in problems:
-        print(f"{p.severity}: {p}  [{p.code}]")
-    errors = [p for p in problems if p.severity == "error"]
-    if errors or definitions is None:
-        print(f"\n{len(errors)} error(s): the definitions cannot be served until they are fixed.")
-        return 1
-    flows = ", ".join(f"{f.id}@{f.version}" for f in definitions.flows.values())
-    rules = ", ".join(f"{k}@{v}" for k, v in definitions.rulebook.versions().items())
-    print(f"OK: flows {flows}\n    rules {rules}")
-    return 0
 
 
 def serve(root: Path, host: str, port: int, dev: bool = False) -> int:
@@ -187,7 +175,9 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="govflow")
     parser.add_argument("--root", type=Path, default=ROOT)
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("check", help="check flows, rules and reference data")
+    parser.add_argument("--lang", choices=("zh", "en"), help="language of the messages (default: zh, or $GOVFLOW_LANG)")
+    chk = sub.add_parser("check", help="check flows, rules, reference data; run the rule examples and scenarios")
+    chk.add_argument("--no-scenarios", action="store_true", help="leave out the scenario walks")
     run = sub.add_parser("serve", help="start the web server")
     run.add_argument("--host", default="127.0.0.1")
     run.add_argument("--port", type=int, default=8000)
@@ -218,6 +208,8 @@ def main(argv=None) -> int:
     diff.add_argument("--from", dest="rev_from")
     diff.add_argument("--to", dest="rev_to")
     args = parser.parse_args(argv)
+    if args.lang:
+        set_language(args.lang)
     if args.command == "diagram":
         from .diagram import diagram_command
         return diagram_command(args.root, args.flow, args.out)
@@ -231,7 +223,7 @@ def main(argv=None) -> int:
     if args.command == "migrate":
         return migrate(args.root)
     if args.command == "check":
-        return check(args.root)
+        return check(args.root, scenarios=not args.no_scenarios)
     if args.command == "sim-reset":
         return sim_reset(args.root)
     if args.command == "purge":

@@ -2,8 +2,8 @@
 it is reviewed: does the change break a walk that worked?
 
 Each scenario walks the draft's definitions over the JSON API in an app of its own (a temporary
-folder: its databases, uploads and simulated world), exactly as `make test` runs them on the files
-on disk (scenarios/runner.py). The scenario files stay out of the definition bundles: they describe
+folder: its databases, uploads and simulated world), exactly as `make check` runs them on the files
+on disk (scenarios/suite.py). The scenario files stay out of the definition bundles: they describe
 the demo personas' answers, which have no place in the database. A run takes tens of seconds, so it runs in a thread of
 the worker that was asked; its result is one entry in the draft's history ("scenarios": passed,
 failed, each failure's file:line and message), for the draft's files as they were when it began.
@@ -15,8 +15,7 @@ import threading
 from pathlib import Path
 
 from ..definitions.bundle import bundle_version, lay_out_project
-from ..scenarios.loader import load_scenario_file
-from ..scenarios.runner import ScenarioFailure, ScenarioRunner, make_app
+from ..scenarios.suite import run_suite
 
 RUNNING: set[tuple[int, str]] = set()        # (draft, bundle) being run by this worker
 _LOCK = threading.Lock()
@@ -24,30 +23,10 @@ _LOCK = threading.Lock()
 
 def run_all(files: dict[str, str], definitions, root: Path) -> dict:
     """{"passed": n, "failed": [{"name", "message"}], "files": [...]} for every scenario of `files`."""
-    result: dict = {"passed": 0, "failed": [], "files": []}
     with tempfile.TemporaryDirectory(prefix="govflow-draft-scenarios-") as tmp:
         project = Path(tmp) / "project"
         lay_out_project(project, files, root, ("demo", "renderers", "scenarios"))   # the world, templates, walks
-        for n, path in enumerate(sorted((project / "scenarios").glob("*.yaml"))):
-            display = f"scenarios/{path.name}"
-            result["files"].append(display)
-            loaded = load_scenario_file(path, display)
-            for problem in loaded.problems:
-                result["failed"].append({"name": display, "message": str(problem)})
-            for i, scenario in enumerate(loaded.scenarios):
-                work = Path(tmp) / f"run-{n}-{i}"
-                work.mkdir()
-                app = make_app(project, work, definitions, scenario.today)
-                try:
-                    ScenarioRunner(app).run(scenario)
-                    result["passed"] += 1
-                except ScenarioFailure as exc:
-                    result["failed"].append({"name": scenario.name, "message": str(exc)})
-                except Exception as exc:            # noqa: BLE001 - a broken walk is a failed scenario
-                    result["failed"].append({"name": scenario.name, "message": f"{type(exc).__name__}: {exc}"})
-                finally:
-                    app.extensions["govflow"].env.store.close()
-    return result
+        return run_suite(project, definitions).as_dict()
 
 
 def start(workflow, draft, actor: str, root: Path) -> bool:

@@ -5,15 +5,32 @@ tests/conftest.py, which adds the scenarios/ folder to a plain `pytest` run.
 """
 from __future__ import annotations
 
+import shutil
 import tempfile
 from pathlib import Path
 
 import pytest
 
 from .loader import load_scenario_file
-from .runner import ScenarioFailure, run_scenario
+from .runner import ScenarioFailure, ScenarioRunner
+from .suite import FreshApps, close_app
 
 _DEFINITIONS: dict = {}
+_APPS: dict = {}
+
+
+def _apps(root: Path, definitions) -> FreshApps:
+    """One pristine world per project and session, copied for each scenario (scenarios/suite.py)."""
+    if root not in _APPS:
+        workdir = Path(tempfile.mkdtemp(prefix="govflow-scenarios-"))
+        _APPS[root] = FreshApps(root, workdir, definitions)
+    return _APPS[root]
+
+
+def pytest_unconfigure(config):
+    for apps in _APPS.values():
+        shutil.rmtree(apps.workdir, ignore_errors=True)
+    _APPS.clear()
 
 
 def project_root(path: Path) -> Path:
@@ -75,8 +92,11 @@ class ScenarioItem(pytest.Item):
         definitions, errors = definitions_for(root)
         if definitions is None:
             raise ScenarioFileError("the flow/rule files do not load:\n" + "\n".join(errors))
-        with tempfile.TemporaryDirectory(prefix="govflow-scenario-") as workdir:
-            run_scenario(self.scenario, root, Path(workdir), definitions)
+        app = _apps(root, definitions).new(self.scenario.today)
+        try:
+            ScenarioRunner(app).run(self.scenario)
+        finally:
+            close_app(app)
 
     def repr_failure(self, excinfo, style=None):
         if isinstance(excinfo.value, (ScenarioFailure, ScenarioFileError)):

@@ -35,8 +35,28 @@ class Persona:
     guardians: tuple[tuple[str, str, str], ...] = ()   # (guardian persona id, GB/T 4761 code, basis)
 
 
+_READ: dict[tuple, tuple[tuple[Persona, ...], tuple[Problem, ...]]] = {}
+
+
 def load_personas(demo_dir: Path) -> tuple[list[Persona], list[Problem]]:
-    source, problems = load_file(Path(demo_dir) / PERSONAS_FILE)
+    """The personas of demo_dir/personas.yaml and the problems found; read once per version of
+    the file (each scenario run builds its app anew: reading 12 KB of YAML each time cost more
+    than the walk)."""
+    path = Path(demo_dir) / PERSONAS_FILE
+    try:
+        stat = path.stat()
+        key: tuple = (str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+    except OSError:
+        key = (str(path), None, None)
+    if key not in _READ:
+        personas, problems = _read_personas(path)
+        _READ[key] = (tuple(personas), tuple(problems))
+    personas_read, problems_read = _READ[key]
+    return list(personas_read), list(problems_read)
+
+
+def _read_personas(path: Path) -> tuple[list[Persona], list[Problem]]:
+    source, problems = load_file(path)
     if source is None:
         return [], problems
     items = source.data.get("personas") if isinstance(source.data, dict) else None
