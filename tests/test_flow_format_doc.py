@@ -127,8 +127,9 @@ def test_the_example_flow_of_the_doc_is_valid_under_the_schema():
 
 
 def checker_output(root: Path, lang: str, monkeypatch, capsys) -> list[str]:
-    """What `govflow check` prints for `root` in `lang` ('zh', the default of `make check', or 'en')."""
+    """What `govflow check` prints for `root` in `lang` ('zh', the default of `make check`, or 'en')."""
     monkeypatch.setenv("GOVFLOW_LANG", lang)
+    monkeypatch.delenv("DATABASE_URL", raising=False)          # the copy alone, no published history
     try:
         cli.main(["--root", str(root), "check", "--lang", lang])
     except SystemExit:            # a CLI without `check --lang` (yet): the language comes from GOVFLOW_LANG
