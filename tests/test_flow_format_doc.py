@@ -12,9 +12,10 @@ import shutil
 from pathlib import Path
 
 import jsonschema
+import pytest
 import yaml
 
-from govflow import formats
+from govflow import cli, formats
 from govflow.definitions import load_definitions
 from govflow.definitions.metaschema import flow_schema
 from govflow.rules.conditions import OPERATORS
@@ -125,7 +126,20 @@ def test_the_example_flow_of_the_doc_is_valid_under_the_schema():
     assert errors == [], [e.message for e in errors]
 
 
-def test_the_error_shown_in_the_doc_is_what_the_checker_prints(tmp_path):
+def checker_output(root: Path, lang: str, monkeypatch, capsys) -> list[str]:
+    """What `govflow check` prints for `root` in `lang` ('zh', the default of `make check`, or 'en')."""
+    monkeypatch.setenv("GOVFLOW_LANG", lang)
+    monkeypatch.delenv("DATABASE_URL", raising=False)          # the copy alone, no published history
+    try:
+        cli.main(["--root", str(root), "check", "--lang", lang])
+    except SystemExit:            # a CLI without `check --lang` (yet): the language comes from GOVFLOW_LANG
+        capsys.readouterr()
+        cli.main(["--root", str(root), "check"])
+    return [line for line in capsys.readouterr().out.splitlines() if line.strip()]
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_error_shown_in_the_doc_is_what_the_checker_prints(tmp_path, monkeypatch, capsys, lang):
     for name in ("flows", "rules", "reference"):
         shutil.copytree(ROOT / name, tmp_path / name)
     flow = tmp_path / "flows" / "sscard_adult.yaml"
@@ -133,5 +147,57 @@ def test_the_error_shown_in_the_doc_is_what_the_checker_prints(tmp_path):
     assert "next: photo}" in text
     flow.write_text(text.replace("next: photo}", "next: phtoo}", 1), "utf-8")
     _, problems = load_definitions(tmp_path)
-    first = next(p for p in problems if p.code == "flow.unknown_page")
-    assert f"error: {first}  [{first.code}]" in doc_text()
+    assert any(p.code == "flow.unknown_page" for p in problems)
+    printed = checker_output(tmp_path, lang, monkeypatch, capsys)
+    first = next(line for line in printed if line.endswith("[flow.unknown_page]"))
+    blocks = re.findall(r"^```[a-z]*\n(.*?)^```", doc_text(), flags=re.S | re.M)
+    shown = [b for b in blocks if "[flow.unknown_page]" in b]
+    assert any(first in b for b in shown), f"the doc should show, as {lang} output of the checker:\n{first}"
+    assert any(printed[-1] in b for b in shown), f"the doc should end that {lang} output with:\n{printed[-1]}"
+
+
+PART = {"options": "options", "content": "blocks", "actions": "items:action", "next": "target",
+        "review": "items:review_section", "when": "condition"}
+
+
+def test_every_example_of_the_doc_is_valid_where_it_would_be_written():
+    """Each ```yaml example (a page, fields, options, content, buttons, a target, review
+    sections, a condition) is checked against the part of the schema it would be written in;
+    an example shortened with `...` is left out."""
+    schema = flow_schema()
+    checked = 0
+    for block in re.findall(r"^```yaml\n(.*?)^```", doc_text(), flags=re.S | re.M)[1:]:
+        if re.search(r"^\s*\.\.\.\s*$|: \.\.\.\s*$", block, flags=re.M):
+            continue
+        data = yaml.safe_load(block)
+        if isinstance(data, list):
+            parts = [("page", page) for page in data]
+        elif set(data) <= set(PART):
+            parts = [(PART[key], value) for key, value in data.items()]
+        else:
+            parts = [("field", field) for field in data.values()]
+        for name, value in parts:
+            items, _, name = name.rpartition(":")
+            node = {"type": "array", "items": {"$ref": f"#/$defs/{name}"}} if items else {"$ref": f"#/$defs/{name}"}
+            errors = list(jsonschema.Draft202012Validator(dict(node, **{"$defs": schema["$defs"]})).iter_errors(value))
+            assert errors == [], (name, value, [e.message for e in errors])
+            checked += 1
+    assert checked >= 10
+
+
+def slug(heading: str) -> str:
+    """The anchor GitHub gives a heading: lower case, punctuation dropped, spaces as dashes."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+@pytest.mark.parametrize("name", ["flow-format.md", "rule-format.md", "scenarios.md"])
+def test_links_of_the_policy_docs_lead_to_files_and_headings(name):
+    text = (ROOT / "docs" / name).read_text("utf-8")
+    assert "internals.md" in text.split("\n## ")[0], "the note on developers' internals at the top"
+    for target in re.findall(r"\]\(([^)\s]+)\)", text):
+        path, _, anchor = target.partition("#")
+        linked = (ROOT / "docs" / path) if path else ROOT / "docs" / name
+        assert linked.is_file(), (name, target)
+        if anchor:
+            headings = re.findall(r"^#+ (.+)$", linked.read_text("utf-8"), flags=re.M)
+            assert anchor in {slug(h) for h in headings}, (name, target)

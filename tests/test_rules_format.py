@@ -65,3 +65,29 @@ def test_schema_rejects_a_test_with_two_operators():
     assert list(jsonschema.Draft202012Validator(schema).iter_errors(rule))
     rule["rules"][0]["when"] = {"fact": "registry.cards_in_province", "gt": 1}
     assert not list(jsonschema.Draft202012Validator(schema).iter_errors(rule))
+
+
+def doc_examples() -> list:
+    """The YAML examples of the doc, parsed (an example shortened with a `...` line is left out)."""
+    blocks = re.findall(r"^```yaml\n(.*?)^```", DOC.read_text(encoding="utf-8"), flags=re.S | re.M)
+    return [json_view(yaml.safe_load(b)) for b in blocks if not re.search(r"^\s*\.\.\.\s*$", b, flags=re.M)]
+
+
+def valid(data, pointer: str) -> list[str]:
+    schema = load_schema()
+    node = dict(schema["$defs"][pointer], **{"$defs": schema["$defs"]}) if pointer else schema
+    return [e.message for e in jsonschema.Draft202012Validator(node).iter_errors(data)]
+
+
+def test_the_examples_of_the_doc_are_valid_under_the_schema():
+    examples = doc_examples()
+    assert valid(examples[0], "") == [], "the complete rule file at the top of the doc"
+    facts = [e for e in examples if isinstance(e, dict) and "derived" in e and "facts" in e]
+    assert len(facts) == 1 and valid(facts[0], "facts_file") == [], "the rules/facts.yaml example"
+    conditions = [e["when"] for e in examples if isinstance(e, dict) and set(e) == {"when"}]
+    outcomes = [e["then"] for e in examples if isinstance(e, dict) and set(e) == {"then"}]
+    assert len(conditions) >= 15 and len(outcomes) >= 4
+    for condition in conditions:
+        assert valid(condition, "condition") == [], condition
+    for outcome in outcomes:
+        assert valid(outcome, "outcome") == [], outcome

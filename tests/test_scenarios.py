@@ -102,3 +102,12 @@ def test_doc_tables_match_the_schema():
     for pointer, keys in objects.items():
         assert len(tables[pointer]) == len(set(tables[pointer])), f"{pointer}: a key is listed twice"
         assert set(tables[pointer]) == keys, (pointer, sorted(set(tables[pointer]) ^ keys))
+
+
+def test_the_example_of_the_doc_is_a_valid_scenario_file(tmp_path):
+    example = re.findall(r"^```yaml\n(.*?)^```", DOC.read_text("utf-8"), flags=re.S | re.M)[0]
+    path = tmp_path / "sscard_adult.yaml"
+    path.write_text(example, "utf-8")
+    loaded = load_scenario_file(path, "scenarios/sscard_adult.yaml")
+    assert loaded.problems == [], [str(p) for p in loaded.problems]
+    assert [s.name for s in loaded.scenarios] == ["香港居民通行证材料且只能网点领卡"]
