@@ -118,7 +118,7 @@ def _field(flow, page, f, options, rules, stops, types, labels, cap):
         involved = minimal(fc.applying(i), options)
         read = {p for r in involved for p in facts_read(r.when)}
         parts = fc.group(i, read)
-        group = names(_words(p) for p in parts)
+        group = say("choices.group.and").join(_words(p) for p in parts)
         rest = gaps & ~_mask(fc, parts)
         first = involved[0]
         yield ("gap", first.file, first.line, group), Problem(
@@ -185,7 +185,7 @@ def _words(part: Part) -> str:
 
 
 def _rules(rules: list) -> str:
-    shown = [say("choices.rule", id=r.id, title=r.title) if r.title else r.id for r in rules[:LISTED]]
+    shown = [say("choices.rule", id=r.id, t=r.title) if r.title else r.id for r in rules[:LISTED]]
     if len(rules) > LISTED:
         shown.append(say("choices.and_more", count=len(rules) - LISTED))
     return names(shown)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from ..rules.facts import engine_value
 from ..rules.model import All, Any_, FactRef, Test, facts_read
@@ -44,6 +45,7 @@ class Part:
     fact: str
     rep: object
     words: list
+    sig: tuple = ()               # what each test of the fact says of these values
 
 
 def truth(test: Test, value) -> bool:
@@ -58,9 +60,10 @@ def truth(test: Test, value) -> bool:
 
 def _ordered_candidates(ftype: str, consts: set) -> list[tuple]:
     """(engine value, (lo, lo_in, hi, hi_in)) for the points and the ranges between thresholds."""
+    step: Any = None                  # the next value: a day, one, or none (numbers are dense)
+    pts: list[Any]
     if ftype == "date":
-        conv = {c: dt.date(c // 10000, c // 100 % 100, c % 100) for c in consts}
-        pts, step = sorted(conv.values()), dt.timedelta(days=1)
+        pts, step = sorted(dt.date(c // 10000, c // 100 % 100, c % 100) for c in consts), dt.timedelta(days=1)
     else:
         pts, step = sorted(consts), (1 if ftype == "integer" else None)
     if not pts:
@@ -72,7 +75,7 @@ def _ordered_candidates(ftype: str, consts: set) -> list[tuple]:
     def above(p):
         return p + step if step is not None else p + 1
 
-    out = [(below(pts[0]), (None, False, pts[0], False))]
+    out: list[tuple[Any, tuple]] = [(below(pts[0]), (None, False, pts[0], False))]
     for i, p in enumerate(pts):
         out.append((p, (p, True, p, True)))
         nxt = pts[i + 1] if i + 1 < len(pts) else None
@@ -113,9 +116,10 @@ def partition(fact: str, ftype, tests: list[Test], labels: dict) -> list[Part]:
             last_region[2], last_region[3] = region[2], region[3]
             continue
         last_sig, last_region = s, list(region)
-        groups.setdefault(s, Part(fact, value, [])).words.append(last_region)
+        groups.setdefault(s, Part(fact, value, [], s)).words.append(last_region)
     for value, shown in cands:
-        groups.setdefault(sig(value), Part(fact, value, [])).words.append(shown)
+        s = sig(value)
+        groups.setdefault(s, Part(fact, value, [], s)).words.append(shown)
     for part in groups.values():
         ranges = [_region_words(title, r, ftype) for r in part.words if isinstance(r, list)]
         values = [v for v in part.words if not isinstance(v, list)]
@@ -176,9 +180,10 @@ def fact_title(fact: str, ftype) -> str:
 class Space:
     """Every combination of one class per fact; bit i of a mask is combination i."""
 
-    def __init__(self, parts: dict[str, list[Part]]):
+    def __init__(self, parts: dict[str, list[Part]], tests: dict[str, list[Test]]):
         self.facts = list(parts)
         self.parts = parts
+        self.tests = tests
         self.size = 1
         for fact in self.facts:
             self.size *= len(parts[fact])
@@ -221,6 +226,19 @@ class Space:
             yes, no = (yes & y, no | n) if isinstance(c, All) else (yes | y, no & n)
         return yes, no
 
+    def index_of(self, values: dict) -> int | None:
+        """The group of the applicant whose facts (engine values) are `values`; None when the
+        partition has no class for one of them (which would be a mistake of the partition)."""
+        index, stride = 0, 1
+        for fact in self.facts:
+            s = tuple(truth(t, values.get(fact, ABSENT)) for t in self.tests[fact])
+            ks = [k for k, part in enumerate(self.parts[fact]) if part.sig == s]
+            if not ks:
+                return None
+            index += ks[0] * stride
+            stride *= len(self.parts[fact])
+        return index
+
     def decode(self, index: int) -> list[Part]:
         out = []
         for fact in self.facts:
@@ -258,18 +276,20 @@ class FieldChoices:
         tests: dict = {}
         for rule in rules + relevant:
             tests_on(rule.when, read, tests)
-        parts, size = {}, 1
+        parts, size, listed = {}, 1, {}
         for fact in sorted(read):
-            parts[fact] = partition(fact, types.get(fact), list(tests.get(fact, {})),
-                                    labels.get(fact, {}))
+            listed[fact] = list(tests.get(fact, {}))
+            parts[fact] = partition(fact, types.get(fact), listed[fact], labels.get(fact, {}))
             size *= len(parts[fact])
             if size > cap:
                 return None
-        space = Space(parts)
+        space = Space(parts, listed)
         stopped = 0
         for s in relevant:
             stopped |= space.cond(s.when)[0]
-        applies, possible, by_list = [], 0, {}
+        applies: list[int] = []
+        possible = 0
+        by_list: dict[frozenset, int] = {}
         for rule in rules:
             yes, no = space.cond(rule.when)
             applies.append(yes)
