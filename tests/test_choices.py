@@ -37,14 +37,17 @@ RULE = """
 """
 
 
-def project(tmp_path: Path, rules: list[tuple], earlier: list[tuple] = ()) -> Path:
+def project(tmp_path: Path, rules: list[tuple], earlier: list[tuple] = (), asked_when: str = "") -> Path:
     """The real project plus the two-fact case's flow, with `rules` (id, title, when, then) as
-    rule set zz_pickup and `earlier` as rule set zz_pre, run by on_enter of the page before."""
+    rule set zz_pickup and `earlier` as rule set zz_pre, run by on_enter of the page before;
+    `asked_when`: the `when:` of the restricted field."""
     for name in ("flows", "rules", "reference", "demo"):
         shutil.copytree(ROOT / name, tmp_path / name)
     flow = (BROKEN / "restriction_gap_two_facts" / "flows" / "zz_case.yaml").read_text("utf-8")
     if earlier:
         flow = flow.replace("on_enter: [precheck]", "on_enter: [precheck, zz_pre]")
+    if asked_when:
+        flow = flow.replace("        widget: radio\n", f"        widget: radio\n        when: {asked_when}\n")
     (tmp_path / "flows" / "zz_case.yaml").write_text(flow, "utf-8")
     for name, items in (("zz_pickup", rules), ("zz_pre", earlier)):
         if items:
@@ -102,6 +105,29 @@ def test_refusals_of_the_page_itself_count_too(tmp_path):
     same = ("ZZK-009", "港澳台女性不在此办理",
             "{all: [{fact: identity.residency, in: [hk, macau, taiwan]}, {fact: identity.sex, eq: female}]}", REFUSE)
     assert findings(project(tmp_path, [HK_BRANCH, WOMEN_MAIL, same])) == []
+
+
+def test_groups_the_field_is_not_asked_of_are_left_out(tmp_path):
+    shenzhen_mail = ("ZZK-002", "深圳发卡只能邮寄", '{fact: form.zz_city, eq: "440300"}', restrict("mail"))
+    [gap] = findings(project(tmp_path / "a", [HK_BRANCH, shenzhen_mail]))
+    assert "“人员类别为hk、macau、taiwan之一，发卡地=440300”的申请人" in gap.message
+    assert findings(project(tmp_path / "b", [HK_BRANCH, shenzhen_mail], asked_when='{field: zz_city, ne: "440300"}')) == []
+
+
+def test_the_shipped_pickup_page_with_a_rule_for_women(tmp_path):
+    """Mistake 2 of issue 13 made in a copy of the shipped files: PICK-001 (港澳台 → 网点领卡) and a
+    new rule for women (→ 邮寄到付) leave a woman from Hong Kong without an option."""
+    for name in ("flows", "rules", "reference", "demo"):
+        shutil.copytree(ROOT / name, tmp_path / name)
+    pickup = tmp_path / "rules" / "pickup.yaml"
+    pickup.write_text(pickup.read_text("utf-8") + RULE.format(
+        id="PICK-099", title="女性申请人只能邮寄到付", when="{fact: identity.sex, eq: female}",
+        then="restrict: {field: pickup_method, to: [mail], message: 测试}"), "utf-8")
+    [gap] = findings(tmp_path)
+    assert (gap.file, gap.line) == ("rules/pickup.yaml", 5)
+    assert "流程“社保卡申领”（sscard_adult）的领卡方式页（pickup）" in gap.message
+    assert "PICK-001（港澳台居民只能网点领卡）、PICK-099（女性申请人只能邮寄到付）" in gap.message
+    assert "“人员类别为hk、macau、taiwan之一，性别=female”的申请人时，“领卡方式”没有可选项" in gap.message
 
 
 def test_a_number_range_is_split_at_the_thresholds_the_rules_use(tmp_path):

@@ -23,8 +23,6 @@ from .checks import reachable_pages, successors
 from .choices import restriction_problems
 from .model import FlowDef, PageDef
 
-ENUM_OPS = ("eq", "ne", "in", "not_in")
-
 
 def analyse(flows: dict[str, FlowDef], rulebook) -> list[Problem]:
     """Every finding of the analysis; `rulebook` is a loaded RuleBook."""
@@ -151,19 +149,6 @@ def canonical(cond):
         rest.append(canonical(Test(path, op, tuple(values))))
     items = sorted(set(rest), key=repr)
     return items[0] if len(items) == 1 else (kind, tuple(items))
-
-
-def enum_test(cond, types) -> tuple[str, set] | None:
-    """(fact, values for which the condition holds) when it is one eq/ne/in/not_in test on an enum fact."""
-    c = canonical(cond) if not isinstance(cond, tuple) else cond
-    if c[0] != "test" or c[2] not in ENUM_OPS:
-        return None
-    _, path, op, value = c
-    ftype = types.get(path)
-    if ftype is None or ftype.enum is None:
-        return None
-    values = set(value) if isinstance(value, tuple) else {value}
-    return path, (values if op in ("eq", "in") else set(ftype.enum) - values)
 
 
 def _kind(rule) -> str:

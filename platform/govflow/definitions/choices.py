@@ -101,7 +101,7 @@ def _labels(flow: FlowDef) -> dict[str, dict]:
 # -- one field ----------------------------------------------------------------------------------
 
 def _field(flow, page, f, options, rules, stops, types, labels, cap):
-    fc = FieldChoices.build(rules, stops, options, types, labels, cap)
+    fc = FieldChoices.build(rules, stops, options, types, labels, cap, f.condition)
     where = _where(flow, page)
     shown = labels.get(f"form.{f.name}", {})
     if fc is None:
@@ -116,8 +116,8 @@ def _field(flow, page, f, options, rules, stops, types, labels, cap):
     if gaps:
         i = lowest(gaps)
         involved = minimal(fc.applying(i), options)
-        read = {p for r in involved for p in facts_read(r.when)}
-        parts = fc.group(i, read)
+        read = list(dict.fromkeys(p for r in involved for p in facts_read(r.when)))
+        parts = sorted(fc.group(i, set(read)), key=lambda p: read.index(p.fact))   # as the rules read them
         group = say("choices.group.and").join(_words(p) for p in parts)
         rest = gaps & ~_mask(fc, parts)
         first = involved[0]

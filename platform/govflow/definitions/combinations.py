@@ -269,13 +269,16 @@ class FieldChoices:
     excluded: dict                # option -> groups where an applying restriction leaves it out
 
     @classmethod
-    def build(cls, rules: list, stops: list, options: list, types: dict, labels: dict, cap: int = CAP):
-        """None when there are more than `cap` groups."""
+    def build(cls, rules: list, stops: list, options: list, types: dict, labels: dict, cap: int = CAP,
+              condition=None):
+        """None when there are more than `cap` groups. `condition`: the field's `when:` (the
+        groups it is not asked of are left out, as the stopped ones)."""
         read = {p for r in rules for p in facts_read(r.when)}
-        relevant = [s for s in stops if read.intersection(facts_read(s.when))]
+        relevant = [s.when for s in stops if read.intersection(facts_read(s.when))]
+        asked = condition if condition is not None and read.intersection(facts_read(condition)) else None
         tests: dict = {}
-        for rule in rules + relevant:
-            tests_on(rule.when, read, tests)
+        for cond in [r.when for r in rules] + relevant + ([asked] if asked is not None else []):
+            tests_on(cond, read, tests)
         parts, size, listed = {}, 1, {}
         for fact in sorted(read):
             listed[fact] = list(tests.get(fact, {}))
@@ -284,9 +287,11 @@ class FieldChoices:
             if size > cap:
                 return None
         space = Space(parts, listed)
-        stopped = 0
-        for s in relevant:
-            stopped |= space.cond(s.when)[0]
+        reachable = space.all
+        for cond in relevant:
+            reachable &= ~space.cond(cond)[0]
+        if asked is not None:
+            reachable &= ~space.cond(asked)[1]
         applies: list[int] = []
         possible = 0
         by_list: dict[frozenset, int] = {}
@@ -296,14 +301,19 @@ class FieldChoices:
             possible |= space.all & ~no
             to = frozenset(rule.then["restrict"]["to"])
             by_list[to] = by_list.get(to, 0) | yes
+        in_lists = frozenset().union(*by_list)
+        every = 0
+        for yes in by_list.values():
+            every |= yes
         excluded = {}
-        for o in options:
-            mask = 0
-            for to, yes in by_list.items():
-                if o not in to:
-                    mask |= yes
+        for o in options:                 # an option in no list is left out wherever one applies
+            mask = 0 if o in in_lists else every
+            if o in in_lists:
+                for to, yes in by_list.items():
+                    if o not in to:
+                        mask |= yes
             excluded[o] = mask
-        return cls(space, options, rules, applies, possible, space.all & ~stopped, excluded)
+        return cls(space, options, rules, applies, possible, reachable, excluded)
 
     def gaps(self) -> int:
         """Groups that reach the page with no option left."""
