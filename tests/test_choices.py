@@ -90,6 +90,14 @@ def test_overlapping_groups_name_the_group_actually_left_without_options(tmp_pat
     assert "ZZK-001" in gap.message and "ZZK-003" in gap.message
 
 
+def test_the_whole_group_is_named_once(tmp_path):
+    # a rule on Macau alone splits the residencies into classes; the group is still named as one
+    macau_both = ("ZZK-005", "澳门居民两种方式均可", "{fact: identity.residency, eq: macau}", restrict("branch, mail"))
+    [gap] = findings(project(tmp_path, [HK_BRANCH, macau_both, WOMEN_MAIL]))
+    assert "“人员类别为hk、macau、taiwan之一，性别=female”的申请人" in gap.message
+    assert "其他" not in gap.hint and "ZZK-005" not in gap.message
+
+
 def test_earlier_refusals_leave_their_groups_out(tmp_path):
     refuse_all = ("ZZR-001", "港澳台女性不在此办理",
                   "{all: [{fact: identity.residency, in: [hk, macau, taiwan]}, {fact: identity.sex, eq: female}]}",
@@ -111,7 +119,8 @@ def test_groups_the_field_is_not_asked_of_are_left_out(tmp_path):
     shenzhen_mail = ("ZZK-002", "深圳发卡只能邮寄", '{fact: form.zz_city, eq: "440300"}', restrict("mail"))
     [gap] = findings(project(tmp_path / "a", [HK_BRANCH, shenzhen_mail]))
     assert "“人员类别为hk、macau、taiwan之一，发卡地=440300”的申请人" in gap.message
-    assert findings(project(tmp_path / "b", [HK_BRANCH, shenzhen_mail], asked_when='{field: zz_city, ne: "440300"}')) == []
+    not_shenzhen = '{field: zz_city, ne: "440300"}'
+    assert findings(project(tmp_path / "b", [HK_BRANCH, shenzhen_mail], asked_when=not_shenzhen)) == []
 
 
 def test_the_shipped_pickup_page_with_a_rule_for_women(tmp_path):

@@ -25,7 +25,7 @@ from __future__ import annotations
 from ..errors import Problem
 from ..rules.model import facts_read
 from ..say import names, say
-from .combinations import CAP, FieldChoices, Part, lowest, minimal
+from .combinations import CAP, FieldChoices, Part, describe, lowest, minimal
 from .model import FieldDef, FlowDef, PageDef
 
 STOPPING = ("refuse", "redirect")
@@ -116,10 +116,8 @@ def _field(flow, page, f, options, rules, stops, types, labels, cap):
     if gaps:
         i = lowest(gaps)
         involved = minimal(fc.applying(i), options)
-        read = list(dict.fromkeys(p for r in involved for p in facts_read(r.when)))
-        parts = sorted(fc.group(i, set(read)), key=lambda p: read.index(p.fact))   # as the rules read them
-        group = say("choices.group.and").join(_words(p) for p in parts)
-        rest = gaps & ~_mask(fc, parts)
+        read = list(dict.fromkeys(p for r in involved for p in facts_read(r.when)))   # as the rules read them
+        group, rest = _group(fc, gaps, i, involved, read)
         first = involved[0]
         yield ("gap", first.file, first.line, group), Problem(
             "rule.restriction_gap", first.id,
@@ -132,7 +130,7 @@ def _field(flow, page, f, options, rules, stops, types, labels, cap):
         missing = [p for k, p in enumerate(fc.space.parts[fact]) if uncovered & fc.space.class_mask(fact, k)]
         if missing:
             first = table[0]
-            group = say("choices.word.or").join(_words(p) for p in missing)
+            group = describe(missing)
             yield ("uncovered", first.file, first.line, group), Problem(
                 "rule.restriction_gap", first.id,
                 say("choices.uncovered", where=where, rules=_rules(table), field=f.title, group=group),
@@ -166,11 +164,30 @@ def _tables(fc: FieldChoices, types: dict):
             yield fact, [r for r, _ in cases]
 
 
-def _mask(fc: FieldChoices, parts: list[Part]) -> int:
-    mask = fc.space.all
-    for p in parts:
-        mask &= fc.space.class_mask(p.fact, fc.space.parts[p.fact].index(p))
-    return mask
+def _group(fc: FieldChoices, gaps: int, index: int, involved: list, read: list) -> tuple[str, int]:
+    """The applicants left without options because of the `involved` rules, in words, and the
+    groups left without options for other reasons. Every group where these rules all apply is
+    named when they make a block (one set of classes per fact); else the group at `index`."""
+    space, cause = fc.space, gaps
+    for rule, yes in zip(fc.rules, fc.applies, strict=True):
+        if any(rule is r for r in involved):
+            cause &= yes
+    classes: dict[str, list[Part]] = {}
+    block = space.all
+    for fact in read:
+        ks = [k for k in range(len(space.parts[fact])) if cause & space.class_mask(fact, k)]
+        classes[fact] = [space.parts[fact][k] for k in ks]
+        mask = 0
+        for k in ks:
+            mask |= space.class_mask(fact, k)
+        block &= mask
+    if block & fc.reachable != cause:
+        cause = space.all
+        for part in fc.group(index, set(read)):
+            classes[part.fact] = [part]
+            cause &= space.class_mask(part.fact, space.parts[part.fact].index(part))
+    group = say("choices.group.and").join(describe(classes[fact]) for fact in read)
+    return group, gaps & ~cause
 
 
 # -- words --------------------------------------------------------------------------------------
@@ -178,10 +195,6 @@ def _mask(fc: FieldChoices, parts: list[Part]) -> int:
 def _where(flow: FlowDef, page: PageDef) -> str:
     return say("choices.where", flow=flow.title or flow.id, flow_id=flow.id,
                page=page.title or page.id, page_id=page.id)
-
-
-def _words(part: Part) -> str:
-    return say("choices.word.or").join(part.words)
 
 
 def _rules(rules: list) -> str:

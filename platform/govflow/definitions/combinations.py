@@ -40,12 +40,28 @@ OTHER = _Marker("OTHER")          # a text no rule compares with
 
 @dataclass
 class Part:
-    """One class of values of one fact: `rep` stands for all of them; `words` describe it."""
+    """One class of values of one fact: `rep` stands for all of them."""
 
     fact: str
     rep: object
-    words: list
-    sig: tuple = ()               # what each test of the fact says of these values
+    sig: tuple                    # what each test of the fact says of these values
+    title: str
+    labels: dict
+    ranges: list                  # numbers and dates: the ranges, described
+    values: list                  # the other types: the values (enum, yes/no, texts, ABSENT)
+    among: list                   # every value of the fact, in order
+
+    @property
+    def words(self) -> list[str]:
+        return self.ranges + ([_value_words(self.title, self.values, self.labels)] if self.values else [])
+
+
+def describe(parts: list[Part]) -> str:
+    """Several classes of one fact in words (人员类别为hk、macau之一)."""
+    ranges = [r for p in parts for r in p.ranges]
+    values = sorted((v for p in parts for v in p.values), key=parts[0].among.index)
+    words = ranges + ([_value_words(parts[0].title, values, parts[0].labels)] if values else [])
+    return say("choices.word.or").join(words)
 
 
 def truth(test: Test, value) -> bool:
@@ -109,6 +125,11 @@ def partition(fact: str, ftype, tests: list[Test], labels: dict) -> list[Part]:
         return tuple(truth(t, v) for t in tests)
 
     groups: dict[tuple, Part] = {}
+    among = [shown for _, shown in cands]
+
+    def part(s: tuple, value) -> Part:
+        return groups.setdefault(s, Part(fact, value, s, title, labels, [], [], among))
+
     last_sig, last_region = None, None
     for value, region in regions:            # adjacent ranges treated alike become one range
         s = sig(value)
@@ -116,14 +137,11 @@ def partition(fact: str, ftype, tests: list[Test], labels: dict) -> list[Part]:
             last_region[2], last_region[3] = region[2], region[3]
             continue
         last_sig, last_region = s, list(region)
-        groups.setdefault(s, Part(fact, value, [], s)).words.append(last_region)
+        part(s, value).ranges.append(last_region)
     for value, shown in cands:
-        s = sig(value)
-        groups.setdefault(s, Part(fact, value, [], s)).words.append(shown)
-    for part in groups.values():
-        ranges = [_region_words(title, r, ftype) for r in part.words if isinstance(r, list)]
-        values = [v for v in part.words if not isinstance(v, list)]
-        part.words = ranges + ([_value_words(title, values, labels)] if values else [])
+        part(sig(value), value).values.append(shown)
+    for p in groups.values():
+        p.ranges = [_region_words(title, r, ftype) for r in p.ranges]
     return list(groups.values())
 
 
