@@ -287,15 +287,17 @@ def test_a_group_reported_without_options_has_none_by_the_rule_engine(restrictin
     fc = FieldChoices.build(rules, stops, OPTIONS, TYPES, {})
     assert fc is not None
 
-    def engine(facts: dict) -> tuple[set, bool]:
+    def engine(facts: dict) -> tuple[set, bool, bool]:
+        """(allowed options, stopped, restricted at all) by RuleBook.evaluate (durable-rules)."""
         allowed = set(OPTIONS)
-        for fired in book.evaluate("zzr", nested(facts)).fired:
-            allowed &= set(fired.outcome["restrict"]["to"])
-        return allowed, bool(stops) and bool(book.evaluate("zzs", nested(facts)).fired)
+        fired = book.evaluate("zzr", nested(facts)).fired
+        for f in fired:
+            allowed &= set(f.outcome["restrict"]["to"])
+        return allowed, bool(stops) and bool(book.evaluate("zzs", nested(facts)).fired), bool(fired)
 
     gaps, never = fc.gaps(), fc.never_allowed()
     for i in range(fc.space.size):          # every group, by its representative
-        allowed, stopped = engine(fc.representative(i))
+        allowed, stopped, _ = engine(fc.representative(i))
         assert bool(gaps >> i & 1) == (not stopped and not allowed), (i, fc.representative(i), allowed)
         if not stopped:
             assert not allowed & set(never)
@@ -307,13 +309,15 @@ def test_a_group_reported_without_options_has_none_by_the_rule_engine(restrictin
     for person in people:                   # and what the engine does for them, the group says
         i = fc.space.index_of(person)
         assert i is not None, person
-        allowed, stopped = engine(person)
+        allowed, stopped, restricted = engine(person)
         if gaps >> i & 1:                   # everyone of a group without options has none
             assert not allowed, (person, allowed)
         if not stopped and not allowed:     # and everyone without options is in such a group
             assert gaps >> i & 1, person
         if not fc.reachable >> i & 1:       # a group left out is stopped for certain
             assert stopped, person
+        elif fc.uncovered() >> i & 1 or not restricted:   # no restriction applies to them, for certain
+            assert not restricted and fc.uncovered() >> i & 1, person
         if not stopped:
             assert not allowed & set(never)
 
