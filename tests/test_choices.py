@@ -331,3 +331,30 @@ def test_messages_are_chinese_by_default_and_english_on_request(case, tmp_path, 
     monkeypatch.setenv("GOVFLOW_LANG", "zh")
     chinese = [p for p in load_definitions(root)[1] if p.code.startswith("rule.")]
     assert all("页（" in p.message and p.hint for p in chinese)
+
+
+def test_an_answer_that_may_be_left_out_keeps_the_options_open(tmp_path):
+    """A woman who did not answer an optional question is not restricted by a rule on its answer."""
+    flow = (BROKEN / "restriction_gap_two_facts" / "flows" / "zz_case.yaml").read_text("utf-8")
+    for name in ("flows", "rules", "reference", "demo"):
+        shutil.copytree(ROOT / name, tmp_path / name)
+    flow = flow.replace("      zz_city: {title: 发卡地, type: string, options: guangdong_cities}\n",
+                        "      zz_city: {title: 发卡地, type: string, options: guangdong_cities}\n"
+                        "      zz_mode: {title: 方式, type: string, optional: true,"
+                        " options: [{value: a, label: 甲}, {value: b, label: 乙}]}\n")
+    (tmp_path / "flows" / "zz_case.yaml").write_text(flow, "utf-8")
+    rules = [("ZZK-001", "甲只能网点", "{fact: form.zz_mode, eq: a}", restrict("branch")),
+             ("ZZK-002", "乙只能邮寄", "{fact: form.zz_mode, eq: b}", restrict("mail"))]
+    (tmp_path / "rules" / "zz_pickup.yaml").write_text("ruleset: zz_pickup\ntitle: 测试\nrules:" + "".join(
+        RULE.format(id=i, title=t, when=w, then=th) for i, t, w, th in rules), "utf-8")
+    assert findings(tmp_path, "rule.option_never_allowed") == []
+    required = flow.replace(" optional: true,", "")
+    (tmp_path / "flows" / "zz_case.yaml").write_text(required, "utf-8")
+    assert findings(tmp_path, "rule.option_never_allowed") == []          # a → branch, b → mail: both allowed
+    both_branch = [rules[0], ("ZZK-002", "乙只能网点", "{fact: form.zz_mode, eq: b}", restrict("branch"))]
+    (tmp_path / "rules" / "zz_pickup.yaml").write_text("ruleset: zz_pickup\ntitle: 测试\nrules:" + "".join(
+        RULE.format(id=i, title=t, when=w, then=th) for i, t, w, th in both_branch), "utf-8")
+    [never] = findings(tmp_path, "rule.option_never_allowed")
+    assert "“邮寄到付”谁也不能选" in never.message
+    (tmp_path / "flows" / "zz_case.yaml").write_text(flow, "utf-8")       # optional again: mail stays open
+    assert findings(tmp_path, "rule.option_never_allowed") == []

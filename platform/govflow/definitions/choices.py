@@ -7,8 +7,13 @@ one fact at a time. The groups a refusal or redirect stops for certain are left 
 sets run earlier on every path to the page (`on_enter` and `checks` of the pages before it, this
 page's `on_enter`) and the page's own `checks`. A restriction applies to a group when its
 condition holds for every applicant of the group; the options a group may choose are the
-field's options that every applying restriction allows. Facts are assumed present (an identity
-has a residency) unless a rule tests `exists`.
+field's options that every applying restriction allows. Facts from outside the form are
+assumed present (an identity has a residency) unless a rule tests `exists`; an answer may be
+absent unless the flow asks it of everyone (required, no `when:`). A group the field is not
+asked of (its `when:` fails for certain) is left out too.
+
+Not covered: a refusal on the page that names the field's value (`refuse` when form.<field> is
+X) is not read as taking X away; comparisons of two facts are "unknown" (never a finding).
 
 - `rule.restriction_gap`: a group is left with no option (named with fact and value titles,
   at the first of the rules that together leave nothing); or the rules restricting the field by
@@ -39,6 +44,8 @@ def restriction_problems(flows: dict[str, FlowDef], doms: dict, rulebook, cap: i
     seen: set = set()
     for flow in flows.values():
         labels = _labels(flow)
+        always = {n for n, f in flow.input_fields().items() if f.required and f.condition is None}
+        optional = frozenset(p for p in types if p.startswith("form.") and p[5:] not in always)
         for page_id, before in doms[flow.id].items():
             page = flow.pages[page_id]
             restricted = _restricted(page, rulebook)
@@ -50,7 +57,7 @@ def restriction_problems(flows: dict[str, FlowDef], doms: dict, rulebook, cap: i
                 options = _options(f, types)
                 if f is None or not options:
                     continue
-                for key, problem in _field(flow, page, f, options, rules, stops, types, labels, cap):
+                for key, problem in _field(flow, page, f, options, rules, stops, types, labels, cap, optional):
                     if key not in seen:
                         seen.add(key)
                         out.append(problem)
@@ -100,8 +107,8 @@ def _labels(flow: FlowDef) -> dict[str, dict]:
 
 # -- one field ----------------------------------------------------------------------------------
 
-def _field(flow, page, f, options, rules, stops, types, labels, cap):
-    fc = FieldChoices.build(rules, stops, options, types, labels, cap, f.condition)
+def _field(flow, page, f, options, rules, stops, types, labels, cap, optional):
+    fc = FieldChoices.build(rules, stops, options, types, labels, cap, f.condition, optional)
     where = _where(flow, page)
     shown = labels.get(f"form.{f.name}", {})
     if fc is None:

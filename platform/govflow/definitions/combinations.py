@@ -104,8 +104,9 @@ def _ordered_candidates(ftype: str, consts: set) -> list[tuple]:
     return [(engine_value(v) if ftype == "date" else v, region) for v, region in out]
 
 
-def partition(fact: str, ftype, tests: list[Test], labels: dict) -> list[Part]:
-    """The classes of `fact` that every one of `tests` treats alike (in a stable order)."""
+def partition(fact: str, ftype, tests: list[Test], labels: dict, absent: bool = False) -> list[Part]:
+    """The classes of `fact` that every one of `tests` treats alike (in a stable order); `absent`:
+    the fact may be missing (an optional answer), as it may where a test asks `exists`."""
     title = fact_title(fact, ftype)
     consts = {v for t in tests if t.op != "exists"
               for v in (t.value if isinstance(t.value, tuple) else (t.value,))}
@@ -118,7 +119,7 @@ def partition(fact: str, ftype, tests: list[Test], labels: dict) -> list[Part]:
         cands, regions = [], _ordered_candidates(ftype.type, consts)
     else:
         cands = [(v, v) for v in sorted(consts, key=repr)] + [(OTHER, OTHER)]
-    if any(t.op == "exists" for t in tests):
+    if absent or any(t.op == "exists" for t in tests):
         cands.append((ABSENT, ABSENT))
 
     def sig(v):
@@ -288,9 +289,10 @@ class FieldChoices:
 
     @classmethod
     def build(cls, rules: list, stops: list, options: list, types: dict, labels: dict, cap: int = CAP,
-              condition=None):
+              condition=None, optional: frozenset = frozenset()):
         """None when there are more than `cap` groups. `condition`: the field's `when:` (the
-        groups it is not asked of are left out, as the stopped ones)."""
+        groups it is not asked of are left out, as the stopped ones); `optional`: the facts that
+        may be absent (answers the citizen may leave out or is not asked)."""
         read = {p for r in rules for p in facts_read(r.when)}
         relevant = [s.when for s in stops if read.intersection(facts_read(s.when))]
         asked = condition if condition is not None and read.intersection(facts_read(condition)) else None
@@ -300,7 +302,7 @@ class FieldChoices:
         parts, size, listed = {}, 1, {}
         for fact in sorted(read):
             listed[fact] = list(tests.get(fact, {}))
-            parts[fact] = partition(fact, types.get(fact), listed[fact], labels.get(fact, {}))
+            parts[fact] = partition(fact, types.get(fact), listed[fact], labels.get(fact, {}), fact in optional)
             size *= len(parts[fact])
             if size > cap:
                 return None
