@@ -10,9 +10,8 @@ what the definitions *mean* together:
 - `rule.contradiction`: two rules of one rule set with the same (normalised) condition and
   outcomes that cannot both apply (refuse vs restrict, restrict one field to different lists,
   redirect to different places).
-- `rule.restriction_gap`: a "case table" (two or more rules restricting the same field, each by a
-  single test on the same enum fact, e.g. documents per `identity.residency`) that gives no choice
-  for some value of that fact, although no rule set run earlier on the path refuses that value.
+- `rule.restriction_gap`, `rule.option_never_allowed`: the restriction analysis of
+  definitions/choices.py (groups of applicants left without a choice, options nobody may choose).
 
 Every finding has file, line, code and a hint, like the other checks.
 """
@@ -21,10 +20,8 @@ from __future__ import annotations
 from ..errors import Problem
 from ..rules.model import All, FactRef, Test
 from .checks import reachable_pages, successors
+from .choices import restriction_problems
 from .model import FlowDef, PageDef
-
-ENUM_OPS = ("eq", "ne", "in", "not_in")
-STOPPING = ("refuse", "redirect")
 
 
 def analyse(flows: dict[str, FlowDef], rulebook) -> list[Problem]:
@@ -35,7 +32,7 @@ def analyse(flows: dict[str, FlowDef], rulebook) -> list[Problem]:
         problems += _rule_reads(flow, doms[flow.id], rulebook)
     for rs in rulebook.rulesets.values():
         problems += _contradictions(rs)
-    problems += _restriction_gaps(flows, doms, rulebook)
+    problems += restriction_problems(flows, doms, rulebook)
     return problems
 
 
@@ -154,19 +151,6 @@ def canonical(cond):
     return items[0] if len(items) == 1 else (kind, tuple(items))
 
 
-def enum_test(cond, types) -> tuple[str, set] | None:
-    """(fact, values for which the condition holds) when it is one eq/ne/in/not_in test on an enum fact."""
-    c = canonical(cond) if not isinstance(cond, tuple) else cond
-    if c[0] != "test" or c[2] not in ENUM_OPS:
-        return None
-    _, path, op, value = c
-    ftype = types.get(path)
-    if ftype is None or ftype.enum is None:
-        return None
-    values = set(value) if isinstance(value, tuple) else {value}
-    return path, (values if op in ("eq", "in") else set(ftype.enum) - values)
-
-
 def _kind(rule) -> str:
     return next(iter(rule.then))
 
@@ -218,78 +202,4 @@ def _contradictions(rs) -> list[Problem]:
                                    "change one rule's condition or outcome, or remove one of them"))
                 break
         by_condition.setdefault(key, []).append(rule)
-    return out
-
-
-# -- (c) case tables that leave values without a choice -------------------------------------------
-
-def _case_tables(rs, types) -> dict[tuple[str, str], list]:
-    """(field, fact) -> [(rule, values)] for restrict rules tested on one enum fact; 2+ rules only."""
-    tables: dict[tuple[str, str], list] = {}
-    for rule in rs.rules:
-        if _kind(rule) != "restrict":
-            continue
-        test = enum_test(rule.when, types)
-        if test is not None:
-            tables.setdefault((_body(rule)["field"], test[0]), []).append((rule, test[1]))
-    # a table has at least two different cases; one case written twice is a contradiction or a copy
-    return {k: v for k, v in tables.items() if len({frozenset(values) for _, values in v}) >= 2}
-
-
-def _stopped(rulesets, fact: str, types) -> set:
-    """Values of `fact` that a refuse/redirect rule of these rule sets stops (single enum tests only)."""
-    out: set = set()
-    for rs in rulesets:
-        for rule in rs.rules:
-            if _kind(rule) in STOPPING:
-                test = enum_test(rule.when, types)
-                if test is not None and test[0] == fact:
-                    out |= test[1]
-    return out
-
-
-def _uses(flows, doms, ruleset: str):
-    """(flow, page, rule sets run before this one on every path) for each page that runs `ruleset`."""
-    for flow in flows.values():
-        for page_id, before in doms[flow.id].items():
-            page = flow.pages[page_id]
-            for key in ("on_enter", "checks"):
-                names = getattr(page, key)
-                if ruleset not in names:
-                    continue
-                earlier = [n for p in before - {page_id} for n in flow.pages[p].on_enter + flow.pages[p].checks]
-                earlier += page.on_enter[:page.on_enter.index(ruleset)] if key == "on_enter" else page.on_enter
-                earlier += names[:names.index(ruleset)] if key == "checks" else []
-                yield flow, page, earlier
-
-
-def _restriction_gaps(flows, doms, rulebook) -> list[Problem]:
-    out: list[Problem] = []
-    types = rulebook.catalogue.types
-    for rs in rulebook.rulesets.values():
-        tables = _case_tables(rs, types)
-        if not tables:
-            continue
-        uses = list(_uses(flows, doms, rs.name)) or [(None, None, [])]
-        for (field, fact), cases in tables.items():
-            covered = set().union(*(values for _, values in cases))
-            reported: set = set()
-            for flow, page, earlier in uses:
-                before = [rulebook.rulesets[n] for n in dict.fromkeys(earlier) if n in rulebook.rulesets]
-                stopped = _stopped(before + [rs], fact, types)
-                missing = [v for v in types[fact].enum if v not in covered and v not in stopped]
-                if not missing or tuple(missing) in reported:
-                    continue
-                reported.add(tuple(missing))
-                first = cases[0][0]
-                ids = ", ".join(r.id for r, _ in cases)
-                where = (f"; checked for page '{page.id}' of flow '{flow.id}', after rule sets "
-                         f"{', '.join(dict.fromkeys(earlier)) or '(none)'}") if page is not None else ""
-                out.append(Problem(
-                    "rule.restriction_gap", first.id,
-                    f"the rules restricting '{field}' by {fact} ({ids}) give no choice for "
-                    f"{', '.join(map(str, missing))}",
-                    first.file, first.line,
-                    f"add a rule restricting '{field}' for {', '.join(map(str, missing))}, or refuse "
-                    f"these values in an earlier rule set{where}"))
     return out
