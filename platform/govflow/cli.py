@@ -26,6 +26,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def check(root: Path) -> int:
     definitions, problems = load_definitions(root)
+    if definitions is not None:
+        problems = problems + rule_id_history(root, definitions.rulebook)
     for p in problems:
         print(f"{p.severity}: {p}  [{p.code}]")
     errors = [p for p in problems if p.severity == "error"]
@@ -36,6 +38,22 @@ def check(root: Path) -> int:
     rules = ", ".join(f"{k}@{v}" for k, v in definitions.rulebook.versions().items())
     print(f"OK: flows {flows}\n    rules {rules}")
     return 0
+
+
+def rule_id_history(root: Path, rulebook) -> list:
+    """`rule.id_reused` against every version ever published, when there is a store (DATABASE_URL,
+    or var/govflow.db); without one the history is unknown and nothing is said about it."""
+    if not os.environ.get("DATABASE_URL") and not (Path(root) / "var" / "govflow.db").exists():
+        return []
+    store = _open(root)
+    if store is None:
+        return []
+    from .definitions.bundle import Bundles
+    from .publishing.history import RuleHistory
+    try:
+        return RuleHistory(store, Bundles(root, store.versions, store.publications), keep=False).problems(rulebook)
+    finally:
+        store.close()
 
 
 def serve(root: Path, host: str, port: int, dev: bool = False) -> int:
