@@ -12,6 +12,7 @@ import pytest
 
 from apptools import KEYRING, ROOT, follow, make_app, publish_edits
 from govflow import cli
+from govflow import definitions as definitions_package
 from govflow.definitions import load_definitions
 from govflow.journey.facts import build_facts
 from govflow.publishing.workflow import Workflow
@@ -72,6 +73,22 @@ def test_the_issues_case_a_required_field_on_info_shown_by_the_pickup_answer(tmp
     message = found[0].message
     assert "页面“申请信息”（info）" in message and "页面“领卡方式”（pickup）" in message
     assert "“领卡方式”（pickup_method）" in message and "退回本页面" in message
+
+
+def test_served_anyway_the_issues_case_sends_the_citizen_back_to_info_without_a_word(tmp_path, monkeypatch):
+    """What the check prevents, tried for real with the analysis switched off: 邮寄到付 on 领卡方式
+    and 【下一步】 lands on 申请信息 again, with no error and no popup to say why."""
+    root = project(tmp_path, {SHARED: [(ETHNICITY, ETHNICITY + MAIL_NOTE)]})
+    monkeypatch.setattr(definitions_package, "analyse", lambda flows, rulebook: [])
+    definitions, problems = load_definitions(root)
+    assert definitions is not None, [str(p) for p in problems if p.severity == "error"]
+    app = make_app(tmp_path, definitions)
+    api = ApiWalker(app.test_client(), app)
+    api.walk_to_info()
+    assert api.info_page(valid_from="2020-03-01", valid_to="2040-03-01")["page"] == "pickup"
+    body = api.act("pickup", "next", {"pickup_method": "mail", "branch_id": api.branch(), "mail_notice_ack": True,
+                                      "recipient_region": "440106", "recipient_address": "天河路100号3栋501房"})
+    assert body["page"] == "info" and not body.get("errors") and not body.get("popup")
 
 
 def test_a_rule_run_on_info_reading_the_pickup_answer_is_one_finding_for_the_shared_page(tmp_path):
