@@ -51,7 +51,7 @@ def rule_id_history(root: Path, rulebook) -> list:
     from .definitions.bundle import Bundles
     from .publishing.history import RuleHistory
     try:
-        return RuleHistory(store, Bundles(root, store.versions, store.publications), keep=False).problems(rulebook)
+        return RuleHistory(store, Bundles(root, store.versions, store.publications)).problems(rulebook)
     finally:
         store.close()
 

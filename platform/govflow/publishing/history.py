@@ -26,11 +26,12 @@ import hashlib
 import json
 
 from ..definitions.analysis import canonical
+from ..definitions.bundle import load_files
 from ..errors import Problem
 from ..formats import SHANGHAI
 from ..say import say
 
-KIND, NAME = "rule_meanings", "rules"
+KIND, NAME = "rule_meanings", "v1"      # NAME: the form of `meaning`; a new form is a new name
 
 
 def meaning(rule) -> str:
@@ -53,8 +54,9 @@ def meanings_of(rulebook) -> dict[str, dict]:
 
 
 class RuleHistory:
-    """The rule ids of the published versions of one store. `keep=False` computes what is missing
-    without writing it to the archive (`make check` only reads the store)."""
+    """The rule ids of the published versions of one store. What is missing (versions published
+    before the meanings were kept) is computed from the archived bundle once and kept, also by
+    `make check`; `keep=False` does not write it."""
 
     def __init__(self, store, bundles, keep: bool = True):
         self.store = store
@@ -64,7 +66,10 @@ class RuleHistory:
     def remember(self, version: str, rulebook) -> dict[str, dict]:
         found = meanings_of(rulebook)
         if self.keep:
-            self.store.versions.remember(KIND, NAME, version, json.dumps(found, sort_keys=True, ensure_ascii=False))
+            try:
+                self.store.versions.remember(KIND, NAME, version, json.dumps(found, sort_keys=True, ensure_ascii=False))
+            except ValueError:      # kept before with other words (e.g. titles of another code version)
+                pass
         return found
 
     def meanings(self, version: str) -> dict[str, dict] | None:
@@ -72,9 +77,13 @@ class RuleHistory:
         text = self.store.versions.get(KIND, NAME, version)
         if text is not None:
             return json.loads(text)
-        try:
-            definitions = self.bundles.get(version)
-        except LookupError:
+        definitions = self.bundles.current if version == self.bundles.current_version else None
+        if definitions is None:      # an older bundle: loaded for this once, not kept in memory
+            try:
+                definitions, _ = load_files(self.bundles.files(version))
+            except LookupError:
+                return None
+        if definitions is None:      # it no longer loads: its rules cannot be read
             return None
         return self.remember(version, definitions.rulebook)
 
