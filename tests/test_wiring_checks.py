@@ -21,6 +21,7 @@ from govflow.store import open_store
 from walkers import ApiWalker, HtmlWalker, MinorWalker
 
 WIRING = {"flow.rule_reads_later_field", "flow.condition_reads_later_field", "flow.redirect_unfollowable",
+          "flow.restriction_not_applied",
           "rule.fact_not_supplied", "rule.id_reused"}
 SHARED = "flows/shared/sscard_content.yaml"
 
@@ -114,6 +115,19 @@ def test_a_branch_on_a_later_answer_is_refused(tmp_path):
     assert {(p.code, p.line) for p in found} == {
         ("flow.condition_reads_later_field", line_of(root, SHARED, "next: [{when: {field: recipient_region"))}
     assert "按钮【下一步】" in found[0].message
+
+
+def test_the_pickup_limit_run_on_the_page_before_is_refused(tmp_path):
+    """PICK-001 (港澳台居民只能网点领卡) moved to 申请信息: it fires there, but a limit only works on the
+    page asking the field; on 领卡方式 a Hong Kong resident would be offered 邮寄到付."""
+    root = project(tmp_path, {SHARED: [("    checks: [pickup]\n", ""),
+                                       ("    checks: [id_validity, id_card_validity]", "    checks: [id_validity, "
+                                                                                     "id_card_validity, pickup]")]})
+    found = errors(root)
+    line = line_of(root, SHARED, "checks: [id_validity, id_card_validity, pickup]")
+    assert [(p.code, p.file, p.line) for p in found] == [("flow.restriction_not_applied", SHARED, line)]
+    assert "规则 PICK-001“港澳台居民只能网点领卡”" in found[0].message
+    assert "页面“领卡方式”（pickup）" in found[0].message
 
 
 # -- 4. a declared fact nothing supplies -------------------------------------------------------------

@@ -9,6 +9,9 @@
   A required field whose `when:` reads a later page's answer is the worst case: the page passes
   with the field hidden, and when the later page is answered the journey re-checks it, finds the
   field missing and sends the citizen back to it without a word.
+- `flow.restriction_not_applied`: a rule set whose `restrict` rule limits a field that no page of
+  the flow both asks and runs the rule set for in `checks:` (run on an earlier page, or in
+  `on_enter:`): the citizen is offered every option anyway.
 - `flow.redirect_unfollowable`: a `redirect` rule whose 【确认】 the journey cannot follow: run
   in `on_enter:` (an entry check only keeps the citizen out; no redirect is kept for 【确认】), or
   naming a flow, or a page of it, that does not exist.
@@ -31,6 +34,7 @@ def check_wiring(flows: dict[str, FlowDef], doms: dict[str, dict[str, set[str]]]
     for flow in flows.values():
         out += rule_reads(flow, doms[flow.id], rulebook)
         out += condition_reads(flow, doms[flow.id], rulebook)
+    out += unapplied_restrictions(flows, rulebook)
     out += unfollowable_redirects(flows, rulebook)
     out += unsupplied_facts(rulebook)
     return unique(out)
@@ -168,6 +172,36 @@ def condition_reads(flow: FlowDef, dom: dict[str, set[str]], rulebook) -> list[P
                                           say("wiring.condition_reads_later.message", **values),
                                           say("wiring.condition_reads_later.hint", **values), sub))
     return out
+
+
+# -- restrictions no page applies ------------------------------------------------------------------
+
+def unapplied_restrictions(flows: dict[str, FlowDef], rulebook) -> list[Problem]:
+    """A `restrict` limits a field's options only on a page that asks the field and runs the rule
+    set in `checks:` (journey/validation.restrictions_for); anywhere else it changes nothing."""
+    out: list[Problem] = []
+    owners_of = {flow.id: _owner_pages(flow) for flow in flows.values()}
+    for flow in flows.values():
+        owners = owners_of[flow.id]
+        for page in flow.pages.values():
+            for key in ("on_enter", "checks"):
+                for name in getattr(page, key):
+                    rs = rulebook.rulesets.get(name)
+                    for rule in rs.rules if rs is not None else ():
+                        field = rule.then.get("restrict", {}).get("field")
+                        owner = owners.get(field) if field else None
+                        if owner is None or _applied(flow, rs.name, field):
+                            continue
+                        values = {"page": page_name(page), "key": key, "ruleset": rs.name, "rule": rule_name(rule),
+                                  "field": field_name(flow, field), "owner": page_name(owner)}
+                        out.append(page.origin.problem(
+                            "flow.restriction_not_applied", say("wiring.restriction_not_applied.message", **values),
+                            say("wiring.restriction_not_applied.hint", **values), (key,)))
+    return out
+
+
+def _applied(flow: FlowDef, ruleset: str, field: str) -> bool:
+    return any(ruleset in p.checks and field in p.input_names for p in flow.pages.values())
 
 
 # -- redirects the journey cannot follow ---------------------------------------------------------
