@@ -3,9 +3,10 @@
 The cross-reference checks (checks.py) make sure every name exists; the analysis here looks at
 what the definitions *mean* together:
 
-- wiring.py: rules and flow conditions reading fields not collected yet, redirects the journey
-  cannot follow, declared facts that nothing supplies (`flow.rule_reads_later_field`,
-  `flow.condition_reads_later_field`, `flow.redirect_unfollowable`, `rule.fact_not_supplied`).
+- wiring.py: rules and flow conditions reading fields not collected yet, restrictions no page
+  applies, redirects the journey cannot follow, declared facts that nothing supplies
+  (`flow.rule_reads_later_field`, `flow.condition_reads_later_field`, `flow.restriction_not_applied`,
+  `flow.redirect_unfollowable`, `rule.fact_not_supplied`).
 - `rule.contradiction`: two rules of one rule set with the same (normalised) condition and
   outcomes that cannot both apply (refuse vs restrict, restrict one field to different lists,
   redirect to different places).
