@@ -133,7 +133,7 @@ def _later_field(flow, page, key, rs, rules, field, owner) -> Problem:
 
 # -- the flow's own conditions reading fields the path has not collected yet ----------------------
 
-def _condition_sites(page: PageDef):
+def _condition_sites(flow: FlowDef, page: PageDef):
     """(what reads, origin, sub-path, fact paths read) for each condition and `from:` of a page."""
     for f in page.fields.values():
         if f.condition is not None:
@@ -151,7 +151,9 @@ def _condition_sites(page: PageDef):
         for key, target in (("next", action.next), ("navigate", action.navigate)):
             for i, branch in enumerate(target.branches if target else []):
                 if branch.condition is not None:
-                    yield (say("wiring.site.branch", label=action.label, page=branch.page), action.origin,
+                    to = flow.pages.get(branch.page)
+                    yield (say("wiring.site.branch", label=action.label, page=page_name(to) if to else branch.page),
+                           action.origin,
                            (key, i, "when"), facts_read(branch.condition))
 
 
@@ -161,7 +163,7 @@ def condition_reads(flow: FlowDef, dom: dict[str, set[str]], rulebook) -> list[P
     for page_id, before in dom.items():
         page = flow.pages[page_id]
         collected = {f.name for p in before for f in flow.pages[p].input_fields()}
-        for what, origin, sub, paths in _condition_sites(page):
+        for what, origin, sub, paths in _condition_sites(flow, page):
             for field in _form_fields(paths, rulebook):
                 owner = owners.get(field)
                 if field in collected or owner is None:     # unknown fields are flow.unknown_field
