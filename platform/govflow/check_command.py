@@ -34,9 +34,28 @@ def run_scenarios(root: Path, definitions):
         logging.disable(previous)
 
 
+def rule_id_history(root: Path, rulebook) -> list:
+    """`rule.id_reused` against every version ever published, when there is a store (DATABASE_URL,
+    or var/govflow.db); without one the history is unknown and nothing is said about it."""
+    if not os.environ.get("DATABASE_URL") and not (Path(root) / "var" / "govflow.db").exists():
+        return []
+    from . import cli  # its _open prints why a store cannot be opened
+    store = cli._open(root)
+    if store is None:
+        return []
+    from .definitions.bundle import Bundles
+    from .publishing.history import RuleHistory
+    try:
+        return RuleHistory(store, Bundles(root, store.versions, store.publications)).problems(rulebook)
+    finally:
+        store.close()
+
+
 def check(root: Path, scenarios: bool = True, out=print) -> int:
     started = time.perf_counter()
     definitions, problems = load_definitions(root)
+    if definitions is not None:
+        problems = problems + rule_id_history(root, definitions.rulebook)
     passed = 0
     if definitions is not None and scenarios and not any(p.severity == "error" for p in problems):
         from .scenarios.suite import as_problems

@@ -3,10 +3,10 @@
 The cross-reference checks (checks.py) make sure every name exists; the analysis here looks at
 what the definitions *mean* together:
 
-- `flow.rule_reads_later_field`: a page runs a rule set (`checks:` / `on_enter:`) whose rules
-  read a form field that is not collected on that page or on a page that comes before it on
-  every path from the start page (the rule would see the field absent, or a stale answer);
-  `flow.rule_reads_absent_field` (warning): the flow never asks the field at all.
+- wiring.py: rules and flow conditions reading fields not collected yet, restrictions no page
+  applies, redirects the journey cannot follow, declared facts that nothing supplies
+  (`flow.rule_reads_later_field`, `flow.condition_reads_later_field`, `flow.restriction_not_applied`,
+  `flow.redirect_unfollowable`, `rule.fact_not_supplied`).
 - `rule.contradiction`: two rules of one rule set with the same (normalised) condition and
   outcomes that cannot both apply (refuse vs restrict, restrict one field to different lists,
   redirect to different places).
@@ -21,15 +21,15 @@ from ..errors import Problem
 from ..rules.model import All, FactRef, Test
 from .checks import reachable_pages, successors
 from .choices import restriction_problems
-from .model import FlowDef, PageDef
+from .model import FlowDef
+from .wiring import check_wiring
 
 
 def analyse(flows: dict[str, FlowDef], rulebook) -> list[Problem]:
     """Every finding of the analysis; `rulebook` is a loaded RuleBook."""
     problems: list[Problem] = []
     doms = {flow.id: dominators(flow) for flow in flows.values()}
-    for flow in flows.values():
-        problems += _rule_reads(flow, doms[flow.id], rulebook)
+    problems += check_wiring(flows, doms, rulebook)
     for rs in rulebook.rulesets.values():
         problems += _contradictions(rs)
     problems += restriction_problems(flows, doms, rulebook)
@@ -61,62 +61,6 @@ def dominators(flow: FlowDef) -> dict[str, set[str]]:
             if new != dom[pid]:
                 dom[pid], changed = new, True
     return dom
-
-
-def _owner_pages(flow: FlowDef) -> dict[str, PageDef]:
-    owners: dict[str, PageDef] = {}
-    for page in flow.pages.values():
-        for f in page.input_fields():
-            owners.setdefault(f.name, page)
-    return owners
-
-
-# -- (a) rules reading fields the path has not collected yet ------------------------------------
-
-def _rule_reads(flow: FlowDef, dom: dict[str, set[str]], rulebook) -> list[Problem]:
-    out: list[Problem] = []
-    owners = _owner_pages(flow)
-    for page_id, before in dom.items():
-        page = flow.pages[page_id]
-        for key in ("on_enter", "checks"):
-            # on_enter runs before the page is shown: its own fields are not collected yet
-            pages = before - {page_id} if key == "on_enter" else before
-            collected = {f.name for p in pages for f in flow.pages[p].input_fields()}
-            for name in getattr(page, key):
-                rs = rulebook.rulesets.get(name)
-                if rs is None:
-                    continue
-                readers: dict[str, list] = {}
-                for rule in rs.rules:
-                    for fact in rule.facts_read:
-                        if fact.startswith("form.") and fact[5:] not in collected:
-                            readers.setdefault(fact[5:], []).append(rule)
-                for field, rules in readers.items():
-                    out.append(_later_field(flow, page, key, rs, rules, field, owners.get(field)))
-    return out
-
-
-def _later_field(flow, page, key, rs, rules, field, owner) -> Problem:
-    ids = ", ".join(f"{r.id} ({r.file}:{r.line})" for r in rules)
-    which = f"rules {ids} read" if len(rules) > 1 else f"rule {ids} reads"
-    if owner is None:
-        return page.origin.problem(
-            "flow.rule_reads_absent_field",
-            f"{key} of page '{page.id}' runs rule set '{rs.name}', whose {which} form.{field}; "
-            f"flow '{flow.id}' never asks field '{field}'",
-            f"these rules always see '{field}' absent in this flow; make sure that is intended",
-            (key,), "warning")
-    if owner.id == page.id:
-        hint = (f"'{field}' is asked on this page, and {key} runs before the page is shown: "
-                f"run '{rs.name}' in `checks:` of this page or a later one")
-    else:
-        hint = (f"'{field}' is collected on page '{owner.id}' ({owner.origin.file}:{owner.origin.line}), "
-                f"which does not come before page '{page.id}' on every path: run '{rs.name}' on "
-                f"'{owner.id}' or a later page, or ask '{field}' earlier")
-    return page.origin.problem(
-        "flow.rule_reads_later_field",
-        f"{key} of page '{page.id}' runs rule set '{rs.name}', whose {which} form.{field} "
-        f"before the citizen has answered it", hint, (key,))
 
 
 # -- normalised conditions ----------------------------------------------------------------------

@@ -23,6 +23,7 @@ from ..definitions.edits import caused_by_edit, check_edit
 from ..errors import Conflict, GovflowError, NotFound, Problem
 from ..store.publishing import DraftRecord
 from .diff import bundle_diff
+from .history import RuleHistory
 from .impact import Impact, impact
 
 ROLES = ("editor", "reviewer", "publisher", "auditor")
@@ -76,6 +77,7 @@ class Workflow:
         self._checked: dict[str, Checked] = {}
         self._changes: dict[tuple, list[dict]] = {}
         self._lock = threading.Lock()
+        self.history = RuleHistory(store, bundles)
 
     # -- reading -------------------------------------------------------------------------
     def get(self, draft_id: int) -> DraftRecord:
@@ -92,15 +94,20 @@ class Workflow:
         return self.bundles.files(version) if version else {}
 
     def check(self, draft: DraftRecord) -> Checked:
+        """The checker's verdict, and rule ids against every published version (publishing/history.py):
+        kept per set of files until the next publication."""
         version = manifest_version(draft.manifest)
-        found = self._checked.get(version)
+        key = f"{version}@{self.history.mark()}"
+        found = self._checked.get(key)
         if found is None:
             definitions, problems = load_files(self.files(draft))
+            if definitions is not None:
+                problems += self.history.problems(definitions.rulebook)
             found = Checked(version, tuple(problems), definitions)
             with self._lock:
                 while len(self._checked) >= CHECKED_KEPT:
                     self._checked.pop(next(iter(self._checked)))
-                self._checked[version] = found
+                self._checked[key] = found
         return found
 
     def impact(self, draft: DraftRecord) -> Impact | None:
@@ -227,6 +234,7 @@ class Workflow:
         if checked.errors:                       # the code may have changed since the review
             raise Refused("draft.has_errors", f"{len(checked.errors)} errors")
         version = self.bundles.remember(self.files(draft))
+        self.history.remember(version, checked.definitions.rulebook)   # type: ignore[attr-defined]
         effective = at or now
         self.store.publications.add(version, effective, "publish", actor, draft.reason, draft.id)
         draft.status = "scheduled" if effective > now else "published"

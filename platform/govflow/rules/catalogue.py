@@ -76,6 +76,7 @@ def load_catalogue(rules_dir: Path, form_fact_types: dict, schema: dict) -> tupl
         elif isinstance(decl, dict) and decl.get("type") in ("string", "integer", "number", "boolean", "date"):
             enum = tuple(decl["enum"]) if isinstance(decl.get("enum"), list) else None
             types[name] = FactType(decl["type"], enum, decl.get("title"))
+            catalogue.declared[name] = (source.file, source.line(("facts", name)))
     for name, spec in (data.get("derived") or {}).items():
         derived = _derived(source, name, spec, types, problems)
         if derived is not None:

@@ -6,7 +6,7 @@ type-checked at load time and both evaluators see the same normalised values.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from .model import RuleEvaluationError
@@ -81,6 +81,7 @@ class Catalogue:
     types: dict          # path -> FactType (declared, form and derived)
     derived: list        # Derived, in dependency order
     version: str = ""
+    declared: dict = field(default_factory=dict)   # path -> (file, line) of facts.yaml's declarations
 
     @property
     def derived_by_path(self) -> dict:

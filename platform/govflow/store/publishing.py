@@ -107,10 +107,11 @@ class Publications:
             row = db.scalars(stmt).first()
             return _publication(row) if row else None
 
-    def history(self, limit: int = 200) -> list[Publication]:
-        """Newest first (by when they take effect, then by when they were made)."""
-        stmt = (select(PublicationRow).order_by(PublicationRow.effective_at.desc(), PublicationRow.id.desc())
-                .limit(limit))
+    def history(self, limit: int | None = 200) -> list[Publication]:
+        """Newest first (by when they take effect, then by when they were made); all when `limit` is None."""
+        stmt = select(PublicationRow).order_by(PublicationRow.effective_at.desc(), PublicationRow.id.desc())
+        if limit is not None:
+            stmt = stmt.limit(limit)
         with self._store.reading() as db:
             return [_publication(row) for row in db.scalars(stmt)]
 
