@@ -139,8 +139,8 @@ def test_misspelt_required_key_is_one_error(tmp_path):
 
 def test_wrong_indentation_says_what_was_expected(tmp_path):
     root = _project_copy(tmp_path)
-    lines = _break(root, ADULT, "        help: 请选择您希望领取社会保障卡的广东省地级市\n    actions:\n      - {id: check",
-                   "      help: 请选择您希望领取社会保障卡的广东省地级市\n    actions:\n      - {id: check")
+    help_ = "help: 请选择您希望领取社会保障卡的广东省地级市\n    actions:\n      - {id: check"
+    lines = _break(root, ADULT, "        " + help_, "      " + help_)
     problem = _only_error(root)
     assert problem.code == "flow.schema.type"
     _at(problem, ADULT, lines, "help: 请选择")

@@ -140,7 +140,8 @@ def _check_fields(page, fields, picklists, formats, out) -> None:
     for f in page.fields.values():
         where = {"field": f.name, "title": f.title, "page": _page(page)}
         if isinstance(f.options, str) and f.options not in picklists:
-            out.append(f.origin.problem("flow.unknown_picklist", say("flow.unknown_picklist", options=f.options, **where),
+            out.append(f.origin.problem("flow.unknown_picklist",
+                                        say("flow.unknown_picklist", options=f.options, **where),
                                         _hint(f.options, picklists) or say("flow.unknown_picklist.hint"), ("options",)))
         if f.format and f.format not in formats:
             out.append(f.origin.problem("flow.unknown_format", say("flow.unknown_format", format=f.format, **where),
@@ -150,7 +151,8 @@ def _check_fields(page, fields, picklists, formats, out) -> None:
             out.append(f.origin.problem("flow.unknown_field", say("flow.unknown_sms_field", phone=phone, **where),
                                         _hint(phone, fields), ("verify",)))
         if f.source and f.source.startswith("form.") and f.source[5:] not in fields:
-            out.append(f.origin.problem("flow.unknown_field", say("flow.unknown_from_field", other=f.source[5:], **where),
+            out.append(f.origin.problem("flow.unknown_field",
+                                        say("flow.unknown_from_field", other=f.source[5:], **where),
                                         _hint(f.source[5:], fields), ("from",)))
 
 

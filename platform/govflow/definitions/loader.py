@@ -122,7 +122,8 @@ class FlowLoader:
             if page is None:
                 continue
             if page.id in flow.pages:
-                self.problems.append(page.origin.problem("flow.duplicate_page", say("flow.duplicate_page", page=page.id),
+                self.problems.append(page.origin.problem("flow.duplicate_page",
+                                                         say("flow.duplicate_page", page=page.id),
                                                          say("flow.duplicate_page.hint"), ("id",)))
             flow.pages[page.id] = page
         return flow

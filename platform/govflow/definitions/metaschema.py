@@ -132,11 +132,11 @@ def _at(data: Any, path: list) -> Any:
     return data
 
 
-def _additional(error: ValidationError, data: Any) -> list[Said]:
+def _additional(error: ValidationError, data: Any, errors: list[ValidationError]) -> list[Said]:
     schema = error.schema if isinstance(error.schema, dict) else {}
     allowed = sorted(schema.get("properties", {}))
     instance = error.instance if isinstance(error.instance, dict) else {}
-    out = []
+    out: list[Said] = []
     for key in [k for k in instance if k not in allowed]:
         close = difflib.get_close_matches(str(key), allowed, n=1)
         hint = say("hint.did_you_mean", name=close[0]) if close else say("flow.schema.allowed_keys",
@@ -145,18 +145,21 @@ def _additional(error: ValidationError, data: Any) -> list[Said]:
     return out
 
 
-def _required(error: ValidationError, data: Any) -> Said:
-    key = error.validator_value[0] if len(error.validator_value) == 1 else _missing(error)
+def _required(error: ValidationError, data: Any, errors: list[ValidationError]) -> list[Said]:
+    """Every missing key of the mapping (jsonschema gives one error each; the first says them all),
+    but not one written with a typo: `titel:` for `title:` is said by the unknown key."""
+    if any(other.validator == "required" and other.instance is error.instance for other in
+           errors[:next(i for i, e in enumerate(errors) if e is error)]):
+        return []
     instance = error.instance if isinstance(error.instance, dict) else {}
-    message = say("flow.schema.missing", key=key, where=expected(error))
-    if instance.get("submit"):
-        return message, say("flow.schema.submit_needs_next"), ()
-    return message, say("flow.schema.missing.hint", key=key), ()
-
-
-def _missing(error: ValidationError) -> str:
-    instance = error.instance if isinstance(error.instance, dict) else {}
-    return next((k for k in error.validator_value if k not in instance), str(error.validator_value[0]))
+    wanted = error.validator_value if isinstance(error.validator_value, list) else []
+    out: list[Said] = []
+    for key in [k for k in wanted if k not in instance and not _misspelt(k, error, errors)]:
+        message = say("flow.schema.missing", key=key, where=expected(error))
+        hint = say("flow.schema.submit_needs_next") if instance.get("submit") else \
+            say("flow.schema.missing.hint", key=key)
+        out.append((message, hint, ()))
+    return out
 
 
 def _enum(error: ValidationError, data: Any) -> Said:
@@ -201,15 +204,17 @@ def _other(error: ValidationError, data: Any) -> Said:
 
 
 SAYS: dict[str, Callable[[ValidationError, Any], Said]] = {
-    "type": _type, "required": _required, "enum": _enum, "pattern": _pattern, "not": _not,
+    "type": _type, "enum": _enum, "pattern": _pattern, "not": _not,
     "minItems": _empty, "minLength": _empty, "minProperties": _empty, "maxProperties": _too_many,
     "minimum": _minimum, "maximum": _maximum,
 }
 
 
-def _said(error: ValidationError, data: Any) -> list[Said]:
+def _said(error: ValidationError, data: Any, errors: list[ValidationError]) -> list[Said]:
     if error.validator == "additionalProperties":
-        return _additional(error, data)
+        return _additional(error, data, errors)
+    if error.validator == "required":
+        return _required(error, data, errors)
     return [SAYS.get(str(error.validator), _other)(error, data)]
 
 
@@ -238,22 +243,19 @@ def check(source: Source, definition: str | None = None, base: tuple = ()) -> li
                                           key=lambda e: list(map(str, e.absolute_path)))]
     problems = []
     for deep in errors:
-        if deep.validator == "required" and _misspelt(deep, errors):
-            continue          # `titel:` for `title:`: the unknown key says it all
-        for message, hint, sub in _said(deep, data):
+        for message, hint, sub in _said(deep, data, errors):
             path = base + tuple(deep.absolute_path) + sub
             problems.append(source.problem(path, f"flow.schema.{deep.validator}", message, hint))
     return problems
 
 
-def _misspelt(missing: ValidationError, errors: list[ValidationError]) -> bool:
-    """A required key is missing because it is written with a typo (an unknown key close to it)."""
+def _misspelt(key: str, missing: ValidationError, errors: list[ValidationError]) -> bool:
+    """Required `key` is missing because it is written with a typo (an unknown key close to it)."""
     instance = missing.instance if isinstance(missing.instance, dict) else {}
-    wanted = [k for k in missing.validator_value if k not in instance]
     for other in errors:
         if other.validator == "additionalProperties" and other.instance is missing.instance:
             allowed = other.schema.get("properties", {}) if isinstance(other.schema, dict) else {}
             extra = [str(k) for k in instance if k not in allowed]
-            if any(difflib.get_close_matches(w, extra, n=1) for w in wanted):
+            if difflib.get_close_matches(key, extra, n=1):
                 return True
     return False

@@ -49,28 +49,28 @@ def _walk(node: yaml.Node, key: str | None, uses: Uses, file: str, example: bool
             uses.refer(match.group(1), file, node, example)
         elif key in ONE_NAME:
             uses.refer(node.value, file, node, example)
-        return
-    if isinstance(node, yaml.SequenceNode):
+    elif isinstance(node, yaml.SequenceNode):
         for item in node.value:
             if key in LISTS_OF_NAMES and _scalar(item) is not None:
                 uses.refer(item.value, file, item, example)
             else:
                 _walk(item, None, uses, file, example, is_flow)
-        return
-    if not isinstance(node, yaml.MappingNode):
-        return
+    elif isinstance(node, yaml.MappingNode):
+        _walk_mapping(node, uses, file, example, is_flow)
+
+
+def _walk_mapping(node: yaml.MappingNode, uses: Uses, file: str, example: bool, is_flow: bool) -> None:
     for key_node, value_node in node.value:
         name = _scalar(key_node)
-        if is_flow and name == "fields" and isinstance(value_node, yaml.MappingNode):
-            for field_key, spec in value_node.value:
-                if _scalar(field_key) is not None:
-                    uses.defined.add(field_key.value)
-                _walk(spec, None, uses, file, example, is_flow)
-            continue
-        if not is_flow and name == "form" and isinstance(value_node, yaml.MappingNode):
-            for given_key, _ in value_node.value:          # an example's given: {form: {x: ...}}
-                if _scalar(given_key) is not None:
-                    uses.refer(given_key.value, file, given_key, example)
+        if isinstance(value_node, yaml.MappingNode) and (name, is_flow) in (("fields", True), ("form", False)):
+            for inner_key, inner in value_node.value:    # a page's fields / an example's given: {form: ...}
+                if _scalar(inner_key) is None:
+                    continue
+                if is_flow:
+                    uses.defined.add(inner_key.value)
+                    _walk(inner, None, uses, file, example, is_flow)
+                else:
+                    uses.refer(inner_key.value, file, inner_key, example)
             continue
         _walk(value_node, name, uses, file, example or name == "examples", is_flow)
 
