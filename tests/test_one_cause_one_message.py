@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from govflow import say
 from govflow.definitions import load_definitions
 from govflow.errors import Problem
 
@@ -160,3 +161,23 @@ def test_a_list_where_a_name_is_expected_is_said_in_plain_words(tmp_path):
 def test_chinese_hint_is_printed_in_chinese_brackets():
     problem = Problem("x", "", "消息", "a.yaml", 3, "提示文字")
     assert str(problem) == "a.yaml:3: 消息（提示：提示文字）"
+
+
+def test_every_sentence_of_the_flow_catalogue_can_be_said(monkeypatch):
+    """Literal braces ({fact: ...}) are doubled, so no template breaks when it is filled in."""
+    import string
+    for key, langs in say.catalogue().items():
+        for lang in say.LANGUAGES:
+            monkeypatch.setenv("GOVFLOW_LANG", lang)
+            fields = {name for _, name, _, _ in string.Formatter().parse(langs[lang]) if name}
+            assert say.say(key, **{name: "x" for name in fields}), key
+
+
+def test_an_unclosed_brace_is_reported_where_it_was_opened(tmp_path):
+    root = _project_copy(tmp_path)
+    button = "      - {id: next, label: 下一步, next: photo"
+    lines = _break(root, ADULT, button + "}", button)
+    problem = _only_error(root)
+    assert problem.code == "yaml.syntax"
+    _at(problem, ADULT, lines, "next: photo")
+    assert "“}”" in problem.message

@@ -113,6 +113,33 @@ def _construct(node: yaml.Node, path: Path_, lines: dict, problems: list, file: 
     return _scalar(node)
 
 
+# What PyYAML says went wrong (its `problem`), in the checker's words; the start of its sentence
+# decides. Anything else is quoted as PyYAML said it.
+YAML_PROBLEMS = (
+    ("mapping values are not allowed", "yaml.problem.colon"),
+    ("could not find expected ':'", "yaml.problem.no_colon"),
+    ("found character '\\t'", "yaml.problem.tab"),
+    ("expected ',' or '}'", "yaml.problem.brace"),
+    ("expected ',' or ']'", "yaml.problem.bracket"),
+    ("did not find expected key", "yaml.problem.indent"),
+    ("did not find expected '-'", "yaml.problem.dash"),
+    ("expected <block end>", "yaml.problem.indent"),
+    ("found unexpected end of stream", "yaml.problem.unclosed"),
+    ("found undefined alias", "yaml.problem.alias"),
+)
+
+
+OPENED_EARLIER = ("while parsing a flow", "while scanning a quoted")
+
+
+def _yaml_problem(exc: yaml.MarkedYAMLError) -> str:
+    problem = str(exc.problem or exc)
+    for start, key in YAML_PROBLEMS:
+        if problem.startswith(start):
+            return say(key)
+    return problem
+
+
 def load_text(text: str, file: str) -> tuple[Source | None, list[Problem]]:
     """Parse `text`; return the source and any problems (syntax errors carry their line)."""
     problems: list[Problem] = []
@@ -120,8 +147,10 @@ def load_text(text: str, file: str) -> tuple[Source | None, list[Problem]]:
         node = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
+        if exc.context_mark and str(exc.context or "").startswith(OPENED_EARLIER):
+            mark = exc.context_mark          # where the unclosed { [ or quote was opened
         line = mark.line + 1 if mark else 1
-        return None, [Problem("yaml.syntax", "", say("yaml.syntax", detail=exc.problem or exc), file, line,
+        return None, [Problem("yaml.syntax", "", say("yaml.syntax", detail=_yaml_problem(exc)), file, line,
                               say("yaml.syntax.hint"))]
     if node is None:
         return Source(file, None, {(): 1}, text), []
