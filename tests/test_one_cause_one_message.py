@@ -83,6 +83,31 @@ def test_a_reference_typo_still_suggests_the_real_field(tmp_path):
     assert not any(p.code == "flow.field_misnamed" for p in problems)
 
 
+def test_misnamed_shared_page_is_one_error_at_its_id(tmp_path):
+    root = _project_copy(tmp_path)
+    lines = _break(root, CONTENT, "  - id: photo\n", "  - id: phot\n")
+    problem = _only_error(root)
+    assert problem.code == "flow.page_misnamed"
+    _at(problem, CONTENT, lines, "id: phot")
+    assert "获取制卡相片" in problem.message and "“photo”" in problem.message and "sscard_adult.yaml" in problem.hint
+
+
+def test_misnamed_page_of_one_flow_is_one_error_at_its_id(tmp_path):
+    root = _project_copy(tmp_path)
+    lines = _break(root, ADULT, "  - id: upload\n", "  - id: uplaod\n")
+    problem = _only_error(root)
+    assert problem.code == "flow.page_misnamed"
+    _at(problem, ADULT, lines, "id: uplaod")
+
+
+def test_a_misspelt_next_still_suggests_the_real_page(tmp_path):
+    root = _project_copy(tmp_path)
+    lines = _break(root, ADULT, "next: upload}", "next: uplaod}")
+    problem = _only_error(root)
+    assert problem.code == "flow.unknown_page" and "“upload”" in (problem.hint or "")
+    _at(problem, ADULT, lines, "next: uplaod}")
+
+
 # -- a mistake in a `use:` override is reported at the override, not in the shared fragment --------
 
 def test_typo_in_an_overridden_review_is_reported_at_the_override(tmp_path):

@@ -19,7 +19,7 @@ from .checks import check_flows
 from .conditions import compile_conditions, page_reads
 from .loader import FlowLoader
 from .model import FlowDef
-from .renames import misnamed_fields
+from .renames import misnamed
 
 FACT_TYPE_OF_FIELD = {"date": "date", "upload": "string", "boolean": "boolean", "integer": "integer"}
 
@@ -74,7 +74,7 @@ def _load_definitions(root: Path) -> tuple[Definitions | None, list[Problem]]:
     problems: list[Problem] = []
     picklists, found = load_picklists(root / "reference")
     problems += found
-    loader = FlowLoader(root / "flows", misnamed_fields(root))
+    loader = FlowLoader(root / "flows", *misnamed(root))
     flows = loader.load_all()
     problems += loader.problems
     types, found = form_fact_types(flows, picklists)
@@ -93,8 +93,12 @@ def _load_definitions(root: Path) -> tuple[Definitions | None, list[Problem]]:
         for page in flow.pages.values():
             page.reads = page_reads(flow, page, rulebook)
     if rulebook is not None:
+        # The analysis reasons over pages and rules whose names all resolve: with a broken
+        # reference (a misspelt start page) it would report the consequences of that one mistake.
+        sound = not any(p.severity == "error" for p in problems)
         problems += rulebook.run_examples()
-        problems += analyse(flows, rulebook)
+        if sound:
+            problems += analyse(flows, rulebook)
     errors = [p for p in problems if p.severity == "error"]
     if errors or rulebook is None:
         return None, problems

@@ -33,14 +33,18 @@ class FlowLoader:
 
     One root cause, one message: a flow whose own file, or an included fragment, fails to read or
     fails the meta-schema is not built further (its `use:` pages would all be reported missing);
-    `broken` holds the ids of such flows. `misnamed` (renames.misnamed_fields): fields whose own
-    name is a typo of the name their readers use are reported once and loaded under that name."""
+    `broken` holds the ids of such flows. `misnamed`, `misnamed_pages` (renames.misnamed): fields
+    and pages whose own name is a typo of the name their readers use are reported once and loaded
+    under that name."""
 
-    def __init__(self, flows_dir: Path, misnamed: dict[str, Misnamed] | None = None):
+    def __init__(self, flows_dir: Path, misnamed: dict[str, Misnamed] | None = None,
+                 misnamed_pages: dict[str, dict[str, Misnamed]] | None = None):
         self.dir = flows_dir
         self.problems: list[Problem] = []
         self.broken: set[str] = set()
         self.misnamed = misnamed or {}
+        self.misnamed_pages = misnamed_pages or {}
+        self._renamed_pages: dict[str, Misnamed] = {}      # of the flow being built
         self._fragments: dict[str, tuple[Source, bytes] | None] = {}
 
     def load_all(self) -> dict[str, FlowDef]:
@@ -98,6 +102,7 @@ class FlowLoader:
         data = source.data
         if "fragment" in data:
             return None  # a fragment at top level is only used through include
+        self._renamed_pages = self.misnamed_pages.get(source.file, {})
         digest = hashlib.sha256(path.read_bytes())
         fragments = []
         root = Origin(source, ())
@@ -115,7 +120,7 @@ class FlowLoader:
                        launched_by=list(data.get("launched_by", [])),
                        subject=data.get("subject", "identity.ssn"))
         content_lib = self._content_library(source, fragments)
-        page_lib = {p["id"]: (frag, ("pages", i)) for frag in fragments
+        page_lib = {self._page_id(p["id"]): (frag, ("pages", i)) for frag in fragments
                     for i, p in enumerate(frag.data.get("pages", []))}
         for i, raw in enumerate(data["pages"]):
             page = self._page(source, ("pages", i), raw, page_lib, content_lib)
@@ -169,19 +174,27 @@ class FlowLoader:
             group["fields"] = [f for f in group["fields"] if f not in omitted]
         return self.build_page(Overlay(frag, parts), frag_path, merged, content_lib)
 
+    def _page_id(self, page_id: str) -> str:
+        return self._renamed_pages[page_id].name if page_id in self._renamed_pages else page_id
+
     def _name(self, key: str) -> str:
         """The name a field is loaded under (its readers' name when its own is the typo)."""
         return self.misnamed[key].name if key in self.misnamed else key
 
     def _misnamed(self, origin: Origin, key: str, page: dict) -> None:
         wrong = self.misnamed[key]
-        shown = [f"{file}:{line}" for file, line in wrong.sites[:SITES_SHOWN]]
-        sites = names(shown) + (say("flow.field_misnamed.more", count=len(wrong.sites)) if
-                                len(wrong.sites) > SITES_SHOWN else "")
         self.problems.append(origin.problem("flow.field_misnamed",
                                             say("flow.field_misnamed", field=key, name=wrong.name,
                                                 page=page.get("title", ""), page_id=page.get("id", "")),
-                                            say("flow.field_misnamed.hint", name=wrong.name, sites=sites)))
+                                            say("flow.field_misnamed.hint", name=wrong.name, sites=_sites(wrong))))
+
+    def _misnamed_page(self, origin: Origin, page: dict) -> None:
+        wrong = self._renamed_pages[page["id"]]
+        self.problems.append(origin.problem("flow.page_misnamed",
+                                            say("flow.page_misnamed", page=page.get("title", ""),
+                                                page_id=wrong.typo, name=wrong.name),
+                                            say("flow.page_misnamed.hint", name=wrong.name, sites=_sites(wrong)),
+                                            ("id",)))
 
     def _blocks(self, source, path, blocks, content_lib) -> list[dict]:
         out: list[dict] = []
@@ -202,7 +215,9 @@ class FlowLoader:
 
     def build_page(self, source, path, raw, content_lib) -> PageDef:
         origin = Origin(source, path)
-        page = PageDef(id=raw["id"], title=raw["title"], origin=origin, manual=raw.get("manual"),
+        if raw["id"] in self._renamed_pages:
+            self._misnamed_page(origin, raw)
+        page = PageDef(id=self._page_id(raw["id"]), title=raw["title"], origin=origin, manual=raw.get("manual"),
                        content=self._blocks(source, path + ("content",), raw.get("content"), content_lib),
                        groups=list(raw.get("groups", [])), on_enter=list(raw.get("on_enter", [])),
                        checks=list(raw.get("checks", [])), final=bool(raw.get("final", False)))
@@ -220,6 +235,13 @@ class FlowLoader:
         for i, spec in enumerate(raw.get("actions", [])):
             page.actions.append(_action(spec, Origin(source, path + ("actions", i))))
         return page
+
+
+def _sites(wrong: Misnamed) -> str:
+    """Where the readers use the name: the first few file:line, and how many in all."""
+    shown = names(f"{file}:{line}" for file, line in wrong.sites[:SITES_SHOWN])
+    more = len(wrong.sites) > SITES_SHOWN
+    return shown + (say("flow.field_misnamed.more", count=len(wrong.sites)) if more else "")
 
 
 def _close(name: str, choices: list[str]) -> str | None:

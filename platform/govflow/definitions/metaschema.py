@@ -104,7 +104,10 @@ def _type(error: ValidationError, data: Any) -> Said:
     indent = _expects_mapping(error) != isinstance(instance, dict)    # a mapping where a value goes, or back
     message = say("flow.schema.type_indent" if indent else "flow.schema.type",
                   expected=expected(error), actual=written(instance))
-    return message, _misplaced_key_hint(error, data), ()
+    hint = _misplaced_key_hint(error, data)
+    if hint is None and error.validator_value == "array" and not isinstance(instance, (dict, list)):
+        hint = say("flow.schema.hint.as_list", value=instance)
+    return message, hint, ()
 
 
 def _misplaced_key_hint(error: ValidationError, data: Any) -> str | None:

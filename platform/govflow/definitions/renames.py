@@ -1,5 +1,6 @@
 """A field whose own name is misspelt (`long_trem:` where the rules, the page's groups and the
-conditions all read `long_term`) is one mistake, not one per reader.
+conditions all read `long_term`) is one mistake, not one per reader; so is a page whose id is
+misspelt (`- id: phot` where the flows `use: photo` and the buttons go `next: photo`).
 
 Before the flows are built, every field name the flow and rule files *define* and every one they
 *refer to* (rules' `form.x` facts and examples, `field:` in conditions and outcomes, groups,
@@ -7,7 +8,9 @@ reviews, `omit_fields`, `from: form.x`, `verify: {sms: x}`) is collected from th
 name nobody refers to, close to a name that is referred to from two places or files but defined
 nowhere, is taken as the typo: it is reported once, at the field, and the field is loaded under the
 name its readers use, so no reader reports it missing and no hint suggests the typo. With one
-reader only, which side is wrong cannot be told; the readers' own messages stand then.
+reader only, which side is wrong cannot be told; the readers' own messages stand then. Pages the
+same way: ids defined under `pages:`, referred to by `use:`, `next:`, `navigate:`, `on_failure:`,
+`edit:`, `page:`, `start:` and `parent:`.
 """
 from __future__ import annotations
 
@@ -22,16 +25,19 @@ FORM_FACT = re.compile(r"^form\.([a-z][a-z0-9_]*)$")
 NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 LISTS_OF_NAMES = ("fields", "omit_fields")
 ONE_NAME = ("field", "sms")
+PAGE_KEYS = ("use", "next", "navigate", "on_failure", "edit", "page", "start", "parent")
 CUTOFF = 0.8
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass
 class Uses:
-    """Field names defined and referred to, with where (file, line, inside a rule example?)."""
+    """Names of one kind (fields, pages) defined and referred to, with where (file, line, inside a
+    rule example?)."""
 
     defined: set[str] = field(default_factory=set)
     refs: dict[str, list[tuple[str, int, bool]]] = field(default_factory=dict)
+    pages: Uses | None = None
 
     def refer(self, name: str, file: str, node: yaml.Node, example: bool) -> None:
         if NAME.match(name):
@@ -49,6 +55,8 @@ def _walk(node: yaml.Node, key: str | None, uses: Uses, file: str, example: bool
             uses.refer(match.group(1), file, node, example)
         elif key in ONE_NAME:
             uses.refer(node.value, file, node, example)
+        elif key in PAGE_KEYS and uses.pages is not None and isinstance(node.value, str):
+            uses.pages.refer(node.value, file, node, example)
     elif isinstance(node, yaml.SequenceNode):
         for item in node.value:
             if key in LISTS_OF_NAMES and _scalar(item) is not None:
@@ -62,6 +70,11 @@ def _walk(node: yaml.Node, key: str | None, uses: Uses, file: str, example: bool
 def _walk_mapping(node: yaml.MappingNode, uses: Uses, file: str, example: bool, is_flow: bool) -> None:
     for key_node, value_node in node.value:
         name = _scalar(key_node)
+        if is_flow and name == "pages" and isinstance(value_node, yaml.SequenceNode) and uses.pages is not None:
+            for page in value_node.value:
+                ids = [v for k, v in getattr(page, "value", ()) if isinstance(page, yaml.MappingNode)
+                       and _scalar(k) == "id" and _scalar(v) is not None]
+                uses.pages.defined.update(v.value for v in ids)
         if isinstance(value_node, yaml.MappingNode) and (name, is_flow) in (("fields", True), ("form", False)):
             for inner_key, inner in value_node.value:    # a page's fields / an example's given: {form: ...}
                 if _scalar(inner_key) is None:
@@ -75,17 +88,49 @@ def _walk_mapping(node: yaml.MappingNode, uses: Uses, file: str, example: bool, 
         _walk(value_node, name, uses, file, example or name == "examples", is_flow)
 
 
-def collect(root: Path) -> Uses:
+@dataclass
+class FlowFile:
+    """The page ids one flow file (or fragment) defines and refers to, and the files it includes."""
+
+    pages: Uses
+    includes: list[str]
+    fragment: bool
+
+
+def collect(root: Path) -> tuple[Uses, dict[str, FlowFile]]:
+    """Field names over all flow and rule files; page ids per flow file (page ids are a flow's own)."""
     uses = Uses()
+    files: dict[str, FlowFile] = {}
     for pattern, is_flow in (("flows/**/*.yaml", True), ("rules/*.yaml", False)):
         for path in sorted(Path(root).glob(pattern)):
             try:
                 node = yaml.compose(path.read_text("utf-8"), Loader=_Loader)
             except (OSError, UnicodeDecodeError, yaml.YAMLError):
                 continue                      # the loaders report it
-            if node is not None:
-                _walk(node, None, uses, str(path.relative_to(root)), False, is_flow)
-    return uses
+            if node is None:
+                continue
+            name = str(path.relative_to(root))
+            uses.pages = Uses() if is_flow else None
+            _walk(node, None, uses, name, False, is_flow)
+            if uses.pages is not None and isinstance(node, yaml.MappingNode):
+                top = {_scalar(k): v for k, v in node.value}
+                includes = [f"flows/{_scalar(i)}" for i in getattr(top.get("include"), "value", ())
+                            if isinstance(top.get("include"), yaml.SequenceNode) and _scalar(i)]
+                files[name] = FlowFile(uses.pages, includes, "fragment" in top)
+    uses.pages = None
+    return uses, files
+
+
+def _flow_pages(flow: FlowFile, files: dict[str, FlowFile]) -> Uses:
+    """A flow's page ids with those of the fragments it includes."""
+    out = Uses(defined=set(flow.pages.defined), refs={k: list(v) for k, v in flow.pages.refs.items()})
+    for name in flow.includes:
+        part = files.get(name)
+        if part is not None:
+            out.defined |= part.pages.defined
+            for key, sites in part.pages.refs.items():
+                out.refs.setdefault(key, []).extend(sites)
+    return out
 
 
 @dataclass(frozen=True)
@@ -97,9 +142,21 @@ class Misnamed:
     sites: tuple[tuple[str, int], ...]
 
 
-def misnamed_fields(root: Path) -> dict[str, Misnamed]:
-    """Defined name -> what it should be called, for the fields whose own name is the typo."""
-    uses = collect(root)
+def misnamed(root: Path) -> tuple[dict[str, Misnamed], dict[str, dict[str, Misnamed]]]:
+    """Fields: defined name -> what it should be called, where the defined name is the typo;
+    pages the same, per flow file (a fragment's page is judged in every flow including it)."""
+    uses, files = collect(root)
+    pages = {name: _misnamed(_flow_pages(flow, files)) for name, flow in files.items() if not flow.fragment}
+    sites: dict[tuple[str, str], tuple] = {}           # a fragment's page: one message, every flow's uses
+    for found in pages.values():
+        for wrong in found.values():
+            sites[wrong.typo, wrong.name] = tuple(dict.fromkeys(sites.get((wrong.typo, wrong.name), ()) + wrong.sites))
+    pages = {name: {typo: Misnamed(typo, w.name, sites[typo, w.name]) for typo, w in found.items()}
+             for name, found in pages.items() if found}
+    return _misnamed(uses), pages
+
+
+def _misnamed(uses: Uses) -> dict[str, Misnamed]:
     orphans = sorted(name for name in uses.defined if name not in uses.refs)
     out: dict[str, Misnamed] = {}
     unknown = [name for name in uses.refs if name not in uses.defined]
