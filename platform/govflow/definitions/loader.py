@@ -32,16 +32,15 @@ class FlowLoader:
     """Reads flows/*.yaml and the fragments they include; fragments are cached per load.
 
     One root cause, one message: a flow whose own file, or an included fragment, fails to read or
-    fails the meta-schema is not built further (its `use:` pages would all be reported missing);
-    `broken` holds the ids of such flows. `misnamed`, `misnamed_pages` (renames.misnamed): fields
-    and pages whose own name is a typo of the name their readers use are reported once and loaded
-    under that name."""
+    fails the meta-schema is not built further (its `use:` pages would all be reported missing).
+    `misnamed`, `misnamed_pages` (renames.misnamed, pages per flow file): fields and pages whose
+    own name is a typo of the name their readers use are reported once and loaded under that name.
+    What a `use:` overrides answers with the override's file and line (yamlsource.Overlay)."""
 
     def __init__(self, flows_dir: Path, misnamed: dict[str, Misnamed] | None = None,
                  misnamed_pages: dict[str, dict[str, Misnamed]] | None = None):
         self.dir = flows_dir
         self.problems: list[Problem] = []
-        self.broken: set[str] = set()
         self.misnamed = misnamed or {}
         self.misnamed_pages = misnamed_pages or {}
         self._renamed_pages: dict[str, Misnamed] = {}      # of the flow being built
@@ -96,8 +95,6 @@ class FlowLoader:
         found = metaschema.check_file(source)
         if found:
             self.problems.extend(found)
-            if isinstance(source.data.get("id"), str):
-                self.broken.add(source.data["id"])
             return None
         data = source.data
         if "fragment" in data:
@@ -112,8 +109,7 @@ class FlowLoader:
                 fragments.append(frag[0])
                 digest.update(frag[1])
         if len(fragments) < len(data.get("include", [])):
-            self.broken.add(data["id"])     # the include's own problem explains every missing page
-            return None
+            return None                     # the include's own problem explains every missing page
         flow = FlowDef(id=data["id"], title=str(data.get("title", data["id"])), start=data["start"], origin=root,
                        version=digest.hexdigest()[:12], files=[source.file] + [f.file for f in fragments],
                        description=data.get("description"), basis=data.get("basis"),

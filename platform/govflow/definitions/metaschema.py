@@ -68,6 +68,21 @@ def expected(error: ValidationError) -> str:
     return say("schema.what.key", key=key) if key else say("schema.what.here")
 
 
+def where(error: ValidationError) -> str:
+    """The mapping an unknown or missing key is in, named when it has a name: 字段“x”的设置…"""
+    name = _def_name(error.schema)
+    instance = error.instance if isinstance(error.instance, dict) else {}
+    path = list(error.absolute_path)
+    if name == "field" and path and isinstance(path[-1], str):
+        return say("schema.where.field", name=path[-1])
+    if name in ("page", "action") and isinstance(instance.get("id"), str):
+        label = instance.get("title" if name == "page" else "label")
+        if not isinstance(label, str) or not label:
+            return say(f"schema.where.{name}_id", id=instance["id"])
+        return say(f"schema.where.{name}", id=instance["id"], title=label)
+    return expected(error)
+
+
 def _value_kind_of_type(kind: str) -> str:
     return {"array": "list", "object": "mapping"}.get(kind, kind if kind in SCALAR_TYPES else "string")
 
@@ -144,7 +159,7 @@ def _additional(error: ValidationError, data: Any, errors: list[ValidationError]
         close = difflib.get_close_matches(str(key), allowed, n=1)
         hint = say("hint.did_you_mean", name=close[0]) if close else say("flow.schema.allowed_keys",
                                                                         names=names(allowed))
-        out.append((say("flow.schema.unknown_key", key=key, where=expected(error)), hint, (key,)))
+        out.append((say("flow.schema.unknown_key", key=key, where=where(error)), hint, (key,)))
     return out
 
 
@@ -158,7 +173,7 @@ def _required(error: ValidationError, data: Any, errors: list[ValidationError]) 
     wanted = error.validator_value if isinstance(error.validator_value, list) else []
     out: list[Said] = []
     for key in [k for k in wanted if k not in instance and not _misspelt(k, error, errors)]:
-        message = say("flow.schema.missing", key=key, where=expected(error))
+        message = say("flow.schema.missing", key=key, where=where(error))
         hint = say("flow.schema.submit_needs_next") if instance.get("submit") else \
             say("flow.schema.missing.hint", key=key)
         out.append((message, hint, ()))
