@@ -140,6 +140,16 @@ def test_bad_condition_in_an_overridden_review_is_reported_at_the_override(tmp_p
     _at(problem, MINOR, lines, "eq: mial}")
 
 
+def test_misspelt_field_in_an_override_does_not_add_a_second_field(tmp_path):
+    root = _project_copy(tmp_path)
+    title = ":\n        title: 证件有效开始日期"
+    lines = _break(root, MINOR, "      valid_from" + title, "      valid_form" + title)
+    problem = _only_error(root)
+    assert problem.code == "flow.override_unknown_field"
+    _at(problem, MINOR, lines, "valid_form:")
+    assert "“valid_from”" in (problem.hint or "") and "申请信息" in problem.message
+
+
 # -- a misspelt keyword in a shared fragment: one error, not "the fragment was not included" -------
 
 def test_misspelt_keyword_in_a_fragment_is_one_error(tmp_path):

@@ -162,7 +162,15 @@ class FlowLoader:
                                                     say("flow.omit_unknown_field", page=name, field=field_name),
                                                     _close(field_name, list(loaded_as))))
             fields.pop(loaded_as.get(field_name, field_name), None)
-        for key, spec in (raw.get("fields") or {}).items():
+        overridden = raw.get("fields") or {}
+        for key, spec in overridden.items():
+            close = [c for c in difflib.get_close_matches(key, list(loaded_as), n=1, cutoff=0.8)
+                     if c not in overridden] if key not in loaded_as else []
+            if close:           # meant to change a shared field, it would add a second one
+                self.problems.append(source.problem(path + ("fields", key), "flow.override_unknown_field",
+                                                    say("flow.override_unknown_field", page=merged.get("title", name),
+                                                        page_id=name, field=key),
+                                                    say("hint.did_you_mean", name=close[0])))
             fields[key] = spec
             parts.append((frag_path + ("fields", key), source, path + ("fields", key)))
         omitted = set(raw.get("omit_fields", []))
