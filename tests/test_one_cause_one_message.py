@@ -193,9 +193,11 @@ def test_a_list_where_a_name_is_expected_is_said_in_plain_words(tmp_path):
     assert "名称" in problem.message and "列表" in problem.message
 
 
-def test_chinese_hint_is_printed_in_chinese_brackets():
+def test_chinese_hint_is_printed_in_chinese_brackets(monkeypatch):
     problem = Problem("x", "", "消息", "a.yaml", 3, "提示文字")
     assert str(problem) == "a.yaml:3: 消息（提示：提示文字）"
+    monkeypatch.setenv("GOVFLOW_LANG", "en")
+    assert str(Problem("x", "", "message", "a.yaml", 3, "hint")) == "a.yaml:3: message (hint)"
 
 
 def test_every_sentence_of_the_flow_catalogue_can_be_said(monkeypatch):

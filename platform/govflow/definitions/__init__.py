@@ -13,6 +13,7 @@ from .. import formats
 from ..errors import Problem
 from ..picklists import load_picklists
 from ..rules import FactType, load_rulebook
+from ..rules.conditions import a_type
 from ..say import say
 from .analysis import analyse
 from .checks import check_flows
@@ -53,8 +54,7 @@ def form_fact_types(flows: dict[str, FlowDef], picklists) -> tuple[dict[str, Fac
                 if key in types and types[key].type != ft.type:
                     problems.append(f.origin.problem("flow.field_type_conflict",
                                                      say("flow.field_type_conflict", field=f.name,
-                                                         type=say(f"fact_type.{ft.type}"),
-                                                         other=say(f"fact_type.{types[key].type}"),
+                                                         type=a_type(ft.type), other=a_type(types[key].type),
                                                          file=owner[key].file),
                                                      say("flow.field_type_conflict.hint")))
                     continue
