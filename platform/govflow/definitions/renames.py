@@ -3,9 +3,9 @@ conditions all read `long_term`) is one mistake, not one per reader; so is a pag
 misspelt (`- id: phot` where the flows `use: photo` and the buttons go `next: photo`).
 
 Before the flows are built, every field name the flow and rule files *define* and every one they
-*refer to* (rules' `form.x` facts and examples, `field:` in conditions and outcomes, groups,
+*refer to* (rules' `form.x` facts, `field:` in conditions and outcomes, groups,
 reviews, `omit_fields`, `from: form.x`, `verify: {sms: x}`) is collected from the texts. A defined
-name nobody refers to, close to a name that is referred to from two places or files but defined
+name nobody refers to, close to a name that is referred to from two places or more but defined
 nowhere, is taken as the typo: it is reported once, at the field, and the field is loaded under the
 name its readers use, so no reader reports it missing and no hint suggests the typo. With one
 reader only, which side is wrong cannot be told; the readers' own messages stand then. Pages the
@@ -22,70 +22,74 @@ from pathlib import Path
 import yaml
 
 FORM_FACT = re.compile(r"^form\.([a-z][a-z0-9_]*)$")
+# In rule files (thousands of rules: read as text, not parsed twice): `form.x` in conditions and
+# derived facts, `field: x` in outcomes. Examples' `form: {x: ...}` are copies of these.
+RULE_REFS = re.compile(r"(?<![\w.])form\.([a-z][a-z0-9_]*)|\bfield:\s*([a-z][a-z0-9_]*)")
+COMMENT = re.compile(r"(^|\s)#.*$", re.MULTILINE)
 NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 LISTS_OF_NAMES = ("fields", "omit_fields")
 ONE_NAME = ("field", "sms")
 PAGE_KEYS = ("use", "next", "navigate", "on_failure", "edit", "page", "start", "parent")
 CUTOFF = 0.8
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)   # flow files: a few, small
 
 
 @dataclass
 class Uses:
-    """Names of one kind (fields, pages) defined and referred to, with where (file, line, inside a
-    rule example?)."""
+    """Names of one kind (fields, pages) defined and referred to, with where (file, line)."""
 
     defined: set[str] = field(default_factory=set)
-    refs: dict[str, list[tuple[str, int, bool]]] = field(default_factory=dict)
-    pages: Uses | None = None
+    refs: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
+    pages: Uses | None = None           # while a flow file is read: its page ids
 
-    def refer(self, name: str, file: str, node: yaml.Node, example: bool) -> None:
+    def refer(self, name: str, file: str, line: int) -> None:
         if NAME.match(name):
-            self.refs.setdefault(name, []).append((file, node.start_mark.line + 1, example))
+            self.refs.setdefault(name, []).append((file, line))
 
 
 def _scalar(node: yaml.Node) -> str | None:
     return node.value if isinstance(node, yaml.ScalarNode) and isinstance(node.value, str) else None
 
 
-def _walk(node: yaml.Node, key: str | None, uses: Uses, file: str, example: bool, is_flow: bool) -> None:
-    if isinstance(node, yaml.ScalarNode):
-        match = FORM_FACT.match(node.value) if isinstance(node.value, str) else None
+def _line(node: yaml.Node) -> int:
+    return node.start_mark.line + 1
+
+
+def _walk(node: yaml.Node, key: str | None, uses: Uses, file: str) -> None:
+    """A flow file's node: field names and page ids it defines and refers to."""
+    if isinstance(node, yaml.ScalarNode) and isinstance(node.value, str):
+        match = FORM_FACT.match(node.value)
         if match:
-            uses.refer(match.group(1), file, node, example)
+            uses.refer(match.group(1), file, _line(node))
         elif key in ONE_NAME:
-            uses.refer(node.value, file, node, example)
-        elif key in PAGE_KEYS and uses.pages is not None and isinstance(node.value, str):
-            uses.pages.refer(node.value, file, node, example)
+            uses.refer(node.value, file, _line(node))
+        elif key in PAGE_KEYS and uses.pages is not None:
+            uses.pages.refer(node.value, file, _line(node))
     elif isinstance(node, yaml.SequenceNode):
         for item in node.value:
             if key in LISTS_OF_NAMES and _scalar(item) is not None:
-                uses.refer(item.value, file, item, example)
+                uses.refer(item.value, file, _line(item))
             else:
-                _walk(item, None, uses, file, example, is_flow)
+                _walk(item, None, uses, file)
     elif isinstance(node, yaml.MappingNode):
-        _walk_mapping(node, uses, file, example, is_flow)
+        _walk_mapping(node, uses, file)
 
 
-def _walk_mapping(node: yaml.MappingNode, uses: Uses, file: str, example: bool, is_flow: bool) -> None:
+def _walk_mapping(node: yaml.MappingNode, uses: Uses, file: str) -> None:
     for key_node, value_node in node.value:
         name = _scalar(key_node)
-        if is_flow and name == "pages" and isinstance(value_node, yaml.SequenceNode) and uses.pages is not None:
+        if name == "pages" and isinstance(value_node, yaml.SequenceNode) and uses.pages is not None:
             for page in value_node.value:
-                ids = [v for k, v in getattr(page, "value", ()) if isinstance(page, yaml.MappingNode)
-                       and _scalar(k) == "id" and _scalar(v) is not None]
-                uses.pages.defined.update(v.value for v in ids)
-        if isinstance(value_node, yaml.MappingNode) and (name, is_flow) in (("fields", True), ("form", False)):
-            for inner_key, inner in value_node.value:    # a page's fields / an example's given: {form: ...}
-                if _scalar(inner_key) is None:
-                    continue
-                if is_flow:
-                    uses.defined.add(inner_key.value)
-                    _walk(inner, None, uses, file, example, is_flow)
-                else:
-                    uses.refer(inner_key.value, file, inner_key, example)
+                if isinstance(page, yaml.MappingNode):
+                    uses.pages.defined.update(v.value for k, v in page.value
+                                              if _scalar(k) == "id" and _scalar(v) is not None)
+        if name == "fields" and isinstance(value_node, yaml.MappingNode):
+            for field_key, spec in value_node.value:        # a page's fields: defined here
+                if _scalar(field_key) is not None:
+                    uses.defined.add(field_key.value)
+                _walk(spec, None, uses, file)
             continue
-        _walk(value_node, name, uses, file, example or name == "examples", is_flow)
+        _walk(value_node, name, uses, file)
 
 
 @dataclass
@@ -101,24 +105,38 @@ def collect(root: Path) -> tuple[Uses, dict[str, FlowFile]]:
     """Field names over all flow and rule files; page ids per flow file (page ids are a flow's own)."""
     uses = Uses()
     files: dict[str, FlowFile] = {}
-    for pattern, is_flow in (("flows/**/*.yaml", True), ("rules/*.yaml", False)):
-        for path in sorted(Path(root).glob(pattern)):
-            try:
-                node = yaml.compose(path.read_text("utf-8"), Loader=_Loader)
-            except (OSError, UnicodeDecodeError, yaml.YAMLError):
-                continue                      # the loaders report it
-            if node is None:
-                continue
-            name = str(path.relative_to(root))
-            uses.pages = Uses() if is_flow else None
-            _walk(node, None, uses, name, False, is_flow)
-            if uses.pages is not None and isinstance(node, yaml.MappingNode):
-                top = {_scalar(k): v for k, v in node.value}
-                includes = [f"flows/{_scalar(i)}" for i in getattr(top.get("include"), "value", ())
-                            if isinstance(top.get("include"), yaml.SequenceNode) and _scalar(i)]
-                files[name] = FlowFile(uses.pages, includes, "fragment" in top)
+    for path in sorted(Path(root).glob("rules/*.yaml")):
+        try:
+            _scan_rules(path.read_text("utf-8"), str(path.relative_to(root)), uses)
+        except (OSError, UnicodeDecodeError):
+            continue                          # the rule loader reports it
+    for path in sorted(Path(root).glob("flows/**/*.yaml")):
+        try:
+            node = yaml.compose(path.read_text("utf-8"), Loader=_Loader)
+        except (OSError, UnicodeDecodeError, yaml.YAMLError):
+            continue                          # the flow loader reports it
+        if node is None:
+            continue
+        name = str(path.relative_to(root))
+        uses.pages = Uses()
+        _walk(node, None, uses, name)
+        if isinstance(node, yaml.MappingNode):
+            top = {_scalar(k): v for k, v in node.value}
+            includes = [f"flows/{_scalar(i)}" for i in getattr(top.get("include"), "value", ())
+                        if isinstance(top.get("include"), yaml.SequenceNode) and _scalar(i)]
+            files[name] = FlowFile(uses.pages, includes, "fragment" in top)
     uses.pages = None
     return uses, files
+
+
+def _scan_rules(text: str, file: str, uses: Uses) -> None:
+    text = COMMENT.sub(lambda m: m.group(1) + " " * (len(m.group(0)) - len(m.group(1))), text)
+    line, at = 1, 0
+    for match in RULE_REFS.finditer(text):
+        line += text.count("\n", at, match.start())
+        at = match.start()
+        name = match.group(1) or match.group(2)
+        uses.refer(name, file, line)
 
 
 def _flow_pages(flow: FlowFile, files: dict[str, FlowFile]) -> Uses:
@@ -162,11 +180,9 @@ def _misnamed(uses: Uses) -> dict[str, Misnamed]:
     unknown = [name for name in uses.refs if name not in uses.defined]
     for name in sorted(unknown, key=lambda n: (-len(uses.refs[n]), n)):
         sites = uses.refs[name]
-        files = {file for file, _, _ in sites}
-        if len(files) < 2 and sum(1 for *_, example in sites if not example) < 2:
+        if len(sites) < 2:
             continue
         close = [c for c in difflib.get_close_matches(name, orphans, n=1, cutoff=CUTOFF) if c not in out]
         if close:
-            where = tuple(dict.fromkeys((file, line) for file, line, _ in sites))
-            out[close[0]] = Misnamed(close[0], name, where)
+            out[close[0]] = Misnamed(close[0], name, tuple(dict.fromkeys(sites)))
     return out
