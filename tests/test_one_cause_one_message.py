@@ -218,3 +218,21 @@ def test_an_unclosed_brace_is_reported_where_it_was_opened(tmp_path):
     assert problem.code == "yaml.syntax"
     _at(problem, ADULT, lines, "next: photo")
     assert "“}”" in problem.message
+
+
+def test_a_mapping_where_a_list_of_buttons_goes_says_so(tmp_path):
+    root = _project_copy(tmp_path)
+    lines = _break(root, ADULT, "      - {id: check, label: 资格校验, next: upload}",
+                   "      id: check\n      label: 资格校验\n      next: upload")
+    problem = _only_error(root)
+    assert problem.code == "flow.schema.type"
+    _at(problem, ADULT, lines, "actions:")
+    assert "按钮" in problem.message and "“- ”" in problem.message
+
+
+def test_a_number_where_text_goes_is_hinted_to_be_quoted(tmp_path):
+    root = _project_copy(tmp_path)
+    lines = _break(root, ADULT, '    manual: "1.3.2"', "    manual: 1.3")
+    problem = _only_error(root)
+    _at(problem, ADULT, lines, "manual: 1.3")
+    assert problem.message == "此处应为文字，而不是数字" and '"1.3"' in (problem.hint or "")

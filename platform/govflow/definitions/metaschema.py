@@ -39,9 +39,11 @@ def _validator(definition: str | None) -> Draft202012Validator:
 
 
 def _deepest(error: ValidationError) -> ValidationError:
-    """For oneOf/anyOf failures, the most specific sub-error explains the problem best."""
+    """For oneOf/anyOf failures, the most specific sub-error explains the problem best: the one
+    deepest in what was written (the list was right, its item is wrong), then jsonschema's pick."""
     while error.context:
-        error = best_match(error.context)
+        depth = max(len(e.absolute_path) for e in error.context)
+        error = best_match([e for e in error.context if len(e.absolute_path) == depth])
     return error
 
 
@@ -56,12 +58,26 @@ def _def_name(schema: Any) -> str | None:
     return None
 
 
+def _ref_name(schema: Any) -> str | None:
+    """The $defs entry a schema is, or refers to with `$ref: #/$defs/<name>`."""
+    ref = schema.get("$ref") if isinstance(schema, dict) else None
+    if isinstance(ref, str) and ref.startswith("#/$defs/"):
+        return ref[len("#/$defs/"):]
+    return _def_name(schema)
+
+
 def expected(error: ValidationError) -> str:
     """What the schema expects where `error` is, in plain words."""
     name = _def_name(error.schema)
     if name:
         return say(f"schema.what.{name}")
+    path = list(error.absolute_path)
+    if len(path) == 2 and path[0] == "pages":
+        return say("schema.what.page_item")
     kind = error.schema.get("type") if isinstance(error.schema, dict) else None
+    items = _ref_name(error.schema.get("items")) if isinstance(error.schema, dict) else None
+    if kind == "array" and items:
+        return say("schema.what.list_of", what=say(f"schema.what.{items}"))
     if isinstance(kind, str):
         return say(f"value.{_value_kind_of_type(kind)}")
     key = next((p for p in reversed(error.absolute_path) if isinstance(p, str)), None)
@@ -122,6 +138,10 @@ def _type(error: ValidationError, data: Any) -> Said:
     hint = _misplaced_key_hint(error, data)
     if hint is None and error.validator_value == "array" and not isinstance(instance, (dict, list)):
         hint = say("flow.schema.hint.as_list", value=instance)
+    if hint is None and error.validator_value == "string" and isinstance(instance, (int, float, bool)):
+        hint = say("flow.schema.hint.quote", value=instance)
+    if hint is None and list(error.absolute_path)[:1] == ["pages"] and isinstance(instance, str):
+        hint = say("flow.schema.hint.use_page", value=instance)
     return message, hint, ()
 
 
