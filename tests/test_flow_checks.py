@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[1]
 BREAKAGES = [
     ("flows/shared/sscard_content.yaml", "        next: success\n        on_failure: failure",
      "        navigate: success\n        on_failure: failure", "flow.schema.required", None, "next:"),
-    ("flows/sscard_adult.yaml", "next: photo}", "next: phtoo}", "flow.unknown_page", "next: phtoo}", "'photo'"),
+    ("flows/sscard_adult.yaml", "next: photo}", "next: phtoo}", "flow.unknown_page", "next: phtoo}", "“photo”"),
     ("flows/shared/sscard_content.yaml", "options: ethnic_groups}", "options: ethnic_group}", "flow.unknown_picklist",
      "options: ethnic_group}", "ethnic_groups"),
     ("flows/shared/sscard_content.yaml", "        when: {field: long_term, ne: true}",
@@ -84,7 +84,7 @@ def test_check_command_fails_with_file_and_line(tmp_path):
     run = subprocess.run([sys.executable, "-m", "govflow.cli", "--root", str(root), "check"],
                          capture_output=True, text=True, timeout=120)
     assert run.returncode == 1
-    assert "flows/shared/sscard_content.yaml:" in run.stdout and "did you mean 'pickup'?" in run.stdout
+    assert "flows/shared/sscard_content.yaml:" in run.stdout and "是否应为“pickup”？" in run.stdout
     ok = subprocess.run([sys.executable, "-m", "govflow.cli", "--root", str(ROOT), "check"],
                         capture_output=True, text=True, timeout=120)
     assert ok.returncode == 0, ok.stdout

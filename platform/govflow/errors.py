@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+from .say import language
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -28,7 +30,7 @@ class Problem:
         loc = self.location()
         text = f"{loc}: {self.message}" if loc else self.message
         if self.hint:
-            text += f" ({self.hint})"
+            text += f"（提示：{self.hint}）" if language() == "zh" else f" ({self.hint})"
         return text
 
     def as_dict(self) -> dict:

@@ -12,6 +12,7 @@ from typing import Any
 import yaml
 
 from .errors import Problem
+from .say import say
 
 Path_ = tuple  # a key path such as ("pages", 3, "next")
 
@@ -34,10 +35,48 @@ class Source:
             path = path[:-1]
         return self.lines.get((), 1)
 
+    def file_at(self, path: Path_) -> str:
+        """The file `path` was written in (always this one; an Overlay answers per part)."""
+        return self.file
+
     def problem(self, path: Path_, code: str, message: str, hint: str | None = None,
                 severity: str = "error") -> Problem:
-        return Problem(code=code, path=dotted(path), message=message, file=self.file,
+        return Problem(code=code, path=dotted(path), message=message, file=self.file_at(path),
                        line=self.line(path), hint=hint, severity=severity)
+
+
+class Overlay(Source):
+    """Something merged from several places (a shared page and a flow's `use:` override of it): a
+    path of the merged whole is answered with the file and line of the part it came from, so a
+    mistake in an override is reported where it was written, not in the shared fragment.
+
+    `parts`: (prefix in the merged coordinates, source written in, the same place in that source);
+    the longest matching prefix wins, the base source answers for everything else."""
+
+    def __init__(self, base: Source, parts: list[tuple[Path_, Source, Path_]]):
+        super().__init__(base.file, base.data, base.lines, base.text)
+        self.base = base
+        self.parts = sorted(parts, key=lambda part: -len(part[0]))
+
+    def _resolve(self, path: Path_) -> tuple[Source, Path_]:
+        path = tuple(path)
+        for prefix, source, there in self.parts:
+            if path[:len(prefix)] == prefix:
+                return source, tuple(there) + path[len(prefix):]
+        return self.base, path
+
+    def line(self, path: Path_) -> int:
+        source, there = self._resolve(path)
+        return source.line(there)
+
+    def file_at(self, path: Path_) -> str:
+        source, there = self._resolve(path)
+        return source.file_at(there)
+
+    def problem(self, path: Path_, code: str, message: str, hint: str | None = None,
+                severity: str = "error") -> Problem:
+        source, there = self._resolve(path)
+        return source.problem(there, code, message, hint, severity)
 
 
 def dotted(path: Path_) -> str:
@@ -64,8 +103,8 @@ def _construct(node: yaml.Node, path: Path_, lines: dict, problems: list, file: 
             key = _scalar(key_node) if isinstance(key_node, yaml.ScalarNode) else str(key_node.start_mark)
             if key in out:
                 problems.append(Problem("yaml.duplicate_key", dotted(path + (key,)),
-                                        f"key '{key}' appears twice", file, key_node.start_mark.line + 1,
-                                        "keep one of them"))
+                                        say("yaml.duplicate_key", key=key), file, key_node.start_mark.line + 1,
+                                        say("yaml.duplicate_key.hint")))
             lines[path + (key,)] = key_node.start_mark.line + 1
             out[key] = _construct(value_node, path + (key,), lines, problems, file)
         return out
@@ -73,6 +112,32 @@ def _construct(node: yaml.Node, path: Path_, lines: dict, problems: list, file: 
         return [_construct(item, path + (i,), lines, problems, file) for i, item in enumerate(node.value)]
     return _scalar(node)
 
+
+# What PyYAML says went wrong (its `problem`), in the checker's words; the start of its sentence
+# decides. Anything else is quoted as PyYAML said it.
+YAML_PROBLEMS = (
+    ("mapping values are not allowed", "yaml.problem.colon"),
+    ("could not find expected ':'", "yaml.problem.no_colon"),
+    ("found character '\\t'", "yaml.problem.tab"),
+    ("expected ',' or '}'", "yaml.problem.brace"),
+    ("expected ',' or ']'", "yaml.problem.bracket"),
+    ("did not find expected key", "yaml.problem.indent"),
+    ("did not find expected '-'", "yaml.problem.dash"),
+    ("expected <block end>", "yaml.problem.indent"),
+    ("found unexpected end of stream", "yaml.problem.unclosed"),
+    ("found undefined alias", "yaml.problem.alias"),
+)
+
+
+OPENED_EARLIER = ("while parsing a flow", "while scanning a quoted")
+
+
+def _yaml_problem(exc: yaml.MarkedYAMLError) -> str:
+    problem = str(exc.problem or exc)
+    for start, key in YAML_PROBLEMS:
+        if problem.startswith(start):
+            return say(key)
+    return problem
 
 
 def load_text(text: str, file: str) -> tuple[Source | None, list[Problem]]:
@@ -82,9 +147,11 @@ def load_text(text: str, file: str) -> tuple[Source | None, list[Problem]]:
         node = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
+        if exc.context_mark and str(exc.context or "").startswith(OPENED_EARLIER):
+            mark = exc.context_mark          # where the unclosed { [ or quote was opened
         line = mark.line + 1 if mark else 1
-        return None, [Problem("yaml.syntax", "", f"YAML syntax error: {exc.problem or exc}", file, line,
-                              "check indentation and quoting on this line or the one above")]
+        return None, [Problem("yaml.syntax", "", say("yaml.syntax", detail=_yaml_problem(exc)), file, line,
+                              say("yaml.syntax.hint"))]
     if node is None:
         return Source(file, None, {(): 1}, text), []
     lines: dict = {}
@@ -97,6 +164,6 @@ def load_file(path: Path, display_name: str | None = None) -> tuple[Source | Non
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        return None, [Problem("file.unreadable", "", f"cannot read file: {exc}", name, None,
-                              "save the file as UTF-8")]
+        return None, [Problem("file.unreadable", "", say("file.unreadable", detail=exc), name, None,
+                              say("file.unreadable.hint"))]
     return load_text(text, name)

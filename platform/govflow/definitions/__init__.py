@@ -13,11 +13,14 @@ from .. import formats
 from ..errors import Problem
 from ..picklists import load_picklists
 from ..rules import FactType, load_rulebook
+from ..rules.conditions import a_type
+from ..say import say
 from .analysis import analyse
 from .checks import check_flows
 from .conditions import compile_conditions, page_reads
 from .loader import FlowLoader
 from .model import FlowDef
+from .renames import misnamed
 
 FACT_TYPE_OF_FIELD = {"date": "date", "upload": "string", "boolean": "boolean", "integer": "integer"}
 
@@ -50,9 +53,10 @@ def form_fact_types(flows: dict[str, FlowDef], picklists) -> tuple[dict[str, Fac
                 key = f"form.{f.name}"
                 if key in types and types[key].type != ft.type:
                     problems.append(f.origin.problem("flow.field_type_conflict",
-                                                     f"field '{f.name}' is a {ft.type} here but a "
-                                                     f"{types[key].type} in {owner[key].file}",
-                                                     "use the same type for a field name in every flow"))
+                                                     say("flow.field_type_conflict", field=f.name,
+                                                         type=a_type(ft.type), other=a_type(types[key].type),
+                                                         file=owner[key].file),
+                                                     say("flow.field_type_conflict.hint")))
                     continue
                 types.setdefault(key, ft)
                 owner.setdefault(key, f.origin)
@@ -60,17 +64,25 @@ def form_fact_types(flows: dict[str, FlowDef], picklists) -> tuple[dict[str, Fac
 
 
 def load_definitions(root: Path) -> tuple[Definitions | None, list[Problem]]:
-    root = Path(root)
+    """Every problem of the definitions under `root`, each once (a shared fragment is loaded for
+    every flow including it); the definitions when there is no error."""
+    definitions, problems = _load_definitions(Path(root))
+    return definitions, list(dict.fromkeys(problems))
+
+
+def _load_definitions(root: Path) -> tuple[Definitions | None, list[Problem]]:
     problems: list[Problem] = []
     picklists, found = load_picklists(root / "reference")
     problems += found
-    loader = FlowLoader(root / "flows")
+    loader = FlowLoader(root / "flows", *misnamed(root))
     flows = loader.load_all()
     problems += loader.problems
     types, found = form_fact_types(flows, picklists)
     problems += found
     if any(p.severity == "error" for p in problems):
-        return None, problems        # rule files are checked against the flows once those load
+        # One root cause, one message: rule files are checked against the flows once those load
+        # (a flow that did not load would make every rule reading its fields look wrong).
+        return None, problems
     rulebook, found = load_rulebook(root / "rules", types, picklists)
     problems += found
     problems += check_flows(flows, set(picklists.names()), set(formats.CHECKS),
@@ -81,8 +93,12 @@ def load_definitions(root: Path) -> tuple[Definitions | None, list[Problem]]:
         for page in flow.pages.values():
             page.reads = page_reads(flow, page, rulebook)
     if rulebook is not None:
+        # The analysis reasons over pages and rules whose names all resolve: with a broken
+        # reference (a misspelt start page) it would report the consequences of that one mistake.
+        sound = not any(p.severity == "error" for p in problems)
         problems += rulebook.run_examples()
-        problems += analyse(flows, rulebook)
+        if sound:
+            problems += analyse(flows, rulebook)
     errors = [p for p in problems if p.severity == "error"]
     if errors or rulebook is None:
         return None, problems

@@ -9,6 +9,7 @@ import difflib
 from typing import Iterable
 
 from ..errors import Problem
+from ..say import names, say
 from .model import FlowDef, PageDef, Target
 
 
@@ -16,8 +17,13 @@ def _hint(name: str, choices: Iterable[str]) -> str | None:
     choices = list(choices)
     close = difflib.get_close_matches(name, choices, n=1)
     if close:
-        return f"did you mean '{close[0]}'?"
-    return f"known names: {', '.join(sorted(choices)[:12])}" if choices else None
+        return say("hint.did_you_mean", name=close[0])
+    return say("hint.known_names", names=names(sorted(choices)[:12])) if choices else None
+
+
+def _page(page: PageDef) -> str:
+    """A page as staff know it: its title, and its id."""
+    return say("flow.page_named", title=page.title, id=page.id)
 
 
 def successors(flow: FlowDef, page: PageDef) -> list[str]:
@@ -56,11 +62,11 @@ def _check_flow(flow, flows, picklists, formats, rulesets) -> list[Problem]:
     out: list[Problem] = []
     pages = flow.pages
     if flow.start not in pages:
-        out.append(flow.origin.problem("flow.unknown_page", f"start page '{flow.start}' does not exist",
+        out.append(flow.origin.problem("flow.unknown_page", say("flow.unknown_start", page=flow.start),
                                        _hint(flow.start, pages), ("start",)))
     for name in flow.launched_by:
         if name not in flows:
-            out.append(flow.origin.problem("flow.unknown_flow", f"flow '{name}' in launched_by does not exist",
+            out.append(flow.origin.problem("flow.unknown_flow", say("flow.unknown_launcher", flow=name),
                                            _hint(name, flows), ("launched_by",)))
     fields = flow.input_fields()
     owners: dict[str, PageDef] = {}
@@ -68,8 +74,9 @@ def _check_flow(flow, flows, picklists, formats, rulesets) -> list[Problem]:
         for f in page.input_fields():
             if f.name in owners and owners[f.name].id != page.id:
                 out.append(f.origin.problem("flow.duplicate_field",
-                                            f"field '{f.name}' is also collected on page '{owners[f.name].id}'",
-                                            "field names must be unique in a flow; rename one"))
+                                            say("flow.duplicate_field", field=f.name, title=f.title,
+                                                page=_page(page), other=_page(owners[f.name])),
+                                            say("flow.duplicate_field.hint")))
             owners.setdefault(f.name, page)
     for page in pages.values():
         out += _check_page(flow, page, flows, fields, picklists, formats, rulesets)
@@ -77,12 +84,11 @@ def _check_flow(flow, flows, picklists, formats, rulesets) -> list[Problem]:
     broken_links = any(p.code in ("flow.unknown_page", "flow.unknown_flow") for p in out)
     for page in pages.values():
         if page.id not in reachable and not broken_links:   # a broken link explains it already
-            out.append(page.origin.problem("flow.unreachable_page",
-                                           f"page '{page.id}' cannot be reached from the start page",
-                                           "link it with `next:` from another page, or remove it", ("id",)))
+            out.append(page.origin.problem("flow.unreachable_page", say("flow.unreachable_page", page=_page(page)),
+                                           say("flow.unreachable_page.hint"), ("id",)))
         if not page.actions:
-            out.append(page.origin.problem("flow.dead_end", f"page '{page.id}' has no button leading anywhere",
-                                           "add an action with `next:` or `navigate:`", ("id",)))
+            out.append(page.origin.problem("flow.dead_end", say("flow.dead_end", page=_page(page)),
+                                           say("flow.dead_end.hint"), ("id",)))
     return out
 
 
@@ -92,25 +98,28 @@ def _check_target(flow, flows, target: Target | None, origin, sub, out):
     if target.flow:
         other = flows.get(target.flow)
         if other is None:
-            out.append(origin.problem("flow.unknown_flow", f"flow '{target.flow}' does not exist",
+            out.append(origin.problem("flow.unknown_flow", say("flow.unknown_flow", flow=target.flow),
                                       _hint(target.flow, flows), sub))
         elif target.page and target.page not in other.pages:
-            out.append(origin.problem("flow.unknown_page", f"flow '{target.flow}' has no page '{target.page}'",
+            out.append(origin.problem("flow.unknown_page",
+                                      say("flow.unknown_page_of_flow", flow=other.title, flow_id=other.id,
+                                          page=target.page),
                                       _hint(target.page, other.pages), sub))
         return
     if target.parent:
         parents = [flows[n] for n in flow.launched_by if n in flows]
         if not parents:
-            out.append(origin.problem("flow.no_parent", "`parent:` needs the flow to list `launched_by:`", None, sub))
+            out.append(origin.problem("flow.no_parent", say("flow.no_parent"), say("flow.no_parent.hint"), sub))
         for parent in parents:
             if target.parent not in parent.pages:
                 out.append(origin.problem("flow.unknown_page",
-                                          f"parent flow '{parent.id}' has no page '{target.parent}'",
+                                          say("flow.unknown_page_of_parent", flow=parent.title, flow_id=parent.id,
+                                              page=target.parent),
                                           _hint(target.parent, parent.pages), sub))
         return
     for page_id in target.pages() or [target.page or ""]:
         if page_id not in flow.pages:
-            out.append(origin.problem("flow.unknown_page", f"next page '{page_id}' does not exist",
+            out.append(origin.problem("flow.unknown_page", say(f"flow.unknown_page.{sub[0]}", page=page_id),
                                       _hint(page_id, flow.pages), sub))
 
 
@@ -129,33 +138,38 @@ def _check_page(flow, page, flows, fields, picklists, formats, rulesets) -> list
 
 def _check_fields(page, fields, picklists, formats, out) -> None:
     for f in page.fields.values():
+        where = {"field": f.name, "title": f.title, "page": _page(page)}
         if isinstance(f.options, str) and f.options not in picklists:
-            out.append(f.origin.problem("flow.unknown_picklist", f"pick-list '{f.options}' does not exist",
-                                        _hint(f.options, picklists) or "see reference/picklists.yaml", ("options",)))
+            out.append(f.origin.problem("flow.unknown_picklist",
+                                        say("flow.unknown_picklist", options=f.options, **where),
+                                        _hint(f.options, picklists) or say("flow.unknown_picklist.hint"), ("options",)))
         if f.format and f.format not in formats:
-            out.append(f.origin.problem("flow.unknown_format", f"format '{f.format}' does not exist",
-                                        _hint(f.format, formats) or f"known: {', '.join(sorted(formats))}",
-                                        ("format",)))
+            out.append(f.origin.problem("flow.unknown_format", say("flow.unknown_format", format=f.format, **where),
+                                        _hint(f.format, formats), ("format",)))
         phone = f.sms_phone_field
         if phone and phone not in fields:
-            out.append(f.origin.problem("flow.unknown_field", f"verify.sms names unknown field '{phone}'",
+            out.append(f.origin.problem("flow.unknown_field", say("flow.unknown_sms_field", phone=phone, **where),
                                         _hint(phone, fields), ("verify",)))
         if f.source and f.source.startswith("form.") and f.source[5:] not in fields:
-            out.append(f.origin.problem("flow.unknown_field", f"`from:` names unknown field '{f.source[5:]}'",
+            out.append(f.origin.problem("flow.unknown_field",
+                                        say("flow.unknown_from_field", other=f.source[5:], **where),
                                         _hint(f.source[5:], fields), ("from",)))
 
 
 def _check_names(page, rulesets, out) -> None:
     for i, group in enumerate(page.groups):
-        for name in group["fields"]:
+        for j, name in enumerate(group["fields"]):
             if name not in page.fields:
-                out.append(page.origin.problem("flow.unknown_field", f"group lists unknown field '{name}'",
-                                               _hint(name, page.fields), ("groups", i)))
-    for names, key in ((page.on_enter, "on_enter"), (page.checks, "checks")):
-        for name in names:
+                out.append(page.origin.problem("flow.unknown_field",
+                                               say("flow.group_unknown_field", field=name, page=_page(page),
+                                                   group=group.get("title", "")),
+                                               _hint(name, page.fields), ("groups", i, "fields", j)))
+    for listed, key in ((page.on_enter, "on_enter"), (page.checks, "checks")):
+        for i, name in enumerate(listed):
             if rulesets is not None and name not in rulesets:
-                out.append(page.origin.problem("flow.unknown_ruleset", f"ruleset '{name}' does not exist",
-                                               _hint(name, rulesets) or "rule files live in rules/", (key,)))
+                out.append(page.origin.problem("flow.unknown_ruleset",
+                                               say("flow.unknown_ruleset", ruleset=name, page=_page(page), key=key),
+                                               _hint(name, rulesets) or say("flow.unknown_ruleset.hint"), (key, i)))
 
 
 def _check_review(flow, page, flows, fields, out) -> None:
@@ -167,9 +181,12 @@ def _check_review(flow, page, flows, fields, out) -> None:
                 _check_target(flow, flows, Target(page=section.page), section.origin, ("page",), out)
             elif section.group is not None and section.group >= len(target.groups):
                 out.append(section.origin.problem("flow.unknown_group",
-                                                  f"page '{section.page}' has no group {section.group}",
-                                                  None, ("group",)))
-        for name in section.fields:
+                                                  say("flow.unknown_group", page=_page(target), group=section.group,
+                                                      count=len(target.groups)),
+                                                  say("flow.unknown_group.hint"), ("group",)))
+        for i, name in enumerate(section.fields):
             if flow.field(name) is None:
-                out.append(section.origin.problem("flow.unknown_field", f"review lists unknown field '{name}'",
-                                                  _hint(name, fields), ("fields",)))
+                out.append(section.origin.problem("flow.unknown_field",
+                                                  say("flow.review_unknown_field", field=name, page=_page(page),
+                                                      section=section.title),
+                                                  _hint(name, fields), ("fields", i)))

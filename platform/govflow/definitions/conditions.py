@@ -15,6 +15,7 @@ from typing import Any, Iterator
 from ..errors import Problem
 from ..rules.conditions import ConditionReader, did_you_mean
 from ..rules.model import Condition, FactType
+from ..say import names, say
 from .model import FlowDef, Origin, PageDef
 
 
@@ -22,8 +23,8 @@ def _hint(name: str, choices) -> str | None:
     choices = list(choices)
     close = difflib.get_close_matches(name, choices, n=1)
     if close:
-        return f"did you mean '{close[0]}'?"
-    return f"known names: {', '.join(sorted(choices)[:12])}" if choices else None
+        return say("hint.did_you_mean", name=close[0])
+    return say("hint.known_names", names=names(sorted(choices)[:12])) if choices else None
 
 
 class FlowConditionReader(ConditionReader):
@@ -52,13 +53,12 @@ class FlowConditionReader(ConditionReader):
             return self.types[fact]
         if isinstance(fact, str) and fact.startswith("form."):
             name = fact[5:]
-            self.problem(path, "flow.unknown_field", f"condition reads unknown field '{name}'",
+            self.problem(path, "flow.unknown_field", say("flow.condition_unknown_field", field=name),
                          _hint(name, self.fields))
         elif self.known_facts:
             facts = [t for t in self.types if not t.startswith("form.")]
-            self.problem(path, "flow.unknown_fact", f"condition reads unknown fact '{fact}'",
-                         did_you_mean(fact, facts) or "see rules/facts.yaml: facts start with identity., "
-                                                       "registry., form. or are `today`")
+            self.problem(path, "flow.unknown_fact", say("flow.condition_unknown_fact", fact=fact),
+                         did_you_mean(fact, facts) or say("flow.condition_unknown_fact.hint"))
         return None
 
 

@@ -11,11 +11,15 @@ import hashlib
 from pathlib import Path
 
 from ..errors import Problem
-from ..yamlsource import Source, load_file
+from ..say import names, say
+from ..yamlsource import Overlay, Source, load_file
 from . import metaschema
 from .model import WIDGET_BY_TYPE, ActionDef, Branch, FieldDef, FlowDef, Origin, PageDef, ReviewSection, Target
+from .renames import Misnamed
 
 FIELD_LIMITS = ("minLength", "maxLength", "pattern", "minimum", "maximum")
+OVERRIDES = ("title", "manual", "checks", "review", "actions")   # what a `use:` may replace
+SITES_SHOWN = 3
 
 
 def _load(path: Path, root: Path, problems: list[Problem]) -> Source | None:
@@ -25,11 +29,21 @@ def _load(path: Path, root: Path, problems: list[Problem]) -> Source | None:
 
 
 class FlowLoader:
-    """Reads flows/*.yaml and the fragments they include; fragments are cached per load."""
+    """Reads flows/*.yaml and the fragments they include; fragments are cached per load.
 
-    def __init__(self, flows_dir: Path):
+    One root cause, one message: a flow whose own file, or an included fragment, fails to read or
+    fails the meta-schema is not built further (its `use:` pages would all be reported missing).
+    `misnamed`, `misnamed_pages` (renames.misnamed, pages per flow file): fields and pages whose
+    own name is a typo of the name their readers use are reported once and loaded under that name.
+    What a `use:` overrides answers with the override's file and line (yamlsource.Overlay)."""
+
+    def __init__(self, flows_dir: Path, misnamed: dict[str, Misnamed] | None = None,
+                 misnamed_pages: dict[str, dict[str, Misnamed]] | None = None):
         self.dir = flows_dir
         self.problems: list[Problem] = []
+        self.misnamed = misnamed or {}
+        self.misnamed_pages = misnamed_pages or {}
+        self._renamed_pages: dict[str, Misnamed] = {}      # of the flow being built
         self._fragments: dict[str, tuple[Source, bytes] | None] = {}
 
     def load_all(self) -> dict[str, FlowDef]:
@@ -39,8 +53,9 @@ class FlowLoader:
             if flow is None:
                 continue
             if flow.id in flows:
-                self.problems.append(flow.origin.problem("flow.duplicate_id", f"flow id '{flow.id}' is used twice",
-                                                         f"also in {flows[flow.id].origin.file}", ("id",)))
+                self.problems.append(flow.origin.problem("flow.duplicate_id", say("flow.duplicate_id", flow=flow.id),
+                                                         say("flow.duplicate_id.hint", file=flows[flow.id].origin.file),
+                                                         ("id",)))
             flows[flow.id] = flow
         return flows
 
@@ -48,18 +63,24 @@ class FlowLoader:
         if name not in self._fragments:
             path = self.dir / name
             if not path.is_file():
-                self.problems.append(origin.problem("flow.include_missing", f"included file '{name}' does not exist",
-                                                    "give the path relative to flows/, "
-                                                    "e.g. shared/sscard_content.yaml"))
+                self.problems.append(origin.problem("flow.include_missing", say("flow.include_missing", file=name),
+                                                    say("flow.include_missing.hint")))
                 self._fragments[name] = None
             else:
                 source = _load(path, self.dir, self.problems)
                 if source is not None and isinstance(source.data, dict):
                     found = metaschema.check_file(source)
                     self.problems.extend(found)
+                    if not found and "fragment" not in source.data:
+                        self.problems.append(origin.problem("flow.include_not_fragment",
+                                                            say("flow.include_not_fragment", file=name),
+                                                            say("flow.include_not_fragment.hint")))
                     ok = not found and "fragment" in source.data
                     self._fragments[name] = (source, path.read_bytes()) if ok else None
                 else:
+                    if source is not None:
+                        self.problems.append(source.problem((), "flow.not_mapping", say("flow.fragment_not_mapping"),
+                                                            say("flow.fragment_not_mapping.hint")))
                     self._fragments[name] = None
         return self._fragments[name]
 
@@ -68,8 +89,8 @@ class FlowLoader:
         if source is None:
             return None
         if not isinstance(source.data, dict):
-            self.problems.append(source.problem((), "flow.not_mapping", "a flow file must be a mapping of keys",
-                                                "start with `id:`, `title:`, `start:` and `pages:`"))
+            self.problems.append(source.problem((), "flow.not_mapping", say("flow.not_mapping"),
+                                                say("flow.not_mapping.hint")))
             return None
         found = metaschema.check_file(source)
         if found:
@@ -78,6 +99,7 @@ class FlowLoader:
         data = source.data
         if "fragment" in data:
             return None  # a fragment at top level is only used through include
+        self._renamed_pages = self.misnamed_pages.get(source.file, {})
         digest = hashlib.sha256(path.read_bytes())
         fragments = []
         root = Origin(source, ())
@@ -86,21 +108,24 @@ class FlowLoader:
             if frag:
                 fragments.append(frag[0])
                 digest.update(frag[1])
+        if len(fragments) < len(data.get("include", [])):
+            return None                     # the include's own problem explains every missing page
         flow = FlowDef(id=data["id"], title=str(data.get("title", data["id"])), start=data["start"], origin=root,
                        version=digest.hexdigest()[:12], files=[source.file] + [f.file for f in fragments],
                        description=data.get("description"), basis=data.get("basis"),
                        launched_by=list(data.get("launched_by", [])),
                        subject=data.get("subject", "identity.ssn"))
         content_lib = self._content_library(source, fragments)
-        page_lib = {p["id"]: (frag, ("pages", i)) for frag in fragments
+        page_lib = {self._page_id(p["id"]): (frag, ("pages", i)) for frag in fragments
                     for i, p in enumerate(frag.data.get("pages", []))}
         for i, raw in enumerate(data["pages"]):
             page = self._page(source, ("pages", i), raw, page_lib, content_lib)
             if page is None:
                 continue
             if page.id in flow.pages:
-                self.problems.append(page.origin.problem("flow.duplicate_page", f"page id '{page.id}' is used twice",
-                                                         "give each page its own id", ("id",)))
+                self.problems.append(page.origin.problem("flow.duplicate_page",
+                                                         say("flow.duplicate_page", page=page.id),
+                                                         say("flow.duplicate_page.hint"), ("id",)))
             flow.pages[page.id] = page
         return flow
 
@@ -118,25 +143,62 @@ class FlowLoader:
         if name not in page_lib:
             close = difflib.get_close_matches(name, list(page_lib), n=1)
             self.problems.append(source.problem(path + ("use",), "flow.unknown_shared_page",
-                                                f"shared page '{name}' is not defined in the included files",
-                                                f"did you mean '{close[0]}'?" if close else
-                                                "add the fragment file to `include:`"))
+                                                say("flow.unknown_shared_page", page=name),
+                                                say("hint.did_you_mean", name=close[0]) if close else
+                                                say("flow.unknown_shared_page.hint")))
             return None
         frag, frag_path = page_lib[name]
         merged = copy.deepcopy(frag.data["pages"][frag_path[1]])
-        for key in ("title", "manual", "checks", "review", "actions"):
+        parts = []              # what the override replaces answers with the override's file and line
+        for key in OVERRIDES:
             if key in raw:
                 merged[key] = raw[key]
-        for field_name in raw.get("omit_fields", []):
-            if field_name not in merged.get("fields", {}):
-                self.problems.append(source.problem(path + ("omit_fields",), "flow.unknown_field",
-                                                    f"shared page '{name}' has no field '{field_name}' to omit"))
-            merged.get("fields", {}).pop(field_name, None)
-        merged.setdefault("fields", {}).update(raw.get("fields", {}))
+                parts.append((frag_path + (key,), source, path + (key,)))
+        fields = merged.setdefault("fields", {})
+        loaded_as = {self._name(k): k for k in fields}
+        for i, field_name in enumerate(raw.get("omit_fields", [])):
+            if field_name not in loaded_as:
+                self.problems.append(source.problem(path + ("omit_fields", i), "flow.unknown_field",
+                                                    say("flow.omit_unknown_field", page=name, field=field_name),
+                                                    _close(field_name, list(loaded_as))))
+            fields.pop(loaded_as.get(field_name, field_name), None)
+        overridden = raw.get("fields") or {}
+        for key, spec in overridden.items():
+            close = [c for c in difflib.get_close_matches(key, list(loaded_as), n=1, cutoff=0.8)
+                     if c not in overridden] if key not in loaded_as else []
+            if close:           # meant to change a shared field, it would add a second one
+                self.problems.append(source.problem(path + ("fields", key), "flow.override_unknown_field",
+                                                    say("flow.override_unknown_field", page=merged.get("title", name),
+                                                        page_id=name, field=key),
+                                                    say("hint.did_you_mean", name=close[0])))
+            fields[key] = spec
+            parts.append((frag_path + ("fields", key), source, path + ("fields", key)))
         omitted = set(raw.get("omit_fields", []))
         for group in merged.get("groups", []):
             group["fields"] = [f for f in group["fields"] if f not in omitted]
-        return self.build_page(frag, frag_path, merged, content_lib)
+        return self.build_page(Overlay(frag, parts), frag_path, merged, content_lib)
+
+    def _page_id(self, page_id: str) -> str:
+        return self._renamed_pages[page_id].name if page_id in self._renamed_pages else page_id
+
+    def _name(self, key: str) -> str:
+        """The name a field is loaded under (its readers' name when its own is the typo)."""
+        return self.misnamed[key].name if key in self.misnamed else key
+
+    def _misnamed(self, origin: Origin, key: str, page: dict) -> None:
+        wrong = self.misnamed[key]
+        self.problems.append(origin.problem("flow.field_misnamed",
+                                            say("flow.field_misnamed", field=key, name=wrong.name,
+                                                page=page.get("title", ""), page_id=page.get("id", "")),
+                                            say("flow.field_misnamed.hint", name=wrong.name, sites=_sites(wrong))))
+
+    def _misnamed_page(self, origin: Origin, page: dict) -> None:
+        wrong = self._renamed_pages[page["id"]]
+        self.problems.append(origin.problem("flow.page_misnamed",
+                                            say("flow.page_misnamed", page=page.get("title", ""),
+                                                page_id=wrong.typo, name=wrong.name),
+                                            say("flow.page_misnamed.hint", name=wrong.name, sites=_sites(wrong)),
+                                            ("id",)))
 
     def _blocks(self, source, path, blocks, content_lib) -> list[dict]:
         out: list[dict] = []
@@ -145,8 +207,9 @@ class FlowLoader:
                 ref = content_lib.get(block["use"])
                 if ref is None:
                     self.problems.append(source.problem(path + (i, "use"), "flow.unknown_content",
-                                                        f"content '{block['use']}' is not defined",
-                                                        "define it under `content:` in this file or an included one"))
+                                                        say("flow.unknown_content", content=block["use"]),
+                                                        _close(block["use"], list(content_lib)) or
+                                                        say("flow.unknown_content.hint")))
                     continue
                 src, p = ref
                 out.extend(dict(b) for b in src.data["content"][p[1]])
@@ -156,12 +219,18 @@ class FlowLoader:
 
     def build_page(self, source, path, raw, content_lib) -> PageDef:
         origin = Origin(source, path)
-        page = PageDef(id=raw["id"], title=raw["title"], origin=origin, manual=raw.get("manual"),
+        if raw["id"] in self._renamed_pages:
+            self._misnamed_page(origin, raw)
+        page = PageDef(id=self._page_id(raw["id"]), title=raw["title"], origin=origin, manual=raw.get("manual"),
                        content=self._blocks(source, path + ("content",), raw.get("content"), content_lib),
                        groups=list(raw.get("groups", [])), on_enter=list(raw.get("on_enter", [])),
                        checks=list(raw.get("checks", [])), final=bool(raw.get("final", False)))
-        for name, spec in (raw.get("fields") or {}).items():
-            page.fields[name] = _field(name, spec, page.id, Origin(source, path + ("fields", name)))
+        for key, spec in (raw.get("fields") or {}).items():
+            origin = Origin(source, path + ("fields", key))
+            if key in self.misnamed:
+                self._misnamed(origin, key, raw)
+            name = self._name(key)
+            page.fields[name] = _field(name, spec, page.id, origin)
         for i, spec in enumerate(raw.get("review", [])):
             page.review.append(ReviewSection(title=spec["title"], edit=spec["edit"],
                                              origin=Origin(source, path + ("review", i)), page=spec.get("page"),
@@ -170,6 +239,18 @@ class FlowLoader:
         for i, spec in enumerate(raw.get("actions", [])):
             page.actions.append(_action(spec, Origin(source, path + ("actions", i))))
         return page
+
+
+def _sites(wrong: Misnamed) -> str:
+    """Where the readers use the name: the first few file:line, and how many in all."""
+    shown = names(f"{file}:{line}" for file, line in wrong.sites[:SITES_SHOWN])
+    more = len(wrong.sites) > SITES_SHOWN
+    return shown + (say("flow.field_misnamed.more", count=len(wrong.sites)) if more else "")
+
+
+def _close(name: str, choices: list[str]) -> str | None:
+    close = difflib.get_close_matches(name, choices, n=1)
+    return say("hint.did_you_mean", name=close[0]) if close else None
 
 
 def _field(name: str, spec: dict, page_id: str, origin: Origin) -> FieldDef:

@@ -25,7 +25,7 @@ class Origin:
 
     @property
     def file(self) -> str:
-        return self.source.file
+        return self.source.file_at(self.path)
 
     @property
     def line(self) -> int:

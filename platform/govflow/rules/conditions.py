@@ -8,6 +8,7 @@ from __future__ import annotations
 import difflib
 from typing import Any
 
+from ..say import names, say
 from ..yamlsource import Source
 from .facts import coerce, engine_value
 from .model import All, Any_, Condition, FactRef, FactType, Test, negate
@@ -17,18 +18,25 @@ ORDERED_OPS = ("lt", "lte", "gt", "gte")
 LIST_OPS = ("in", "not_in")
 OPERATORS = COMPARE_OPS + LIST_OPS + ("exists",)
 ORDERED_TYPES = ("integer", "number", "date")
-TYPE_HINTS = {"string": "text in quotes, e.g. 'mainland'", "integer": "a whole number, e.g. 2",
-              "number": "a number, e.g. 2.5", "boolean": "true or false",
-              "date": "a date without quotes, e.g. 2024-01-31"}
+TYPES = ("string", "integer", "number", "boolean", "date")
 
 
 def a_type(name: str) -> str:
-    return f"an {name}" if name[0] in "aeiou" else f"a {name}"
+    """A value of fact type `name`, in words (“整数” / 'an integer')."""
+    return say(f"cond.type.{name}") if name in TYPES else name
+
+
+def type_hint(name: str) -> str:
+    """How to write a value of fact type `name` in YAML."""
+    return say(f"cond.type_hint.{name}") if name in TYPES else say("cond.type_hint.string")
 
 
 def did_you_mean(word: str, choices) -> str | None:
     close = difflib.get_close_matches(str(word), list(choices), n=3, cutoff=0.5)
-    return f"did you mean {' or '.join(close)}?" if close else None
+    if not close:
+        return None
+    return say("hint.did_you_mean", name=close[0]) if len(close) == 1 else \
+        say("cond.did_you_mean_one_of", names=names(close))
 
 
 class ConditionReader:
@@ -45,21 +53,19 @@ class ConditionReader:
 
     def read(self, node: Any, path: tuple) -> Condition | None:
         if not isinstance(node, dict) or not node:
-            self.problem(path, "rule.bad_condition", "a condition must be a mapping",
-                         "write {fact: ..., eq: ...}, {all: [...]}, {any: [...]} or {not: ...}")
+            self.problem(path, "rule.bad_condition", say("cond.not_mapping"), say("cond.not_mapping.hint"))
             return None
         for key in ("all", "any", "not"):
             if key in node:
                 if len(node) != 1:
-                    extra = ", ".join(str(k) for k in node if k != key)
-                    self.problem(path, "rule.bad_condition", f"'{key}' cannot be combined with {extra}",
-                                 f"put the other tests inside the '{key}' list")
+                    extra = names(str(k) for k in node if k != key)
+                    self.problem(path, "rule.bad_condition", say("cond.group_with_more", key=key, extra=extra),
+                                 say("cond.group_with_more.hint", key=key))
                     return None
                 return self._group(key, node[key], path + (key,))
         if "fact" not in node:
-            keys = ", ".join(str(k) for k in node)
-            self.problem(path, "rule.bad_condition", f"no 'fact' in this test (keys: {keys})",
-                         "a test names a fact: {fact: identity.residency, eq: mainland}")
+            keys = names(str(k) for k in node)
+            self.problem(path, "rule.bad_condition", say("cond.no_fact", keys=keys), say("cond.no_fact.hint"))
             return None
         return self._test(node, path)
 
@@ -68,7 +74,8 @@ class ConditionReader:
             inner = self.read(value, path)
             return negate(inner) if inner is not None else None
         if not isinstance(value, list) or not value:
-            self.problem(path, "rule.bad_condition", f"'{key}' needs a non-empty list of conditions")
+            self.problem(path, "rule.bad_condition", say("cond.empty_group", key=key),
+                         say("cond.empty_group.hint", key=key))
             return None
         items = [self.read(item, path + (i,)) for i, item in enumerate(value)]
         if any(item is None for item in items):
@@ -80,15 +87,14 @@ class ConditionReader:
         ops = [k for k in node if k != "fact"]
         unknown = [k for k in ops if k not in OPERATORS]
         for op in unknown:
-            self.problem(path + (op,), "rule.unknown_operator", f"unknown operator '{op}'",
-                         did_you_mean(op, OPERATORS) or f"use one of {', '.join(OPERATORS)}")
+            self.problem(path + (op,), "rule.unknown_operator", say("cond.unknown_operator", op=op),
+                         did_you_mean(op, OPERATORS) or say("cond.operators", names=names(OPERATORS)))
         ftype = self._fact_type(fact, path + ("fact",))
         if unknown or ftype is None:
             return None
         if len(ops) != 1:
-            self.problem(path, "rule.operator_count",
-                         f"a test needs exactly one operator, found {len(ops)}",
-                         "split it into several tests inside 'all'")
+            self.problem(path, "rule.operator_count", say("cond.operator_count", count=len(ops)),
+                         say("cond.operator_count.hint"))
             return None
         op = ops[0]
         value = self._value(op, node[op], ftype, path + (op,))
@@ -97,19 +103,19 @@ class ConditionReader:
     def _fact_type(self, fact: Any, path: tuple) -> FactType | None:
         if isinstance(fact, str) and fact in self.types:
             return self.types[fact]
-        self.problem(path, "rule.unknown_fact", f"unknown fact '{fact}'",
-                     did_you_mean(fact, self.types) or "declare it in rules/facts.yaml")
+        self.problem(path, "rule.unknown_fact", say("cond.unknown_fact", fact=fact),
+                     did_you_mean(fact, self.types) or say("cond.unknown_fact.hint"))
         return None
 
     def _value(self, op: str, value: Any, ftype: FactType, path: tuple) -> Any:
         if op == "exists":
             if not isinstance(value, bool):
-                self.problem(path, "rule.wrong_value_type", "exists takes true or false")
+                self.problem(path, "rule.wrong_value_type", say("cond.exists_value"), say("cond.exists_value.hint"))
                 return None
             return value
         if op in ORDERED_OPS and ftype.type not in ORDERED_TYPES:
-            self.problem(path, "rule.operator_not_for_type",
-                         f"'{op}' compares order; a {ftype.type} fact has none", "use eq, ne, in or not_in")
+            self.problem(path, "rule.operator_not_for_type", say("cond.unordered", op=op, type=a_type(ftype.type)),
+                         say("cond.unordered.hint"))
             return None
         if op in LIST_OPS:
             return self._list(value, ftype, path)
@@ -126,7 +132,7 @@ class ConditionReader:
         elif isinstance(value, list) and value:
             checked = [self._constant(v, ftype, path + (i,)) for i, v in enumerate(value)]
         else:
-            self.problem(path, "rule.wrong_value_type", "in / not_in take a non-empty list or {options: NAME}")
+            self.problem(path, "rule.wrong_value_type", say("cond.list_value"), say("cond.list_value.hint"))
             return None
         if any(v is None for v in checked):
             return None
@@ -138,16 +144,15 @@ class ConditionReader:
         except (KeyError, LookupError):
             picklist = None
         if picklist is None:
-            self.problem(path, "rule.unknown_picklist", f"unknown pick-list '{name}'",
-                         "pick-lists are declared in reference/picklists.yaml")
+            self.problem(path, "rule.unknown_picklist", say("cond.unknown_picklist", name=name),
+                         say("cond.unknown_picklist.hint"))
             return None
         items = picklist.leaves() if getattr(picklist, "is_cascade", False) else picklist.options
         return [item["value"] if isinstance(item, dict) else item for item in items]
 
     def _fact_ref(self, value: dict, ftype: FactType, path: tuple) -> FactRef | None:
         if set(value) != {"fact"}:
-            self.problem(path, "rule.wrong_value_type", "a value mapping must be {fact: PATH}",
-                         "to compare with another fact write {fact: form.valid_to}")
+            self.problem(path, "rule.wrong_value_type", say("cond.fact_ref"), say("cond.fact_ref.hint"))
             return None
         other = self._fact_type(value["fact"], path + ("fact",))
         if other is None:
@@ -155,18 +160,20 @@ class ConditionReader:
         numeric = {"integer", "number"}
         if other.type != ftype.type and not {other.type, ftype.type} <= numeric:
             self.problem(path, "rule.wrong_value_type",
-                         f"cannot compare a {ftype.type} fact with the {other.type} fact {value['fact']}")
+                         say("cond.incomparable", type=a_type(ftype.type), other=a_type(other.type),
+                             fact=value["fact"]), None)
             return None
         return FactRef(value["fact"])
 
     def _constant(self, value: Any, ftype: FactType, path: tuple) -> Any:
         ok, normal = coerce(ftype.type, value)
         if not ok:
-            self.problem(path, "rule.wrong_value_type",
-                         f"{value!r} is not {a_type(ftype.type)}", f"write {TYPE_HINTS[ftype.type]}")
+            self.problem(path, "rule.wrong_value_type", say("cond.wrong_type", value=value, type=a_type(ftype.type)),
+                         type_hint(ftype.type))
             return None
         if ftype.enum is not None and normal not in ftype.enum:
-            self.problem(path, "rule.value_not_in_enum", f"{value!r} is not an allowed value of this fact",
-                         did_you_mean(value, ftype.enum) or f"allowed: {', '.join(map(str, ftype.enum))}")
+            self.problem(path, "rule.value_not_in_enum", say("cond.not_in_enum", value=value,
+                                                              fact=ftype.title or say("cond.this_fact")),
+                         did_you_mean(value, ftype.enum) or say("cond.allowed", names=names(ftype.enum)))
             return None
         return engine_value(normal)
