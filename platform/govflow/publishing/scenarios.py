@@ -15,6 +15,7 @@ import threading
 from pathlib import Path
 
 from ..definitions.bundle import bundle_version, lay_out_project
+from ..say import say
 from ..scenarios.loader import load_scenario_file
 from ..scenarios.runner import ScenarioFailure, ScenarioRunner, make_app
 
@@ -44,7 +45,7 @@ def run_all(files: dict[str, str], definitions, root: Path) -> dict:
                 except ScenarioFailure as exc:
                     result["failed"].append({"name": scenario.name, "message": str(exc)})
                 except Exception as exc:            # noqa: BLE001 - a broken walk is a failed scenario
-                    result["failed"].append({"name": scenario.name, "message": f"{type(exc).__name__}: {exc}"})
+                    result["failed"].append({"name": scenario.name, "message": _crashed(exc)})
                 finally:
                     app.extensions["govflow"].env.store.close()
     return result
@@ -64,7 +65,7 @@ def start(workflow, draft, actor: str, root: Path) -> bool:
         try:
             result = run_all(files, definitions, root)
         except Exception as exc:                    # noqa: BLE001 - reported in the history, not lost
-            result = {"passed": 0, "failed": [{"name": "-", "message": f"{type(exc).__name__}: {exc}"}], "files": []}
+            result = {"passed": 0, "failed": [{"name": "-", "message": _crashed(exc)}], "files": []}
         try:
             workflow.store.drafts.record(draft.id, actor, "scenarios", None, {"version": key[1], **result})
         finally:
@@ -73,3 +74,7 @@ def start(workflow, draft, actor: str, root: Path) -> bool:
 
     threading.Thread(target=work, name=f"draft-{draft.id}-scenarios", daemon=True).start()
     return True
+
+
+def _crashed(exc: Exception) -> str:
+    return say("scenarios.crashed", error=f"{type(exc).__name__}: {exc}")
