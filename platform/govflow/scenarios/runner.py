@@ -210,7 +210,7 @@ class ScenarioRunner:
                + (say("scenarios.got.errors", errors=errors) if errors else "")
                + (say("scenarios.got.popup", rule=popup.get("rule_id") or "", message=popup.get("message", ""))
                   if popup else "")
-               + (say("scenarios.got.messages", messages="；".join(f"{k}: {v}" for k, v in messages.items()))
+               + (say("scenarios.got.messages", msgs="；".join(f"{k}: {v}" for k, v in messages.items()))
                   if messages else ""))
         if "status" in expect:
             wanted = [expect["status"]]
