@@ -86,7 +86,8 @@ class ScenarioRunner:
 
     def _title(self, page_id: str | None, flow_id: str | None = None) -> str | None:
         """The title of a page of the current (or named) flow, for the failure texts; None when unknown."""
-        flow = self.journey.env.flows.get(flow_id or getattr(self, "flow", None) or self.scenario.flow)
+        flow_id = flow_id or getattr(self, "flow", None) or (self.scenario.flow if self.scenario else None)
+        flow = self.journey.env.flows.get(flow_id) if flow_id else None
         page = flow.page(page_id) if flow is not None and page_id else None
         return getattr(page, "title", None) or None
 
