@@ -61,7 +61,8 @@ def test_a_failing_step_in_english_for_developers(tmp_path, definitions, monkeyp
     monkeypatch.setenv("GOVFLOW_LANG", "en")
     text = _failure(tmp_path, definitions)
     assert text.startswith("scenarios/sscard_adult.yaml:8: scenario '香港居民选邮寄' (line 3), "
-                           "step 2 (page '申领资格校验' (eligibility), line 8): expected page '获取制卡相片' (photo)"), text
+                           "step 2 (page '申领资格校验' (eligibility), line 8): "
+                           "expected page '获取制卡相片' (photo)"), text
     assert "got status ok, page '上传材料' (upload)" in text
 
 

@@ -11,9 +11,9 @@ SCHEMA_TYPES = ("object", "array", "string", "integer", "number", "boolean", "nu
 
 
 def suggest(word, choices) -> str | None:
-    """'did you mean X?' in the current language, or None when no known name is close."""
-    close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=3, cutoff=0.5)
-    return say("hint.did_you_mean", name=names(close)) if close else None
+    """'did you mean X?' (the closest known name) in the current language, or None when none is close."""
+    close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.5)
+    return say("hint.did_you_mean", name=close[0]) if close else None
 
 
 def suggest_or_list(word, choices) -> str | None:
