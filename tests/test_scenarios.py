@@ -70,7 +70,9 @@ def test_a_shape_error_has_file_and_line(tmp_path):
     path = tmp_path / "broken.yaml"
     path.write_text(FAILING.replace("        expect: {page: photo}", "        expcet: {page: photo}"), "utf-8")
     loaded = load_scenario_file(path, "scenarios/broken.yaml")
-    assert [(p.code, p.line) for p in loaded.problems] == [("scenario.schema", 8)]
+    assert [(p.code, p.line) for p in loaded.problems] == [("scenario.schema", 10)]   # the misspelt key's line
+    assert loaded.problems[0].message == "“expcet”不是此处可以写的设置项"
+    assert loaded.problems[0].hint == "是否应为“expect”？"
 
 
 def test_pytest_collects_each_scenario_as_an_item():

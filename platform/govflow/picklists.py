@@ -126,7 +126,7 @@ def load_picklists(reference_dir: Path) -> tuple[Picklists, list[Problem]]:
         return Picklists({}), [Problem("picklist.declarations_missing", "",
                                        say("rules.picklist.declarations_missing", file=decl_path),
                                        str(decl_path), None, say("rules.picklist.declarations_missing.hint"))]
-    source, problems = load_file(decl_path)
+    source, problems = load_file(decl_path, f"{reference_dir.name}/{DECLARATIONS}")
     if source is None:
         return Picklists({}), problems
     if not isinstance(source.data, dict):
@@ -166,7 +166,8 @@ def _build_one(name, decl, source, reference_dir: Path, files: dict, problems: l
         return None
     nodes: dict[str, _Node] = {}
     before = len(problems)
-    roots = _index(items, None, decl, nodes, f"{decl['file']}:{decl['items']}", problems)
+    shown = {**decl, "shown": f"{reference_dir.name}/{decl['file']}"}     # the data file as problems name it
+    roots = _index(items, None, shown, nodes, f"{decl['file']}:{decl['items']}", problems)
     if len(problems) > before:
         del problems[before + 1:]   # one bad item says enough: usually a wrong key in picklists.yaml
         return None
@@ -182,13 +183,13 @@ def _index(items: list, parent: str | None, decl: dict, nodes: dict, where: str,
         here = f"{where}[{i}]"
         if not isinstance(item, dict) or vkey not in item or lkey not in item:
             problems.append(Problem("picklist.key_missing", here,
-                                    say("rules.picklist.item_keys", value=vkey, label=lkey), decl["file"], None,
+                                    say("rules.picklist.item_keys", value=vkey, label=lkey), decl["shown"], None,
                                     say("rules.picklist.item_keys.hint")))
             continue
         value = str(item[vkey])
         if value in nodes:
             problems.append(Problem("picklist.duplicate_value", here,
-                                    say("rules.picklist.duplicate_value", value=value), decl["file"]))
+                                    say("rules.picklist.duplicate_value", value=value), decl["shown"]))
             continue
         nodes[value] = _Node(str(item[lkey]), parent)
         values.append(value)

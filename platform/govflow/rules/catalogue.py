@@ -13,7 +13,7 @@ from ..say import names, say
 from ..yamlsource import Source, load_file
 from .facts import FUNCTIONS, RESERVED_TOP, Catalogue, Derived
 from .model import FactType, file_label
-from .wording import schema_message, suggest, type_name
+from .wording import schema_message, schema_path, suggest, type_name
 
 SCHEMA_FILE = Path(__file__).resolve().parent.parent / "schemas" / "rules.schema.json"
 
@@ -31,13 +31,9 @@ def schema_problems(source: Source, schema: dict, code: str, skip, doc: str = "d
     validator = jsonschema.Draft202012Validator(schema)
     out = []
     for error in sorted(validator.iter_errors(json_view(source.data)), key=lambda e: list(map(str, e.absolute_path))):
-        path = tuple(error.absolute_path)
-        if skip(path):
+        if skip(tuple(error.absolute_path)):
             continue
-        if error.validator == "additionalProperties" and isinstance(error.instance, dict):
-            known = error.schema.get("properties", {}) if isinstance(error.schema, dict) else {}
-            extra = [key for key in error.instance if key not in known]
-            path += tuple(extra[:1])            # the line of the unexpected key, not of its mapping
+        path = schema_path(error)
         message, hint = schema_message(error)
         out.append(source.problem(path, code, message, hint or say("rules.schema.hint", doc=doc)))
     return out

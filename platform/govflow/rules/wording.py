@@ -73,6 +73,15 @@ def schema_message(error) -> tuple[str, str | None]:
     return say("rules.schema.other", detail=error.message), None
 
 
+def schema_path(error) -> tuple:
+    """Where a schema error is reported: an unexpected key at its own line, not its mapping's."""
+    path = tuple(error.absolute_path)
+    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        known = error.schema.get("properties", {}) if isinstance(error.schema, dict) else {}
+        path += tuple([key for key in error.instance if key not in known][:1])
+    return path
+
+
 def _short(value) -> str:
     text = str(value)
     return text if len(text) <= 40 else text[:37] + "…"

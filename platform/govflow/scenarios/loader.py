@@ -10,7 +10,7 @@ import jsonschema
 
 from ..errors import Problem
 from ..rules.catalogue import json_view
-from ..rules.wording import schema_message
+from ..rules.wording import schema_message, schema_path
 from ..say import say
 from ..yamlsource import Source, load_file
 
@@ -83,7 +83,7 @@ def load_scenario_file(path: Path, display: str | None = None) -> ScenarioFile:
     validator = jsonschema.Draft202012Validator(load_schema())
     for error in sorted(validator.iter_errors(json_view(data)), key=lambda e: list(map(str, e.absolute_path))):
         message, hint = schema_message(error)
-        problems.append(source.problem(tuple(error.absolute_path), "scenario.schema", message,
+        problems.append(source.problem(schema_path(error), "scenario.schema", message,
                                        hint or say("rules.schema.hint", doc="docs/scenarios.md")))
     if problems:
         return ScenarioFile(path, None, [], problems)
