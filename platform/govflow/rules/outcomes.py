@@ -61,13 +61,14 @@ def _check_fields(source: Source, kind: str, body: dict, at: tuple, field_keys, 
                                           say("rules.outcome.unknown_field", field=body[key]),
                                           suggest(body[key], forms)))
             elif kind == "restrict":
-                out += _check_to(source, body.get("to"), at + ("to",), types[field])
+                out += _check_to(source, body.get("to"), at + ("to",), types[field], body[key])
     return out
 
 
-def _check_to(source: Source, to: Any, at: tuple, ftype) -> list[Problem]:
+def _check_to(source: Source, to: Any, at: tuple, ftype, name) -> list[Problem]:
+    field = say("rules.outcome.field_titled", field=name, ti=ftype.title) if ftype.title else name
     if not isinstance(to, list) or not to:
-        return [source.problem(at, "rule.bad_outcome", say("rules.outcome.empty_to"))]
+        return [source.problem(at, "rule.bad_outcome", say("rules.outcome.empty_to", field=field))]
     out = []
     for i, value in enumerate(to):
         ok, normal = coerce(ftype.type, value)
@@ -76,6 +77,6 @@ def _check_to(source: Source, to: Any, at: tuple, ftype) -> list[Problem]:
                                       say("rules.outcome.wrong_type", value=value, type=type_name(ftype.type))))
         elif ftype.enum is not None and normal not in ftype.enum:
             out.append(source.problem(at + (i,), "rule.value_not_in_enum",
-                                      say("rules.outcome.not_an_option", value=value),
+                                      say("rules.outcome.not_an_option", value=value, field=field),
                                       suggest(value, ftype.enum) or say("hint.known_names", names=names(ftype.enum))))
     return out
