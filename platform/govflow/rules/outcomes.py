@@ -66,7 +66,7 @@ def _check_fields(source: Source, kind: str, body: dict, at: tuple, field_keys, 
 
 
 def _check_to(source: Source, to: Any, at: tuple, ftype, name) -> list[Problem]:
-    field = say("rules.outcome.field_titled", field=name, ti=ftype.title) if ftype.title else name
+    field = say("rules.outcome.field_titled", f=name, ti=ftype.title) if ftype.title else name
     if not isinstance(to, list) or not to:
         return [source.problem(at, "rule.bad_outcome", say("rules.outcome.empty_to", field=field))]
     out = []
