@@ -13,7 +13,7 @@ from ..say import names, say
 from ..yamlsource import Source, load_file
 from .facts import FUNCTIONS, RESERVED_TOP, Catalogue, Derived
 from .model import FactType, file_label
-from .wording import schema_message, schema_path, suggest, type_name
+from .wording import rule_label, schema_message, schema_path, suggest, type_name
 
 SCHEMA_FILE = Path(__file__).resolve().parent.parent / "schemas" / "rules.schema.json"
 
@@ -35,8 +35,22 @@ def schema_problems(source: Source, schema: dict, code: str, skip, doc: str = "d
             continue
         path = schema_path(error)
         message, hint = schema_message(error)
+        rule = _rule_at(source.data, path)
+        if rule is not None:
+            message = say("rules.schema.in_rule", rule=rule, message=message)
         out.append(source.problem(path, code, message, hint or say("rules.schema.hint", doc=doc)))
     return out
+
+
+def _rule_at(data, path: tuple) -> str | None:
+    """The rule (id and title) a schema error of a rule file is inside, as the message names it."""
+    if len(path) < 2 or path[0] != "rules" or not isinstance(data, dict) or not isinstance(data.get("rules"), list):
+        return None
+    rules, i = data["rules"], path[1]
+    raw = rules[i] if isinstance(i, int) and i < len(rules) else None
+    if not isinstance(raw, dict) or not isinstance(raw.get("id"), str):
+        return None
+    return rule_label(raw["id"], raw.get("title") if isinstance(raw.get("title"), str) else None)
 
 
 def json_view(data):
