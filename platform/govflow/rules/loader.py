@@ -108,6 +108,8 @@ def _check_examples(source: Source, raw: Any, where: tuple, rule_ids: set, catal
     out: list[Problem] = []
     if not isinstance(raw, dict):
         return out
+    if not isinstance(raw.get("examples") or [], list):
+        return out                                  # the schema error says what is wrong there
     positive = negative = False
     for j, example in enumerate(raw.get("examples") or []):
         at = where + ("examples", j)

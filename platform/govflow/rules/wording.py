@@ -7,12 +7,18 @@ import difflib
 
 from ..say import names, say
 
+# the schemas' patterns, said in words (rules.schema.json, scenario.schema.json)
+PATTERNS = {
+    "^[A-Z][A-Z0-9]*-[0-9]{3}$": "rule_id",
+    "^[a-z][a-z0-9_]*$": "name",
+    "^[a-z][a-z0-9_]*(\\.[a-z][a-z0-9_]*)*$": "fact_path",
+}
 SCHEMA_TYPES = ("object", "array", "string", "integer", "number", "boolean", "null", "date")
 
 
-def suggest(word, choices) -> str | None:
+def suggest(word, choices, cutoff: float = 0.5) -> str | None:
     """'did you mean X?' (the closest known name) in the current language, or None when none is close."""
-    close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.5)
+    close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=cutoff)
     return say("hint.did_you_mean", name=close[0]) if close else None
 
 
@@ -59,10 +65,14 @@ def schema_message(error) -> tuple[str, str | None]:
         return say("rules.schema.type", expected=names(type_name(t) for t in wanted),
                    found=type_name(_python_type(value)), value=_short(value)), None
     if kw == "enum":
-        return say("rules.schema.enum", value=_short(value)), say("hint.known_names", names=names(want))
+        return say("rules.schema.enum", value=_short(value)), \
+            suggest(value, want, 0.7) or say("rules.schema.enum.hint", values=names(want))
     if kw == "const":
         return say("rules.schema.const", expected=_short(want), value=_short(value)), None
     if kw == "pattern":
+        shape = PATTERNS.get(want)
+        if shape is not None:
+            return say(f"rules.schema.pattern.{shape}", value=_short(value)), None
         return say("rules.schema.pattern", value=_short(value), pattern=want), None
     if kw == "format":
         return say("rules.schema.format", value=_short(value), format=want), None
