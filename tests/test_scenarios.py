@@ -63,7 +63,7 @@ def test_a_failing_step_in_english_for_developers(tmp_path, definitions, monkeyp
     assert text.startswith("scenarios/sscard_adult.yaml:8: scenario '香港居民选邮寄' (line 3), "
                            "step 2 (page '申领资格校验' (eligibility), line 8): "
                            "expected page '获取制卡相片' (photo)"), text
-    assert "got status ok, page '上传材料' (upload)" in text
+    assert "got status ok (passed), page '上传材料' (upload)" in text
 
 
 def test_a_shape_error_has_file_and_line(tmp_path):

@@ -207,7 +207,7 @@ class ScenarioRunner:
         errors = {e["path"]: e["code"] for e in body.get("errors", []) if e.get("path")}
         messages = {e["path"] or "-": e["message"] for e in body.get("errors", [])}
         popup = body.get("popup") or {}
-        got = (say("scenarios.got", status=status, page=self._page_name(body.get("page"), body.get("flow")))
+        got = (say("scenarios.got", status=_status(status), page=self._page_name(body.get("page"), body.get("flow")))
                + (say("scenarios.got.errors", errors=errors) if errors else "")
                + (say("scenarios.got.popup", rule=popup.get("rule_id") or "", message=popup.get("message", ""))
                   if popup else "")
@@ -222,7 +222,8 @@ class ScenarioRunner:
         else:
             wanted = list(OK)
         if status not in wanted:
-            self.fail(say("scenarios.expected_status", wanted=say("scenarios.or").join(wanted), got=got))
+            self.fail(say("scenarios.expected_status", wanted=say("scenarios.or").join(_status(w) for w in wanted),
+                          got=got))
         if "errors" in expect and errors != {k: str(v) for k, v in expect["errors"].items()}:
             self.fail(say("scenarios.expected_errors", wanted=expect["errors"], got=got))
         if "popup" in expect and popup.get("rule_id") != expect["popup"]:
@@ -260,3 +261,11 @@ class ScenarioRunner:
             if sorted(fired) != sorted(outcome["fired"]):
                 self.fail(say("scenarios.expected_fired", wanted=names(sorted(outcome["fired"])) or "-",
                               got=names(sorted(fired)) or say("scenarios.nothing")))
+
+
+STATUSES = ("ok", "invalid", "refused", "redirect", "submitted", "failed", "locked")
+
+
+def _status(code: str) -> str:
+    """A step's status as staff read it: its meaning and the code the scenario file writes."""
+    return say("scenarios.status", nm=say(f"scenarios.status.{code}"), c=code) if code in STATUSES else code
