@@ -148,7 +148,7 @@ def _check_given(source: Source, given: dict, at: tuple, prefix: tuple, catalogu
             out.append(source.problem(at + (key,), "rule.example_unknown_fact",
                                       say("rules.loader.example_derived_fact" if path in derived
                                           else "rules.loader.example_unknown_fact", path=path),
-                                      suggest(path, set(catalogue.types) - derived)))
+                                      _inputs_hint(path, catalogue) or suggest(path, set(catalogue.types) - derived)))
             continue
         if value is None:
             continue
@@ -164,3 +164,11 @@ def _check_given(source: Source, given: dict, at: tuple, prefix: tuple, catalogu
                                       suggest(value, ftype.enum)
                                       or say("hint.known_names", names=names(ftype.enum))))
     return out
+
+
+def _inputs_hint(path: str, catalogue) -> str | None:
+    """For a derived fact given in an example: the facts it is computed from, to give instead."""
+    for d in catalogue.derived:
+        if d.path == path:
+            return say("rules.loader.example_derived_fact.hint", inputs=names(d.args))
+    return None
