@@ -92,6 +92,8 @@ class ScenarioRunner:
         return getattr(page, "title", None) or None
 
     def _page_name(self, page_id, flow_id: str | None = None) -> str:
+        if not page_id:
+            return say("scenarios.no_page_shown")
         title = self._title(page_id, flow_id)
         return say("scenarios.page_titled", page=page_id, title=title) if title else say("scenarios.page", page=page_id)
 
