@@ -130,3 +130,27 @@ def test_every_family_speaks_english_for_developers(tmp_path, definitions, monke
             _assert_english(f"{code}: {text}")
     assert any("'basis_typo' is not a key allowed here" in t for t in texts["rule.schema"])
     assert any("expected page '获取制卡相片' (photo)" in t for t in texts["scenario.failed"])
+
+
+def test_changes_and_conditions_in_both_languages(monkeypatch):
+    """The readable diffs and conditions (diffs/*.py) read Chinese by default, English on request."""
+    from govflow.diffs.describe import describe_condition, describe_outcome
+    from govflow.diffs.rule_diff import diff_rulesets
+
+    old = {"ruleset": "pickup", "rules": [{"id": "PICK-001", "title": "港澳台居民只能网点领卡",
+                                           "when": {"fact": "identity.residency", "in": ["hk"]},
+                                           "then": {"restrict": {"field": "pickup_method", "to": ["branch"],
+                                                                 "message": "只能网点领卡"}}}]}
+    wider = {"fact": "identity.residency", "in": ["hk", "macau"]}
+    new = {"ruleset": "pickup", "rules": [{**old["rules"][0], "when": wider}]}
+    titles = {"identity.residency": "人员类别", "form.pickup_method": "领卡方式"}
+    monkeypatch.delenv("GOVFLOW_LANG", raising=False)
+    [change] = diff_rulesets(old, new, titles)
+    assert change.message == ("规则 PICK-001“港澳台居民只能网点领卡”的条件由“人员类别 属于 [hk]”"
+                              "改为“人员类别 属于 [hk, macau]”")
+    assert describe_outcome(old["rules"][0]["then"], titles) == "限制“领卡方式”只能选 [branch]：只能网点领卡"
+    monkeypatch.setenv("GOVFLOW_LANG", "en")
+    [change] = diff_rulesets(old, new, titles)
+    assert change.message == ("the condition of rule PICK-001 '港澳台居民只能网点领卡' changed from "
+                              "'人员类别 is one of [hk]' to '人员类别 is one of [hk, macau]'")
+    assert describe_condition({"not": {"fact": "a", "exists": True}}) == "not (a is given)"
