@@ -54,7 +54,7 @@ def test_a_schema_error_is_at_the_line_of_the_unknown_key(files):
     assert mine and problems[:len(mine)] == mine                    # the edited file's problems first
     unknown = next(p for p in mine if "basis_typo" in p.message)
     assert unknown.code == "rule.schema" and unknown.line == line
-    assert any(p.code == "rule.schema" and "'basis'" in p.message for p in mine)   # and it is missing
+    assert any(p.code == "rule.schema" and "缺少“basis”" in p.message for p in mine)   # and it is missing
 
 
 def test_a_flow_file_edit_is_checked_with_the_rest_of_the_bundle(files):

@@ -230,7 +230,7 @@ def test_git_revisions_including_a_change_in_an_included_fragment(copy, adult, c
 
 def test_cli_two_files_and_mistakes(copy, capsys):
     assert main(["diff", str(ROOT / FLOW), str(copy / FLOW)]) == 0
-    assert "no change" in capsys.readouterr().out
+    assert "没有改动" in capsys.readouterr().out
     assert main(["diff", str(ROOT / FLOW), str(rule_file(copy, "PICK-001"))]) == 1
     assert main(["diff", str(ROOT / FLOW)]) == 2
 

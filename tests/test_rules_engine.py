@@ -117,7 +117,7 @@ def test_engine_error_rebuilds_and_raises(monkeypatch):
         raise RuntimeError("simulated engine failure")
 
     monkeypatch.setattr(engine._host, "assert_fact", boom)
-    with pytest.raises(RuleEvaluationError, match="rebuilt"):
+    with pytest.raises(RuleEvaluationError, match="引擎已重建"):
         book.evaluate("pickup", {"identity": {"residency": "hk"}})
     assert engine.name != old_name
     assert book.evaluate("pickup", {"identity": {"residency": "hk"}}).ids() == ["PICK-001"]
@@ -127,7 +127,7 @@ def test_wrong_fact_type_and_unknown_ruleset_raise():
     book, _ = load_real_book()
     with pytest.raises(RuleEvaluationError, match="registry.cards_in_province"):
         book.evaluate("eligibility", {"registry": {"cards_in_province": "2"}})
-    with pytest.raises(RuleEvaluationError, match="unknown ruleset"):
+    with pytest.raises(RuleEvaluationError, match="没有名为“nope”的规则集"):
         book.evaluate("nope", {})
 
 

@@ -39,23 +39,40 @@ def test_scenario_files_load_cleanly():
         assert loaded.problems == [] and loaded.scenarios, [str(p) for p in loaded.problems]
 
 
-def test_a_failing_step_names_file_scenario_and_step(tmp_path, definitions):
+def _failure(tmp_path, definitions) -> str:
     path = tmp_path / "sscard_adult.yaml"
     path.write_text(FAILING, "utf-8")
     scenario = load_scenario_file(path, "scenarios/sscard_adult.yaml").scenarios[0]
     with pytest.raises(ScenarioFailure) as failure:
-        run_scenario(scenario, ROOT, tmp_path, definitions)
-    text = str(failure.value)
+        run_scenario(scenario, ROOT, tmp_path / "run", definitions)
+    return str(failure.value)
+
+
+def test_a_failing_step_names_file_scenario_and_step(tmp_path, definitions, monkeypatch):
+    monkeypatch.delenv("GOVFLOW_LANG", raising=False)
+    text = _failure(tmp_path, definitions)          # in Chinese, pages by their titles and ids
+    assert text.startswith("scenarios/sscard_adult.yaml:8：场景“香港居民选邮寄”（第 3 行），"
+                           "第 2 步（页面“申领资格校验”（eligibility），第 8 行）："
+                           "应到达页面“获取制卡相片”（photo）"), text
+    assert "停在页面“上传材料”（upload）" in text
+
+
+def test_a_failing_step_in_english_for_developers(tmp_path, definitions, monkeypatch):
+    monkeypatch.setenv("GOVFLOW_LANG", "en")
+    text = _failure(tmp_path, definitions)
     assert text.startswith("scenarios/sscard_adult.yaml:8: scenario '香港居民选邮寄' (line 3), "
-                           "step 2 (page eligibility, line 8): expected page photo"), text
-    assert "got status ok, page upload" in text
+                           "step 2 (page '申领资格校验' (eligibility), line 8): "
+                           "expected page '获取制卡相片' (photo)"), text
+    assert "got status ok (passed), page '上传材料' (upload)" in text
 
 
 def test_a_shape_error_has_file_and_line(tmp_path):
     path = tmp_path / "broken.yaml"
     path.write_text(FAILING.replace("        expect: {page: photo}", "        expcet: {page: photo}"), "utf-8")
     loaded = load_scenario_file(path, "scenarios/broken.yaml")
-    assert [(p.code, p.line) for p in loaded.problems] == [("scenario.schema", 8)]
+    assert [(p.code, p.line) for p in loaded.problems] == [("scenario.schema", 10)]   # the misspelt key's line
+    assert loaded.problems[0].message == "“expcet”不是此处可以写的设置项"
+    assert loaded.problems[0].hint == "是否应为“expect”？"
 
 
 def test_pytest_collects_each_scenario_as_an_item():

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import Problem
+from .say import names, say
 from .yamlsource import load_file
 
 DECLARATIONS = "picklists.yaml"
@@ -122,14 +123,15 @@ def load_picklists(reference_dir: Path) -> tuple[Picklists, list[Problem]]:
     reference_dir = Path(reference_dir)
     decl_path = reference_dir / DECLARATIONS
     if not decl_path.is_file():
-        return Picklists({}), [Problem("picklist.declarations_missing", "", f"{decl_path} not found",
-                                       str(decl_path), None, "create reference/picklists.yaml")]
-    source, problems = load_file(decl_path)
+        return Picklists({}), [Problem("picklist.declarations_missing", "",
+                                       say("rules.picklist.declarations_missing", file=decl_path),
+                                       str(decl_path), None, say("rules.picklist.declarations_missing.hint"))]
+    source, problems = load_file(decl_path, f"{reference_dir.name}/{DECLARATIONS}")
     if source is None:
         return Picklists({}), problems
     if not isinstance(source.data, dict):
         return Picklists({}), problems + [source.problem((), "picklist.declarations_shape",
-                                                        "picklists.yaml must map list names to declarations")]
+                                                        say("rules.picklist.declarations_shape"))]
     files: dict[str, object] = {}
     lists: dict[str, Picklist] = {}
     for name, decl in source.data.items():
@@ -142,13 +144,13 @@ def load_picklists(reference_dir: Path) -> tuple[Picklists, list[Problem]]:
 def _build_one(name, decl, source, reference_dir: Path, files: dict, problems: list) -> Picklist | None:
     if not isinstance(decl, dict):
         problems.append(source.problem((name,), "picklist.declaration_shape",
-                                       f"pick-list '{name}' must be a mapping"))
+                                       say("rules.picklist.declaration_shape", name=name)))
         return None
     missing = [k for k in _REQUIRED if not decl.get(k)]
     if missing:
         problems.append(source.problem((name,), "picklist.key_missing",
-                                       f"pick-list '{name}' lacks {', '.join(missing)}",
-                                       hint=f"every list needs: {', '.join(_REQUIRED)}"))
+                                       say("rules.picklist.key_missing", name=name, keys=names(missing)),
+                                       hint=say("rules.picklist.key_missing.hint", keys=names(_REQUIRED))))
         return None
     data = _read_json(reference_dir / str(decl["file"]), files)
     if isinstance(data, Problem):
@@ -159,11 +161,13 @@ def _build_one(name, decl, source, reference_dir: Path, files: dict, problems: l
         items = items.get(part) if isinstance(items, dict) else None
     if not isinstance(items, list):
         problems.append(source.problem((name, "items"), "picklist.key_missing",
-                                       f"{decl['file']} has no list at '{decl['items']}'"))
+                                       say("rules.picklist.no_items", name=name, file=decl["file"],
+                                           items=decl["items"])))
         return None
     nodes: dict[str, _Node] = {}
     before = len(problems)
-    roots = _index(items, None, decl, nodes, f"{decl['file']}:{decl['items']}", problems)
+    shown = {**decl, "shown": f"{reference_dir.name}/{decl['file']}"}     # the data file as problems name it
+    roots = _index(items, None, shown, nodes, f"{decl['file']}:{decl['items']}", problems)
     if len(problems) > before:
         del problems[before + 1:]   # one bad item says enough: usually a wrong key in picklists.yaml
         return None
@@ -179,13 +183,13 @@ def _index(items: list, parent: str | None, decl: dict, nodes: dict, where: str,
         here = f"{where}[{i}]"
         if not isinstance(item, dict) or vkey not in item or lkey not in item:
             problems.append(Problem("picklist.key_missing", here,
-                                    f"item lacks '{vkey}' or '{lkey}'", decl["file"], None,
-                                    "fix the JSON file or the keys declared in picklists.yaml"))
+                                    say("rules.picklist.item_keys", value=vkey, label=lkey), decl["shown"], None,
+                                    say("rules.picklist.item_keys.hint")))
             continue
         value = str(item[vkey])
         if value in nodes:
-            problems.append(Problem("picklist.duplicate_value", here, f"value '{value}' appears twice",
-                                    decl["file"]))
+            problems.append(Problem("picklist.duplicate_value", here,
+                                    say("rules.picklist.duplicate_value", value=value), decl["shown"]))
             continue
         nodes[value] = _Node(str(item[lkey]), parent)
         values.append(value)
@@ -202,10 +206,10 @@ def _read_json(path: Path, cache: dict):
     try:
         result = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        result = Problem("picklist.file_missing", "", f"reference file {path.name} not found",
-                         str(path), None, "copy it into reference/ or fix 'file'")
+        result = Problem("picklist.file_missing", "", say("rules.picklist.file_missing", file=path.name),
+                         str(path), None, say("rules.picklist.file_missing.hint"))
     except (OSError, ValueError) as exc:
-        result = Problem("picklist.file_invalid", "", f"reference file {path.name} is not valid JSON: {exc}",
-                         str(path), None, "save the file as UTF-8 JSON")
+        result = Problem("picklist.file_invalid", "", say("rules.picklist.file_invalid", file=path.name, error=exc),
+                         str(path), None, say("rules.picklist.file_invalid.hint"))
     cache[path] = result
     return result

@@ -23,6 +23,8 @@ import threading
 import time
 from pathlib import Path
 
+from .say import say
+
 log = logging.getLogger("govflow.server")
 
 
@@ -111,9 +113,8 @@ def run_production(root: Path, host: str, port: int) -> int:
             from .web import create_app
             return create_app({"PROJECT_DIR": root})
 
-    print(f"\n  govflow is running: http://{host}:{port}/\n  ({settings['workers']} web workers × "
-          f"{settings['threads']} threads, gunicorn; the outbox worker delivers submissions; face check and "
-          f"SMS are simulated — SMS outbox: http://{host}:{port}/dev/sms)\n", flush=True)
+    print("\n  " + say("publishing.server.running", url=f"http://{host}:{port}/", workers=settings["workers"],
+                          threads=settings["threads"], sms=f"http://{host}:{port}/dev/sms") + "\n", flush=True)
     Server().run()
     return 0
 
@@ -125,7 +126,7 @@ def run_development(root: Path, host: str, port: int) -> int:
     if os.environ.get("WERKZEUG_RUN_MAIN") == "true" or not _reloading():
         worker = threading.Thread(target=app.extensions["govflow"].deliverer.work, name="outbox", daemon=True)
         worker.start()
-    print(f"\n  govflow (development, reloads on code edits): http://{host}:{port}/\n", flush=True)
+    print("\n  " + say("publishing.server.running_dev", url=f"http://{host}:{port}/") + "\n", flush=True)
     app.run(host=host, port=port, debug=True, use_reloader=_reloading())
     return 0
 

@@ -19,6 +19,7 @@ from fnmatch import fnmatchcase
 from pathlib import Path, PurePosixPath
 
 from ..errors import DefinitionError, Problem
+from ..say import say
 from . import Definitions, load_definitions
 
 PATTERNS = ("flows/*.yaml", "flows/shared/*.yaml", "rules/*.yaml", "reference/*.yaml", "reference/*.json")
@@ -139,7 +140,7 @@ class Bundles:
         """The files of an archived bundle (LookupError when it is not in the archive)."""
         manifest = self.archive.get("bundle", "manifest", version)
         if manifest is None:
-            raise LookupError(f"definition bundle {version} is not in the archive")
+            raise LookupError(say("publishing.bundle.not_archived", version=version))
         return self.texts(json.loads(manifest))
 
     def texts(self, manifest: dict[str, str]) -> dict[str, str]:
@@ -148,7 +149,7 @@ class Bundles:
         for name, digest in sorted(manifest.items()):
             text = self.archive.get("file", name, digest)
             if text is None:
-                raise LookupError(f"file {name} ({digest}) is not in the archive")
+                raise LookupError(say("publishing.bundle.file_not_archived", name=name, digest=digest))
             out[name] = text
         return out
 
@@ -158,7 +159,8 @@ class Bundles:
             if version not in self._cache:
                 definitions, problems = load_files(self.files(version))
                 if definitions is None:
-                    raise LookupError(f"archived bundle {version} no longer loads: {problems[:3]}")
+                    raise LookupError(say("publishing.bundle.no_longer_loads", version=version,
+                                          problems="；".join(str(p) for p in problems[:3])))
                 self._cache[version] = definitions
             return self._cache[version]
 
@@ -187,7 +189,7 @@ def load_files(files: dict[str, str]) -> tuple[Definitions | None, list[Problem]
     problems name their files as the set does (never the temporary folder's paths)."""
     bad = [name for name in files if not allowed(name)]
     if bad:
-        raise ValueError(f"not a definition file name: {bad[0]!r}")
+        raise ValueError(say("publishing.bundle.bad_name", name=bad[0]))
     with tempfile.TemporaryDirectory(prefix="govflow-files-") as tmp:
         root = Path(tmp)
         write_files(root, files)

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import json
 
-from .. import catalog
 from ..errors import Problem
+from ..say import names, say
 from .bundle import PATTERNS, allowed, load_files
 
 
@@ -20,8 +20,8 @@ def check_edit(files: dict[str, str], name: str, text: str) -> list[Problem]:
     with file `name` replaced by (or added as) `text`; those of `name` first, each group in the
     checker's order. An empty list: the edit loads cleanly."""
     if not allowed(name):
-        return [Problem("edit.unknown_file", "", catalog.text("edit.unknown_file", name=name), name, None,
-                        catalog.text("edit.unknown_file.hint", patterns="、".join(PATTERNS)))]
+        return [Problem("edit.unknown_file", "", say("publishing.edit.unknown_file", name=name), name, None,
+                        say("publishing.edit.unknown_file.hint", patterns=names(PATTERNS)))]
     problems = check_files({**files, name: text})
     if name.endswith(".json"):
         problems = _json_syntax(name, text) + problems
@@ -49,6 +49,6 @@ def _json_syntax(name: str, text: str) -> list[Problem]:
     try:
         json.loads(text)
     except json.JSONDecodeError as exc:
-        return [Problem("reference.json_syntax", "", f"JSON syntax error: {exc.msg}", name, exc.lineno,
-                        "check the commas, quotes and brackets on this line or the one above")]
+        return [Problem("reference.json_syntax", "", say("publishing.edit.json_syntax", error=exc.msg), name,
+                        exc.lineno, say("publishing.edit.json_syntax.hint"))]
     return []

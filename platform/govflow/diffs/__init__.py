@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..say import say
 from .change import Change
 from .describe import describe_condition, describe_outcome, describe_value, fact_titles, fact_types
 from .flow_diff import diff_flows
@@ -27,7 +28,8 @@ def vocabulary(root: Path) -> tuple[dict, dict]:
 def diff_versions(old: Version, new: Version, root: Path | None = None) -> list[Change]:
     """Changes between two loaded versions; `root` (the project) gives titles to facts and fields."""
     if old.kind != new.kind:
-        raise VersionError(f"cannot compare a {old.kind} file ({old.label}) with a {new.kind} file ({new.label})")
+        raise VersionError(say("publishing.diff.kinds_differ", old=say(f"publishing.diff.kind.{old.kind}"),
+                               old_label=old.label, new=say(f"publishing.diff.kind.{new.kind}"), new_label=new.label))
     titles, types = vocabulary(root) if root else ({}, {})
     if old.kind == "rules":
         return diff_rulesets(old.data, new.data, titles, types)
@@ -63,12 +65,12 @@ def diff_command(root: Path, files: list[Path], rev_from: str | None, rev_to: st
         elif not rev_from and not rev_to and len(files) == 2:
             changes = diff_paths(files[0], files[1], root)
         else:
-            print("usage: govflow diff FILE --from REV [--to REV]  |  govflow diff OLD NEW")
+            print(say("publishing.diff.usage"))
             return 2
     except VersionError as exc:
-        print(f"error: {exc}")
+        print(say("publishing.error", error=exc))
         return 1
     for change in changes:
         print(change)
-    print(f"{len(changes)} change(s)" if changes else "no change in policy terms")
+    print(say("publishing.diff.count", n=len(changes)) if changes else say("publishing.diff.none"))
     return 0

@@ -13,11 +13,10 @@ from typing import Any
 import yaml
 
 from ..rules.model import All, Any_, FactRef, Test
+from ..say import say
 
-OPS = {"eq": "等于", "ne": "不等于", "lt": "小于", "lte": "不大于", "gt": "大于", "gte": "不小于",
-       "in": "属于", "not_in": "不属于"}
-DATE_OPS = {"lt": "早于", "lte": "不晚于", "gt": "晚于", "gte": "不早于"}
-OUTCOMES = {"refuse": "拒绝", "redirect": "转到其他事项", "restrict": "限制选项"}
+OPS = ("eq", "ne", "lt", "lte", "gt", "gte", "in", "not_in")      # words: publishing.describe.op.*
+DATE_OPS = ("lt", "lte", "gt", "gte")                              # for dates: publishing.describe.date_op.*
 
 
 def _facts_file(root: Path) -> dict:
@@ -54,9 +53,9 @@ def fact_types(root: Path, flows: dict | None = None) -> dict[str, str | None]:
 def describe_value(value: Any, titles: dict | None = None) -> str:
     titles = titles or {}
     if value is None:
-        return "（无）"
+        return say("publishing.change.nothing")
     if isinstance(value, bool):
-        return "是" if value else "否"
+        return say("publishing.describe.yes" if value else "publishing.describe.no")
     if isinstance(value, FactRef):
         return titles.get(value.path, value.path)
     if isinstance(value, dict) and set(value) == {"fact"}:
@@ -64,7 +63,7 @@ def describe_value(value: Any, titles: dict | None = None) -> str:
     if isinstance(value, dict) and set(value) == {"field"}:
         return titles.get(f"form.{value['field']}", str(value["field"]))
     if isinstance(value, dict) and set(value) == {"options"}:
-        return f"选项表 {value['options']}"
+        return say("publishing.change.picklist", name=value["options"])
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(describe_value(v, titles) for v in value) + "]"
     if isinstance(value, (dt.date, dt.datetime)):
@@ -75,17 +74,20 @@ def describe_value(value: Any, titles: dict | None = None) -> str:
 def _test(path: str, op: str, value: Any, titles: dict, types: dict) -> str:
     name = titles.get(path, path)
     if op == "exists":
-        return f"{name} {'有值' if value else '无值（未填写或未知）'}"
+        return say("publishing.describe.exists" if value else "publishing.describe.absent", name=name)
     is_date = types.get(path) == "date"
     if is_date and isinstance(value, int) and not isinstance(value, bool) and value > 10000000:
         value = f"{value // 10000:04d}-{value // 100 % 100:02d}-{value % 100:02d}"   # engine date
-    word = DATE_OPS.get(op) if is_date else None
-    return f"{name} {word or OPS.get(op, op)} {describe_value(value, titles)}"
+    if is_date and op in DATE_OPS:
+        word = say(f"publishing.describe.date_op.{op}")
+    else:
+        word = say(f"publishing.describe.op.{op}") if op in OPS else op
+    return say("publishing.describe.test", n=name, o=word, v=describe_value(value, titles))
 
 
 def _join(items: list[str], word: str, nested: bool) -> str:
-    text = f" {word} ".join(items)
-    return f"（{text}）" if nested and len(items) > 1 else text
+    text = f" {say(f'publishing.describe.{word}')} ".join(items)
+    return say("publishing.describe.group", t=text) if nested and len(items) > 1 else text
 
 
 def describe_condition(when: Any, fact_titles: dict | None = None, fact_types: dict | None = None,
@@ -94,22 +96,22 @@ def describe_condition(when: Any, fact_titles: dict | None = None, fact_types: d
     a loaded rule's condition tree (`Rule.when`). `fact_types` (path -> type) words dates."""
     titles, types = fact_titles or {}, fact_types or {}
     if when is None:
-        return "（无条件）"
+        return say("publishing.change.no_condition")
     if isinstance(when, Test):
         return _test(when.path, when.op, when.value, titles, types)
     if isinstance(when, (All, Any_)):
         parts = [describe_condition(c, titles, types, True) for c in when.items]
-        return _join(parts, "且" if isinstance(when, All) else "或", _nested)
+        return _join(parts, "all" if isinstance(when, All) else "any", _nested)
     if not isinstance(when, dict):
         return str(when)
     if "field" in when:                      # a flow's shorthand for {fact: form.NAME}
         when = {("fact" if k == "field" else k): (f"form.{v}" if k == "field" else v) for k, v in when.items()}
-    for key, word in (("all", "且"), ("any", "或")):
+    for key in ("all", "any"):
         if key in when:
             parts = [describe_condition(c, titles, types, True) for c in when[key]]
-            return _join(parts, word, _nested)
+            return _join(parts, key, _nested)
     if "not" in when:
-        return f"并非（{describe_condition(when['not'], titles, types)}）"
+        return say("publishing.describe.not", text=describe_condition(when["not"], titles, types))
     ops = [k for k in when if k != "fact"]
     if "fact" in when and len(ops) == 1:
         return _test(when["fact"], ops[0], when[ops[0]], titles, types)
@@ -124,12 +126,16 @@ def describe_outcome(then: Any, titles: dict | None = None) -> str:
     spec = spec if isinstance(spec, dict) else {}
     message = spec.get("message", "")
     if kind == "refuse":
-        at = f"（显示在“{(titles or {}).get('form.' + spec['field'], spec['field'])}”）" if spec.get("field") else ""
-        return f"拒绝{at}：{message}"
+        if spec.get("field"):
+            return say("publishing.describe.refuse_at", message=message,
+                       field=(titles or {}).get("form." + spec["field"], spec["field"]))
+        return say("publishing.describe.refuse", message=message)
     if kind == "redirect":
-        page = f" 的页面 {spec['page']}" if spec.get("page") else ""
-        return f"转到流程 {spec.get('flow')}{page}：{message}"
+        if spec.get("page"):
+            return say("publishing.describe.redirect_page", flow=spec.get("flow"), page=spec["page"], message=message)
+        return say("publishing.describe.redirect", flow=spec.get("flow"), message=message)
     if kind == "restrict":
         field = (titles or {}).get(f"form.{spec.get('field')}", spec.get("field"))
-        return f"限制“{field}”只能选 {describe_value(spec.get('to', []))}：{message}"
+        return say("publishing.describe.restrict", field=field, to=describe_value(spec.get("to", [])),
+                   message=message)
     return f"{kind}: {spec}"

@@ -5,6 +5,7 @@ order of a list read back exactly as the author wrote them.
 """
 from __future__ import annotations
 
+from ..say import say
 from .change import Change
 from .describe import describe_condition, describe_outcome, describe_value
 
@@ -14,7 +15,7 @@ def _rules(data: dict) -> dict:
 
 
 def _name(rule: dict) -> str:
-    return f"规则 {rule['id']}“{rule.get('title', '')}”"
+    return say("publishing.change.rule_name", id=rule["id"], ti=rule.get("title", ""))
 
 
 def _flatten(node, prefix: str = "") -> dict:
@@ -27,8 +28,7 @@ def _flatten(node, prefix: str = "") -> dict:
     return out
 
 
-OUTCOME_KEYS = {"message": "提示文字", "field": "填写项", "to": "允许的选项", "flow": "转到的流程",
-                "page": "转到的页面", "confirm_label": "确认按钮文字"}
+OUTCOME_KEYS = ("message", "field", "to", "flow", "page", "confirm_label")
 
 
 def diff_rulesets(old: dict, new: dict, titles: dict | None = None, types: dict | None = None) -> list[Change]:
@@ -43,26 +43,28 @@ def diff_rulesets(old: dict, new: dict, titles: dict | None = None, types: dict 
     def add(code, path, message, a=None, b=None):
         changes.append(Change(code, path, message, a, b))
 
-    for key, word in (("title", "名称"), ("description", "说明")):
+    for key in ("title", "description"):
         was, now = old.get(key), new.get(key)
         if was != now:
-            add(f"ruleset.{key}_changed", key, f"规则集 {new.get('ruleset')} 的{word}由“{was}”改为“{now}”", was, now)
+            add(f"ruleset.{key}_changed", key, say("publishing.change.ruleset_changed", ruleset=new.get("ruleset"),
+                                                   what=say(f"publishing.change.ruleset.{key}"), old=was, new=now),
+                was, now)
     a, b = _rules(old), _rules(new)
     for rid, rule in a.items():
         if rid not in b:
-            add("rule.removed", f"rules.{rid}", f"删除{_name(rule)}（条件：{cond(rule.get('when'))}）",
-                rule.get("title"))
+            add("rule.removed", f"rules.{rid}",
+                say("publishing.change.rule_removed", rule=_name(rule), when=cond(rule.get("when"))), rule.get("title"))
     for rid, rule in b.items():
         if rid not in a:
             add("rule.added", f"rules.{rid}",
-                f"新增{_name(rule)}：当{cond(rule.get('when'))}时，"
-                f"{describe_outcome(rule.get('then'), titles)}", None, rule.get("title"))
+                say("publishing.change.rule_added", rule=_name(rule), when=cond(rule.get("when")),
+                    then=describe_outcome(rule.get("then"), titles)), None, rule.get("title"))
         else:
             _rule_changed(add, cond, a[rid], rule, titles)
     kept_a = [r for r in a if r in b]
     kept_b = [r for r in b if r in a]
     if kept_a != kept_b:
-        add("rule.order_changed", "rules", "规则的顺序有改动（结果按文件顺序列出）", kept_a, kept_b)
+        add("rule.order_changed", "rules", say("publishing.change.rule_order"), kept_a, kept_b)
     return changes
 
 
@@ -71,19 +73,23 @@ def _rule_changed(add, cond, was: dict, rule: dict, titles: dict) -> None:
     rid = rule["id"]
     at, name = f"rules.{rid}", _name(rule)
     if was.get("title") != rule.get("title"):
-        add("rule.title_changed", at + ".title", f"规则 {rid} 的标题由“{was.get('title')}”改为“{rule.get('title')}”",
+        add("rule.title_changed", at + ".title",
+            say("publishing.change.rule_title", id=rid, old=was.get("title"), new=rule.get("title")),
             was.get("title"), rule.get("title"))
     if was.get("when") != rule.get("when"):
         x, y = cond(was.get("when")), cond(rule.get("when"))
-        add("rule.condition_changed", at + ".when", f"{name}的条件由“{x}”改为“{y}”", x, y)
+        add("rule.condition_changed", at + ".when", say("publishing.change.rule_when", rule=name, old=x, new=y), x, y)
     _outcome(add, at, name, was.get("then"), rule.get("then"), titles)
     if was.get("basis") != rule.get("basis"):
-        add("rule.basis_changed", at + ".basis", f"{name}的政策依据由“{was.get('basis')}”改为“{rule.get('basis')}”",
+        add("rule.basis_changed", at + ".basis",
+            say("publishing.change.rule_basis", rule=name, old=was.get("basis"), new=rule.get("basis")),
             was.get("basis"), rule.get("basis"))
     if was.get("examples") != rule.get("examples"):
         before, after = was.get("examples") or [], rule.get("examples") or []
-        count = f"（示例由 {len(before)} 个改为 {len(after)} 个）" if len(before) != len(after) else ""
-        add("rule.examples_changed", at + ".examples", f"{name}的示例有改动{count}", before, after)
+        count = say("publishing.change.example_count", old=len(before), new=len(after)) \
+            if len(before) != len(after) else ""
+        add("rule.examples_changed", at + ".examples", say("publishing.change.rule_examples", rule=name, count=count),
+            before, after)
 
 
 def _outcome(add, at: str, name: str, x, y, titles: dict) -> None:
@@ -93,15 +99,16 @@ def _outcome(add, at: str, name: str, x, y, titles: dict) -> None:
     kind_y = next(iter(y), None) if isinstance(y, dict) else None
     if kind_x != kind_y:
         a, b = describe_outcome(x, titles), describe_outcome(y, titles)
-        add("rule.outcome_changed", at + ".then", f"{name}的结果由“{a}”改为“{b}”", a, b)
+        add("rule.outcome_changed", at + ".then", say("publishing.change.rule_then", rule=name, old=a, new=b), a, b)
         return
     fx, fy = _flatten(x[kind_x]), _flatten(y[kind_y])
     for key in list(dict.fromkeys(list(fx) + list(fy))):
         if fx.get(key) == fy.get(key):
             continue
-        word = OUTCOME_KEYS.get(key, key)
+        word = say(f"publishing.change.outcome.{key}") if key in OUTCOME_KEYS else key
         if key == "field":
             fx[key], fy[key] = (titles.get(f"form.{v}", v) if v else v for v in (fx.get(key), fy.get(key)))
         add("rule.outcome_changed", f"{at}.then.{kind_y}.{key}",
-            f"{name}的{word}由“{describe_value(fx.get(key), titles)}”改为“{describe_value(fy.get(key), titles)}”",
+            say("publishing.change.rule_outcome_part", rule=name, what=word,
+                old=describe_value(fx.get(key), titles), new=describe_value(fy.get(key), titles)),
             fx.get(key), fy.get(key))

@@ -15,6 +15,7 @@ from typing import Callable
 import yaml
 
 from ..definitions.loader import FlowLoader
+from ..say import say
 from ..yamlsource import load_file
 
 
@@ -50,7 +51,7 @@ def git_toplevel(path: Path) -> tuple[Path, str]:
     out = subprocess.run(["git", "-C", str(path.parent), "rev-parse", "--show-toplevel"],
                          capture_output=True, text=True)
     if out.returncode != 0:
-        raise VersionError(f"{path} is not in a git repository: {out.stderr.strip()}")
+        raise VersionError(say("publishing.diff.not_in_git", path=path, error=out.stderr.strip()))
     top = Path(out.stdout.strip()).resolve()
     return top, path.relative_to(top).as_posix()
 
@@ -71,17 +72,17 @@ def load_version(read: Callable[[str], bytes | None], name: str, label: str) -> 
     """Load file `name` (and, for a flow, its includes) through `read` into a Version."""
     raw = read(name)
     if raw is None:
-        raise VersionError(f"{label}: {name} does not exist")
+        raise VersionError(say("publishing.diff.missing", label=label, name=name))
     try:
         data = yaml.safe_load(raw.decode("utf-8"))
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise VersionError(f"{label}: {name} is not readable YAML: {exc}") from exc
+        raise VersionError(say("publishing.diff.not_yaml", label=label, name=name, error=exc)) from exc
     if not isinstance(data, dict):
-        raise VersionError(f"{label}: {name} is not a mapping")
+        raise VersionError(say("publishing.diff.not_mapping", label=label, name=name))
     if "ruleset" in data or "rules" in data:
         return Version(label, "rules", data)
     if "pages" not in data:
-        raise VersionError(f"{label}: {name} is neither a flow nor a rule file")
+        raise VersionError(say("publishing.diff.unknown_kind", label=label, name=name))
     with tempfile.TemporaryDirectory(prefix="govflow-diff-") as tmp:
         flows_dir = Path(tmp) / "flows"
         target = flows_dir / Path(name).name
@@ -99,7 +100,7 @@ def load_version(read: Callable[[str], bytes | None], name: str, label: str) -> 
         flow = loader.load_flow(target)
     if flow is None:
         problems = "; ".join(str(p) for p in loader.problems[:3])
-        raise VersionError(f"{label}: {name} does not load: {problems}")
+        raise VersionError(say("publishing.diff.does_not_load", label=label, name=name, problems=problems))
     return Version(label, "flow", data, flow)
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from ..definitions.bundle import Bundles, allowed, read_files
 from ..errors import GovflowError
+from ..say import say
 from .workflow import Workflow
 
 
@@ -26,22 +27,22 @@ def _workflow(store, root: Path) -> Workflow:
 def import_files(store, root: Path, source: Path, reason: str, author: str | None = None) -> int:
     files = read_files(source)
     if not files:
-        print(f"error: no definition files in {source} (flows/*.yaml, flows/shared/*.yaml, rules/*.yaml, "
-              "reference/*)")
+        print(say("publishing.import.no_files", source=source))
         return 1
     flow = _workflow(store, root)
     author = author or os.environ.get("GOVFLOW_AUTHOR") or getpass.getuser() or "cli"
     try:
-        draft = flow.create(author, ("editor",), reason or f"从 {source} 导入", files, action="imported")
+        reason = reason or say("publishing.import.reason", source=source)
+        draft = flow.create(author, ("editor",), reason, files, action="imported")
     except GovflowError as exc:
-        print(f"error: {exc}")
+        print(say("publishing.error", error=exc))
         return 1
     checked = flow.check(draft)
-    print(f"草稿 #{draft.id} 已从 {source} 导入（{len(files)} 个文件，起草人 {author}）："
-          f"{len(checked.errors)} 个错误，{len(checked.problems) - len(checked.errors)} 个提醒")
+    print(say("publishing.import.done", id=draft.id, source=source, files=len(files), author=author,
+              errors=len(checked.errors), warnings=len(checked.problems) - len(checked.errors)))
     for p in checked.problems:
-        print(f"  {p.severity}: {p}  [{p.code}]")
-    print("在工作人员页面“草稿与发布”中查看、修改、提交审核和发布。")
+        print(f"  {say(f'severity.{p.severity}')}: {p}  [{p.code}]")
+    print(say("publishing.import.next"))
     return 0
 
 
@@ -50,16 +51,16 @@ def export_files(store, root: Path, target: Path, version: str | None = None, dr
     try:
         if draft_id is not None:
             files = flow.files(flow.get(draft_id))
-            what = f"草稿 #{draft_id}"
+            what = say("publishing.export.draft", id=draft_id)
         else:
             version = version or flow.bundles.current_version
             if version is None:
-                print("error: nothing is published yet")
+                print(say("publishing.export.nothing_published"))
                 return 1
             files = flow.bundles.files(version)
-            what = f"版本 {version}"
+            what = say("publishing.export.version", version=version)
     except (GovflowError, LookupError) as exc:
-        print(f"error: {exc}")
+        print(say("publishing.error", error=exc))
         return 1
     for name, text in files.items():
         if not allowed(name):
@@ -67,5 +68,5 @@ def export_files(store, root: Path, target: Path, version: str | None = None, dr
         path = Path(target) / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, "utf-8")
-    print(f"{what}：{len(files)} 个文件已写入 {target}")
+    print(say("publishing.export.done", what=what, files=len(files), target=target))
     return 0

@@ -9,6 +9,7 @@ from ..catalog import text as msg
 from ..diffs import diff_flows, diff_rulesets
 from ..diffs import vocabulary as diff_vocabulary
 from ..diffs.versions import VersionError, from_file, load_version
+from ..say import say
 
 
 def bundle_diff(old: dict[str, str], new: dict[str, str]) -> list[dict]:
@@ -42,7 +43,8 @@ def _file_changes(dirs: dict, name: str, titles: dict, types: dict):
         a, b = (load_version(from_file(dirs[k] / name, dirs[k] / "flows"), Path(name).name, k)
                 for k in ("old", "new"))
         if a.kind != b.kind:
-            raise VersionError(f"{a.kind} -> {b.kind}")
+            raise VersionError(say("publishing.diff.kinds_differ", old=say(f"publishing.diff.kind.{a.kind}"),
+                                   old_label=a.label, new=say(f"publishing.diff.kind.{b.kind}"), new_label=b.label))
     except VersionError as exc:
         return [], msg("staff.diff.unreadable", detail=str(exc))
     if a.kind == "rules":

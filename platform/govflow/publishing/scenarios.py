@@ -15,6 +15,7 @@ import threading
 from pathlib import Path
 
 from ..definitions.bundle import bundle_version, lay_out_project
+from ..say import say
 from ..scenarios.suite import run_suite
 
 RUNNING: set[tuple[int, str]] = set()        # (draft, bundle) being run by this worker
@@ -43,7 +44,7 @@ def start(workflow, draft, actor: str, root: Path) -> bool:
         try:
             result = run_all(files, definitions, root)
         except Exception as exc:                    # noqa: BLE001 - reported in the history, not lost
-            result = {"passed": 0, "failed": [{"name": "-", "message": f"{type(exc).__name__}: {exc}"}], "files": []}
+            result = {"passed": 0, "failed": [{"name": "-", "message": _crashed(exc)}], "files": []}
         try:
             workflow.store.drafts.record(draft.id, actor, "scenarios", None, {"version": key[1], **result})
         finally:
@@ -52,3 +53,7 @@ def start(workflow, draft, actor: str, root: Path) -> bool:
 
     threading.Thread(target=work, name=f"draft-{draft.id}-scenarios", daemon=True).start()
     return True
+
+
+def _crashed(exc: Exception) -> str:
+    return say("scenarios.crashed", error=f"{type(exc).__name__}: {exc}")

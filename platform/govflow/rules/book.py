@@ -8,10 +8,12 @@ from __future__ import annotations
 import threading
 
 from ..errors import Problem
+from ..say import names, say
 from .durable_adapter import DurableRuleset, fact_plan, guarded_fact
 from .facts import Catalogue, FactView
 from .model import Evaluation, Fired, RuleEvaluationError, Ruleset
 from .plain import holds
+from .wording import rule_label
 
 
 class RuleBook:
@@ -60,7 +62,7 @@ class RuleBook:
     def _ruleset(self, name: str) -> Ruleset:
         rs = self.rulesets.get(name)
         if rs is None:
-            raise RuleEvaluationError(f"unknown ruleset {name!r}; known: {', '.join(sorted(self.rulesets))}")
+            raise RuleEvaluationError(say("rules.book.unknown_ruleset", name=name, known=names(sorted(self.rulesets))))
         return rs
 
     def _engine(self, rs: Ruleset) -> DurableRuleset:
@@ -100,9 +102,11 @@ class RuleBook:
             return Problem("rule.example_error", rule.id, str(exc), rule.file, example.line)
         if sorted(got) == sorted(example.fires):
             return None
+        none = say("rules.book.no_rule")
         return Problem("rule.example_failed", rule.id,
-                       f"example of {rule.id}: expected {sorted(example.fires)} to fire, got {got}",
-                       rule.file, example.line, "fix the rule's 'when' or the example")
+                       say("rules.book.example_failed", rule=rule_label(rule.id, rule.title),
+                           expected=names(sorted(example.fires)) or none, got=names(got) or none),
+                       rule.file, example.line, say("rules.book.example_failed.hint"))
 
     def run_examples(self) -> list[Problem]:
         """Every failing example (evaluated with durable-rules) as a problem with file:line."""

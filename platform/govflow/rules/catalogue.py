@@ -9,10 +9,11 @@ from pathlib import Path
 import jsonschema
 
 from ..errors import Problem
+from ..say import names, say
 from ..yamlsource import Source, load_file
-from .conditions import did_you_mean
 from .facts import FUNCTIONS, RESERVED_TOP, Catalogue, Derived
 from .model import FactType, file_label
+from .wording import rule_label, schema_message, schema_path, suggest, type_name
 
 SCHEMA_FILE = Path(__file__).resolve().parent.parent / "schemas" / "rules.schema.json"
 
@@ -25,20 +26,31 @@ def file_version(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()[:12]
 
 
-def schema_problems(source: Source, schema: dict, code: str, skip) -> list[Problem]:
+def schema_problems(source: Source, schema: dict, code: str, skip, doc: str = "docs/rule-format.md") -> list[Problem]:
     """JSON Schema errors as problems, except where `skip(path)` says a finer check reports them."""
     validator = jsonschema.Draft202012Validator(schema)
     out = []
     for error in sorted(validator.iter_errors(json_view(source.data)), key=lambda e: list(map(str, e.absolute_path))):
-        path = tuple(error.absolute_path)
-        if skip(path):
+        if skip(tuple(error.absolute_path)):
             continue
-        if error.validator == "additionalProperties" and isinstance(error.instance, dict):
-            known = error.schema.get("properties", {}) if isinstance(error.schema, dict) else {}
-            extra = [key for key in error.instance if key not in known]
-            path += tuple(extra[:1])            # the line of the unexpected key, not of its mapping
-        out.append(source.problem(path, code, error.message, "see docs/rule-format.md"))
+        path = schema_path(error)
+        message, hint = schema_message(error)
+        rule = _rule_at(source.data, path)
+        if rule is not None:
+            message = say("rules.schema.in_rule", rule=rule, message=message)
+        out.append(source.problem(path, code, message, hint or say("rules.schema.hint", doc=doc)))
     return out
+
+
+def _rule_at(data, path: tuple) -> str | None:
+    """The rule (id and title) a schema error of a rule file is inside, as the message names it."""
+    if len(path) < 2 or path[0] != "rules" or not isinstance(data, dict) or not isinstance(data.get("rules"), list):
+        return None
+    rules, i = data["rules"], path[1]
+    raw = rules[i] if isinstance(i, int) and i < len(rules) else None
+    if not isinstance(raw, dict) or not isinstance(raw.get("id"), str):
+        return None
+    return rule_label(raw["id"], raw.get("title") if isinstance(raw.get("title"), str) else None)
 
 
 def json_view(data):
@@ -58,8 +70,8 @@ def load_catalogue(rules_dir: Path, form_fact_types: dict, schema: dict) -> tupl
     types = {k: v for k, v in form_fact_types.items()}
     catalogue = Catalogue(types=types, derived=[])
     if not path.exists():
-        return catalogue, [Problem("facts.missing", "", "rules/facts.yaml is missing", str(path), None,
-                                   "declare identity.*, registry.* and today there")]
+        return catalogue, [Problem("facts.missing", "", say("rules.facts.missing"), str(path), None,
+                                   say("rules.facts.missing.hint"))]
     source, problems = load_file(path, file_label(path))
     if source is None:
         return catalogue, problems
@@ -71,8 +83,8 @@ def load_catalogue(rules_dir: Path, form_fact_types: dict, schema: dict) -> tupl
     for name, decl in (data.get("facts") or {}).items():
         if _reserved(name):
             problems.append(source.problem(("facts", name), "facts.reserved_name",
-                                           f"'{name}' cannot be declared here",
-                                           "form.* facts come from the flow files; id/sid are reserved"))
+                                           say("rules.facts.reserved_name", name=name),
+                                           say("rules.facts.reserved_name.hint")))
         elif isinstance(decl, dict) and decl.get("type") in ("string", "integer", "number", "boolean", "date"):
             enum = tuple(decl["enum"]) if isinstance(decl.get("enum"), list) else None
             types[name] = FactType(decl["type"], enum, decl.get("title"))
@@ -93,36 +105,38 @@ def _derived(source: Source, name: str, spec, types: dict, problems: list) -> De
     where = ("derived", name)
     if name in types or _reserved(name):
         problems.append(source.problem(where, "facts.duplicate_fact",
-                                       f"derived fact '{name}' clashes with a declared or reserved fact",
-                                       "give it another name"))
+                                       say("rules.facts.duplicate_fact", name=name),
+                                       say("rules.facts.duplicate_fact.hint")))
         return None
     if not isinstance(spec, dict):
-        problems.append(source.problem(where, "facts.schema", "a derived fact is a mapping"))
+        problems.append(source.problem(where, "facts.schema", say("rules.facts.derived_not_mapping", name=name)))
         return None
     functions = [k for k in spec if k != "title"]
     if "title" not in spec:
-        problems.append(source.problem(where, "facts.schema", "a derived fact needs a title (Chinese, for auditors)"))
+        problems.append(source.problem(where, "facts.schema", say("rules.facts.derived_no_title", name=name)))
     if len(functions) != 1 or functions[0] not in FUNCTIONS:
         word = functions[0] if functions else ""
         problems.append(source.problem(where, "facts.unknown_function",
-                                       f"a derived fact needs exactly one known function, found {functions}",
-                                       did_you_mean(word, FUNCTIONS) or f"use one of {', '.join(FUNCTIONS)}"))
+                                       say("rules.facts.unknown_function", name=name, found=names(functions) or "-"),
+                                       suggest(word, FUNCTIONS) or say("hint.known_names", names=names(FUNCTIONS))))
         return None
     fname = functions[0]
     args = spec[fname]
     wanted = FUNCTIONS[fname].args
     if not isinstance(args, list) or len(args) != len(wanted):
         problems.append(source.problem(where + (fname,), "facts.bad_arguments",
-                                       f"{fname} takes {len(wanted)} fact paths"))
+                                       say("rules.facts.argument_count", function=fname, n=len(wanted))))
         return None
     ok = True
     for i, (arg, want) in enumerate(zip(args, wanted, strict=False)):
         if arg not in types:
-            problems.append(source.problem(where + (fname, i), "facts.unknown_fact", f"unknown fact '{arg}'",
-                                           did_you_mean(arg, types) or "declare it above"))
+            problems.append(source.problem(where + (fname, i), "facts.unknown_fact",
+                                           say("rules.facts.unknown_fact", name=name, fact=arg),
+                                           suggest(arg, types) or say("rules.facts.unknown_fact.hint")))
             ok = False
         elif types[arg].type != want:
             problems.append(source.problem(where + (fname, i), "facts.bad_arguments",
-                                           f"{fname} needs a {want} here; {arg} is a {types[arg].type}"))
+                                           say("rules.facts.argument_type", function=fname, wanted=type_name(want),
+                                               fact=arg, found=type_name(types[arg].type))))
             ok = False
     return Derived(name, fname, tuple(args)) if ok else None

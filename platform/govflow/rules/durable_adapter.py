@@ -14,6 +14,7 @@ from typing import Any
 
 from durable.engine import Host, MessageNotHandledException
 
+from ..say import say
 from .model import All, Any_, Condition, FactRef, RuleEvaluationError, Test
 
 GUARD = "govflow_fact"       # only our facts carry it: the engine's own state never matches
@@ -81,7 +82,7 @@ def _compare(path: str, op: str, value: Any) -> dict:
         return {"$neq": {path: value}}
     if op in ("lt", "lte", "gt", "gte"):
         return {f"${op}": {path: value}}
-    raise RuleEvaluationError(f"no durable-rules form for operator {op}")   # unreachable: checked at load
+    raise RuleEvaluationError(say("rules.engine.no_operator", op=op))   # unreachable: checked at load
 
 
 class _QuietHost(Host):
@@ -185,8 +186,7 @@ class DurableRuleset:
             except Exception as exc:                      # engine state unknown: start afresh
                 fired_before = list(self._fired)
                 self._build()
-                raise RuleEvaluationError(
-                    f"durable-rules failed on ruleset {self.base_name} ({type(exc).__name__}: {exc}); "
-                    f"the engine was rebuilt, rules fired before the failure: {fired_before}") from exc
+                raise RuleEvaluationError(say("rules.engine.failed", ruleset=self.base_name,
+                                              error=f"{type(exc).__name__}: {exc}", fired=fired_before)) from exc
             fired = self._fired
             return sorted(set(fired)) if len(fired) > 1 else list(fired)

@@ -9,7 +9,9 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from ..say import say
 from .model import RuleEvaluationError
+from .wording import type_name
 
 RESERVED_TOP = ("id", "sid", "govflow_fact")   # durable-rules identity fields and our guard
 
@@ -169,7 +171,7 @@ class FactView:
 
     def __init__(self, catalogue: Catalogue, facts: dict):
         if not isinstance(facts, dict):
-            raise RuleEvaluationError("facts must be a nested dict")
+            raise RuleEvaluationError(say("rules.book.facts_not_mapping"))
         self.catalogue = catalogue
         self.facts = facts
         self._seen: dict = {}
@@ -190,8 +192,8 @@ class FactView:
                 if ftype is not None:
                     ok, value = coerce(ftype, value)
                     if not ok:
-                        raise RuleEvaluationError(
-                            f"fact {path} should be of type {ftype}, got {type(value).__name__} {value!r}")
+                        raise RuleEvaluationError(say("rules.book.fact_wrong_type", path=path,
+                                                      type=type_name(ftype), value=repr(value)))
         if value is None:
             self._values[path] = _ABSENT
         else:

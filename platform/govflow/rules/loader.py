@@ -5,14 +5,16 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import Problem
+from ..say import names, say
 from ..yamlsource import Source, load_file
 from .book import RuleBook
 from .catalogue import file_version, load_catalogue, load_schema, schema_problems
-from .conditions import ConditionReader, a_type, did_you_mean
+from .conditions import ConditionReader
 from .durable_adapter import EXPRESSION_LIMIT, compile_rule, expression_count
 from .facts import coerce
 from .model import Example, FactType, Rule, Ruleset, facts_read, file_label, freeze
 from .outcomes import check_outcome
+from .wording import rule_label, suggest, type_name
 
 
 def load_rulebook(rules_dir: Path, form_fact_types: dict[str, FactType],
@@ -45,8 +47,8 @@ def _load_file(path: Path, catalogue, picklists, schema: dict, seen_ids: dict):
         return None, problems
     if data.get("ruleset") != path.stem:
         problems.append(source.problem(("ruleset",), "rule.ruleset_name",
-                                       f"ruleset '{data.get('ruleset')}' is in file {path.name}",
-                                       f"name the ruleset {path.stem} or rename the file"))
+                                       say("rules.loader.ruleset_name", name=data.get("ruleset"), file=path.name),
+                                       say("rules.loader.ruleset_name.hint", stem=path.stem)))
     reader = ConditionReader(source, catalogue.types, picklists)
     rules: list[Rule] = []
     for i, raw in enumerate(data["rules"]):
@@ -73,8 +75,8 @@ def _rule(source: Source, raw: Any, where: tuple, reader: ConditionReader, catal
     rule_id = raw["id"]
     if rule_id in seen_ids:
         problems.append(source.problem(where + ("id",), "rule.duplicate_id",
-                                       f"rule id {rule_id} is already used in {seen_ids[rule_id]}",
-                                       "rule ids are unique across all rule files; use the next free number"))
+                                       say("rules.loader.duplicate_id", id=rule_id, where=seen_ids[rule_id]),
+                                       say("rules.loader.duplicate_id.hint")))
         return None
     seen_ids[rule_id] = f"{source.file}:{source.line(where + ('id',))}"
     if "when" not in raw or "then" not in raw:
@@ -87,8 +89,9 @@ def _rule(source: Source, raw: Any, where: tuple, reader: ConditionReader, catal
     used = expression_count(compile_rule(when))
     if used > EXPRESSION_LIMIT:
         problems.append(source.problem(where + ("when",), "rule.too_complex",
-                                       f"this condition needs {used} engine expressions, at most {EXPRESSION_LIMIT}",
-                                       "split the rule into several rules, or use fewer nested any/all"))
+                                       say("rules.loader.too_complex", rule=rule_label(rule_id, raw.get("title")),
+                                           used=used, limit=EXPRESSION_LIMIT),
+                                       say("rules.loader.too_complex.hint")))
         return None
     read: list[str] = []
     for path in facts_read(when):
@@ -105,6 +108,8 @@ def _check_examples(source: Source, raw: Any, where: tuple, rule_ids: set, catal
     out: list[Problem] = []
     if not isinstance(raw, dict):
         return out
+    if not isinstance(raw.get("examples") or [], list):
+        return out                                  # the schema error says what is wrong there
     positive = negative = False
     for j, example in enumerate(raw.get("examples") or []):
         at = where + ("examples", j)
@@ -114,8 +119,9 @@ def _check_examples(source: Source, raw: Any, where: tuple, rule_ids: set, catal
         for k, rule_id in enumerate(fires):
             if rule_id not in rule_ids:
                 out.append(source.problem(at + ("fires", k), "rule.example_unknown_rule",
-                                          f"example names rule {rule_id}, which is not in this file",
-                                          did_you_mean(rule_id, rule_ids) or "list ids of this file only"))
+                                          say("rules.loader.example_unknown_rule", id=rule_id),
+                                          suggest(rule_id, rule_ids - {None})
+                                          or say("rules.loader.example_unknown_rule.hint")))
         positive |= raw.get("id") in fires
         negative |= raw.get("id") not in fires
         given = example.get("given")
@@ -123,7 +129,8 @@ def _check_examples(source: Source, raw: Any, where: tuple, rule_ids: set, catal
             out += _check_given(source, given, at + ("given",), (), catalogue)
     if raw.get("examples") and not (positive and negative):
         out.append(source.problem(where + ("examples",), "rule.examples_one_sided",
-                                  "give at least one example where the rule fires and one where it does not",
+                                  say("rules.loader.examples_one_sided",
+                                      rule=rule_label(raw.get("id"), raw.get("title"))),
                                   severity="warning"))
     return out
 
@@ -139,19 +146,29 @@ def _check_given(source: Source, given: dict, at: tuple, prefix: tuple, catalogu
         ftype = catalogue.types.get(path)
         if ftype is None or path in derived:
             out.append(source.problem(at + (key,), "rule.example_unknown_fact",
-                                      f"example gives '{path}', which is not a declared fact"
-                                      + (" (derived facts are computed, give their inputs)" if path in derived else ""),
-                                      did_you_mean(path, set(catalogue.types) - derived)))
+                                      say("rules.loader.example_derived_fact" if path in derived
+                                          else "rules.loader.example_unknown_fact", path=path),
+                                      _inputs_hint(path, catalogue) or suggest(path, set(catalogue.types) - derived)))
             continue
         if value is None:
             continue
         ok, normal = coerce(ftype.type, value)
         if not ok:
             out.append(source.problem(at + (key,), "rule.wrong_value_type",
-                                      f"example value {value!r} of {path} is not {a_type(ftype.type)}"))
+                                      say("rules.loader.example_wrong_type", value=value, path=path,
+                                          type=type_name(ftype.type))))
         elif ftype.enum is not None and normal not in ftype.enum and not path.startswith("form."):
             # a form answer may be anything a client posts: examples may show a rule guarding against it
             out.append(source.problem(at + (key,), "rule.value_not_in_enum",
-                                      f"example value {value!r} is not an allowed value of {path}",
-                                      did_you_mean(value, ftype.enum)))
+                                      say("rules.loader.example_not_in_enum", value=value, path=path),
+                                      suggest(value, ftype.enum)
+                                      or say("hint.known_names", names=names(ftype.enum))))
     return out
+
+
+def _inputs_hint(path: str, catalogue) -> str | None:
+    """For a derived fact given in an example: the facts it is computed from, to give instead."""
+    for d in catalogue.derived:
+        if d.path == path:
+            return say("rules.loader.example_derived_fact.hint", inputs=names(d.args))
+    return None

@@ -92,7 +92,8 @@ class FrozenDict(dict):
     (a copy, `copy.deepcopy(x)`, is an ordinary dict). JSON sees a plain object."""
 
     def _refuse(self, *args, **kwargs):
-        raise TypeError("a rule's outcome is read-only; copy.deepcopy() it to change a copy")
+        from ..say import say
+        raise TypeError(say("rules.model.read_only"))
 
     __setitem__ = __delitem__ = clear = pop = popitem = setdefault = update = _refuse
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import Problem
+from ..say import names, say
 from ..yamlsource import Source
-from .conditions import a_type, did_you_mean
 from .facts import coerce
+from .wording import suggest, type_name
 
 # outcome -> (required keys, optional keys, keys naming a form field)
 OUTCOMES = {
@@ -24,24 +25,26 @@ def check_outcome(source: Source, then: Any, where: tuple, types: dict) -> list[
     if not isinstance(then, dict) or len(then) != 1 or next(iter(then)) not in OUTCOMES:
         keys = list(then) if isinstance(then, dict) else then
         word = keys[0] if isinstance(keys, list) and keys else ""
-        bad(where, f"'then' must hold exactly one of {', '.join(OUTCOMES)}; found {keys!r}",
-            did_you_mean(word, OUTCOMES) or "e.g. then: {refuse: {message: ...}}")
+        bad(where, say("rules.outcome.one_kind", kinds=names(OUTCOMES),
+                       found=names(keys) if isinstance(keys, list) else repr(keys)),
+            suggest(word, OUTCOMES) or say("rules.outcome.one_kind.hint"))
         return out
     kind, body = next(iter(then.items()))
     required, optional, field_keys = OUTCOMES[kind]
     at = where + (kind,)
     if not isinstance(body, dict):
-        bad(at, f"{kind} needs a mapping with {', '.join(required)}")
+        bad(at, say("rules.outcome.not_mapping", kind=kind, keys=names(required)))
         return out
     for key in required:
         if key not in body:
-            bad(at, f"{kind} needs '{key}'")
+            bad(at, say("rules.outcome.key_missing", kind=kind, key=key))
     for key in body:
         if key not in required + optional:
-            bad(at + (key,), f"{kind} has no key '{key}'", did_you_mean(key, required + optional))
+            bad(at + (key,), say("rules.outcome.unknown_key", kind=kind, key=key),
+                suggest(key, required + optional) or say("hint.known_names", names=names(required + optional)))
     for key in ("message", "flow", "page", "confirm_label"):
         if key in body and (not isinstance(body[key], str) or not body[key].strip()):
-            bad(at + (key,), f"'{key}' must be non-empty text")
+            bad(at + (key,), say("rules.outcome.empty_text", key=key))
     out += _check_fields(source, kind, body, at, field_keys, types)
     return out
 
@@ -54,22 +57,26 @@ def _check_fields(source: Source, kind: str, body: dict, at: tuple, field_keys, 
             field = f"form.{body[key]}"
             if field not in types:
                 forms = {t[5:] for t in types if t.startswith("form.")}
-                out.append(source.problem(at + (key,), "rule.unknown_field", f"'{body[key]}' is not a form field",
-                                          did_you_mean(body[key], forms)))
+                out.append(source.problem(at + (key,), "rule.unknown_field",
+                                          say("rules.outcome.unknown_field", field=body[key]),
+                                          suggest(body[key], forms)))
             elif kind == "restrict":
-                out += _check_to(source, body.get("to"), at + ("to",), types[field])
+                out += _check_to(source, body.get("to"), at + ("to",), types[field], body[key])
     return out
 
 
-def _check_to(source: Source, to: Any, at: tuple, ftype) -> list[Problem]:
+def _check_to(source: Source, to: Any, at: tuple, ftype, name) -> list[Problem]:
+    field = say("rules.outcome.field_titled", f=name, ti=ftype.title) if ftype.title else name
     if not isinstance(to, list) or not to:
-        return [source.problem(at, "rule.bad_outcome", "'to' must be a non-empty list of allowed values")]
+        return [source.problem(at, "rule.bad_outcome", say("rules.outcome.empty_to", field=field))]
     out = []
     for i, value in enumerate(to):
         ok, normal = coerce(ftype.type, value)
         if not ok:
-            out.append(source.problem(at + (i,), "rule.wrong_value_type", f"{value!r} is not {a_type(ftype.type)}"))
+            out.append(source.problem(at + (i,), "rule.wrong_value_type",
+                                      say("rules.outcome.wrong_type", value=value, type=type_name(ftype.type))))
         elif ftype.enum is not None and normal not in ftype.enum:
             out.append(source.problem(at + (i,), "rule.value_not_in_enum",
-                                      f"{value!r} is not an option of this field", did_you_mean(value, ftype.enum)))
+                                      say("rules.outcome.not_an_option", value=value, field=field),
+                                      suggest(value, ftype.enum) or say("hint.known_names", names=names(ftype.enum))))
     return out

@@ -10,6 +10,8 @@ import jsonschema
 
 from ..errors import Problem
 from ..rules.catalogue import json_view
+from ..rules.wording import schema_message, schema_path
+from ..say import say
 from ..yamlsource import Source, load_file
 
 SCHEMA_FILE = Path(__file__).resolve().parent / "scenario.schema.json"
@@ -28,11 +30,17 @@ class Step:
     follow_redirect: bool = False
     expect: dict = field(default_factory=dict)
 
-    def label(self) -> str:
-        what = "follow the popup's 【确认】" if self.follow_redirect else f"page {self.page}"
+    def label(self, page_title: str | None = None) -> str:
+        """'第 3 步（页面“领卡方式”（pickup），按钮 next，第 40 行）': the step as failures name it."""
+        if self.follow_redirect:
+            what = say("scenarios.step.follow_redirect")
+        elif page_title:
+            what = say("scenarios.step.page_titled", page=self.page, title=page_title)
+        else:
+            what = say("scenarios.step.page", page=self.page)
         if self.action:
-            what += f", action {self.action}"
-        return f"step {self.index} ({what}, line {self.line})"
+            what += say("scenarios.step.action", action=self.action)
+        return say("scenarios.step.label", n=self.index, what=what, line=self.line)
 
 
 @dataclass
@@ -74,8 +82,9 @@ def load_scenario_file(path: Path, display: str | None = None) -> ScenarioFile:
     data = source.data
     validator = jsonschema.Draft202012Validator(load_schema())
     for error in sorted(validator.iter_errors(json_view(data)), key=lambda e: list(map(str, e.absolute_path))):
-        problems.append(source.problem(tuple(error.absolute_path), "scenario.schema", error.message,
-                                       "see docs/scenarios.md"))
+        message, hint = schema_message(error)
+        problems.append(source.problem(schema_path(error), "scenario.schema", message,
+                                       hint or say("rules.schema.hint", doc="docs/scenarios.md")))
     if problems:
         return ScenarioFile(path, None, [], problems)
     file_today = _date(data.get("today"), DEFAULT_TODAY)
@@ -84,8 +93,8 @@ def load_scenario_file(path: Path, display: str | None = None) -> ScenarioFile:
         at = ("scenarios", i)
         if raw["name"] in names:
             problems.append(source.problem(at + ("name",), "scenario.duplicate_name",
-                                           f"scenario '{raw['name']}' is named twice",
-                                           "give each scenario its own name"))
+                                           say("scenarios.duplicate_name", name=raw["name"]),
+                                           say("scenarios.duplicate_name.hint")))
             continue
         names.add(raw["name"])
         steps = [_step(source, at + ("steps", j), j + 1, s) for j, s in enumerate(raw["steps"])]

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from ..say import say
 from .loader import load_scenario_file
 from .runner import ScenarioFailure, ScenarioRunner
 from .suite import FreshApps, close_app
@@ -75,7 +76,7 @@ class BrokenScenarioFile(pytest.Item):
         return str(excinfo.value)
 
     def reportinfo(self):
-        return self.path, 0, f"{self.path.name}: scenario file"
+        return self.path, 0, say("scenarios.report.file", file=self.path.name)
 
 
 class ScenarioFileError(Exception):
@@ -91,7 +92,7 @@ class ScenarioItem(pytest.Item):
         root = project_root(self.path)
         definitions, errors = definitions_for(root)
         if definitions is None:
-            raise ScenarioFileError("the flow/rule files do not load:\n" + "\n".join(errors))
+            raise ScenarioFileError(say("scenarios.definitions_broken") + "\n" + "\n".join(errors))
         app = _apps(root, definitions).new(self.scenario.today)
         try:
             ScenarioRunner(app).run(self.scenario)
@@ -105,4 +106,4 @@ class ScenarioItem(pytest.Item):
 
     def reportinfo(self):
         sc = self.scenario
-        return self.path, sc.line - 1, f"scenario {sc.name} ({sc.file}:{sc.line})"
+        return self.path, sc.line - 1, say("scenarios.report.item", name=sc.name, where=f"{sc.file}:{sc.line}")

@@ -12,18 +12,19 @@ import io
 from pathlib import Path
 from typing import NoReturn
 
+from ..say import names, say
 from .loader import Scenario, Step
 
 OK = ("ok", "submitted")
 
 
 class ScenarioFailure(AssertionError):
-    def __init__(self, scenario: Scenario, step: Step | None, message: str):
-        self.scenario, self.step = scenario, step
+    def __init__(self, scenario: Scenario, step: Step | None, message: str, page_title: str | None = None):
+        self.scenario, self.step, self.reason = scenario, step, message
         where = f"{scenario.file}:{step.line if step else scenario.line}"
-        what = f"scenario '{scenario.name}' (line {scenario.line})"
-        what += f", {step.label()}" if step else ", outcome"
-        super().__init__(f"{where}: {what}: {message}")
+        at = step.label(page_title) if step else say("scenarios.failure.outcome")
+        super().__init__(say("scenarios.failure", where=where, name=scenario.name, line=scenario.line,
+                             at=at, message=message))
 
 
 def jpeg(width: int = 640, height: int = 400, color=(200, 180, 150)) -> bytes:
@@ -65,10 +66,10 @@ class ScenarioRunner:
     def run(self, scenario: Scenario) -> None:
         self.scenario, self.step, self.persona = scenario, None, scenario.persona
         if scenario.persona not in {p.id for p in self.journey.env.services.personas}:
-            self.fail(f"unknown persona '{scenario.persona}' (see demo/personas.yaml)")
+            self.fail(say("scenarios.unknown_persona", persona=scenario.persona))
         r = self.client.post("/api/v1/applications", json={"flow": scenario.flow})
         if r.status_code != 201:
-            self.fail(f"cannot start flow '{scenario.flow}': {r.get_json()}")
+            self.fail(say("scenarios.cannot_start", flow=scenario.flow, answer=r.get_json()))
         body = r.get_json()
         self.id, self.token, self.flow, self.at = body["id"], body["token"], body["flow"], body["page"]
         self.seen = [self.id]
@@ -81,7 +82,20 @@ class ScenarioRunner:
 
     def fail(self, message: str) -> NoReturn:
         assert self.scenario is not None, message
-        raise ScenarioFailure(self.scenario, self.step, message)
+        raise ScenarioFailure(self.scenario, self.step, message, self._title(self.step.page if self.step else None))
+
+    def _title(self, page_id: str | None, flow_id: str | None = None) -> str | None:
+        """The title of a page of the current (or named) flow, for the failure texts; None when unknown."""
+        flow_id = flow_id or getattr(self, "flow", None) or (self.scenario.flow if self.scenario else None)
+        flow = self.journey.env.flows.get(flow_id) if flow_id else None
+        page = flow.page(page_id) if flow is not None and page_id else None
+        return getattr(page, "title", None) or None
+
+    def _page_name(self, page_id, flow_id: str | None = None) -> str:
+        if not page_id:
+            return say("scenarios.no_page_shown")
+        title = self._title(page_id, flow_id)
+        return say("scenarios.page_titled", page=page_id, title=title) if title else say("scenarios.page", page=page_id)
 
     @property
     def headers(self) -> dict:
@@ -96,12 +110,13 @@ class ScenarioRunner:
             r = self.client.post(self.url("/redirect"), headers=self.headers)
         else:
             if step.page != self.at and not step.return_to:
-                self.fail(f"the citizen is on page '{self.at}' (flow {self.flow}), not on '{step.page}'")
+                self.fail(say("scenarios.wrong_page", at=self._page_name(self.at), flow=self.flow,
+                              page=self._page_name(step.page)))
             page = self._page_def(step.page)
             action = step.action or page.actions[0].id
             if page.action(action) is None:
-                self.fail(f"page '{step.page}' has no action '{action}' "
-                          f"(actions: {', '.join(a.id for a in page.actions)})")
+                self.fail(say("scenarios.no_action", page=self._page_name(step.page), action=action,
+                              actions=names(a.id for a in page.actions)))
             data = self.resolve(page, step.answers)
             query = {"return_to": step.return_to} if step.return_to else {}
             r = self.client.post(self.url(f"/pages/{step.page}/actions/{action}"), json=data,
@@ -123,14 +138,14 @@ class ScenarioRunner:
         """The simulator's page (its `url`), then the token back to the API."""
         r = self.client.post(handoff["url"], json={"persona": self.persona, "passed": passed})
         if r.status_code != 200:
-            self.fail(f"the face-verification simulator refused persona '{self.persona}': {r.get_json()}")
+            self.fail(say("scenarios.face_refused", persona=self.persona, answer=r.get_json()))
         return self.client.post(self.url("/verification"), json={"token": handoff["token"]}, headers=self.headers)
 
     # -- answers --------------------------------------------------------------------------------
     def _page_def(self, page_id: str | None):
         page = self.journey.env.flows[self.flow].page(page_id)
         if page is None:
-            self.fail(f"flow '{self.flow}' has no page '{page_id}'")
+            self.fail(say("scenarios.no_page", flow=self.flow, page=page_id))
         return page
 
     def resolve(self, page, answers: dict) -> dict:
@@ -155,7 +170,7 @@ class ScenarioRunner:
         r = self.client.post(self.url("/uploads"), headers=self.headers,
                              data={"slot": slot, "file": (io.BytesIO(jpeg()), "photo.jpg")})
         if r.status_code != 201:
-            self.fail(f"upload for '{slot}' refused: {r.get_json()}")
+            self.fail(say("scenarios.upload_refused", slot=slot, answer=r.get_json()))
         return r.get_json()["id"]
 
     def persona_phone(self) -> str:
@@ -164,24 +179,24 @@ class ScenarioRunner:
     def branch(self, keyword: str) -> str:
         found = self.client.get("/api/v1/branches", query_string={"q": keyword}).get_json()["branches"]
         if not found:
-            self.fail(f"no branch found for '{keyword}'")
+            self.fail(say("scenarios.no_branch", keyword=keyword))
         return found[0]["id"]
 
     def sms_code(self, page, field: str, data: dict) -> str:
         spec = page.fields.get(field)
         phone_field = spec.sms_phone_field if spec else None
         if not phone_field:
-            self.fail(f"'{field}' is not an SMS code field (`verify: {{sms: ...}}`), so <sms> cannot fill it")
+            self.fail(say("scenarios.not_sms_field", field=field))
         phone = data.get(phone_field)
         if not phone:
-            self.fail(f"<sms> for '{field}' needs the phone number in '{phone_field}' in the same answers")
+            self.fail(say("scenarios.sms_needs_phone", field=field, phone_field=phone_field))
         key = (self.id, page.id, field, phone)
         if key in self.codes:      # a code already sent in this scenario is used again (one SMS a minute)
             return self.codes[key]
         r = self.client.post(self.url(f"/pages/{page.id}/sms"), headers=self.headers,
                              json={"field": field, "phone": phone})
         if r.status_code != 200:
-            self.fail(f"SMS code for '{field}' not sent: {r.get_json()}")
+            self.fail(say("scenarios.sms_not_sent", field=field, answer=r.get_json()))
         text = self.journey.env.services.sms_gateway.outbox()[-1].text
         self.codes[key] = "".join(ch for ch in text if ch.isdigit())[:6]
         return self.codes[key]
@@ -194,10 +209,12 @@ class ScenarioRunner:
         errors = {e["path"]: e["code"] for e in body.get("errors", []) if e.get("path")}
         messages = {e["path"] or "-": e["message"] for e in body.get("errors", [])}
         popup = body.get("popup") or {}
-        got = (f"status {status}, page {body.get('page')}"
-               + (f", errors {errors}" if errors else "")
-               + (f", popup {popup.get('rule_id') or ''} {popup.get('message', '')}" if popup else "")
-               + (f" ({'; '.join(f'{k}: {v}' for k, v in messages.items())})" if messages else ""))
+        got = (say("scenarios.got", status=_status(status), page=self._page_name(body.get("page"), body.get("flow")))
+               + (say("scenarios.got.errors", errors=errors) if errors else "")
+               + (say("scenarios.got.popup", rule=popup.get("rule_id") or "", message=popup.get("message", ""))
+                  if popup else "")
+               + (say("scenarios.got.messages", msgs="；".join(f"{k}: {v}" for k, v in messages.items()))
+                  if messages else ""))
         if "status" in expect:
             wanted = [expect["status"]]
         elif "errors" in expect:
@@ -207,15 +224,16 @@ class ScenarioRunner:
         else:
             wanted = list(OK)
         if status not in wanted:
-            self.fail(f"expected status {' or '.join(wanted)}, got {got}")
+            self.fail(say("scenarios.expected_status", wanted=say("scenarios.or").join(_status(w) for w in wanted),
+                          got=got))
         if "errors" in expect and errors != {k: str(v) for k, v in expect["errors"].items()}:
-            self.fail(f"expected errors {expect['errors']}, got {got}")
+            self.fail(say("scenarios.expected_errors", wanted=expect["errors"], got=got))
         if "popup" in expect and popup.get("rule_id") != expect["popup"]:
-            self.fail(f"expected a popup from rule {expect['popup']}, got {got}")
+            self.fail(say("scenarios.expected_popup", rule=expect["popup"], got=got))
         if "page" in expect and body.get("page") != expect["page"]:
-            self.fail(f"expected page {expect['page']}, got {got}")
+            self.fail(say("scenarios.expected_page", page=self._page_name(expect["page"], body.get("flow")), got=got))
         if "flow" in expect and body.get("flow", self.flow) != expect["flow"]:
-            self.fail(f"expected flow {expect['flow']}, got flow {body.get('flow', self.flow)}")
+            self.fail(say("scenarios.expected_flow", wanted=expect["flow"], got=body.get("flow", self.flow)))
 
     def check_options(self, ran_on: tuple, wanted: dict) -> None:
         app_id, page_id = ran_on
@@ -224,17 +242,18 @@ class ScenarioRunner:
         fields = {f["name"]: f for f in view.get("fields", [])}
         for name, values in wanted.items():
             if name not in fields:
-                self.fail(f"page '{page_id}' shows no field '{name}' (status {r.status_code})")
+                self.fail(say("scenarios.no_field", page=self._page_name(page_id), field=name, status=r.status_code))
             shown = [o["value"] for o in fields[name].get("options") or []]
             if shown != [str(v) for v in values]:
-                self.fail(f"expected '{name}' to offer {values}, it offers {shown}")
+                self.fail(say("scenarios.expected_options", field=name, wanted=names(values) or "-",
+                              shown=names(shown) or say("scenarios.nothing")))
 
     def check_outcome(self, outcome: dict) -> None:
         state = self.client.get(self.url(), headers=self.headers).get_json()
         for key in ("status", "flow", "page"):
             if key in outcome and state.get(key) != outcome[key]:
-                self.fail(f"expected the application to end with {key} {outcome[key]}, got {state.get(key)} "
-                          f"(status {state.get('status')}, flow {state.get('flow')}, page {state.get('page')})")
+                self.fail(say(f"scenarios.expected_end.{key}", wanted=outcome[key], got=state.get(key),
+                              status=state.get("status"), flow=state.get("flow"), page=state.get("page")))
         if "fired" in outcome:
             fired: list[str] = []
             for app_id in self.seen:
@@ -242,4 +261,13 @@ class ScenarioRunner:
                 for row in rows.get_json().get("decisions", []):
                     fired += [r for r in row["rule_ids"] if r not in fired]
             if sorted(fired) != sorted(outcome["fired"]):
-                self.fail(f"expected rules {sorted(outcome['fired'])} to fire, fired: {sorted(fired)}")
+                self.fail(say("scenarios.expected_fired", wanted=names(sorted(outcome["fired"])) or "-",
+                              got=names(sorted(fired)) or say("scenarios.nothing")))
+
+
+STATUSES = ("ok", "invalid", "refused", "redirect", "submitted", "failed", "locked")
+
+
+def _status(code: str) -> str:
+    """A step's status as staff read it: its meaning and the code the scenario file writes."""
+    return say("scenarios.status", nm=say(f"scenarios.status.{code}"), c=code) if code in STATUSES else code

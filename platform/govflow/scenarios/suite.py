@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import Problem
+from ..say import say
 from .loader import load_scenario_file
 from .runner import ScenarioFailure, ScenarioRunner, make_app
 
@@ -116,7 +117,8 @@ def _run_part(project: Path, definitions, todo) -> SuiteResult:
             except ScenarioFailure as exc:
                 result.failed.append(Failure(scenario.name, str(exc)))
             except Exception as exc:            # noqa: BLE001 - a broken walk is a failed scenario
-                result.failed.append(Failure(scenario.name, f"{display}: {type(exc).__name__}: {exc}"))
+                crashed = say("scenarios.crashed", error=f"{type(exc).__name__}: {exc}")
+                result.failed.append(Failure(scenario.name, f"{display}: {crashed}"))
             finally:
                 close_app(app)
     return result

@@ -16,6 +16,7 @@ from .. import catalog
 from ..definitions.bundle import Bundles
 from ..journey import Env, Journey
 from ..journey.delivery import Deliverer, RetryPolicy
+from ..say import say
 from ..services import build_services
 from ..services.simstate import url_beside
 from ..store import database_url, open_store
@@ -120,7 +121,7 @@ def _follow_publications(journey: Journey, log) -> None:
     switched = journey.bundles.live_if_changed()
     if switched is not None:
         journey.adopt(*switched)
-        log.warning("now serving the published bundle %s", switched[1])
+        log.warning(say("publishing.server.switched", version=switched[1]))
 
 
 def _template_globals(app: Flask) -> None:
@@ -190,6 +191,5 @@ def create_app(config: dict | None = None) -> Flask:
         app.after_request(_served_by)
     app.before_request(lambda: _follow_publications(journey, app.logger))
     if journey.bundles.disk_differs:
-        app.logger.warning("the files in flows/, rules/ and reference/ differ from the published bundle %s, "
-                           "which is served; `govflow import` makes a draft of them", journey.bundles.current_version)
+        app.logger.warning(say("publishing.server.disk_differs", version=journey.bundles.current_version))
     return app
