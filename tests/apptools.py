@@ -107,3 +107,19 @@ def follow(app) -> bool:
     if switched is not None:
         engine.adopt(*switched)
     return switched is not None
+
+
+# An edit of rules/pickup.yaml that restricts mainland residents under 60 to 网点领卡 as well (the tests
+# of published versions: the demo's mainland adults, 陈志明 and 黄丽华, lose 邮寄到付). Older mainland
+# residents keep it, so the checker does not refuse the edit as leaving 邮寄到付 to nobody
+# (rule.option_never_allowed), which adding `mainland` to PICK-001's list would do.
+BRANCH_ONLY_UNDER_60 = [
+    ("when: {fact: identity.residency, in: [hk, macau, taiwan]}",
+     "when: {any: [{fact: identity.residency, in: [hk, macau, taiwan]},"
+     " {all: [{fact: identity.residency, eq: mainland}, {fact: identity.age, lt: 60}]}]}"),
+    ("      - given: {identity: {residency: mainland}}\n        fires: []",
+     "      - given: {today: 2026-11-27, identity: {residency: mainland, birth_date: 1990-01-01}}\n"
+     "        fires: [PICK-001]\n"
+     "      - given: {today: 2026-11-27, identity: {residency: mainland, birth_date: 1950-01-01}}\n"
+     "        fires: []"),
+]

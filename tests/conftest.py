@@ -123,3 +123,13 @@ def clamd():
     """A real ClamAV daemon knowing the EICAR test signature (clamdaemon.py); started once per session."""
     from clamdaemon import Clamd, ClamdUnavailable
     yield from _real_component(Clamd, ClamdUnavailable, "virus scanning")
+
+
+@pytest.fixture(autouse=True)
+def _checker_language_back():
+    """`govflow --lang en …` run in a test sets the checker's language for the thread: back to
+    the default (Chinese, or $GOVFLOW_LANG) after each test."""
+    from govflow import say
+    token = say._language.set("")
+    yield
+    say._language.reset(token)

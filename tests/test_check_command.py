@@ -9,9 +9,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
-from govflow import say
 from govflow.check_command import check
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -70,11 +67,6 @@ def test_no_scenarios_and_english_on_request(tmp_path):
     out = subprocess.run([sys.executable, "-m", "govflow.cli", "--root", str(root), "--lang", "en", "check"],
                          capture_output=True, text=True, timeout=300)
     assert out.returncode == 1, out.stdout + out.stderr
-    assert out.stdout.strip().splitlines()[-1].startswith("Check failed: 1 errors"), out.stdout
+    assert out.stdout.strip().splitlines()[-1].startswith("Check failed: 1 error(s)"), out.stdout
     assert "error: scenarios/walk.yaml:11:" in out.stdout
 
-
-@pytest.fixture(autouse=True)
-def _language_back():
-    yield
-    say._language.set("")

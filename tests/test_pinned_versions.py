@@ -5,18 +5,14 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from apptools import ROOT, TODAY, follow, publish_edits
+from apptools import BRANCH_ONLY_UNDER_60, ROOT, TODAY, follow, publish_edits
 from govflow.cli import main as cli_main
 from govflow.web import create_app
 from walkers import ApiWalker
 
 MAIL = {"pickup_method": "mail", "mail_notice_ack": True, "recipient_region": "440106",
         "recipient_address": "天河路100号3栋501房"}
-BRANCH_ONLY = {"rules/pickup.yaml": [
-    ("in: [hk, macau, taiwan]", "in: [hk, macau, taiwan, mainland]"),
-    ("      - given: {identity: {residency: mainland}}\n        fires: []",
-     "      - given: {identity: {residency: mainland}}\n        fires: [PICK-001]\n"
-     "      - given: {identity: {residency: foreign}}\n        fires: []")]}
+BRANCH_ONLY = {"rules/pickup.yaml": BRANCH_ONLY_UNDER_60}
 
 
 def _project(tmp_path: Path) -> Path:

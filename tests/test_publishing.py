@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 
-from apptools import follow
+from apptools import BRANCH_ONLY_UNDER_60, follow
 from govflow import catalog
 from govflow.formats import SHANGHAI
 from govflow.store.staff import StaffAccounts
@@ -26,9 +26,16 @@ MAIL = {"pickup_method": "mail", "mail_notice_ack": True, "recipient_region": "4
 def _edited_rule(app) -> str:
     engine = app.extensions["govflow"]
     rule = engine.bundles.files(engine.env.bundle)[RULE]
-    return (rule.replace("in: [hk, macau, taiwan]", "in: [hk, macau, taiwan, mainland]", 1)
-            .replace("      - given: {identity: {residency: mainland}}\n        fires: []",
-                     "      - given: {identity: {residency: mainland}}\n        fires: [PICK-001]", 1))
+    for before, after in BRANCH_ONLY_UNDER_60:
+        rule = rule.replace(before, after, 1)
+    return rule
+
+
+def _macau_left_out(app) -> str:
+    """PICK-001 no longer for Macau residents: reads only the fact the recorded inputs hold."""
+    engine = app.extensions["govflow"]
+    rule = engine.bundles.files(engine.env.bundle)[RULE]
+    return rule.replace("in: [hk, macau, taiwan]", "in: [hk, taiwan]", 1)
 
 
 def _form(client, url: str) -> dict:
@@ -257,14 +264,14 @@ def test_the_impact_of_a_draft_on_recorded_decisions(app, staff_pair):
     draft = _new_draft(editor)
     page = editor.get(f"/staff/drafts/{draft}").get_data(as_text=True)
     assert "草稿没有改动规则" in text(editor.get(f"/staff/drafts/{draft}")) and 'data-rule=' not in page
-    assert _save(editor, draft, RULE, _edited_rule(app)).status_code == 302
+    assert _save(editor, draft, RULE, _macau_left_out(app)).status_code == 302
     page = editor.get(f"/staff/drafts/{draft}").get_data(as_text=True)
     mainland = sum(1 for e in recorded if e.inputs["identity.residency"] == "mainland")
     macau = len(recorded) - mainland
     assert mainland and macau
     row = re.search(r'data-rule="PICK-001" data-before="(\d+)" data-after="(\d+)"', page)
-    assert row and (int(row.group(1)), int(row.group(2))) == (macau, macau + mainland)
-    assert f'data-changed="{mainland}"' in page
+    assert row and (int(row.group(1)), int(row.group(2))) == (macau, 0)
+    assert f'data-changed="{macau}"' in page
     assert "identity.residency" in page and "有变化" in text(editor.get(f"/staff/drafts/{draft}"))
 
 
@@ -278,9 +285,7 @@ def test_a_publisher_moves_open_drafts_that_still_validate(app, staff_pair):
     mail = ApiWalker(app.test_client(), app)
     mail.walk_to_confirm("rejected_once")
     assert mail.act("pickup", "next", {**MAIL, "branch_id": mail.branch()})["page"] == "confirm"
-    new = publish_edits(app, {RULE: [("in: [hk, macau, taiwan]", "in: [hk, macau, taiwan, mainland]"),
-                                     ("      - given: {identity: {residency: mainland}}\n        fires: []",
-                                      "      - given: {identity: {residency: mainland}}\n        fires: [PICK-001]")]})
+    new = publish_edits(app, {RULE: BRANCH_ONLY_UNDER_60})
     assert follow(app)
     csrf = _form(editor, "/staff/versions")["_csrf"]
     r = editor.post("/staff/versions/migrate", data={"_csrf": csrf})

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from apptools import KEYRING, ROOT, make_app, publish_edits
+from apptools import BRANCH_ONLY_UNDER_60, KEYRING, ROOT, make_app, publish_edits
 from govflow.cli import main as cli_main
 from govflow.store import open_store
 from govflow.store.staff import MAX_FAILURES, StaffAccounts
@@ -191,10 +191,7 @@ def test_application_trail_shows_rules_and_no_personal_data(app, staff):
 def test_versions_diff_shows_an_edited_rule(app):
     engine = app.extensions["govflow"]
     before = engine.env.bundle
-    after = publish_edits(app, {"rules/pickup.yaml": [
-        ("in: [hk, macau, taiwan]", "in: [hk, macau, taiwan, mainland]"),
-        ("      - given: {identity: {residency: mainland}}\n        fires: []",
-         "      - given: {identity: {residency: mainland}}\n        fires: [PICK-001]")]})
+    after = publish_edits(app, {"rules/pickup.yaml": BRANCH_ONLY_UNDER_60})
     client = app.test_client()
     assert login(client).status_code == 302
     versions = text(client.get("/staff/versions"))      # the next request follows the publication
@@ -203,7 +200,7 @@ def test_versions_diff_shows_an_edited_rule(app):
     r = client.get(f"/staff/versions/diff?from={before}&to={after}")
     assert r.status_code == 200
     page = text(r)
-    assert "rules/pickup.yaml" in page and "PICK-001" in page and "mainland" in page
+    assert "rules/pickup.yaml" in page and "PICK-001" in page and "mainland" in page and "60" in page
     assert 'data-code="rule.' in r.get_data(as_text=True)
     assert "flows/sscard_adult.yaml" not in page                # unchanged files are not listed
     assert text(client.get("/staff/versions/diff")) == page     # default: previous -> current

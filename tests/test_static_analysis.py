@@ -66,9 +66,9 @@ def overlay(case: str, tmp_path: Path) -> Path:
 
 
 def assert_reported(expected: set[tuple[str, str, int]], out: str) -> None:
-    """`make check` prints each expected finding as `error: FILE:LINE: ... [CODE]`."""
+    """`make check` prints each expected finding as `错误：FILE:LINE: ... [CODE]`."""
     for code, file, line in expected:
-        assert re.search(rf"^error: {re.escape(file)}:{line}: .*\[{re.escape(code)}\]$", out, re.M), out
+        assert re.search(rf"^错误：{re.escape(file)}:{line}: .*\[{re.escape(code)}\]$", out, re.M), out
 
 
 def test_every_case_marks_what_it_expects():

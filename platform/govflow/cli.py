@@ -178,6 +178,7 @@ def main(argv=None) -> int:
     parser.add_argument("--lang", choices=("zh", "en"), help="language of the messages (default: zh, or $GOVFLOW_LANG)")
     chk = sub.add_parser("check", help="check flows, rules, reference data; run the rule examples and scenarios")
     chk.add_argument("--no-scenarios", action="store_true", help="leave out the scenario walks")
+    chk.add_argument("--lang", dest="check_lang", choices=("zh", "en"), help="as --lang before the command")
     run = sub.add_parser("serve", help="start the web server")
     run.add_argument("--host", default="127.0.0.1")
     run.add_argument("--port", type=int, default=8000)
@@ -208,8 +209,8 @@ def main(argv=None) -> int:
     diff.add_argument("--from", dest="rev_from")
     diff.add_argument("--to", dest="rev_to")
     args = parser.parse_args(argv)
-    if args.lang:
-        set_language(args.lang)
+    if args.lang or getattr(args, "check_lang", None):
+        set_language(getattr(args, "check_lang", None) or args.lang)
     if args.command == "diagram":
         from .diagram import diagram_command
         return diagram_command(args.root, args.flow, args.out)

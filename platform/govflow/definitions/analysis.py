@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from ..errors import Problem
 from ..rules.model import All, FactRef, Test
+from ..say import names, say
 from .checks import reachable_pages, successors
 from .choices import restriction_problems
 from .model import FlowDef
@@ -105,30 +106,39 @@ def _body(rule) -> dict:
 
 # -- (b) contradicting rules --------------------------------------------------------------------
 
+def _rule(rule) -> str:
+    return say("analysis.rule", id=rule.id, title=rule.title)
+
+
+def _options(values) -> str:
+    return names(map(str, values))
+
+
 def _conflict(a, b) -> str | None:
     ka, kb = _kind(a), _kind(b)
     if ka != kb:
         if "restrict" in (ka, kb) or {ka, kb} == {"refuse", "redirect"}:
-            return f"{a.id} says {_describe(a)} but {b.id} says {_describe(b)}"
+            return say("analysis.conflict.outcomes", a=a.id, said_a=_describe(a), b=b.id, said_b=_describe(b))
         return None
     if ka == "restrict":
         fa, fb = _body(a), _body(b)
         if fa["field"] == fb["field"] and set(map(str, fa["to"])) != set(map(str, fb["to"])):
-            return f"{a.id} restricts '{fa['field']}' to {list(fa['to'])} but {b.id} to {list(fb['to'])}"
+            return say("analysis.conflict.restrictions", a=a.id, b=b.id, field=fa["field"],
+                       to_a=_options(fa["to"]), to_b=_options(fb["to"]))
     if ka == "redirect":
         fa, fb = _body(a), _body(b)
         if (fa["flow"], fa.get("page")) != (fb["flow"], fb.get("page")):
-            return f"{a.id} redirects to '{fa['flow']}' but {b.id} to '{fb['flow']}'"
+            return say("analysis.conflict.redirects", a=a.id, b=b.id, flow_a=fa["flow"], flow_b=fb["flow"])
     return None
 
 
 def _describe(rule) -> str:
     kind, body = _kind(rule), _body(rule)
     if kind == "restrict":
-        return f"restrict '{body['field']}' to {list(body['to'])}"
+        return say("analysis.says.restrict", field=body["field"], to=_options(body["to"]))
     if kind == "redirect":
-        return f"redirect to flow '{body['flow']}'"
-    return "refuse"
+        return say("analysis.says.redirect", flow=body["flow"])
+    return say("analysis.says.refuse")
 
 
 def _contradictions(rs) -> list[Problem]:
@@ -140,10 +150,9 @@ def _contradictions(rs) -> list[Problem]:
             why = _conflict(earlier, rule)
             if why:
                 out.append(Problem("rule.contradiction", rule.id,
-                                   f"{rule.id} has the same condition as {earlier.id} ({earlier.file}:{earlier.line}) "
-                                   f"with a contradicting outcome: {why}",
-                                   rule.file, rule.line,
-                                   "change one rule's condition or outcome, or remove one of them"))
+                                   say("analysis.contradiction", rule=_rule(rule), earlier=_rule(earlier),
+                                       where=f"{earlier.file}:{earlier.line}", why=why),
+                                   rule.file, rule.line, say("analysis.contradiction.hint")))
                 break
         by_condition.setdefault(key, []).append(rule)
     return out

@@ -9,6 +9,7 @@ without migrating and seeding 29 times.
 from __future__ import annotations
 
 import multiprocessing
+import re
 import shutil
 import tempfile
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ from ..say import say
 from .loader import load_scenario_file
 from .runner import ScenarioFailure, ScenarioRunner, make_app
 
-DATABASES = ("scenario.db", "simulators.db")
+_AT = re.compile(r"(?P<file>scenarios/[^:：]+):(?P<line>\d+)[:：] ?(?P<message>.*)", re.S)   # ScenarioFailure's text
 
 
 @dataclass
@@ -128,9 +129,9 @@ def as_problems(result: SuiteResult) -> list[Problem]:
     """The failures as checker problems (code scenario.failed), for `make check`'s listing."""
     out = []
     for f in result.failed:
-        where, _, message = f.message.partition(": ")
-        file, _, line = where.partition(":")
-        ok = file.startswith("scenarios/") and line.isdigit()
-        out.append(Problem("scenario.failed", f.name, message if ok else f.message,
-                           file if ok else None, int(line) if ok else None))
+        at = _AT.match(f.message)
+        if at:
+            out.append(Problem("scenario.failed", f.name, at["message"], at["file"], int(at["line"])))
+        else:
+            out.append(Problem("scenario.failed", f.name, f.message))
     return out
