@@ -77,7 +77,7 @@ def test_two_facts_name_the_group_left_without_a_choice(tmp_path):
     assert (gap.file, gap.line) == ("rules/zz_pickup.yaml", 5)
     assert "领卡方式页（pickup）" in gap.message and "测试事项" in gap.message
     assert "ZZK-001（港澳台居民只能网点领卡）、ZZK-002（女性申请人只能邮寄到付）" in gap.message
-    assert "“人员类别为hk、macau、taiwan之一，性别=female”的申请人" in gap.message
+    assert "“人员类别为香港居民、澳门居民、台湾居民之一，性别=女”的申请人" in gap.message
     assert "“领卡方式”没有可选项" in gap.message
     assert "ZZK-001只允许网点领卡；ZZK-002只允许邮寄到付" in gap.hint
 
@@ -85,7 +85,7 @@ def test_two_facts_name_the_group_left_without_a_choice(tmp_path):
 def test_overlapping_groups_name_the_group_actually_left_without_options(tmp_path):
     hk_mail = ("ZZK-003", "香港居民只能邮寄", "{fact: identity.residency, eq: hk}", restrict("mail"))
     [gap] = findings(project(tmp_path, [HK_BRANCH, hk_mail]))
-    assert "“人员类别=hk”的申请人" in gap.message
+    assert "“人员类别=香港居民”的申请人" in gap.message
     assert "macau" not in gap.message and "mainland" not in gap.message
     assert "ZZK-001" in gap.message and "ZZK-003" in gap.message
 
@@ -94,7 +94,7 @@ def test_the_whole_group_is_named_once(tmp_path):
     # a rule on Macau alone splits the residencies into classes; the group is still named as one
     macau_both = ("ZZK-005", "澳门居民两种方式均可", "{fact: identity.residency, eq: macau}", restrict("branch, mail"))
     [gap] = findings(project(tmp_path, [HK_BRANCH, macau_both, WOMEN_MAIL]))
-    assert "“人员类别为hk、macau、taiwan之一，性别=female”的申请人" in gap.message
+    assert "“人员类别为香港居民、澳门居民、台湾居民之一，性别=女”的申请人" in gap.message
     assert "其他" not in gap.hint and "ZZK-005" not in gap.message
 
 
@@ -106,7 +106,7 @@ def test_earlier_refusals_leave_their_groups_out(tmp_path):
     refuse_hk = ("ZZR-001", "香港女性不在此办理",
                  "{all: [{fact: identity.residency, eq: hk}, {fact: identity.sex, eq: female}]}", REFUSE)
     [gap] = findings(project(tmp_path / "b", [HK_BRANCH, WOMEN_MAIL], [refuse_hk]))
-    assert "“人员类别为macau、taiwan之一，性别=female”的申请人" in gap.message
+    assert "“人员类别为澳门居民、台湾居民之一，性别=女”的申请人" in gap.message
 
 
 def test_refusals_of_the_page_itself_count_too(tmp_path):
@@ -118,7 +118,7 @@ def test_refusals_of_the_page_itself_count_too(tmp_path):
 def test_groups_the_field_is_not_asked_of_are_left_out(tmp_path):
     shenzhen_mail = ("ZZK-002", "深圳发卡只能邮寄", '{fact: form.zz_city, eq: "440300"}', restrict("mail"))
     [gap] = findings(project(tmp_path / "a", [HK_BRANCH, shenzhen_mail]))
-    assert "“人员类别为hk、macau、taiwan之一，发卡地=440300”的申请人" in gap.message
+    assert "“人员类别为香港居民、澳门居民、台湾居民之一，发卡地=440300”的申请人" in gap.message
     not_shenzhen = '{field: zz_city, ne: "440300"}'
     assert findings(project(tmp_path / "b", [HK_BRANCH, shenzhen_mail], asked_when=not_shenzhen)) == []
 
@@ -136,7 +136,7 @@ def test_the_shipped_pickup_page_with_a_rule_for_women(tmp_path):
     assert (gap.file, gap.line) == ("rules/pickup.yaml", 5)
     assert "流程“社保卡申领”（sscard_adult）的领卡方式页（pickup）" in gap.message
     assert "PICK-001（港澳台居民只能网点领卡）、PICK-099（女性申请人只能邮寄到付）" in gap.message
-    assert "“人员类别为hk、macau、taiwan之一，性别=female”的申请人时，“领卡方式”没有可选项" in gap.message
+    assert "“人员类别为香港居民、澳门居民、台湾居民之一，性别=女”的申请人时，“领卡方式”没有可选项" in gap.message
 
 
 def test_a_number_range_is_split_at_the_thresholds_the_rules_use(tmp_path):
@@ -358,3 +358,16 @@ def test_an_answer_that_may_be_left_out_keeps_the_options_open(tmp_path):
     assert "“邮寄到付”谁也不能选" in never.message
     (tmp_path / "flows" / "zz_case.yaml").write_text(flow, "utf-8")       # optional again: mail stays open
     assert findings(tmp_path, "rule.option_never_allowed") == []
+
+
+def test_groups_are_named_with_the_value_labels_of_facts_yaml_and_a_wrong_label_is_refused(tmp_path):
+    root = project(tmp_path, [HK_BRANCH, WOMEN_MAIL])
+    [gap] = findings(root)
+    assert "性别=女" in gap.message and "香港居民" in gap.message and "female" not in gap.message
+    facts = root / "rules" / "facts.yaml"
+    facts.write_text(facts.read_text("utf-8").replace("labels: {male: 男, female: 女}",
+                                                      "labels: {male: 男, femal: 女}"), "utf-8")
+    _, problems = load_definitions(root)
+    wrong = [p for p in problems if p.code == "facts.label_not_in_enum"]
+    assert len(wrong) == 1 and wrong[0].file == "rules/facts.yaml" and "femal" in wrong[0].message
+    assert "male、female" in (wrong[0].hint or "")

@@ -43,7 +43,7 @@ def restriction_problems(flows: dict[str, FlowDef], doms: dict, rulebook, cap: i
     out: list[Problem] = []
     seen: set = set()
     for flow in flows.values():
-        labels = _labels(flow)
+        labels = _labels(flow, types)
         always = {n for n, f in flow.input_fields().items() if f.required and f.condition is None}
         optional = frozenset(p for p in types if p.startswith("form.") and p[5:] not in always)
         for page_id, before in doms[flow.id].items():
@@ -95,9 +95,10 @@ def _options(f: FieldDef | None, types: dict) -> list | None:
     return list(ftype.enum) if ftype is not None and ftype.enum is not None else None
 
 
-def _labels(flow: FlowDef) -> dict[str, dict]:
-    """form.<field> -> {value: label} for the fields of the flow with options written inline."""
-    out: dict[str, dict] = {}
+def _labels(flow: FlowDef, types: dict) -> dict[str, dict]:
+    """fact -> {value: label}: the `labels:` of rules/facts.yaml, and form.<field> for the fields
+    of the flow with options written inline."""
+    out: dict[str, dict] = {fact: dict(t.labels) for fact, t in types.items() if getattr(t, "labels", ())}
     for name, f in flow.input_fields().items():
         if isinstance(f.options, list):
             out[f"form.{name}"] = {o.get("value"): o.get("label", o.get("value"))

@@ -87,7 +87,16 @@ def load_catalogue(rules_dir: Path, form_fact_types: dict, schema: dict) -> tupl
                                            say("rules.facts.reserved_name.hint")))
         elif isinstance(decl, dict) and decl.get("type") in ("string", "integer", "number", "boolean", "date"):
             enum = tuple(decl["enum"]) if isinstance(decl.get("enum"), list) else None
-            types[name] = FactType(decl["type"], enum, decl.get("title"))
+            written = decl.get("labels")
+            labels: dict = written if isinstance(written, dict) else {}
+            for value in labels:
+                if enum is None or value not in enum:
+                    problems.append(source.problem(("facts", name, "labels", value), "facts.label_not_in_enum",
+                                                   say("rules.facts.label_not_in_enum", name=name, value=value),
+                                                   say("rules.facts.label_not_in_enum.hint",
+                                                       values=names(enum or ()))))
+            types[name] = FactType(decl["type"], enum, decl.get("title"),
+                                   tuple((v, str(t)) for v, t in labels.items() if enum and v in enum))
             catalogue.declared[name] = (source.file, source.line(("facts", name)))
     for name, spec in (data.get("derived") or {}).items():
         derived = _derived(source, name, spec, types, problems)

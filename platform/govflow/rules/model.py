@@ -19,6 +19,10 @@ class FactType:
     type: str
     enum: tuple | None = None
     title: str | None = None
+    labels: tuple = ()          # ((value, what policy staff call it), ...) for the checker's messages
+
+    def label(self, value) -> str:
+        return next((text for v, text in self.labels if v == value), str(value))
 
 
 # -- the condition tree, after `not` has been pushed down to the tests ------------------
