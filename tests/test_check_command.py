@@ -70,3 +70,16 @@ def test_no_scenarios_and_english_on_request(tmp_path):
     assert out.stdout.strip().splitlines()[-1].startswith("Check failed: 1 error(s)"), out.stdout
     assert "error: scenarios/walk.yaml:11:" in out.stdout
 
+
+
+def test_the_server_refuses_broken_definitions_in_chinese(tmp_path, monkeypatch, capsys):
+    from govflow import cli
+    root = _project(tmp_path, ONE_WALK)
+    flow = root / "flows" / "sscard_adult.yaml"
+    flow.write_text(flow.read_text("utf-8").replace("next: photo}", "next: phtoo}", 1), "utf-8")
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'refused.db'}")
+    monkeypatch.delenv("GOVFLOW_LANG", raising=False)
+    assert cli.serve(root, "127.0.0.1", 0) == 1
+    out = capsys.readouterr().out
+    assert out.startswith("服务没有启动：流程、规则或参考数据文件有错误："), out
+    assert "下一页“phtoo”不存在" in out and "[flow.unknown_page]" in out

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from .check_command import check
 from .errors import DefinitionError
-from .say import set_language
+from .say import say, set_language
 from .store import database_url, open_store
 from .store.crypto import KeyMissing, attach, load_keyring
 from .store.staff import StaffAccounts
@@ -33,12 +33,12 @@ def serve(root: Path, host: str, port: int, dev: bool = False) -> int:
     try:
         server.prepare(root)
     except DefinitionError as exc:
-        print("The server was not started: the flow/rule files have errors:\n")
+        print(say("publishing.server.refused") + "\n")
         for p in exc.problems:
             print(f"  {p}  [{p.code}]")
         return 1
     except KeyMissing as exc:
-        print(f"The server was not started: the encryption keys are missing or wrong:\n\n  {exc}", file=sys.stderr)
+        print(say("publishing.server.keys") + f"\n\n  {exc}", file=sys.stderr)
         return 1
     if dev:
         return server.run_development(root, host, port)
