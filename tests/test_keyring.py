@@ -224,7 +224,7 @@ def test_the_server_does_not_start_without_its_key_file_and_says_why(tmp_path, m
     monkeypatch.setenv("GOVFLOW_KEY_FILE", str(tmp_path / "absent.json"))
     assert cli_main(["serve"]) == 1
     err = capsys.readouterr().err
-    assert "encryption keys" in err and "absent.json" in err and "Traceback" not in err
+    assert "加密密钥" in err and "absent.json" in err and "Traceback" not in err
 
 
 @pytest.mark.both_databases

@@ -123,6 +123,7 @@ def test_a_broken_file_answers_its_problems_at_their_lines(staff, version):
 
 def test_problems_in_other_files_have_no_line_and_name_their_file(staff, version):
     facts = (ROOT / "rules/facts.yaml").read_text("utf-8").replace("macau, taiwan,", "macau,", 1)
+    facts = facts.replace(" taiwan: 台湾居民,", "", 1)          # its name for policy staff goes with it
     problems = _shape(_check(staff, version, facts, name="rules/facts.yaml").get_json())
     assert problems and all(p["line"] is None for p in problems)
     assert any(p["message"].startswith("rules/pickup.yaml 第 ") for p in problems)
