@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import threading
 
+from ..bulk import paused_gc
 from ..errors import Problem
 from ..say import names, say
 from .durable_adapter import DurableRuleset, fact_plan, guarded_fact
@@ -111,8 +112,9 @@ class RuleBook:
     def run_examples(self) -> list[Problem]:
         """Every failing example (evaluated with durable-rules) as a problem with file:line."""
         out = []
-        for rs, rule, example in self.examples():
-            problem = self.check_example(rs, rule, example)
-            if problem is not None:
-                out.append(problem)
+        with paused_gc():                       # see bulk.py
+            for rs, rule, example in self.examples():
+                problem = self.check_example(rs, rule, example)
+                if problem is not None:
+                    out.append(problem)
         return out

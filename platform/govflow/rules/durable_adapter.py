@@ -3,7 +3,9 @@
 One DurableRuleset per rule set, owned by the RuleBook (never built at import time):
 its own Host with the background dispatcher disabled, a lock around each
 evaluation, assert_fact + retract_fact of one guarded fact on a constant sid,
-one action per rule that only records which rule fired.
+one action per rule that only records which rule fired. The rule set is compiled
+to patterns and packed into durable-rules rulesets that stay within the engine's
+fixed limits (durable_network.py): usually one, more for large rule sets.
 """
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from typing import Any
 from durable.engine import Host, MessageNotHandledException
 
 from ..say import say
+from .durable_network import ordered, patterns, shards
 from .model import All, Any_, Condition, FactRef, RuleEvaluationError, Test
 
 GUARD = "govflow_fact"       # only our facts carry it: the engine's own state never matches
@@ -145,19 +148,26 @@ class DurableRuleset:
         self.conditions = list(conditions)
         self._lock = threading.Lock()
         self._fired: list[int] = []
+        self.builds = 0                    # how often the engine was compiled (once, unless it failed)
         self._build()
 
     def _build(self) -> None:
-        self.name = f"{self.base_name}_{uuid.uuid4().hex[:12]}"
-        definition = {}
-        for index, cond in enumerate(self.conditions):
-            definition[f"r{index}"] = {
-                "all": [{"m": compile_rule(cond)}],
-                "run": self._recorder(index),
-            }
-        self.definition = copy.deepcopy(definition)        # set_rulesets mutates what it is given
+        base = f"{self.base_name}_{uuid.uuid4().hex[:12]}"
+        compiled = [(index, p) for index, cond in enumerate(self.conditions)
+                    for p in patterns(cond, _test, _items)]
+        guarded = [(index, {"$and": [{GUARD: 1}] + p})
+                   for (index, _), p in zip(compiled, ordered([p for _, p in compiled]), strict=True)]
+        definitions = {}
+        for number, shard in enumerate(shards(guarded)):
+            definitions[f"{base}_{number}"] = {
+                f"r{index}_{j}": {"all": [{"m": pattern}], "run": self._recorder(index)}
+                for j, (index, pattern) in enumerate(shard)}
+        self.names = list(definitions)                     # at least one (empty for an empty rule set)
+        self.name = self.names[0]
+        self.definition = copy.deepcopy(definitions)       # set_rulesets mutates what it is given
         self._host = _QuietHost()
-        self._host.set_rulesets({self.name: definition})
+        self.builds += 1
+        self._host.set_rulesets(definitions)
 
     def _recorder(self, index: int):
         def record(_closure) -> None:
@@ -175,14 +185,15 @@ class DurableRuleset:
         with self._lock:
             self._fired.clear()
             try:
-                try:
-                    self._host.assert_fact(self.name, fact)
-                except MessageNotHandledException:
-                    pass                                  # no rule matched: nothing fired
-                try:
-                    self._host.retract_fact(self.name, fact)
-                except MessageNotHandledException:
-                    pass
+                for name in self.names:
+                    try:
+                        self._host.assert_fact(name, fact)
+                    except MessageNotHandledException:
+                        continue                          # no rule matched: nothing fired, nothing to retract
+                    try:
+                        self._host.retract_fact(name, fact)
+                    except MessageNotHandledException:
+                        pass
             except Exception as exc:                      # engine state unknown: start afresh
                 fired_before = list(self._fired)
                 self._build()
