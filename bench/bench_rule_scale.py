@@ -47,6 +47,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT / "platform") not in sys.path:
     sys.path.insert(0, str(ROOT / "platform"))
 
+from step_kit import code_version  # noqa: E402
+
 from govflow.definitions import load_definitions  # noqa: E402
 
 RULESET = "bench_scale"
@@ -64,19 +66,6 @@ TYPICAL = {"identity": {"residency": "mainland", "sex": "female", "id_type": "re
            "form": {"pickup_method": "branch"}, "today": "2026-11-27"}
 TARGET_LOAD_S = 5.0
 TARGET_EVAL_RATIO = 5.0
-
-
-def code_version() -> str:
-    """The commit measured and whether the working tree differs from it (read-only git calls)."""
-    def git(*args: str) -> str:
-        return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, timeout=10,
-                              check=True).stdout.strip()
-    try:
-        head = git("log", "-1", "--format=%h %cd %s", "--date=format:%Y-%m-%d %H:%M")
-        dirty = git("status", "--porcelain", "--", "platform", "flows", "rules").splitlines()
-    except (OSError, subprocess.SubprocessError):
-        return "code: not a git checkout"
-    return f"code: HEAD {head[:90]}" + (f"; uncommitted changes in {len(dirty)} file(s)" if dirty else "; clean")
 
 
 # -- the generated rule set -----------------------------------------------------------------------

@@ -14,6 +14,7 @@ from govflow.definitions import load_definitions
 from govflow.definitions.bundle import read_files
 from govflow.definitions.edits import check_edit
 from govflow.scenarios import ScenarioFailure, load_scenario_file, run_scenario
+from test_scenarios import FAILING as FAILING_SCENARIO
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -32,18 +33,6 @@ LOADER_CODES = {"rule.ruleset_name", "rule.schema", "rule.value_not_in_enum", "f
                 "picklist.key_missing"}
 FAILING_EXAMPLE = ("rules/pickup.yaml", "      - given: {identity: {residency: mainland}}\n        fires: []",
                    "      - given: {identity: {residency: mainland}}\n        fires: [PICK-001]")
-FAILING_SCENARIO = """\
-flow: sscard_adult
-scenarios:
-  - name: 香港居民选邮寄
-    persona: hong_kong_resident
-    steps:
-      - page: guide
-        answers: {consent: true}
-      - page: eligibility
-        answers: {issuing_city: "440300"}
-        expect: {page: photo}
-"""
 
 QUOTED = re.compile(r"“[^”]*”|'[^']*'|`[^`]*`|\"[^\"]*\"")
 TOKEN = re.compile(r"\S*[._/:#\[\]{}=<>-]\S*")          # paths, codes, ids, file:line, YAML snippets

@@ -23,7 +23,7 @@ from ..say import names, say
 from .checks import reachable_pages, successors
 from .choices import restriction_problems
 from .model import FlowDef
-from .wiring import check_wiring
+from .wiring import check_wiring, rule_name
 
 
 def analyse(flows: dict[str, FlowDef], rulebook) -> list[Problem]:
@@ -106,10 +106,6 @@ def _body(rule) -> dict:
 
 # -- (b) contradicting rules --------------------------------------------------------------------
 
-def _rule(rule) -> str:
-    return say("analysis.rule", id=rule.id, title=rule.title)
-
-
 def _options(values) -> str:
     return names(map(str, values))
 
@@ -150,7 +146,7 @@ def _contradictions(rs) -> list[Problem]:
             why = _conflict(earlier, rule)
             if why:
                 out.append(Problem("rule.contradiction", rule.id,
-                                   say("analysis.contradiction", rule=_rule(rule), earlier=_rule(earlier),
+                                   say("analysis.contradiction", rule=rule_name(rule), earlier=rule_name(earlier),
                                        where=f"{earlier.file}:{earlier.line}", why=why),
                                    rule.file, rule.line, say("analysis.contradiction.hint")))
                 break

@@ -1,7 +1,7 @@
 """Rule ids across every version ever published: a retired id is not reused for another rule.
 
 Auditors read a decision by its rule id (the decision trail keeps the id, the outcome and the rule
-file's version). An id that once meant "港澳台居民只能网点领卡" and, after being retired, comes back
+file's version). An id that once meant one restriction and, after being retired, comes back
 meaning something else makes old and new decisions look alike. So a draft (and `make check`, when
 a store is present) is checked against the version store:
 

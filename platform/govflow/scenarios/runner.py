@@ -21,10 +21,10 @@ OK = ("ok", "submitted")
 class ScenarioFailure(AssertionError):
     def __init__(self, scenario: Scenario, step: Step | None, message: str, page_title: str | None = None):
         self.scenario, self.step, self.reason = scenario, step, message
-        where = f"{scenario.file}:{step.line if step else scenario.line}"
+        self.file, self.line = scenario.file, step.line if step else scenario.line
         at = step.label(page_title) if step else say("scenarios.failure.outcome")
-        super().__init__(say("scenarios.failure", where=where, name=scenario.name, line=scenario.line,
-                             at=at, message=message))
+        self.what = say("scenarios.failure.what", name=scenario.name, line=scenario.line, at=at, message=message)
+        super().__init__(say("scenarios.failure", where=f"{self.file}:{self.line}", what=self.what))
 
 
 def jpeg(width: int = 640, height: int = 400, color=(200, 180, 150)) -> bytes:

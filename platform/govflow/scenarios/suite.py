@@ -9,7 +9,6 @@ without migrating and seeding 29 times.
 from __future__ import annotations
 
 import multiprocessing
-import re
 import shutil
 import tempfile
 from dataclasses import dataclass, field
@@ -20,13 +19,11 @@ from ..say import say
 from .loader import load_scenario_file
 from .runner import ScenarioFailure, ScenarioRunner, make_app
 
-_AT = re.compile(r"(?P<file>scenarios/[^:：]+):(?P<line>\d+)[:：] ?(?P<message>.*)", re.S)   # ScenarioFailure's text
-
 
 @dataclass
 class Failure:
     name: str           # the scenario's name, or the file for a file that does not load
-    message: str        # file:line: what differs (ScenarioFailure's text)
+    problem: Problem    # what differs, where (code scenario.failed, or the file's own problem)
 
 
 @dataclass
@@ -37,7 +34,7 @@ class SuiteResult:
 
     def as_dict(self) -> dict:
         return {"passed": self.passed, "files": self.files,
-                "failed": [{"name": f.name, "message": f.message} for f in self.failed]}
+                "failed": [{"name": f.name, "message": str(f.problem)} for f in self.failed]}
 
 
 class FreshApps:
@@ -76,7 +73,7 @@ def run_suite(project: Path, definitions, processes: int = 1) -> SuiteResult:
         display = f"scenarios/{path.name}"
         result.files.append(display)
         loaded = load_scenario_file(path, display)
-        result.failed += [Failure(display, str(p)) for p in loaded.problems]
+        result.failed += [Failure(display, p) for p in loaded.problems]
         todo += [(display, scenario) for scenario in loaded.scenarios]
     processes = max(1, min(processes, len(todo)))
     if processes == 1 or "fork" not in multiprocessing.get_all_start_methods():
@@ -116,22 +113,19 @@ def _run_part(project: Path, definitions, todo) -> SuiteResult:
                 ScenarioRunner(app).run(scenario)
                 result.passed += 1
             except ScenarioFailure as exc:
-                result.failed.append(Failure(scenario.name, str(exc)))
+                result.failed.append(Failure(scenario.name, _failed(scenario.name, exc.what, exc.file, exc.line)))
             except Exception as exc:            # noqa: BLE001 - a broken walk is a failed scenario
                 crashed = say("scenarios.crashed", error=f"{type(exc).__name__}: {exc}")
-                result.failed.append(Failure(scenario.name, f"{display}: {crashed}"))
+                result.failed.append(Failure(scenario.name, _failed(scenario.name, crashed, display)))
             finally:
                 close_app(app)
     return result
 
 
+def _failed(name: str, message: str, file: str, line: int | None = None) -> Problem:
+    return Problem("scenario.failed", name, message, file, line)
+
+
 def as_problems(result: SuiteResult) -> list[Problem]:
     """The failures as checker problems (code scenario.failed), for `make check`'s listing."""
-    out = []
-    for f in result.failed:
-        at = _AT.match(f.message)
-        if at:
-            out.append(Problem("scenario.failed", f.name, at["message"], at["file"], int(at["line"])))
-        else:
-            out.append(Problem("scenario.failed", f.name, f.message))
-    return out
+    return [f.problem for f in result.failed]
