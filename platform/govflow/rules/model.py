@@ -20,6 +20,11 @@ class FactType:
     enum: tuple | None = None
     title: str | None = None
     labels: tuple = ()          # ((value, what policy staff call it), ...) for the checker's messages
+    items: "FactType | None" = None   # type "array": the type of each element (a scalar or an "object")
+    fields: tuple = ()          # type "object": ((name, FactType), ...) of each record (e.g. one card)
+
+    def field(self, name: str) -> "FactType | None":
+        return next((t for n, t in self.fields if n == name), None)
 
     def label(self, value) -> str:
         return next((text for v, text in self.labels if v == value), str(value))
