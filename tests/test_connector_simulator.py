@@ -272,6 +272,28 @@ def test_a_simulator_without_demo_data_knows_nobody():
     assert sim.call(OPS["card_cleanup"], "a", {"ssn": "x", "cards": ["c"]}, "k").code == "registry.unknown_card"
 
 
+# ---- the personas' worlds -------------------------------------------------------------------
+
+def test_a_persona_carries_each_systems_record_and_what_it_refuses_first():
+    persona = PERSONAS["rejected_once"]
+    assert set(persona.worlds) == {"registry"}
+    assert persona.worlds["registry"]["system_photo_available"] is True
+    assert persona.refuse_first == ("card_application", "card_replacement") and persona.reject_first_submit
+    assert PERSONAS["mainland_adult"].refuse_first == ()
+
+
+@pytest.mark.parametrize("simulate", ["refuse_first: card_application", "refuse_first: [1]", "later: []", "[]"])
+def test_a_bad_simulate_block_is_refused_with_its_line(tmp_path, simulate):
+    text = (ROOT / "demo" / "personas.yaml").read_text("utf-8")
+    text = text.replace("    simulate:\n      refuse_first: [card_application, card_replacement]",
+                        f"    simulate: {{{simulate}}}" if ":" in simulate else f"    simulate: {simulate}")
+    (tmp_path / "personas.yaml").write_text(text, "utf-8")
+    personas, problems = load_personas(tmp_path)
+    assert [p.code for p in problems] == ["persona.simulate"]
+    assert problems[0].line == text[:text.index("    simulate:")].count("\n") + 1
+    assert "rejected_once" not in {p.id for p in personas}
+
+
 # ---- the condition language against a plain Python oracle ----------------------------------
 
 STATUSES = ["正常", "临时挂失", "注销"]

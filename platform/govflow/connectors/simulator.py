@@ -154,7 +154,7 @@ class SimulatorImplementation:
         if refused is not None:
             return _refusal(operation, refused)
         world = self._world_of(operation.connector)
-        record = self._record_in(conn, world, key) if world is not None else {}
+        record = self._record_in(conn, world, key, for_update=True) if world is not None else {}
         for rule in block.get("refuse") or []:
             if holds(rule["if"], record, request):
                 return _refusal(operation, rule["code"])
@@ -185,8 +185,14 @@ class SimulatorImplementation:
         connector = self.catalog.connectors.get(connector_id)
         return connector.world if connector is not None else None
 
-    def _record_in(self, conn: Connection, world: str, key: str) -> dict:
-        changed = _RECORD.first(conn, {"world": world, "key": key})
+    def _record_in(self, conn: Connection, world: str, key: str, for_update: bool = False) -> dict:
+        """The record with its changes; `for_update`: locked until the commit (PostgreSQL: two
+        workers changing one record queue; SQLite's write transactions queue anyway)."""
+        if for_update and conn.dialect.name != "sqlite":
+            changed = conn.execute(select(_records.record).where(_records.world == world, _records.key == key)
+                                   .with_for_update()).first()
+        else:
+            changed = _RECORD.first(conn, {"world": world, "key": key})
         if changed is not None:
             return json.loads(changed.record)
         return copy.deepcopy(self._worlds.get(world, {}).get(key, {}))
