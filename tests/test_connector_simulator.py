@@ -5,60 +5,25 @@ import threading
 from pathlib import Path
 
 import pytest
-import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from govflow.connectors.loader import load_connectors
 from govflow.connectors.model import (
     ACCEPTED,
     REFUSED,
     RETRY,
-    Catalog,
-    Connector,
-    Failure,
-    Lookup,
     Operation,
-    RequestField,
 )
 from govflow.connectors.simulator import SimulatorImplementation, build_simulator
 from govflow.connectors.simulator_rules import holds
-from govflow.rules.model import FactType
 from govflow.services.personas import load_personas
 from govflow.services.simstate import SimState
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-# ---- a throwaway reader of connectors/*.yaml (until connectors/loader.py is on main) -----------
-
-def _fact_type(spec: dict) -> FactType:
-    items = spec.get("items")
-    fields = tuple((n, _fact_type(s)) for n, s in (spec.get("properties") or {}).items())
-    return FactType(spec["type"], tuple(spec["enum"]) if spec.get("enum") else None, spec.get("title"),
-                    items=_fact_type(items) if items else None, fields=fields)
-
-
-def _catalog() -> Catalog:
-    catalog = Catalog()
-    for path in sorted((ROOT / "connectors").glob("*.yaml")):
-        data = yaml.safe_load(path.read_text("utf-8"))
-        cid = data["id"]
-        lookups = {name: Lookup(cid, name, lk["title"], lk.get("facts", cid), {k: None for k in lk["input"]},
-                                {n: _fact_type(t) for n, t in lk["returns"].items()})
-                   for name, lk in (data.get("lookups") or {}).items()}
-        operations = {
-            name: Operation(cid, name, op["title"],
-                            {n: RequestField(n, f["type"], f["title"], None) for n, f in op["request"].items()},
-                            {n: _fact_type(t) for n, t in op["response"].items()},
-                            {c: Failure(c, f["title"], bool(f.get("transient"))) for c, f in op["failures"].items()},
-                            simulator=op.get("simulator") or {})
-            for name, op in (data.get("operations") or {}).items()}
-        catalog.connectors[cid] = Connector(cid, data["title"], f"connectors/{path.name}", lookups, operations,
-                                            world=data.get("world"))
-    return catalog
-
-
-CATALOG = _catalog()
+CATALOG = load_connectors(ROOT)[0]
 OPS = CATALOG.operations
 RECORD = CATALOG.connectors["registry"].lookups["record"]
 PERSONAS = {p.id: p for p in load_personas(ROOT / "demo")[0]}

@@ -11,8 +11,8 @@ import pytest
 import yaml
 
 from govflow.connectors.loader import load_connectors
-from govflow.connectors.runtime import Values
 from govflow.connectors.model import Source
+from govflow.connectors.runtime import Values
 from govflow.definitions import load_definitions
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -107,7 +107,8 @@ def test_the_flow_may_say_where_a_request_field_comes_from(tmp_path):
     assert [p.code for p in errors(root)] == ["flow.operation_request_incomplete"] or \
         any(p.code == "flow.operation_request_incomplete" for p in errors(root))
     # the flow gives it: from an identity fact
-    edit(flow, f"submit: {operation}", f"submit: {{operation: {operation}, request: {{note: {{from: identity.name}}}}}}")
+    edit(flow, f"submit: {operation}",
+         f"submit: {{operation: {operation}, request: {{note: {{from: identity.name}}}}}}")
     assert not [p for p in errors(root) if p.code == "flow.operation_request_incomplete"
                 and p.file == f"flows/{flow.name}" and "备注" in p.message]
 

@@ -64,6 +64,7 @@ def load_connectors(root: Path) -> tuple[Catalog, list[Problem]]:
             catalog.connectors[connector.id] = connector
             sources.append((connector, source))
     problems += _across(sources)
+    problems += simulator_problems(catalog, sources)
     return catalog, problems
 
 
@@ -92,6 +93,18 @@ def read_connector(source: Source, stem: str, version: str, problems: list[Probl
     for name, spec in (data.get("operations") or {}).items():
         connector.operations[name] = _operation(source, connector, name, spec, problems)
     return connector
+
+
+def simulator_problems(catalog: Catalog, sources: list[tuple[Connector, Source]]) -> list[Problem]:
+    """The `simulator:` blocks, checked once every connector is read (an operation may change the
+    records of another connector's look-up: the world they share)."""
+    try:
+        from .simulator_check import check_simulator
+    except ImportError:          # the simulator is optional in a deployment with real adapters only
+        return []
+    return [source.problem(tuple(where), code, message)
+            for connector, source in sources for operation in connector.operations.values() if operation.simulator
+            for where, code, message in check_simulator(connector, operation, catalog)]
 
 
 def fact_type(spec: dict) -> FactType:
@@ -132,18 +145,7 @@ def _operation(source: Source, connector: Connector, name: str, spec: dict, prob
                           {key: fact_type(value) for key, value in spec["response"].items()}, failures,
                           _endpoint(spec.get("http")), dict(spec.get("simulator") or {}), source.line(path))
     problems += _path_parameters(source, path, operation.http, set(request))
-    if operation.simulator:
-        problems += _simulator_problems(source, path + ("simulator",), connector, operation)
     return operation
-
-
-def _simulator_problems(source: Source, path: tuple, connector: Connector, operation: Operation) -> list[Problem]:
-    try:
-        from .simulator import check_simulator
-    except ImportError:          # the simulator is optional in a deployment with real adapters only
-        return []
-    return [source.problem(path + tuple(where), code, message)
-            for where, code, message in check_simulator(connector, operation)]
 
 
 def _source(source: Source, path: tuple, spec: dict, problems: list) -> ValueSource | None:
@@ -176,6 +178,7 @@ def _across(sources: list[tuple[Connector, Source]]) -> list[Problem]:
     problems: list[Problem] = []
     operations: dict[str, str] = {}
     prefixes: dict[str, str] = {}
+    reserved = ("identity", "relation", "form", "today", "subject", "subject_person", "looked_up", "id", "sid")
     for connector, source in sources:
         for name in connector.operations:
             if name in operations:
@@ -184,6 +187,10 @@ def _across(sources: list[tuple[Connector, Source]]) -> list[Problem]:
                                                    other=operations[name])))
             operations.setdefault(name, connector.file)
         for lookup in connector.lookups.values():
+            if lookup.prefix in reserved:
+                problems.append(source.problem(("lookups", lookup.name, "facts"), "connector.reserved_prefix",
+                                               say("connectors.reserved_prefix", prefix=lookup.prefix,
+                                                   names="、".join(reserved))))
             if lookup.prefix in prefixes:
                 problems.append(source.problem(("lookups", lookup.name, "facts"), "connector.duplicate_prefix",
                                                say("connectors.duplicate_prefix", prefix=lookup.prefix,
