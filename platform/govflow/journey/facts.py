@@ -5,15 +5,22 @@ from datetime import date
 
 
 def build_facts(context: dict, answers: dict, today: date) -> dict:
-    """identity.*, registry.* (scalars only), today and form.* in one nested dict. Types are
-    checked and dates read by the FactView on first use (rules/facts.py)."""
-    registry = context.get("registry") or {}
-    return {
-        "identity": context.get("identity") or {},
-        "registry": {k: v for k, v in registry.items() if isinstance(v, (int, float, bool, str))},
-        "today": today,
-        "form": answers,
-    }
+    """identity.*, every look-up's facts (context[<prefix>]: scalars, lists of records or of
+    scalars, and records), today and form.* in one nested dict. Types are checked and dates read by
+    the FactView on first use (rules/facts.py), for the paths the catalogue declares only."""
+    facts: dict = {}
+    for prefix, values in context.items():
+        if prefix in RESERVED or not isinstance(values, dict):
+            continue
+        kept = {k: v for k, v in values.items() if isinstance(v, FACT_VALUES)}
+        if kept:
+            facts[prefix] = kept
+    facts.update({"identity": context.get("identity") or {}, "today": today, "form": answers})
+    return facts
+
+
+RESERVED = ("identity", "today", "form")
+FACT_VALUES = (int, float, bool, str, date, list, tuple, dict)
 
 
 def flat_answers(app_answers: dict) -> dict:

@@ -42,10 +42,11 @@ def did_you_mean(word: str, choices) -> str | None:
 class ConditionReader:
     """Checks and builds conditions for one rule file."""
 
-    def __init__(self, source: Source, types: dict[str, FactType], picklists):
+    def __init__(self, source: Source, types: dict[str, FactType], picklists, catalogue=None):
         self.source = source
         self.types = types
         self.picklists = picklists
+        self.catalogue = catalogue      # where tests on lists add their hidden counts (None: not here)
         self.problems: list = []
 
     def problem(self, path: tuple, code: str, message: str, hint: str | None = None) -> None:
@@ -55,6 +56,10 @@ class ConditionReader:
         if not isinstance(node, dict) or not node:
             self.problem(path, "rule.bad_condition", say("cond.not_mapping"), say("cond.not_mapping.hint"))
             return None
+        if "fact" in node and isinstance(node["fact"], str) and \
+                getattr(self.types.get(node["fact"]), "type", None) == "array":
+            from .list_conditions import read_list_test
+            return read_list_test(self, node, path)
         for key in ("all", "any", "not"):
             if key in node:
                 if len(node) != 1:
