@@ -100,7 +100,8 @@ def load_catalogue(rules_dir: Path, form_fact_types: dict, schema: dict,
         derived = _derived(source, name, spec, types, problems)
         if derived is not None:
             catalogue.derived.append(derived)
-            types[name] = FactType(FUNCTIONS[derived.function].result, None, spec.get("title"))
+            unit = "months" if derived.function == "months_between" else None
+            types[name] = FactType(FUNCTIONS[derived.function].result, None, spec.get("title"), unit=unit)
     return catalogue, problems
 
 

@@ -124,9 +124,27 @@ class ConditionReader:
             return None
         if op in LIST_OPS:
             return self._list(value, ftype, path)
+        if isinstance(value, dict) and value and set(value) <= {"years", "months"}:
+            return self._years_months(value, ftype, path)
         if isinstance(value, dict):
             return self._fact_ref(value, ftype, path)
         return self._constant(value, ftype, path)
+
+    def _years_months(self, value: dict, ftype: FactType, path: tuple) -> int | None:
+        """`{years: 46, months: 3}`: an age in months written in policy's units (months 0..11)."""
+        if ftype.unit != "months":
+            self.problem(path, "rule.wrong_value_type", say("cond.years_months_not_here"),
+                         say("cond.years_months_not_here.hint"))
+            return None
+        years, months = value.get("years", 0), value.get("months", 0)
+        whole = [isinstance(v, int) and not isinstance(v, bool) for v in (years, months)]
+        if not all(whole) or years < 0 or not 0 <= months <= 11:
+            bad = "months" if whole[0] and years >= 0 else "years"
+            self.problem(path + ((bad,) if bad in value else ()), "rule.wrong_value_type",
+                         say("cond.years_months_range", years=years, months=months),
+                         say("cond.years_months_range.hint"))
+            return None
+        return years * 12 + months
 
     def _list(self, value: Any, ftype: FactType, path: tuple) -> tuple | None:
         if isinstance(value, dict) and set(value) == {"options"}:
