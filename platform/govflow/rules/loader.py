@@ -12,6 +12,7 @@ from .book import RuleBook
 from .catalogue import file_version, load_catalogue, load_schema, schema_problems
 from .conditions import ConditionReader
 from .durable_adapter import EXPRESSION_LIMIT, compile_rule, expression_count
+from .example_lists import check_list_example
 from .facts import coerce
 from .model import Example, FactType, Rule, Ruleset, facts_read, file_label, freeze
 from .outcomes import check_outcome
@@ -29,7 +30,7 @@ def load_rulebook(rules_dir: Path, form_fact_types: dict[str, FactType],
 def _load_rulebook(rules_dir: Path, form_fact_types: dict[str, FactType],
                    picklists) -> tuple[RuleBook | None, list[Problem]]:
     schema = inline_refs(load_schema())          # the same errors, three times faster
-    catalogue, problems = load_catalogue(rules_dir, form_fact_types, schema)
+    catalogue, problems = load_catalogue(rules_dir, form_fact_types, schema, picklists)
     rulesets: dict[str, Ruleset] = {}
     seen_ids: dict[str, Rule | str] = {}
     for path in sorted(rules_dir.glob("*.yaml")):
@@ -56,7 +57,7 @@ def _load_file(path: Path, catalogue, picklists, schema: dict, seen_ids: dict):
         problems.append(source.problem(("ruleset",), "rule.ruleset_name",
                                        say("rules.loader.ruleset_name", name=data.get("ruleset"), file=path.name),
                                        say("rules.loader.ruleset_name.hint", stem=path.stem)))
-    reader = ConditionReader(source, catalogue.types, picklists)
+    reader = ConditionReader(source, catalogue.types, picklists, catalogue)
     rules: list[Rule] = []
     for i, raw in enumerate(data["rules"]):
         rule = _rule(source, raw, ("rules", i), reader, catalogue, seen_ids, problems)
@@ -158,6 +159,9 @@ def _check_given(source: Source, given: dict, at: tuple, prefix: tuple, catalogu
                                       _inputs_hint(path, catalogue) or suggest(path, set(catalogue.types) - derived)))
             continue
         if value is None:
+            continue
+        if ftype.type == "array":
+            out += check_list_example(source, at + (key,), path, ftype, value)
             continue
         ok, normal = coerce(ftype.type, value)
         if not ok:
