@@ -145,7 +145,7 @@ def test_a_selection_on_a_field_records_do_not_have_is_refused(tmp_path):
 @pytest.mark.parametrize("case", ["id", "path", "duplicate", "schema", "facts_twice"])
 def test_declaration_mistakes_are_refused_where_they_are_written(tmp_path, case):
     root = project(tmp_path)
-    first = sorted((root / "connectors").glob("*.yaml"))[0]
+    first = next(p for p in sorted((root / "connectors").glob("*.yaml")) if "lookups:" in p.read_text("utf-8"))
     data = yaml.safe_load(first.read_text("utf-8"))
     if case == "id":
         edit(first, f"id: {data['id']}", f"id: {data['id']}_other")
@@ -160,8 +160,8 @@ def test_declaration_mistakes_are_refused_where_they_are_written(tmp_path, case)
                         "    response: {}\n", encoding="utf-8")
         code, where, first = "connector.duplicate_operation", f"  {name}:", copy
     elif case == "schema":
-        edit(first, "title:", "titel:")
-        code, where = "connector.schema", "titel:"
+        edit(first, "description:", "descripton:")
+        code, where = "connector.schema", "descripton:"
     else:
         facts = root / "rules" / "facts.yaml"
         lookup = next(iter(data["lookups"].values()))

@@ -86,18 +86,18 @@ def _load_definitions(root: Path) -> tuple[Definitions | None, list[Problem]]:
     problems += found
     connectors, found = load_connectors(root)
     problems += found
-    types.update(connectors.fact_types())        # look-up facts are known to the rules like the form's
     if any(p.severity == "error" for p in problems):
         # One root cause, one message: rule files are checked against the flows once those load
         # (a flow that did not load would make every rule reading its fields look wrong).
         return None, problems
-    rulebook, found = load_rulebook(root / "rules", types, picklists)
+    rulebook, found = load_rulebook(root / "rules", types, picklists, connectors.fact_types())
     problems += found
     problems += check_flows(flows, set(picklists.names()), set(formats.CHECKS),
                             set(rulebook.rulesets) if rulebook else None)
     problems += compile_conditions(flows, rulebook.catalogue.types if rulebook else types, picklists,
                                    known_facts=rulebook is not None)
-    problems += check_connectors(flows, connectors, rulebook.catalogue.types if rulebook else types)
+    if rulebook is not None:                     # identity.* and derived facts are the rule catalogue's
+        problems += check_connectors(flows, connectors, rulebook.catalogue.types)
     for flow in flows.values():
         for page in flow.pages.values():
             page.reads = page_reads(flow, page, rulebook)
