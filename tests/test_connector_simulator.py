@@ -59,8 +59,8 @@ def apply_card(sim, persona_id, app="a1", key="k1", op="card_application", **mor
 
 def test_the_record_answers_the_personas_cards_and_only_the_declared_fields(sim):
     record = sim.lookup(RECORD, {"ssn": ssn("two_cards")})
-    assert set(record) == set(RECORD.returns)          # no guardians: not declared
-    assert record["system_photo_available"] is True and record["pending_applications"] == 0
+    assert set(record) == set(RECORD.returns)          # no guardians, no photo: not declared
+    assert record["pending_applications"] == 0
     assert record["cards"][0] == {"card_number": "A40127356", "issuing_city_code": "440100",
                                   "issuing_city_name": "广州市", "bank_name": "工商银行", "status": "正常",
                                   "progress": "已领卡", "cleanable": True}
@@ -69,7 +69,7 @@ def test_the_record_answers_the_personas_cards_and_only_the_declared_fields(sim)
 
 def test_an_unknown_person_has_the_empty_record_and_the_key_is_normalised(sim):
     assert sim.lookup(RECORD, {"ssn": "000000000000000000"}) == {
-        "pending_applications": 0, "system_photo_available": False, "insurance_types": [], "cards": []}
+        "pending_applications": 0, "insurance_types": [], "cards": []}
     assert len(sim.lookup(RECORD, {"ssn": " " + ssn("two_cards").lower() + " "})["cards"]) == 2
 
 
@@ -242,8 +242,8 @@ def test_a_simulator_without_demo_data_knows_nobody():
 def test_a_persona_carries_each_systems_record_and_what_it_refuses_first():
     persona = PERSONAS["rejected_once"]
     assert set(persona.worlds) == {"registry"}
-    assert persona.worlds["registry"]["system_photo_available"] is True
-    assert persona.refuse_first == ("card_application", "card_replacement") and persona.reject_first_submit
+    assert persona.worlds["registry"]["pending_applications"] == 0 and persona.system_photo
+    assert persona.refuse_first == ("card_application", "card_replacement")
     assert PERSONAS["mainland_adult"].refuse_first == ()
 
 

@@ -22,7 +22,8 @@ def check_connectors(flows: dict, catalog: Catalog, types: dict) -> list[Problem
     for connector in catalog.connectors.values():
         for lookup in connector.lookups.values():
             for source in lookup.inputs.values():
-                out += _source_problems(source, types, None, connector.file)
+                if source is not None:
+                    out += _source_problems(source, types, None, connector.file)
         for operation in connector.operations.values():
             for request_field in operation.request.values():
                 if request_field.source is not None and not _needs_flow(request_field.source):
@@ -79,7 +80,7 @@ def _action_problems(flow, page, action, catalog: Catalog, types: dict) -> list[
 
 
 def flow_source(written: dict) -> Source:
-    where = written.get("where") if isinstance(written.get("where"), dict) else {}
+    where: dict = written["where"] if isinstance(written.get("where"), dict) else {}
     if "value" in written:
         return Source(value=written["value"])
     return Source(path=str(written.get("from")), where=tuple(where.items()), pick=written.get("pick"))
@@ -94,6 +95,7 @@ def _source_problems(source: Source, types: dict, flow, file: str | None) -> lis
     if source.path is None:
         return []
     path = source.path
+    found: str | None
     if path in PLAIN_SOURCES:
         found = "plain"
     elif path.startswith("form."):

@@ -110,7 +110,7 @@ def simulator_problems(catalog: Catalog, sources: list[tuple[Connector, Source]]
 def fact_type(spec: dict) -> FactType:
     """A declared value type (`type`, `title`, `enum`, `labels`, `items`, `properties`)."""
     enum = tuple(spec["enum"]) if isinstance(spec.get("enum"), list) else None
-    labels = spec.get("labels") if isinstance(spec.get("labels"), dict) else {}
+    labels: dict = spec["labels"] if isinstance(spec.get("labels"), dict) else {}
     items = fact_type(spec["items"]) if isinstance(spec.get("items"), dict) else None
     fields = tuple((n, fact_type(s)) for n, s in (spec.get("properties") or {}).items())
     return FactType(spec["type"], enum, spec.get("title"), tuple(labels.items()), items, fields)
@@ -156,7 +156,7 @@ def _source(source: Source, path: tuple, spec: dict, problems: list) -> ValueSou
         problems.append(source.problem(path, "connector.bad_source", say("connectors.bad_source"),
                                        say("connectors.bad_source.hint")))
         return None
-    where = spec.get("where") if isinstance(spec.get("where"), dict) else {}
+    where: dict = spec["where"] if isinstance(spec.get("where"), dict) else {}
     return ValueSource(path=written, where=tuple(where.items()), pick=spec.get("pick"),
                        line=source.line(path), file=source.file)
 

@@ -170,7 +170,7 @@ def start(journey, draft, page, action) -> StepResult:
 
 def unavailable(draft, page_id: str, values: dict | None = None) -> StepResult:
     """An outside system could not answer a look-up: the step stops, nothing typed is lost."""
-    return StepResult(Status.INVALID, draft, page_id, [catalog.problem("lookup.unavailable")], values=values)
+    return StepResult(Status.INVALID, draft, page_id, [catalog.problem("lookup.unavailable")], values=values or {})
 
 
 def _face_failed(draft, page_id: str, code: str) -> StepResult:

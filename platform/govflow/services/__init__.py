@@ -92,7 +92,7 @@ def build_services(config: dict, demo_dir: Path, catalog: Catalog | None = None,
     return Services(
         face=FaceSimulator([p.id for p in personas], float(config.get("FACE_TOKEN_TTL_SECONDS", 600)),
                            clock=clock or time.time, state=state),
-        people=RegistrySimulator(personas, state),
+        people=RegistrySimulator(personas),
         photos=PhotoReceiptSimulator(receipts),
         branches=BranchSimulator(branches),
         connector_implementation=implementation,

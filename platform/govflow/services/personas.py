@@ -11,13 +11,12 @@ from pathlib import Path
 
 from ..errors import Problem
 from ..yamlsource import Source, load_file
-from .interfaces import Card, Person
+from .interfaces import Person
 
 PERSONAS_FILE = "personas.yaml"
 _PERSON_KEYS = ("name", "id_type", "id_number", "ssn", "residency", "birth_date", "sex", "phone")
-_CARD_KEYS = ("card_number", "issuing_city_code", "issuing_city_name", "bank_name", "status", "progress")
 # the keys of a persona that are not the record of a simulated system (`worlds`)
-_OWN_KEYS = ("id", "title", "initials", "person", "simulate")
+_OWN_KEYS = ("id", "title", "initials", "person", "system_photo", "guardians", "simulate")
 # what proves a guardianship in the registry: 户籍 (户口簿), 出生医学证明, or a guardianship record
 # (监护关系证明: 指定监护 民法典 第三十一条, or the order of 第二十七条 when the parents cannot act)
 GUARDIANSHIP_BASES = ("household_register", "birth_medical_certificate", "guardianship_record")
@@ -29,19 +28,12 @@ class Persona:
     title: str
     initials: str
     person: Person
-    pending_applications: int
     system_photo: bool
-    insurance_types: tuple[str, ...]
-    cards: tuple[Card, ...]
     guardians: tuple[tuple[str, str, str], ...] = ()   # (guardian persona id, GB/T 4761 code, basis)
     # every other block of the persona: the record each simulated system (a connector's `world:`)
     # holds of this person, as written (connectors/simulator.py reads them)
     worlds: dict = field(default_factory=dict, compare=False, hash=False)
     refuse_first: tuple[str, ...] = ()      # `simulate: {refuse_first: [operation ...]}`
-
-    @property
-    def reject_first_submit(self) -> bool:
-        return bool(self.refuse_first)
 
 
 _READ: dict[tuple, tuple[tuple[Persona, ...], tuple[Problem, ...]]] = {}
@@ -88,7 +80,7 @@ def _read_personas(path: Path) -> tuple[list[Persona], list[Problem]]:
     for p in personas:
         for guardian, _, _ in p.guardians:
             if guardian not in seen or guardian == p.id:
-                problems.append(source.problem(("personas", index[p.id], "registry", "guardians"),
+                problems.append(source.problem(("personas", index[p.id], "guardians"),
                                                "persona.unknown_guardian",
                                                f"{p.id}: guardians names unknown persona '{guardian}'"))
     return personas, problems
@@ -121,16 +113,6 @@ def _persona(source: Source, path: tuple, item, problems: list) -> Persona | Non
         problems.append(source.problem(path + ("person", "birth_date"), "persona.date",
                                        "birth_date must be a date such as 1990-03-07"))
         return None
-    registry = item.get("registry") or {}
-    cards = []
-    for j, card in enumerate(registry.get("cards") or []):
-        if not isinstance(card, dict) or any(k not in card for k in _CARD_KEYS):
-            problems.append(source.problem(path + ("registry", "cards", j), "persona.key_missing",
-                                           f"a card needs {', '.join(_CARD_KEYS)}"))
-            return None
-        cards.append(Card(str(card["card_number"]), str(card["issuing_city_code"]), str(card["issuing_city_name"]),
-                          str(card["bank_name"]), str(card["status"]), str(card["progress"]),
-                          bool(card.get("cleanable", False))))
     person = Person(person_id=str(item["id"]), name=str(data["name"]), ssn=str(data["ssn"]),
                     id_type=str(data["id_type"]), id_number=str(data["id_number"]),
                     residency=str(data["residency"]), birth_date=data["birth_date"],
@@ -138,14 +120,12 @@ def _persona(source: Source, path: tuple, item, problems: list) -> Persona | Non
     refuse_first = _refuse_first(source, path + ("simulate",), item.get("simulate"), problems)
     if refuse_first is None:
         return None
-    guardians = _guardians(source, path + ("registry", "guardians"), registry.get("guardians"), problems)
+    guardians = _guardians(source, path + ("guardians",), item.get("guardians"), problems)
     if guardians is None:
         return None
     return Persona(id=person.person_id, title=str(item.get("title", "")), initials=str(item.get("initials", "")),
-                   person=person, pending_applications=int(registry.get("pending_applications", 0)),
-                   system_photo=bool(registry.get("system_photo_available", False)),
-                   insurance_types=tuple(str(t) for t in registry.get("insurance_types") or []),
-                   cards=tuple(cards), guardians=guardians, refuse_first=refuse_first,
+                   person=person, system_photo=bool(item.get("system_photo", False)), guardians=guardians,
+                   refuse_first=refuse_first,
                    worlds={k: v for k, v in item.items() if k not in _OWN_KEYS and isinstance(v, dict)})
 
 
