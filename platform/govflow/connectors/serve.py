@@ -37,7 +37,8 @@ class _Route:
 def routes(catalog: Catalog) -> list[_Route]:
     """Every declared endpoint (a look-up or operation without `http:` is not served)."""
     out = []
-    for target in [*catalog.lookups, *catalog.operations.values()]:
+    targets: list[Lookup | Operation] = [*catalog.lookups, *catalog.operations.values()]
+    for target in targets:
         if target.http is not None:
             out.append(_Route(target.http.method.upper(), path_pattern(target.http.path), target))
     return out
