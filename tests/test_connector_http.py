@@ -174,6 +174,14 @@ def test_an_answer_not_a_json_object_is_a_bad_answer(server, body):
     assert caught.value.code == "connector.bad_answer"
 
 
+def test_a_lookup_refused_with_4xx_is_not_tried_again(server):
+    OVERRIDE["/persons/p1/profile"] = (404, "application/json", b'{"code": "people.unknown", "message": "?"}')
+    pauses: list[float] = []
+    with pytest.raises(LookupFailed) as caught:
+        HttpImplementation(catalog(), {"PEOPLE_URL": server}, sleep=pauses.append).lookup(PROFILE, {"pid": "p1"})
+    assert caught.value.code == "connector.refused" and "people.unknown" in str(caught.value) and pauses == []
+
+
 def test_a_lookup_down_is_tried_again_then_unavailable(server):
     FAKE.answers = [LookupFailed("x")]
     pauses: list[float] = []
