@@ -51,6 +51,10 @@ def generate(rng: random.Random, book, ruleset) -> dict:
 
 
 def _value(rng, ftype, consts, dates):
+    if ftype.type == "array":                      # a look-up's list: 0-4 items, records with some fields
+        return [_value(rng, ftype.items, [], dates) for _ in range(rng.randint(0, 4))]
+    if ftype.type == "object":
+        return {name: _value(rng, t, [], dates) for name, t in ftype.fields if rng.random() < 0.9}
     if ftype.type == "boolean":
         return rng.random() < 0.5
     if ftype.type == "date":

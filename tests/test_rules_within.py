@@ -89,3 +89,17 @@ def test_durable_and_plain_agree_with_the_pick_list(book, region, city):
     assert durable == book.evaluate_plain("x", {"form": form}).ids()
     expected = region is not None and city is not None and city in REGIONS.ancestors(region)
     assert (durable == ["X-001"]) == expected
+
+
+def test_the_hidden_fact_is_named_for_the_checker_in_policy_words(book):
+    titles = [t.title for p, t in book.catalogue.types.items() if p.startswith("govflow_within.")]
+    assert titles == ["常住地区在申领城市之内"]
+
+
+def test_flow_conditions_cannot_use_within():
+    from govflow.definitions.conditions import FlowConditionReader
+    from govflow.definitions.model import Origin
+    from govflow.yamlsource import Source
+    reader = FlowConditionReader(Origin(Source("flows/x.yaml", {}, {}), ()), TYPES, PICKLISTS, {}, True)
+    assert reader.read({"field": "residence_region", "within": "440100"}, ("when",)) is None
+    assert [p.code for p in reader.problems] == ["rule.only_in_rule_files"]

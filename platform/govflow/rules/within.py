@@ -49,7 +49,7 @@ def read_within(reader, fact: str, ftype: FactType, value: Any, path: tuple) -> 
                        say("cond.within_not_cascade.hint"))
         return None
     if reader.catalogue is None:
-        reader.problem(path, "rule.list_not_here", say("cond.within_not_here", fact=fact))
+        reader.problem(path, "rule.only_in_rule_files", say("cond.within_not_here", fact=fact))
         return None
     if isinstance(value, dict):
         other = value.get("fact") if set(value) == {"fact"} else None
@@ -64,7 +64,7 @@ def read_within(reader, fact: str, ftype: FactType, value: Any, path: tuple) -> 
             reader.problem(path + ("fact",), "rule.wrong_value_type",
                            say("cond.within_other_not_codes", fact=fact, other=other, picklist=cascade.title))
             return None
-        key, region = other, None
+        key, region, called = other, None, otype.title or other
         args: tuple = (fact, other)
     else:
         if not isinstance(value, (str, int)) or isinstance(value, bool) or not _known(cascade, value):
@@ -73,10 +73,11 @@ def read_within(reader, fact: str, ftype: FactType, value: Any, path: tuple) -> 
                            say("cond.within_unknown_code.hint"))
             return None
         key, region, args = f"={value}", str(value), (fact,)
+        called = cascade.label(region) or region
     digest = hashlib.sha256(repr((fact, ftype.picklist, key)).encode()).hexdigest()[:10]
     hidden = f"{HIDDEN}.{fact.replace('.', '_')}_{digest}"
     if hidden not in reader.catalogue.derived_by_path:
         reader.catalogue.derived.append(Derived(hidden, "within", args, WithinSpec(cascade, region)))
         reader.types[hidden] = FactType("boolean", None, say("cond.within_title", fact=ftype.title or fact,
-                                                                 region=region or other))
+                                                                 region=called))
     return Test(hidden, "eq", True)
