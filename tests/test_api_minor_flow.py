@@ -15,7 +15,7 @@ def minor(client, app):
 
 
 def _registry(walker, ssn):
-    return walker.journey.env.services.registry.record(ssn)
+    return walker.journey.env.services.people.record(ssn)
 
 
 def test_flow_is_listed(client):

@@ -126,57 +126,57 @@ def test_face_failure_unknown_person_and_expiry():
 # ---- registry -----------------------------------------------------------------------------
 
 def test_registry_person_and_record(services):
-    person = services.registry.person("mainland_adult")
+    person = services.people.person("mainland_adult")
     assert person.name == "陈志明" and person.id_type == "resident_id_card"
-    assert services.registry.person("nobody") is None
-    record = services.registry.record(person.ssn)
+    assert services.people.person("nobody") is None
+    record = services.people.record(person.ssn)
     assert (record.pending_applications, record.cards_in_province, record.system_photo_available) == (0, 0, True)
-    pending = services.registry.person("pending_application")
-    assert services.registry.record(pending.ssn).pending_applications == 1
-    unknown = services.registry.record("440106200001010000")
+    pending = services.people.person("pending_application")
+    assert services.people.record(pending.ssn).pending_applications == 1
+    unknown = services.people.record("440106200001010000")
     assert (unknown.pending_applications, unknown.cards, unknown.system_photo_available) == (0, (), False)
 
 
 def test_cleanup_reduces_cards_in_province(services):
-    ssn = services.registry.person("two_cards").ssn
-    record = services.registry.record(ssn)
+    ssn = services.people.person("two_cards").ssn
+    record = services.people.record(ssn)
     assert record.cards_in_province == 2
     numbers = [c.card_number for c in record.cards if c.cleanable]
     with pytest.raises(ServiceError) as err:
-        services.registry.cleanup(ssn, numbers + ["A00000000"])
+        services.people.cleanup(ssn, numbers + ["A00000000"])
     assert err.value.code == "registry.unknown_card"
-    assert services.registry.record(ssn).cards_in_province == 2         # nothing changed
-    reference = services.registry.cleanup(ssn, numbers[:1])
+    assert services.people.record(ssn).cards_in_province == 2         # nothing changed
+    reference = services.people.cleanup(ssn, numbers[:1])
     assert reference.startswith("QL")
-    assert services.registry.record(ssn).cards_in_province == 1
+    assert services.people.record(ssn).cards_in_province == 1
     with pytest.raises(ServiceError):
-        services.registry.cleanup(ssn, numbers[:1])                      # already cancelled
-    services.registry.cleanup(ssn, numbers[1:])
-    assert services.registry.record(ssn).cards_in_province == 0
+        services.people.cleanup(ssn, numbers[:1])                      # already cancelled
+    services.people.cleanup(ssn, numbers[1:])
+    assert services.people.record(ssn).cards_in_province == 0
 
 
 def test_cleanup_refuses_cards_that_may_not_be_cleaned(services):
-    ssn = services.registry.person("guardian_parent").ssn
-    card = services.registry.record(ssn).cards[0]
+    ssn = services.people.person("guardian_parent").ssn
+    card = services.people.record(ssn).cards[0]
     with pytest.raises(ServiceError) as err:
-        services.registry.cleanup(ssn, [card.card_number])
+        services.people.cleanup(ssn, [card.card_number])
     assert err.value.code == "registry.card_not_cleanable"
 
 
 def test_register_application_counts_each_reference_once(services):
-    ssn = services.registry.person("mainland_adult").ssn
-    services.registry.register_application(ssn, "SQ1")
-    services.registry.register_application(ssn, "SQ1")
-    assert services.registry.record(ssn).pending_applications == 1
+    ssn = services.people.person("mainland_adult").ssn
+    services.people.register_application(ssn, "SQ1")
+    services.people.register_application(ssn, "SQ1")
+    assert services.people.record(ssn).pending_applications == 1
 
 
 def test_system_photo_is_a_deterministic_jpeg(services):
-    ssn = services.registry.person("mainland_adult").ssn
-    jpeg = services.registry.system_photo(ssn)
+    ssn = services.people.person("mainland_adult").ssn
+    jpeg = services.people.system_photo(ssn)
     assert jpeg[:3] == b"\xff\xd8\xff"
     assert Image.open(io.BytesIO(jpeg)).size == (358, 441)
-    assert build_services({}, DEMO).registry.system_photo(ssn) == jpeg
-    assert services.registry.system_photo(services.registry.person("hong_kong_resident").ssn) is None
+    assert build_services({}, DEMO).people.system_photo(ssn) == jpeg
+    assert services.people.system_photo(services.people.person("hong_kong_resident").ssn) is None
 
 
 # ---- photo receipts -----------------------------------------------------------------------
@@ -213,16 +213,16 @@ def test_a_receipt_without_its_person_is_refused_with_its_line(tmp_path):
 def test_registry_knows_who_is_whose_guardian(services):
     people = personas_by_id()
     father, grandmother = people["guardian_parent"].person.ssn, people["grandparent_guardian"].person.ssn
-    xinyi = services.registry.record(people["child_with_id_card"].person.ssn)
+    xinyi = services.people.record(people["child_with_id_card"].person.ssn)
     assert xinyi.guardianship_of(father).relationship == "51"
     assert xinyi.guardianship_of(father).basis == "birth_medical_certificate"
-    siqi = services.registry.record(people["child_with_grandparent_guardian"].person.ssn)
+    siqi = services.people.record(people["child_with_grandparent_guardian"].person.ssn)
     assert (siqi.guardianship_of(grandmother).relationship, siqi.guardianship_of(grandmother).basis) == \
         ("62", "guardianship_record")
     assert siqi.guardianship_of(people["grandparent_without_record"].person.ssn) is None
     assert siqi.guardianship_of(father) is None and siqi.guardianship_of(None) is None
-    assert services.registry.record(father).guardians == ()              # an adult: nobody's ward
-    assert services.registry.record("440305201511200057").guardians == ()   # unknown to the registry
+    assert services.people.record(father).guardians == ()              # an adult: nobody's ward
+    assert services.people.record("440305201511200057").guardians == ()   # unknown to the registry
 
 
 def test_a_guardian_needs_a_known_persona_and_basis(tmp_path):
@@ -293,18 +293,18 @@ def test_branch_search_by_keyword(services):
 # ---- card back end ------------------------------------------------------------------------
 
 def test_card_backend_is_idempotent(services):
-    ssn = services.registry.person("mainland_adult").ssn
+    ssn = services.people.person("mainland_adult").ssn
     first = services.card_backend.submit("app-1", {"ssn": ssn}, "key-1")
     assert first.accepted and first.reference
     assert services.card_backend.submit("app-1", {"ssn": ssn}, "key-1") == first
     assert services.card_backend.submit("app-1", {"ssn": ssn}, "key-2") == first    # no second application
-    assert services.registry.record(ssn).pending_applications == 1
+    assert services.people.record(ssn).pending_applications == 1
     other = services.card_backend.submit("app-2", {"ssn": ssn}, "key-3")
     assert (other.accepted, other.reason_code) == (False, "backend.duplicate_application")
 
 
 def test_reject_first_submit(services):
-    ssn = services.registry.person("rejected_once").ssn
+    ssn = services.people.person("rejected_once").ssn
     first = services.card_backend.submit("app-9", {"ssn": ssn}, "a")
     assert (first.accepted, first.reason_code) == (False, "backend.rejected")
     assert first.reason and "退回" in first.reason

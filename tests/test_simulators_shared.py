@@ -51,7 +51,7 @@ def race(n, work):
 
 
 def ssn_of(services, persona):
-    return services.registry.person(persona).ssn
+    return services.people.person(persona).ssn
 
 
 # ---- face verification --------------------------------------------------------------------
@@ -183,7 +183,7 @@ def test_workers_never_hand_out_one_reference_twice(worker):
 
 def _submit_in_a_process(url: str, worker_no: int) -> list:
     services = build_services({"SIMULATOR_DATABASE_URL": url}, DEMO)
-    ssn = services.registry.person("mainland_adult").ssn
+    ssn = services.people.person("mainland_adult").ssn
     shared = [services.card_backend.submit("shared-app", {"ssn": ssn}, f"shared:{worker_no}").reference]
     apps = [f"p{worker_no}-{n}" for n in range(10)]         # application id = key = ssn, for brevity
     own = [services.card_backend.submit(app, {"ssn": app}, app).reference for app in apps]
@@ -263,8 +263,8 @@ def test_whole_adult_walk_alternating_between_two_apps(tmp_path, definitions):
 
     restarted = make_app(tmp_path, definitions)
     services = restarted.extensions["govflow"].env.services
-    ssn = services.registry.person("mainland_adult").ssn
-    assert services.registry.record(ssn).pending_applications == 1
+    ssn = services.people.person("mainland_adult").ssn
+    assert services.people.record(ssn).pending_applications == 1
     assert any(m.phone == "13800138001" for m in services.sms_gateway.outbox())
 
 
@@ -279,7 +279,7 @@ def test_the_outbox_worker_process_delivers_into_the_world_the_web_workers_see(t
     state = api.state()
     assert state["status"] == "submitted" and state["reference"].startswith("SQ")
     services = web.extensions["govflow"].env.services
-    assert services.registry.record(services.registry.person("mainland_adult").ssn).pending_applications == 1
+    assert services.people.record(services.people.person("mainland_adult").ssn).pending_applications == 1
 
 
 # ---- configuration and reset --------------------------------------------------------------
@@ -306,9 +306,9 @@ def test_sim_reset_empties_the_simulated_world(tmp_path, monkeypatch, capsys):
     config = {"SIMULATOR_DATABASE_URL": url_beside(f"sqlite:///{tmp_path / 'elsewhere' / 'govflow.db'}", tmp_path)}
     services = build_services(config, DEMO)
     ssn = ssn_of(services, "two_cards")
-    services.registry.cleanup(ssn, [c.card_number for c in services.registry.record(ssn).cards if c.cleanable])
+    services.people.cleanup(ssn, [c.card_number for c in services.people.record(ssn).cards if c.cleanable])
     services.sms_gateway.send("13800138001", "x")
     assert cli.main(["--root", str(tmp_path), "sim-reset"]) == 0
     assert "elsewhere/govflow-simulators.db" in capsys.readouterr().out
-    assert services.registry.record(ssn).cards_in_province == 2
+    assert services.people.record(ssn).cards_in_province == 2
     assert services.sms_gateway.outbox() == []

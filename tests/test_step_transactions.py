@@ -197,7 +197,7 @@ def test_registry_failure_on_cleanup_is_a_failed_submission_not_a_500(api, monke
 
     def refuse(*args, **kwargs):
         raise ServiceError("registry.unavailable", "down")
-    monkeypatch.setattr(api.journey.env.services.registry, "cleanup", refuse)
+    monkeypatch.setattr(api.journey.env.services.people, "cleanup", refuse)
     api.act("guide", "start", {"consent": True}, expect=200)
     api.act("cards", "next", expect=200)
     body = api.act("confirm", "clean", expect=502)
@@ -259,7 +259,7 @@ def test_a_step_asks_the_registry_only_where_the_page_reads_it(api, app, monkeyp
     """领卡方式 (a branch is looked up in the branch list) does not ask the registry again; the
     eligibility page (its rule reads the cards the registry holds) does."""
     api.walk_to_confirm()
-    registry = app.extensions["govflow"].env.services.registry
+    registry = app.extensions["govflow"].env.services.people
     asked = []
     original = registry.record
     monkeypatch.setattr(registry, "record", lambda ssn: asked.append(ssn) or original(ssn))

@@ -29,7 +29,7 @@ SHARED = "flows/shared/sscard_content.yaml"
 def project(tmp_path: Path, edits: dict[str, list[tuple[str, str]]]) -> Path:
     """A copy of the shipped project with text replacements per file."""
     root = tmp_path / "project"
-    for name in ("flows", "rules", "reference", "demo"):
+    for name in ("flows", "rules", "connectors", "reference", "demo"):
         shutil.copytree(ROOT / name, root / name)
     for name, pairs in edits.items():
         text = (root / name).read_text("utf-8")
@@ -171,7 +171,7 @@ def test_what_the_journey_supplies_is_what_the_checker_knows(app):
     minor.start_for("child_with_id_card")
     minor.eligibility()
     seen |= _facts_supplied(app.extensions["govflow"].env.store.applications.get(minor.id).context)
-    assert "registry.applicant_relationship" in seen and "identity.residency" in seen
+    assert "relation.applicant_relationship" in seen and "identity.residency" in seen
     assert seen <= supplied, seen - supplied
     declared = app.extensions["govflow"].env.rulebook.catalogue.declared
     assert declared and set(declared) <= supplied

@@ -145,7 +145,7 @@ def test_guardian_applies_for_child(citizen, child):
     expect(photo).to_contain_text("输入社保卡相片回执号" if child.receipt else "社保系统相片")
     submit(citizen)
     assert sees_success(citizen)
-    registry = citizen.server.journey.env.services.registry
+    registry = citizen.server.journey.env.services.people
     assert registry.record(child.id_number).pending_applications == 1       # the child's, not the guardian's
     assert registry.record("440305198401201134").pending_applications == 0
 
@@ -267,7 +267,7 @@ def test_child_with_two_cards_cleans_up_then_continues(citizen):
     expect(citizen.page.get_by_text(MINOR_SERVICE, exact=True).first).to_be_visible()
     enter_child(citizen, MINGHUI)
     citizen.sees("上传材料")
-    registry = citizen.server.journey.env.services.registry
+    registry = citizen.server.journey.env.services.people
     assert registry.record(MINGHUI.id_number).cards_in_province == 0
     assert registry.record("440305198401201134").cards_in_province == 1       # the guardian keeps his card
 

@@ -3,24 +3,20 @@ from __future__ import annotations
 
 from datetime import date
 
+LOOKED_UP = "looked_up"        # context key: the prefixes of the look-up facts an application holds
+
 
 def build_facts(context: dict, answers: dict, today: date) -> dict:
-    """identity.*, every look-up's facts (context[<prefix>]: scalars, lists of records or of
-    scalars, and records), today and form.* in one nested dict. Types are checked and dates read by
-    the FactView on first use (rules/facts.py), for the paths the catalogue declares only."""
-    facts: dict = {}
-    for prefix, values in context.items():
-        if prefix in RESERVED or not isinstance(values, dict):
-            continue
-        kept = {k: v for k, v in values.items() if isinstance(v, FACT_VALUES)}
-        if kept:
-            facts[prefix] = kept
-    facts.update({"identity": context.get("identity") or {}, "today": today, "form": answers})
+    """identity.*, relation.*, each look-up's facts under its prefix, today and form.* in one
+    nested dict. Types are checked and dates read by the FactView on first use (rules/facts.py)."""
+    facts = {prefix: context.get(prefix) or {} for prefix in context.get(LOOKED_UP) or ()}
+    facts.update({
+        "identity": context.get("identity") or {},
+        "relation": context.get("relation") or {},
+        "today": today,
+        "form": answers,
+    })
     return facts
-
-
-RESERVED = ("identity", "today", "form")
-FACT_VALUES = (int, float, bool, str, date, list, tuple, dict)
 
 
 def flat_answers(app_answers: dict) -> dict:

@@ -13,7 +13,7 @@ from ..rules import holds
 from ..rules.model import All, Condition, Test
 from . import fieldcheck
 from .display import display, masked, option_label
-from .facts import resolve
+from .facts import LOOKED_UP, resolve
 from .identity import verified_subject
 from .validation import coerce_posted, page_facts, restrictions_for
 
@@ -65,8 +65,9 @@ def field_view(field: FieldDef, value, env, facts, allowed, error=None) -> dict:
 
 
 def _records(block: dict, app) -> list[dict]:
-    rows = resolve({"registry": app.context.get("registry") or {}}, block["source"]) or []
-    ident = (app.context.get("registry") or {}).get("person") or app.context.get("identity") or {}
+    looked_up = {prefix: app.context.get(prefix) or {} for prefix in app.context.get(LOOKED_UP) or ()}
+    rows = resolve(looked_up, block["source"]) or []
+    ident = app.context.get("subject_person") or app.context.get("identity") or {}
     holder = {"name": ident.get("name"), "id_number": formats.mask_id(ident.get("id_number") or ""),
               "ssn": formats.mask_id(ident.get("ssn") or "")}
     def shown(value):
@@ -194,7 +195,7 @@ def _photo_previews(fields: list[dict], env, draft) -> None:
                 view["error_code"] = code
         elif view["widget"] == "system_photo":
             ssn = verified_subject(draft)
-            view["photo_available"] = bool(ssn) and env.services.registry.system_photo(ssn) is not None
+            view["photo_available"] = bool(ssn) and env.services.people.system_photo(ssn) is not None
 
 
 def outcome_view(app) -> dict | None:

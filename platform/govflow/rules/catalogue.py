@@ -84,7 +84,11 @@ def load_catalogue(rules_dir: Path, form_fact_types: dict, schema: dict,
                                 lambda p: len(p) >= 2 and p[0] == "derived")
     data = source.data if isinstance(source.data, dict) else {}
     for name, decl in (data.get("facts") or {}).items():
-        if _reserved(name):
+        if name in form_fact_types and not name.startswith("form."):
+            problems.append(source.problem(("facts", name), "facts.duplicate_fact",
+                                           say("rules.facts.supplied_by_connector", name=name),
+                                           say("rules.facts.supplied_by_connector.hint")))
+        elif _reserved(name):
             problems.append(source.problem(("facts", name), "facts.reserved_name",
                                            say("rules.facts.reserved_name", name=name),
                                            say("rules.facts.reserved_name.hint")))

@@ -20,11 +20,16 @@ from .schema_refs import inline_refs
 from .wording import rule_label, suggest, type_name
 
 
-def load_rulebook(rules_dir: Path, form_fact_types: dict[str, FactType],
-                  picklists) -> tuple[RuleBook | None, list[Problem]]:
-    """Read rules_dir/facts.yaml and every other rules_dir/*.yaml; None when any error was found."""
+def load_rulebook(rules_dir: Path, form_fact_types: dict[str, FactType], picklists,
+                  connector_facts: dict[str, FactType] | None = None) -> tuple[RuleBook | None, list[Problem]]:
+    """Read rules_dir/facts.yaml and every other rules_dir/*.yaml; None when any error was found.
+    The facts the connectors' look-ups answer are known too (by default those of the project's
+    connectors/ beside rules_dir)."""
+    if connector_facts is None:
+        from ..connectors.loader import load_connectors
+        connector_facts = load_connectors(Path(rules_dir).parent)[0].fact_types()
     with paused_gc():                           # see bulk.py: twice as fast for large rule files
-        return _load_rulebook(Path(rules_dir), form_fact_types, picklists)
+        return _load_rulebook(Path(rules_dir), {**form_fact_types, **connector_facts}, picklists)
 
 
 def _load_rulebook(rules_dir: Path, form_fact_types: dict[str, FactType],

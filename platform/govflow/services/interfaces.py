@@ -104,28 +104,25 @@ class RegistryRecord:
 
 CANCELLED = "注销"
 
-# registry.* facts the journey adds to a record's plain values: how the verified person stands to
-# the person applied for (journey/identity.relation_facts), and the cards that count
+# relation.* facts: how the verified person stands to the person applied for (journey/identity.relation_facts)
 RELATION_FACTS = ("applicant_is_subject", "applicant_is_guardian", "applicant_relationship", "guardianship_basis")
-RECORD_FACTS = ("cards_in_province",)
-_SCALARS = ("int", "float", "bool", "str")
 
 
 def supplied_facts() -> dict[str, frozenset[str]]:
-    """Every fact path the engine puts into a request's facts besides `form.*`, by source: what
-    rules/facts.yaml may declare (`rule.fact_not_supplied` otherwise). `identity.*` is the verified
-    person (Person), `registry.*` the plain values of the person's RegistryRecord plus the facts the
-    journey adds (journey/facts.build_facts keeps scalars only), and `today`."""
+    """Every fact path the engine itself puts into a request's facts besides `form.*` and the
+    connectors' look-up facts, by source: what rules/facts.yaml may declare (`rule.fact_not_supplied`
+    otherwise). `identity.*` is the verified person (Person), `relation.*` how they stand to the
+    person applied for, and `today`."""
     from dataclasses import fields
-    record = [f.name for f in fields(RegistryRecord) if str(f.type) in _SCALARS]
     return {"identity": frozenset(f"identity.{f.name}" for f in fields(Person)),
-            "registry": frozenset(f"registry.{n}" for n in (*record, *RECORD_FACTS, *RELATION_FACTS)),
+            "relation": frozenset(f"relation.{n}" for n in RELATION_FACTS),
             "": frozenset({"today"})}
 
 
 class Registry(Protocol):
     def person(self, person_id: str) -> Person | None: ...
     def person_by_ssn(self, ssn: str) -> Person | None: ...
+    def guardianship(self, ssn: str, holder_ssn: str | None) -> Guardianship | None: ...
     def record(self, ssn: str) -> RegistryRecord: ...
     def cleanup(self, ssn: str, card_numbers: list[str], idempotency_key: str | None = None) -> str: ...
     def register_application(self, ssn: str, reference: str) -> None: ...

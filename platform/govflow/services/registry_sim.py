@@ -91,6 +91,10 @@ class RegistrySimulator:
         """Note an accepted application; calling twice with one reference counts once."""
         self.state.write(lambda conn: self.register_in(conn, ssn, reference))
 
+    def guardianship(self, ssn: str, holder_ssn: str | None) -> Guardianship | None:
+        """The guardianship `holder_ssn` holds over `ssn`, if the registry records one."""
+        return next((g for g in self._guardians.get(ssn, ()) if holder_ssn and g.holder_ssn == holder_ssn), None)
+
     def system_photo(self, ssn: str) -> bytes | None:
         return self._photos.get(ssn)
 

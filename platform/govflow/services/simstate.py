@@ -120,6 +120,53 @@ backend_rejected_once = Table(
 )
 
 
+# the generic simulator of the connector declarations (connectors/simulator.py): only the changes;
+# the base data are the demo personas' blocks (a persona's `<world>:` is that system's record)
+world_records = Table(                               # copy-on-write: the whole changed record
+    "sim_world_records", metadata,
+    Column("world", String(64), primary_key=True),
+    Column("key", String(128), primary_key=True),
+    Column("record", Text, nullable=False),            # JSON
+)
+
+operation_answers = Table(                           # accepted keys only: a refusal is asked again
+    "sim_operation_answers", metadata,
+    Column("idempotency_key", String(255), primary_key=True),
+    Column("operation", String(128), nullable=False),
+    Column("application_id", String(128), nullable=False),
+    Column("response", Text, nullable=False),          # JSON
+)
+
+operation_accepted = Table(                          # `once_per_application`: the first acceptance
+    "sim_operation_accepted", metadata,
+    Column("operation", String(128), primary_key=True),
+    Column("application_id", String(128), primary_key=True),
+    Column("response", Text, nullable=False),          # JSON
+)
+
+reference_numbers = Table(                           # one counter per prefix; the primary key makes two
+    "sim_reference_numbers", metadata,               # workers never hand out one number (the loser retries)
+    Column("prefix", String(32), primary_key=True),
+    Column("number", Integer, primary_key=True, autoincrement=False),
+)
+
+refused_once = Table(                                # `refuse_first` used up for this operation and record
+    "sim_refused_once", metadata,
+    Column("operation", String(128), primary_key=True),
+    Column("key", String(128), primary_key=True),
+)
+
+operation_calls = Table(                             # every call received, by any worker (the proof of
+    "sim_operation_calls", metadata,                 # exactly-once delivery in tests and bench_load)
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("operation", String(128), nullable=False),
+    Column("application_id", String(128), nullable=False, index=True),
+    Column("idempotency_key", String(255), nullable=False),
+    Column("accepted", Boolean, nullable=False),
+    sqlite_autoincrement=True,
+)
+
+
 def insert_id(conn: Connection, statement: Insert) -> int:
     """Run an INSERT of one row and return its autoincrement id."""
     key = conn.execute(statement).inserted_primary_key
