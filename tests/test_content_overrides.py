@@ -24,7 +24,7 @@ def _chinese(monkeypatch):
 
 
 def _project(tmp_path: Path, override: str) -> Path:
-    for name in ("flows", "rules", "reference", "demo"):
+    for name in ("flows", "rules", "connectors", "reference", "demo"):
         shutil.copytree(ROOT / name, tmp_path / name)
     shared = tmp_path / CONTENT
     text = shared.read_text("utf-8")

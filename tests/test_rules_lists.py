@@ -255,9 +255,9 @@ def test_flow_conditions_cannot_test_lists():
 
 def test_build_facts_keeps_lists_and_records_of_every_look_up():
     context = {"identity": {"ssn": "1"}, "registry": {"cards": [{"status": "正常"}], "pending_applications": 0},
-               "relation": {"applicant_is_subject": True, "record": {"a": 1}}}
+               "relation": {"applicant_is_subject": True}, "looked_up": ["registry"], "via": {"x": "y"}}
     facts = build_facts(context, {"x": 1}, dt.date(2026, 1, 1))
     assert facts["registry"]["cards"] == [{"status": "正常"}]
     assert facts["registry"]["pending_applications"] == 0
-    assert facts["relation"] == {"applicant_is_subject": True, "record": {"a": 1}}
-    assert facts["form"] == {"x": 1} and facts["identity"] == {"ssn": "1"}
+    assert facts["relation"] == {"applicant_is_subject": True}
+    assert facts["form"] == {"x": 1} and facts["identity"] == {"ssn": "1"} and "via" not in facts
