@@ -250,7 +250,7 @@ def test_flow_conditions_cannot_test_lists():
     types = {"registry.cards": FactType("array", items=FactType("string"))}
     reader = FlowConditionReader(Origin(Source("flows/x.yaml", {}, {}), ()), types, None, {}, True)
     assert reader.read({"fact": "registry.cards", "any": {"eq": "a"}}, ("when",)) is None
-    assert [p.code for p in reader.problems] == ["rule.list_not_here"]
+    assert [p.code for p in reader.problems] == ["rule.only_in_rule_files"]
 
 
 def test_build_facts_keeps_lists_and_records_of_every_look_up():
