@@ -180,3 +180,18 @@ def test_values_select_and_pick_from_records():
     assert values.get(Source(path="sys.items", where=(("ok", False),))) == [{"n": "2", "ok": False}]
     assert values.get(Source(value=7)) == 7
     assert values.get(Source(path="sys.missing")) is None
+
+
+def test_the_doc_explains_every_key_of_the_format():
+    import json
+    import re
+    schema = json.loads((ROOT / "platform/govflow/schemas/connector.schema.json").read_text("utf-8"))
+    keys = set(schema["properties"])
+    for name in ("lookup", "operation", "request_field", "source", "endpoint"):
+        keys |= set(schema["$defs"][name]["properties"])
+    keys |= set(schema["properties"]["http"]["properties"])
+    doc = (ROOT / "docs/connectors.md").read_text("utf-8")
+    written = set(re.findall(r"`([a-z_]+)", doc))
+    assert keys - written == set()
+    for example in ("connectors/registry.yaml", "connectors/card_backend.yaml"):
+        assert example in doc and (ROOT / example).exists()
