@@ -268,7 +268,7 @@ def _field(name: str, spec: dict, page_id: str, origin: Origin) -> FieldDef:
                     mask=spec.get("mask"), when=spec.get("when"), optional=bool(spec.get("optional", False)),
                     default=spec.get("default"), const=spec.get("const"), format=spec.get("format"),
                     verify=spec.get("verify"), limits={k: spec[k] for k in FIELD_LIMITS if k in spec},
-                    placeholder=spec.get("placeholder"), notice=spec.get("notice"),
+                    placeholder=spec.get("placeholder"), notice=spec.get("notice"), regions=spec.get("regions"),
                     messages=dict(spec.get("messages", {})))
 
 

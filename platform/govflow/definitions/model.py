@@ -59,6 +59,7 @@ class FieldDef:
     verify: str | dict | None = None
     limits: dict = field(default_factory=dict)   # minLength, maxLength, pattern, minimum, maximum
     placeholder: str | None = None
+    regions: str | None = None              # `widget: branch`: the pick-list of areas to search in
     notice: dict | None = None
     messages: dict = field(default_factory=dict)
     condition: Condition | None = None      # `when:` compiled at load (see definitions/conditions.py)

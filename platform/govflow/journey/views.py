@@ -53,6 +53,8 @@ def field_view(field: FieldDef, value, env, facts, allowed, error=None) -> dict:
             "placeholder": field.placeholder, "notice": field.notice, "value": value,
             "display": display(field, value, env), "error": error, "error_code": error_code,
             "error_basis": basis}
+    if field.regions:
+        view["regions"] = field.regions
     if field.options:
         view["options"] = _options(field, env, allowed)
         pl = env.picklists.get(field.options) if isinstance(field.options, str) else None
@@ -65,8 +67,11 @@ def field_view(field: FieldDef, value, env, facts, allowed, error=None) -> dict:
 
 
 def _records(block: dict, app) -> list[dict]:
-    rows = resolve({"registry": app.context.get("registry") or {}}, block["source"]) or []
-    ident = (app.context.get("registry") or {}).get("person") or app.context.get("identity") or {}
+    """The records of a list fact `<prefix>.<name>` (a look-up's facts are app.context[<prefix>]);
+    the holder's name and numbers come from the same look-up's `person`, else the verified identity."""
+    rows = resolve(app.context, block["source"]) or []
+    looked_up = app.context.get(str(block["source"]).split(".")[0])
+    ident = (looked_up.get("person") if isinstance(looked_up, dict) else None) or app.context.get("identity") or {}
     holder = {"name": ident.get("name"), "id_number": formats.mask_id(ident.get("id_number") or ""),
               "ssn": formats.mask_id(ident.get("ssn") or "")}
     def shown(value):
@@ -140,7 +145,7 @@ def _could_hold(field: FieldDef, page: PageDef, draft, values: dict, allowed: di
 
 
 def describe_condition(cond: Condition | None, page: PageDef, env) -> str:
-    """`{field: pickup_method, eq: mail}` -> 领卡方式选择“邮寄到付”时填写 (simple tests only)."""
+    """`{field: delivery, eq: mail}` -> 领取方式选择“邮寄”时填写 (simple tests only)."""
     parts = _describe(cond, page, env) if cond is not None else []
     return catalog.text("ui.when", parts=catalog.text("ui.when_and").join(parts)) if parts \
         else catalog.text("ui.when_needed")
