@@ -70,7 +70,8 @@ def _views(widget: str, text: str, error: bool, value_set: bool):
          "active": True, "controls": error, "options": (option,), "picklist": text, "path": [text],
          "phone_field": text, "photo_found": True, "photo_available": True, "restricted": text,
          "sms": {"seconds": 30, "message": text}, "when": {"field": "x"}, "when_text": text,
-         "regions": "areas"}
+         "regions": "areas", "records": [{"value": text, "cells": {"c": text}}], "columns": {"c": text},
+         "empty": text}
     view = {"application": {"id": "app1"}, "page": {"id": "page1"}, "urls": widgets.PageUrls("app1", "page1"),
             "ui": {"upload_max_bytes": 10 * 1048576, "picklists": {"areas": _Regions(text)}},
             "layout": {"groups": [{"title": text, "fields": [f]}], "rest": [f]}}

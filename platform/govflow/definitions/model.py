@@ -49,6 +49,7 @@ class FieldDef:
     widget: str = "text"
     help: str | None = None
     options: str | list | None = None       # pick-list name or inline [{value, label}]
+    options_from: dict | None = None        # one record of a list fact (journey/records.py)
     source: str | None = None               # `from:` fact path; the field is then read-only
     mask: str | None = None
     when: dict | None = None

@@ -11,7 +11,7 @@ from .. import catalog, formats
 from ..definitions.model import FieldDef, PageDef
 from ..rules import holds
 from ..rules.model import All, Condition, Test
-from . import fieldcheck
+from . import fieldcheck, records
 from .display import display, masked, option_label
 from .facts import resolve
 from .identity import verified_subject
@@ -69,7 +69,7 @@ def field_view(field: FieldDef, value, env, facts, allowed, error=None) -> dict:
 def _records(block: dict, app) -> list[dict]:
     """The records of a list fact `<prefix>.<name>` (a look-up's facts are app.context[<prefix>]);
     the holder's name and numbers come from the same look-up's `person`, else the verified identity."""
-    rows = resolve(app.context, block["source"]) or []
+    rows = records.select(app.context, block["source"], block.get("where"))
     looked_up = app.context.get(str(block["source"]).split(".")[0])
     ident = (looked_up.get("person") if isinstance(looked_up, dict) else None) or app.context.get("identity") or {}
     holder = {"name": ident.get("name"), "id_number": formats.mask_id(ident.get("id_number") or ""),
@@ -79,6 +79,15 @@ def _records(block: dict, app) -> list[dict]:
             return catalog.text("ui.yes" if value else "ui.no")
         return "" if value is None else value
     return [{k: shown(({**holder, **row}).get(k)) for k in block["columns"]} for row in rows]
+
+
+def _record_choices(view: dict, field: FieldDef, app) -> None:
+    """`options_from`: the records offered (rows and the `enum` of their values); one record is chosen."""
+    rows = records.choices(field, app.context)
+    view.update(records=rows, enum=[r["value"] for r in rows], columns=records.columns(field),
+                empty=records.empty_text(field) if not rows else None)
+    if len(rows) == 1 and view["value"] is None:
+        view["value"] = rows[0]["value"]
 
 
 def content_view(page: PageDef, app, facts) -> list[dict]:
@@ -250,6 +259,8 @@ def page_view(draft, page_id: str, posted: dict | None = None, problems=None, po
         else:
             value = answers.get(f.name, f.default)
         view = field_view(f, value, env, facts, allowed.get(f.name), errors.get(f.name))
+        if f.options_from:
+            _record_choices(view, f, app)
         view["active"] = active
         if f.name in reasons:          # why some options are not offered (a rule's message)
             view["restricted"] = reasons[f.name]

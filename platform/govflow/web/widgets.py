@@ -19,6 +19,7 @@ from markupsafe import Markup, escape
 from .. import catalog
 from ..store.crypto import CryptoError
 from .common import journey
+from .record_table import records_widget
 
 PHOTO_REF = "photo-receipt-ref:"
 _PLAIN = re.compile(r"[A-Za-z0-9_-]+")
@@ -303,6 +304,7 @@ WIDGETS: dict[str, Callable[[dict, Markup, dict], str]] = {
     "select": _select,
     "region": _region,
     "radio": _radio,
+    "records": records_widget,
     "checkbox": _checkbox,
     "toggle": _checkbox,
     "readonly": _readonly,
