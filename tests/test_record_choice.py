@@ -63,6 +63,7 @@ def test_api_offers_the_records_as_an_enum_with_rows(record_app):
     assert [r["cells"]["issuing_city_name"] for r in field["records"]] == ["广州市", "佛山市"]
     assert field["records"][0]["cells"]["card_number"] == "A401*7356"          # the column says mask: id
     assert field["value"] is None                                             # two records: none chosen
+    assert [r["card_number"] for r in body["content"][0]["rows"]] == field["enum"]   # the block's where: too
     assert api.act("choose", "next", {}, expect=422)["errors"][0]["code"] == "required.choice"
     assert api.act("choose", "next", {"card_number": "B00000000"}, expect=422)["errors"][0]["code"] == \
         "records.not_offered"
