@@ -222,7 +222,7 @@ def check_submissions(stats, local) -> None:
         pending = [a for a in pending if getattr(store.applications.get(a), "status", None) == "processing"]
         if pending:
             time.sleep(1)
-    calls = journey.env.services.card_backend.calls_by_application()
+    calls = journey.env.connectors.implementation.calls_by_application("card_application")
     states = {a: store.applications.get(a) for a in stats["applications"]}
     submitted = [a for a, app in states.items() if app is not None and app.status == "submitted"]
     print(f"  submissions acknowledged {len(states)}: submitted {len(submitted)}, still processing "

@@ -62,7 +62,7 @@ ENUM_FACTS = {               # declared in rules/facts.yaml (the values each enu
 INT_FACTS = ("registry.cards_in_province", "registry.pending_applications")
 TYPICAL = {"identity": {"residency": "mainland", "sex": "female", "id_type": "resident_id_card",
                         "name": "陈志明", "birth_date": "1990-05-17"},
-           "registry": {"pending_applications": 0, "cards_in_province": 2, "applicant_is_subject": True},
+           "registry": {"pending_applications": 0, "cards_in_province": 2}, "relation": {"applicant_is_subject": True},
            "form": {"pickup_method": "branch"}, "today": "2026-11-27"}
 TARGET_LOAD_S = 5.0
 TARGET_EVAL_RATIO = 5.0
@@ -107,7 +107,7 @@ def rule_text(i: int) -> str:
 def make_project(base: Path, size: int) -> Path:
     """A copy of the project's definition folders with `size` generated rules (0: unchanged)."""
     root = base / f"rules-{size}"
-    for folder in ("flows", "rules", "reference", "demo"):
+    for folder in ("flows", "rules", "connectors", "reference", "demo"):
         shutil.copytree(ROOT / folder, root / folder)
     if size:
         body = "".join(rule_text(i) for i in range(size))

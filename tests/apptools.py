@@ -123,3 +123,19 @@ BRANCH_ONLY_UNDER_60 = [
      "      - given: {today: 2026-11-27, identity: {residency: mainland, birth_date: 1950-01-01}}\n"
      "        fires: []"),
 ]
+
+
+def registry_record(services, ssn: str) -> dict:
+    """What the simulated registry holds of `ssn` now (cancelled cards included): the record of
+    the connectors whose `world:` is registry (connectors/*.yaml, demo/personas.yaml)."""
+    return services.connector_implementation.record("registry", ssn)
+
+
+def connector_calls(journey, operation: str | None = None) -> dict[str, int]:
+    """How many calls of `operation` each application made, from every worker (the simulator's log)."""
+    return journey.env.connectors.implementation.calls_by_application(operation)
+
+
+def live_cards(services, ssn: str) -> int:
+    """How many of `ssn`'s cards the simulated registry holds that are not cancelled (注销)."""
+    return sum(1 for c in registry_record(services, ssn).get("cards", []) if c["status"] != "注销")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from apptools import registry_record
 from walkers import CHILDREN, MinorWalker
 
 pytestmark = pytest.mark.both_databases      # [sqlite] and [postgresql] (conftest.py)
@@ -14,8 +15,11 @@ def minor(client, app):
     return MinorWalker(client, app)
 
 
-def _registry(walker, ssn):
-    return walker.journey.env.services.registry.record(ssn)
+def _registry(walker, ssn) -> dict:
+    """The registry's record of `ssn` as its look-up answers it (cards_in_province: the live cards)."""
+    record = registry_record(walker.journey.env.services, ssn)
+    live = [c for c in record.get("cards", []) if c["status"] != "注销"]
+    return {"pending_applications": 0, **record, "cards_in_province": len(live)}
 
 
 def test_flow_is_listed(client):
@@ -36,8 +40,8 @@ def test_guardian_applies_for_child(minor, child):
     assert {"guardian_id_emblem", "guardian_id_portrait"} <= uploads
     assert minor.act("confirm", "submit")["status"] == "submitted"
     child_ssn = CHILDREN[child][2]
-    assert _registry(minor, child_ssn).pending_applications == 1          # the child's, not the guardian's
-    assert _registry(minor, "440305198401201134").pending_applications == 0
+    assert _registry(minor, child_ssn)["pending_applications"] == 1          # the child's, not the guardian's
+    assert _registry(minor, "440305198401201134")["pending_applications"] == 0
 
 
 def test_no_occupation_and_no_long_term_for_minors(minor):
@@ -124,15 +128,15 @@ def test_child_with_two_cards_cleans_up_and_comes_back(minor):
     assert minor.act("confirm", "clean")["status"] == "submitted"
     back = minor.act("success", "continue")
     assert back["application"] == minor_id and back["page"] == "eligibility"
-    assert _registry(minor, "440305201407070459").cards_in_province == 0
-    assert _registry(minor, "440305198401201134").cards_in_province == 1       # the guardian keeps his card
+    assert _registry(minor, "440305201407070459")["cards_in_province"] == 0
+    assert _registry(minor, "440305198401201134")["cards_in_province"] == 1       # the guardian keeps his card
     minor.id = minor_id
     assert minor.eligibility()["page"] == "upload"
 
 
 def test_submit_failure_then_resubmit(minor, app):
     journey = app.extensions["govflow"]
-    backend = journey.env.services.card_backend
+    backend = journey.env.connectors.implementation
     backend._failure_rate = 1.0                 # the card back end is down ...
     journey.deliverer.policy.max_tries = 1      # ... and the outbox gives up after one try
     minor.walk_to_confirm()
@@ -230,8 +234,8 @@ def test_non_relative_is_refused_before_seeing_anything_of_the_child(minor):
     assert "cards_in_province" not in trail and "pending_applications" not in trail
     # nor does the application hold the child's record
     context = minor.journey.env.store.applications.get(minor.id).context
-    assert "cards" not in (context.get("registry") or {}) and "person" not in (context.get("registry") or {})
-    assert _registry(minor, "440305201407070459").cards_in_province == 2          # nothing was cleaned
+    assert "registry" not in context and "looked_up" not in context and "subject_person" not in context
+    assert _registry(minor, "440305201407070459")["cards_in_province"] == 2          # nothing was cleaned
 
 
 def test_non_relative_is_refused_for_every_child(minor):
@@ -273,7 +277,7 @@ def test_refused_child_does_not_replace_the_accepted_one(minor):
     assert body["errors"][0]["code"] == "MIN-005"
     app = minor.journey.env.store.applications.get(minor.id)
     assert app.context["subject"] == "440305201511200049"
-    assert app.context["registry"]["person"]["name"] == "张欣怡"
+    assert app.context["subject_person"]["name"] == "张欣怡"
 
 
 def test_stale_cleanup_popup_cannot_be_followed_for_another_child(minor):

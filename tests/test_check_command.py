@@ -30,7 +30,7 @@ scenarios:
 
 
 def _project(tmp_path: Path, scenario: str) -> Path:
-    for name in ("flows", "rules", "reference", "demo", "renderers"):
+    for name in ("flows", "rules", "connectors", "reference", "demo", "renderers"):
         shutil.copytree(ROOT / name, tmp_path / name)
     (tmp_path / "scenarios").mkdir()
     (tmp_path / "scenarios" / "walk.yaml").write_text(scenario, "utf-8")

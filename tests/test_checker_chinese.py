@@ -57,7 +57,7 @@ def _assert_english(text: str) -> None:
 
 def _copy(tmp_path: Path, mistakes) -> Path:
     root = tmp_path / "project"
-    for name in ("flows", "rules", "reference", "demo"):
+    for name in ("flows", "rules", "connectors", "reference", "demo"):
         shutil.copytree(ROOT / name, root / name)
     for file, old, new in mistakes:
         path = root / file

@@ -41,7 +41,7 @@ def project(tmp_path: Path, rules: list[tuple], earlier: list[tuple] = (), asked
     """The real project plus the two-fact case's flow, with `rules` (id, title, when, then) as
     rule set zz_pickup and `earlier` as rule set zz_pre, run by on_enter of the page before;
     `asked_when`: the `when:` of the restricted field."""
-    for name in ("flows", "rules", "reference", "demo"):
+    for name in ("flows", "rules", "connectors", "reference", "demo"):
         shutil.copytree(ROOT / name, tmp_path / name)
     flow = (BROKEN / "restriction_gap_two_facts" / "flows" / "zz_case.yaml").read_text("utf-8")
     if earlier:
@@ -126,7 +126,7 @@ def test_groups_the_field_is_not_asked_of_are_left_out(tmp_path):
 def test_the_shipped_pickup_page_with_a_rule_for_women(tmp_path):
     """Mistake 2 of issue 13 made in a copy of the shipped files: PICK-001 (港澳台 → 网点领卡) and a
     new rule for women (→ 邮寄到付) leave a woman from Hong Kong without an option."""
-    for name in ("flows", "rules", "reference", "demo"):
+    for name in ("flows", "rules", "connectors", "reference", "demo"):
         shutil.copytree(ROOT / name, tmp_path / name)
     pickup = tmp_path / "rules" / "pickup.yaml"
     pickup.write_text(pickup.read_text("utf-8") + RULE.format(
@@ -156,7 +156,7 @@ def test_each_restriction_alone_is_no_gap_and_no_rule_is_no_finding(tmp_path):
 
 def test_an_option_nobody_may_choose(tmp_path):
     """The shipped upload page offered 护照 while DOC-001..003 restrict everyone past precheck."""
-    for name in ("flows", "rules", "reference", "demo"):
+    for name in ("flows", "rules", "connectors", "reference", "demo"):
         shutil.copytree(ROOT / name, tmp_path / name)
     adult = tmp_path / "flows" / "sscard_adult.yaml"
     text = adult.read_text("utf-8")
@@ -233,7 +233,7 @@ def test_a_thousand_restrictions_are_analysed_quickly():
 TYPES = {"identity.residency": FactType("string", ("mainland", "hk", "macau", "foreign")),
          "identity.sex": FactType("string", ("male", "female")),
          "registry.cards_in_province": FactType("integer"),
-         "registry.applicant_is_subject": FactType("boolean")}
+         "relation.applicant_is_subject": FactType("boolean")}
 OPTIONS = ["a", "b", "c"]
 
 
@@ -251,7 +251,7 @@ def atomic_tests():
                       st.lists(st.sampled_from(TYPES[f].enum), min_size=1, max_size=3, unique=True))))
     number = st.builds(lambda op, v: RuleTest("registry.cards_in_province", op, v),
                        st.sampled_from(["eq", "ne", "lt", "lte", "gt", "gte"]), st.sampled_from([0, 2, 4]))
-    boolean = st.builds(lambda v: RuleTest("registry.applicant_is_subject", "eq", v), st.booleans())
+    boolean = st.builds(lambda v: RuleTest("relation.applicant_is_subject", "eq", v), st.booleans())
     return st.one_of(enum, number, boolean)
 
 
@@ -277,7 +277,7 @@ def nested(flat: dict) -> dict:
     "identity.residency": st.sampled_from(TYPES["identity.residency"].enum),
     "identity.sex": st.sampled_from(TYPES["identity.sex"].enum),
     "registry.cards_in_province": st.integers(-2, 7),
-    "registry.applicant_is_subject": st.booleans()}), min_size=1, max_size=5))
+    "relation.applicant_is_subject": st.booleans()}), min_size=1, max_size=5))
 def test_a_group_reported_without_options_has_none_by_the_rule_engine(restricting, refusing, people):
     n = next(_made)
     rules = [_rule(f"R{i}", when, to) for i, (when, to) in enumerate(restricting)]
@@ -305,7 +305,7 @@ def test_a_group_reported_without_options_has_none_by_the_rule_engine(restrictin
                              (True, False))
     for r, s, c, b in grid:                 # every applicant belongs to a group
         assert fc.space.index_of({"identity.residency": r, "identity.sex": s, "registry.cards_in_province": c,
-                                  "registry.applicant_is_subject": b}) is not None, (r, s, c, b)
+                                  "relation.applicant_is_subject": b}) is not None, (r, s, c, b)
     for person in people:                   # and what the engine does for them, the group says
         i = fc.space.index_of(person)
         assert i is not None, person
@@ -336,7 +336,7 @@ def test_messages_are_chinese_by_default_and_english_on_request(case, tmp_path, 
 def test_an_answer_that_may_be_left_out_keeps_the_options_open(tmp_path):
     """A woman who did not answer an optional question is not restricted by a rule on its answer."""
     flow = (BROKEN / "restriction_gap_two_facts" / "flows" / "zz_case.yaml").read_text("utf-8")
-    for name in ("flows", "rules", "reference", "demo"):
+    for name in ("flows", "rules", "connectors", "reference", "demo"):
         shutil.copytree(ROOT / name, tmp_path / name)
     flow = flow.replace("      zz_city: {title: 发卡地, type: string, options: guangdong_cities}\n",
                         "      zz_city: {title: 发卡地, type: string, options: guangdong_cities}\n"

@@ -44,7 +44,7 @@ BREAKAGES = [
 
 
 def _project_copy(tmp_path: Path) -> Path:
-    for name in ("flows", "rules", "reference", "demo"):
+    for name in ("flows", "rules", "connectors", "reference", "demo"):
         shutil.copytree(ROOT / name, tmp_path / name)
     return tmp_path
 

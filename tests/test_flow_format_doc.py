@@ -138,7 +138,7 @@ def checker_output(root: Path, lang: str, monkeypatch, capsys) -> list[str]:
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_the_error_shown_in_the_doc_is_what_the_checker_prints(tmp_path, monkeypatch, capsys, lang):
-    for name in ("flows", "rules", "reference"):
+    for name in ("flows", "rules", "connectors", "reference"):
         shutil.copytree(ROOT / name, tmp_path / name)
     flow = tmp_path / "flows" / "sscard_adult.yaml"
     text = flow.read_text("utf-8")

@@ -13,7 +13,8 @@ import yaml
 from govflow.publishing import forms
 
 ROOT = Path(__file__).resolve().parents[1]
-NAMES = sorted(str(p.relative_to(ROOT)) for d in ("flows", "flows/shared", "rules") for p in (ROOT / d).glob("*.yaml"))
+NAMES = sorted(str(p.relative_to(ROOT)) for d in ("flows", "flows/shared", "rules", "connectors")
+               for p in (ROOT / d).glob("*.yaml"))
 FILES = {name: (ROOT / name).read_text("utf-8") for name in NAMES}
 FACTS = forms.fact_titles(FILES)
 BUNDLE = {**FILES, **{str(p.relative_to(ROOT)): p.read_text("utf-8") for p in sorted((ROOT / "reference").rglob("*"))

@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from apptools import connector_calls
 from gunicorn_server import GunicornServer
 from httpclient import HttpClient
 from walkers import ApiWalker, HtmlWalker
@@ -116,7 +117,7 @@ def test_ten_concurrent_submits_across_workers_one_reference_one_back_end_call(s
         time.sleep(0.2)
     references = {body.get("reference") for _, body in results if body.get("status") == "submitted"}
     assert references <= {walker.state()["reference"], None}
-    assert local.extensions["govflow"].env.services.card_backend.calls_by_application()[walker.id] == 1
+    assert connector_calls(local.extensions["govflow"], "card_application")[walker.id] == 1
 
 
 def test_a_publication_switches_every_worker_at_its_time_without_a_restart(server, local):

@@ -26,29 +26,14 @@ PLATFORM_WORDS = {
     "provinces": "formats.py checks ID numbers' province codes with reference/provinces.json (GB 11643)",
     "id_types": "formats.py maps ID types to formats like reference/id_types.json (docs/internals.md)",
     "record": "the audit trail's verb (audit.record) and the records content block",
+    "branch_id": "the branch service's own parameter (services: a branch's id, as the branch widget stores it)",
 }
 
-# TODO(issue #14): the lead is rewriting these to call look-ups and operations by name; remove
-# each exemption when its file is ported (the leaks found in them are listed in the report of #14).
-EXEMPT_FILES = {
-    "platform/govflow/journey/submission.py": "issue #14: operations by name",
-    "platform/govflow/journey/identity.py": "issue #14: look-ups by name",
-    "platform/govflow/services/registry_sim.py": "issue #14: simulator from the declaration",
-    "platform/govflow/services/card_backend_sim.py": "issue #14: simulator from the declaration",
-    "platform/govflow/services/interfaces.py": "issue #14: connectors by name",
-    "platform/govflow/services/__init__.py": "issue #14: build_services from connectors/ (not this helper's)",
-    "platform/govflow/services/personas.py": "issue #14: the simulated world from the declaration",
-    "platform/govflow/services/branches_sim.py": "issue #14: services/ is the lead's",
-}
-# TODO(issue #14): single words the lead's port removes: the registry snapshot as a context key
-# (journey.py, facts.py: look-up facts under app.context[<prefix>]), the registry's failure messages
-# (they become the connector's `failures:` titles) and the submit operations enum of the flow schema.
-EXEMPT_WORDS = {
-    ("platform/govflow/journey/journey.py", "registry"), ("platform/govflow/journey/facts.py", "registry"),
-    ("platform/govflow/messages/zh_CN.yaml", "registry"),
-    ("platform/govflow/schemas/flow.schema.json", "card_application"),
-    ("platform/govflow/schemas/flow.schema.json", "card_cleanup"),
-}
+# Files not searched at all, each with why (none today: keep it so).
+EXEMPT_FILES: dict[str, str] = {}
+# TODO(issue #14): the registry's failure messages in the citizen catalogue become the titles of the
+# connector's `failures:` (connectors/registry.yaml); then remove this exemption.
+EXEMPT_WORDS = {("platform/govflow/messages/zh_CN.yaml", "registry")}
 
 
 def test_no_procedure_word_in_platform_or_renderers():

@@ -8,8 +8,8 @@ from datetime import timedelta
 
 import pytest
 
-from apptools import make_app
-from govflow.services.interfaces import SubmitResult
+from apptools import connector_calls, make_app
+from govflow.connectors.model import RETRY, Answer
 from walkers import VALIDITY, ApiWalker
 
 pytestmark = pytest.mark.both_databases      # [sqlite] and [postgresql] (conftest.py)
@@ -18,19 +18,28 @@ pytestmark = pytest.mark.both_databases      # [sqlite] and [postgresql] (confte
 
 
 class FlakyBackend:
-    """The card back end, answering 'unavailable' the first `failures` times (an outage)."""
+    """The connectors' implementation, answering 'unavailable' to the first `failures` calls (an outage)."""
 
     def __init__(self, real, failures: int):
         self.real, self.failures, self.keys = real, failures, []
         self._lock = threading.Lock()
 
-    def submit(self, application_id, payload, idempotency_key):
+    def lookup(self, lookup, inputs):
+        return self.real.lookup(lookup, inputs)
+
+    def call(self, operation, application_id, request, idempotency_key):
         with self._lock:
             self.keys.append(idempotency_key)
             if self.failures > 0:
                 self.failures -= 1
-                return SubmitResult(False, None, "backend.unavailable", "制卡系统繁忙")
-        return self.real.submit(application_id, payload, idempotency_key)
+                return Answer(RETRY, code="backend.unavailable", reason="制卡系统繁忙")
+        return self.real.call(operation, application_id, request, idempotency_key)
+
+
+def flaky(journey, failures: int) -> FlakyBackend:
+    wrapped = FlakyBackend(journey.env.connectors.implementation, failures=failures)
+    journey.env.connectors.implementation = wrapped
+    return wrapped
 
 
 @pytest.fixture
@@ -47,17 +56,15 @@ def _journey(app):
 def _at_confirm_with_flaky_back_end(app, failures: int):
     """An adult draft at the review page, the card back end unavailable `failures` times."""
     journey = _journey(app)
-    flaky = FlakyBackend(journey.env.services.card_backend, failures=failures)
-    journey.env.services.card_backend = flaky
+    flaky_backend = flaky(journey, failures)
     api = ApiWalker(app.test_client(), app)
     api.walk_to_confirm()
-    return journey, flaky, api
+    return journey, flaky_backend, api
 
 
 def test_ten_concurrent_submits_give_one_entry_one_acceptance_one_reference(api, app):
     api.walk_to_confirm()
-    backend = _journey(app).env.services.card_backend
-    calls_before = backend.calls
+    calls_before = connector_calls(_journey(app)).get(api.id, 0)
     clients = [app.test_client() for _ in range(10)]
 
     def submit(i):
@@ -73,9 +80,9 @@ def test_ten_concurrent_submits_give_one_entry_one_acceptance_one_reference(api,
     assert {body["status"] for _, body in results} <= {"submitted", "processing"}
     entries = _journey(app).env.store.outbox.for_application(api.id)
     assert len(entries) == 1 and entries[0].status == "delivered" and entries[0].attempts == 1
-    assert backend.calls - calls_before == 1                  # one call to the back end
+    assert connector_calls(_journey(app))[api.id] - calls_before == 1      # one call to the back end
     assert api.act("confirm", "submit", expect=200)["status"] == "submitted"     # later clicks: the same
-    assert backend.calls - calls_before == 1 and api.state()["reference"] == state["reference"]
+    assert connector_calls(_journey(app))[api.id] - calls_before == 1 and api.state()["reference"] == state["reference"]
 
 
 def test_back_end_down_three_times_the_fourth_try_succeeds_once_with_growing_delays(timed, clock):
@@ -124,15 +131,15 @@ def test_a_deliverer_that_died_mid_call_is_taken_over_after_its_lease(timed, clo
     api = ApiWalker(timed.test_client(), timed)
     api.walk_to_confirm()
     assert api.act("confirm", "submit", expect=202)["status"] == "processing"
-    store, backend = journey.env.store, journey.env.services.card_backend
+    store, connectors = journey.env.store, journey.env.connectors
     entry = store.outbox.for_application(api.id)[0]
     claimed = store.outbox.claim(entry.id, timedelta(seconds=60))          # a worker takes it ...
-    first = backend.submit(api.id, claimed.payload, claimed.key)           # ... calls the back end, and dies
-    assert first.accepted and journey.deliverer.run_due() == 0            # its lease still holds
+    first = connectors.call(claimed.operation, api.id, claimed.payload, claimed.key)   # ... calls, and dies
+    assert first.kind == "accepted" and journey.deliverer.run_due() == 0            # its lease still holds
     clock.now += timedelta(seconds=61)
     assert journey.deliverer.run_due() == 1                               # taken over: the same key
     state = api.state()
-    assert state["status"] == "submitted" and state["reference"] == first.reference    # one acceptance
+    assert state["status"] == "submitted" and state["reference"] == first.response["reference"]    # one acceptance
     assert store.outbox.finish(claimed, "delivered") is False             # the dead one's late answer is ignored
 
 
@@ -140,7 +147,7 @@ def test_the_citizen_sees_processing_then_the_outcome(timed, clock):
     from test_html_walks import _to_confirm
     from walkers import HtmlWalker
     journey = _journey(timed)
-    journey.env.services.card_backend = FlakyBackend(journey.env.services.card_backend, failures=1)
+    flaky(journey, 1)
     web = HtmlWalker(timed.test_client(), timed)
     _to_confirm(web)
     web.post("confirm", "submit", expect=302)

@@ -17,7 +17,7 @@ BRANCH_ONLY = {"rules/pickup.yaml": BRANCH_ONLY_UNDER_60}
 
 def _project(tmp_path: Path) -> Path:
     root = tmp_path / "project"
-    for name in ("flows", "rules", "reference", "demo", "renderers"):
+    for name in ("flows", "rules", "connectors", "reference", "demo", "renderers"):
         shutil.copytree(ROOT / name, root / name)
     return root
 

@@ -134,7 +134,8 @@ def test_any_other_posted_value_is_a_chinese_error_never_a_500(record_app, value
 
 # ---- unit tests of journey/records.py ------------------------------------------------------------
 
-CONTEXT = {"look": {"items": [{"key": "1", "state": "ok", "n": 1}, {"key": "2", "state": "gone", "n": 2},
+CONTEXT = {"looked_up": ["look"],
+           "look": {"items": [{"key": "1", "state": "ok", "n": 1}, {"key": "2", "state": "gone", "n": 2},
                               {"key": "3", "state": "ok", "n": 3}, "not a record", {"state": "ok"}]}}
 
 
@@ -158,7 +159,8 @@ def test_where_filters_the_records(where, keys):
 
 def test_a_list_that_is_not_there_has_no_records():
     assert records.select(CONTEXT, "look.nothing") == [] and records.select({}, "look.items") == []
-    assert records.select({"look": {"items": "text"}}, "look.items") == []
+    assert records.select({"looked_up": ["look"], "look": {"items": "text"}}, "look.items") == []
+    assert records.select({"look": CONTEXT["look"]}, "look.items") == []        # not a look-up of the application
 
 
 def test_choices_show_the_columns_masked_as_asked():

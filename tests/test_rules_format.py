@@ -10,6 +10,8 @@ import yaml
 from govflow.rules import FUNCTIONS
 from govflow.rules.catalogue import json_view, load_schema
 from govflow.rules.conditions import OPERATORS
+from govflow.rules.list_conditions import LIST_TESTS
+from govflow.rules.list_derived import LIST_FUNCTIONS
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "rule-format.md"
@@ -41,7 +43,8 @@ def test_every_documented_key_is_in_the_schema_and_back():
 def test_operators_and_functions_match_the_code():
     schema = load_schema()["$defs"]
     assert set(schema["test"]["properties"]) - {"fact"} == set(OPERATORS)
-    assert set(schema["derived_fact"]["properties"]) - {"title"} == set(FUNCTIONS)
+    assert set(schema["derived_fact"]["properties"]) - {"title"} == set(FUNCTIONS) | set(LIST_FUNCTIONS)
+    assert set(schema["list_test"]["properties"]) - {"fact"} == set(LIST_TESTS) - {"exists"}
 
 
 def test_shipped_rule_files_are_valid_under_the_schema():

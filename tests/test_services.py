@@ -2,7 +2,6 @@
 import importlib.util
 import io
 import json
-import random
 from collections import Counter
 from datetime import date
 from pathlib import Path
@@ -10,10 +9,10 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from apptools import registry_record
 from govflow import formats as f
 from govflow.errors import DefinitionError
 from govflow.services import ServiceConfigError, ServiceError, build_services
-from govflow.services.card_backend_sim import CardBackendSimulator
 from govflow.services.face_sim import FaceSimulator
 from govflow.services.personas import load_personas
 
@@ -61,9 +60,9 @@ def test_personas_cover_the_branches():
     assert people["macau_resident"].person.id_number.startswith("820000")
     assert people["taiwan_resident"].person.id_type == "taiwan_permit"
     assert people["foreign_national"].person.id_type == "passport"
-    assert people["pending_application"].pending_applications == 1
-    assert sum(c.cleanable for c in people["two_cards"].cards) == 2
-    assert people["rejected_once"].reject_first_submit
+    assert people["pending_application"].worlds["registry"]["pending_applications"] == 1
+    assert sum(c["cleanable"] for c in people["two_cards"].worlds["registry"]["cards"]) == 2
+    assert "card_application" in people["rejected_once"].refuse_first
     assert people["mainland_adult"].system_photo
     children = {p.id for p in people.values() if any(g == "guardian_parent" for g, _, _ in p.guardians)}
     assert children == {"child_with_id_card", "child_with_household_register", "teen_aged_17",
@@ -73,7 +72,7 @@ def test_personas_cover_the_branches():
 
 
 def test_a_bad_persona_file_is_refused_with_its_line(tmp_path):
-    for name in ("photo_receipts.yaml", "branches.json", "simulator_messages.yaml"):
+    for name in ("photo_receipts.yaml", "branches.json"):
         (tmp_path / name).write_bytes((DEMO / name).read_bytes())
     (tmp_path / "personas.yaml").write_text("personas:\n  - id: x\n    person: {name: 张三}\n", encoding="utf-8")
     with pytest.raises(DefinitionError) as err:
@@ -126,57 +125,25 @@ def test_face_failure_unknown_person_and_expiry():
 # ---- registry -----------------------------------------------------------------------------
 
 def test_registry_person_and_record(services):
-    person = services.registry.person("mainland_adult")
+    person = services.people.person("mainland_adult")
     assert person.name == "陈志明" and person.id_type == "resident_id_card"
-    assert services.registry.person("nobody") is None
-    record = services.registry.record(person.ssn)
-    assert (record.pending_applications, record.cards_in_province, record.system_photo_available) == (0, 0, True)
-    pending = services.registry.person("pending_application")
-    assert services.registry.record(pending.ssn).pending_applications == 1
-    unknown = services.registry.record("440106200001010000")
-    assert (unknown.pending_applications, unknown.cards, unknown.system_photo_available) == (0, (), False)
-
-
-def test_cleanup_reduces_cards_in_province(services):
-    ssn = services.registry.person("two_cards").ssn
-    record = services.registry.record(ssn)
-    assert record.cards_in_province == 2
-    numbers = [c.card_number for c in record.cards if c.cleanable]
-    with pytest.raises(ServiceError) as err:
-        services.registry.cleanup(ssn, numbers + ["A00000000"])
-    assert err.value.code == "registry.unknown_card"
-    assert services.registry.record(ssn).cards_in_province == 2         # nothing changed
-    reference = services.registry.cleanup(ssn, numbers[:1])
-    assert reference.startswith("QL")
-    assert services.registry.record(ssn).cards_in_province == 1
-    with pytest.raises(ServiceError):
-        services.registry.cleanup(ssn, numbers[:1])                      # already cancelled
-    services.registry.cleanup(ssn, numbers[1:])
-    assert services.registry.record(ssn).cards_in_province == 0
-
-
-def test_cleanup_refuses_cards_that_may_not_be_cleaned(services):
-    ssn = services.registry.person("guardian_parent").ssn
-    card = services.registry.record(ssn).cards[0]
-    with pytest.raises(ServiceError) as err:
-        services.registry.cleanup(ssn, [card.card_number])
-    assert err.value.code == "registry.card_not_cleanable"
-
-
-def test_register_application_counts_each_reference_once(services):
-    ssn = services.registry.person("mainland_adult").ssn
-    services.registry.register_application(ssn, "SQ1")
-    services.registry.register_application(ssn, "SQ1")
-    assert services.registry.record(ssn).pending_applications == 1
+    assert services.people.person("nobody") is None
+    record = registry_record(services, person.ssn)
+    assert (record["pending_applications"], record["cards"]) == (0, [])
+    assert services.people.system_photo(person.ssn) is not None
+    pending = services.people.person("pending_application")
+    assert registry_record(services, pending.ssn)["pending_applications"] == 1
+    assert registry_record(services, "440106200001010000") == {}        # unknown: no record
+    assert services.people.system_photo("440106200001010000") is None
 
 
 def test_system_photo_is_a_deterministic_jpeg(services):
-    ssn = services.registry.person("mainland_adult").ssn
-    jpeg = services.registry.system_photo(ssn)
+    ssn = services.people.person("mainland_adult").ssn
+    jpeg = services.people.system_photo(ssn)
     assert jpeg[:3] == b"\xff\xd8\xff"
     assert Image.open(io.BytesIO(jpeg)).size == (358, 441)
-    assert build_services({}, DEMO).registry.system_photo(ssn) == jpeg
-    assert services.registry.system_photo(services.registry.person("hong_kong_resident").ssn) is None
+    assert build_services({}, DEMO).people.system_photo(ssn) == jpeg
+    assert services.people.system_photo(services.people.person("hong_kong_resident").ssn) is None
 
 
 # ---- photo receipts -----------------------------------------------------------------------
@@ -198,7 +165,7 @@ def test_every_photo_receipt_belongs_to_one_person(services):
 
 
 def test_a_receipt_without_its_person_is_refused_with_its_line(tmp_path):
-    for name in ("personas.yaml", "branches.json", "simulator_messages.yaml"):
+    for name in ("personas.yaml", "branches.json"):
         (tmp_path / name).write_bytes((DEMO / name).read_bytes())
     (tmp_path / "photo_receipts.yaml").write_text(
         "receipts:\n  - {number: XP2024051301, initials: LJX}\n  - {number: XP2024062718, persona: nobody}\n",
@@ -213,20 +180,20 @@ def test_a_receipt_without_its_person_is_refused_with_its_line(tmp_path):
 def test_registry_knows_who_is_whose_guardian(services):
     people = personas_by_id()
     father, grandmother = people["guardian_parent"].person.ssn, people["grandparent_guardian"].person.ssn
-    xinyi = services.registry.record(people["child_with_id_card"].person.ssn)
-    assert xinyi.guardianship_of(father).relationship == "51"
-    assert xinyi.guardianship_of(father).basis == "birth_medical_certificate"
-    siqi = services.registry.record(people["child_with_grandparent_guardian"].person.ssn)
-    assert (siqi.guardianship_of(grandmother).relationship, siqi.guardianship_of(grandmother).basis) == \
-        ("62", "guardianship_record")
-    assert siqi.guardianship_of(people["grandparent_without_record"].person.ssn) is None
-    assert siqi.guardianship_of(father) is None and siqi.guardianship_of(None) is None
-    assert services.registry.record(father).guardians == ()              # an adult: nobody's ward
-    assert services.registry.record("440305201511200057").guardians == ()   # unknown to the registry
+    xinyi = people["child_with_id_card"].person.ssn
+    assert services.people.guardianship(xinyi, father).relationship == "51"
+    assert services.people.guardianship(xinyi, father).basis == "birth_medical_certificate"
+    siqi = people["child_with_grandparent_guardian"].person.ssn
+    held = services.people.guardianship(siqi, grandmother)
+    assert (held.relationship, held.basis) == ("62", "guardianship_record")
+    assert services.people.guardianship(siqi, people["grandparent_without_record"].person.ssn) is None
+    assert services.people.guardianship(siqi, father) is None and services.people.guardianship(siqi, None) is None
+    assert services.people.guardians(father) == ()              # an adult: nobody's ward
+    assert services.people.guardians("440305201511200057") == ()   # unknown to the registry
 
 
 def test_a_guardian_needs_a_known_persona_and_basis(tmp_path):
-    for name in ("photo_receipts.yaml", "branches.json", "simulator_messages.yaml"):
+    for name in ("photo_receipts.yaml", "branches.json"):
         (tmp_path / name).write_bytes((DEMO / name).read_bytes())
     text = (DEMO / "personas.yaml").read_text(encoding="utf-8")
     bad = text.replace("{persona: grandparent_guardian, relationship: \"62\", basis: guardianship_record}",
@@ -290,38 +257,15 @@ def test_branch_search_by_keyword(services):
     assert services.branches.get(found.id) == found and services.branches.get("nope") is None
 
 
-# ---- card back end ------------------------------------------------------------------------
+# ---- the connectors' implementation ------------------------------------------------------
 
-def test_card_backend_is_idempotent(services):
-    ssn = services.registry.person("mainland_adult").ssn
-    first = services.card_backend.submit("app-1", {"ssn": ssn}, "key-1")
-    assert first.accepted and first.reference
-    assert services.card_backend.submit("app-1", {"ssn": ssn}, "key-1") == first
-    assert services.card_backend.submit("app-1", {"ssn": ssn}, "key-2") == first    # no second application
-    assert services.registry.record(ssn).pending_applications == 1
-    other = services.card_backend.submit("app-2", {"ssn": ssn}, "key-3")
-    assert (other.accepted, other.reason_code) == (False, "backend.duplicate_application")
-
-
-def test_reject_first_submit(services):
-    ssn = services.registry.person("rejected_once").ssn
-    first = services.card_backend.submit("app-9", {"ssn": ssn}, "a")
-    assert (first.accepted, first.reason_code) == (False, "backend.rejected")
-    assert first.reason and "退回" in first.reason
-    second = services.card_backend.submit("app-9", {"ssn": ssn}, "a")   # 【重新提交】: same key, asked again
-    assert second.accepted and second.reference
-    assert services.card_backend.submit("app-9", {"ssn": ssn}, "a") == second   # an acceptance is remembered
-
-
-def test_invalid_payload_and_failure_rate():
-    backend = CardBackendSimulator({}, failure_rate=1.0, rng=random.Random(1))
-    assert backend.submit("a", {}, "k").reason_code == "backend.invalid_payload"
-    assert backend.submit("a", {"ssn": "X"}, "k2").reason_code == "backend.unavailable"
-    flaky = build_services({"CARD_BACKEND_FAILURE_RATE": 0.5}, DEMO, rng=random.Random(7)).card_backend
-    results = [flaky.submit(f"app{i}", {"ssn": f"S{i}"}, f"k{i}").accepted for i in range(40)]
-    assert 5 < results.count(True) < 35
+def test_the_simulator_is_the_default_and_the_failure_rate_is_its_setting():
+    services = build_services({}, DEMO)
+    assert type(services.connector_implementation).__name__ == "SimulatorImplementation"
     with pytest.raises(ValueError):
-        CardBackendSimulator({}, failure_rate=2)
+        build_services({"SIMULATOR_FAILURE_RATE": 2}, DEMO)
+    with pytest.raises(ServiceConfigError):
+        build_services({"CONNECTORS": "carrier-pigeon"}, DEMO)
 
 
 # ---- SMS ----------------------------------------------------------------------------------

@@ -214,7 +214,7 @@ def test_resume_needs_the_face_check_of_this_session(app, web):
 
 
 def test_resume_by_a_person_the_registry_does_not_know_is_refused_not_a_500(app, monkeypatch):
-    registry = app.extensions["govflow"].env.services.registry
+    registry = app.extensions["govflow"].env.services.people
     monkeypatch.setattr(registry, "person", lambda person_id: None)
     client = app.test_client()
     face = client.post("/resume").headers["Location"]
@@ -226,7 +226,7 @@ def test_resume_by_a_person_the_registry_does_not_know_is_refused_not_a_500(app,
 
 
 def test_a_face_check_of_a_person_the_registry_does_not_know_is_a_failed_check_not_a_500(app, api, monkeypatch):
-    registry = app.extensions["govflow"].env.services.registry
+    registry = app.extensions["govflow"].env.services.people
     monkeypatch.setattr(registry, "person", lambda person_id: None)
     api.create()
     body = api.verify("mainland_adult")

@@ -11,12 +11,12 @@ import threading
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
 
-from apptools import make_app
+from apptools import make_app, registry_record
 from govflow import cli
+from govflow.connectors.loader import load_connectors
 from govflow.services import ServiceError, build_services
-from govflow.services.simstate import MEMORY_URL, backend_accepted, url_beside
+from govflow.services.simstate import MEMORY_URL, url_beside
 from walkers import ApiWalker
 
 DEMO = Path(__file__).resolve().parents[1] / "demo"
@@ -51,7 +51,7 @@ def race(n, work):
 
 
 def ssn_of(services, persona):
-    return services.registry.person(persona).ssn
+    return services.people.person(persona).ssn
 
 
 # ---- face verification --------------------------------------------------------------------
@@ -119,75 +119,39 @@ def test_an_sms_sent_by_one_worker_is_in_the_others_outbox(worker):
     assert [(m.phone, m.text) for m in worker().sms_gateway.outbox()] == expected     # after a restart
 
 
-# ---- registry -----------------------------------------------------------------------------
+# ---- the connectors' world (the rest in test_connector_simulator.py) -------------------------
 
-def test_a_cleanup_in_one_worker_removes_the_cards_in_the_others_registry(worker):
+CATALOG = load_connectors(DEMO.parent)[0]
+
+
+def call(services, operation: str, application_id: str, request: dict, key: str):
+    return services.connector_implementation.call(CATALOG.operations[operation], application_id, request, key)
+
+
+def live_cards(services, ssn: str) -> list[str]:
+    return [c["card_number"] for c in registry_record(services, ssn).get("cards", []) if c["status"] != "注销"]
+
+
+def test_a_cleanup_in_one_worker_is_seen_by_the_others_and_after_a_restart(worker):
     a, b = worker(), worker()
     ssn = ssn_of(a, "two_cards")
-    first, second = [c.card_number for c in b.registry.record(ssn).cards if c.cleanable]
-    assert a.registry.cleanup(ssn, [first]) == "QL00000001"
-    assert b.registry.record(ssn).cards_in_province == 1
-    with pytest.raises(ServiceError) as err:
-        b.registry.cleanup(ssn, [first])                                  # already cancelled by a
-    assert err.value.code == "registry.unknown_card"
-    assert b.registry.cleanup(ssn, [second]) == "QL00000002"            # one counter for all workers
-    restarted = worker()
-    assert restarted.registry.record(ssn).cards_in_province == 0
-    assert {c.status for c in restarted.registry.all_cards(ssn)} == {"注销"}
-    assert a.registry.record(ssn_of(a, "guardian_parent")).cards_in_province == 1   # others untouched
-
-
-def test_a_cleanup_retried_by_another_worker_under_its_key_is_done_once(worker):
-    a, b = worker(), worker()
-    ssn = ssn_of(a, "two_cards")
-    cards = [c.card_number for c in a.registry.record(ssn).cards if c.cleanable]
-    reference = a.registry.cleanup(ssn, cards, idempotency_key="app-3:cleanup")
-    assert b.registry.cleanup(ssn, cards, idempotency_key="app-3:cleanup") == reference
-    assert worker().registry.cleanup(ssn, cards, idempotency_key="app-3:cleanup") == reference
-    with pytest.raises(ServiceError):
-        b.registry.cleanup(ssn, cards, idempotency_key="app-4:cleanup")         # a new key: already cancelled
-
-
-def test_registered_applications_are_shared(worker):
-    a, b = worker(), worker()
-    ssn = ssn_of(a, "mainland_adult")
-    a.registry.register_application(ssn, "SQ1")
-    b.registry.register_application(ssn, "SQ1")
-    assert worker().registry.record(ssn).pending_applications == 1
-
-
-# ---- card back end ------------------------------------------------------------------------
-
-def test_concurrent_submits_of_one_application_give_one_reference_and_one_acceptance(worker):
-    ssn = ssn_of(worker(), "mainland_adult")
-    workers = [worker() for _ in range(6)]
-    # a double click (same key) and a retry with a new key, from different workers at once
-    results = race(6, lambda i: workers[i].card_backend.submit("app-1", {"ssn": ssn}, f"app-1:{i % 2}"))
-    assert all(r.accepted for r in results)
-    assert len({r.reference for r in results}) == 1
-    restarted = worker()
-    assert restarted.registry.record(ssn).pending_applications == 1
-    assert restarted.card_backend.submit("app-1", {"ssn": ssn}, "app-1:9") == results[0]
-    with restarted.simulator_state.read() as conn:
-        assert conn.execute(select(func.count()).select_from(backend_accepted)).scalar_one() == 1
-
-
-def test_workers_never_hand_out_one_reference_twice(worker):
-    workers = [worker() for _ in range(4)]
-    results = race(4, lambda i: [workers[i].card_backend.submit(f"app-{i}-{n}", {"ssn": f"S{i}-{n}"}, f"k{i}-{n}")
-                                 for n in range(5)])
-    references = [r.reference for batch in results for r in batch]
-    assert all(references) and len(set(references)) == 20
-    assert sorted(references) == [f"SQ{n:010d}" for n in range(1, 21)]
+    cleanable = [c["card_number"] for c in registry_record(b, ssn)["cards"] if c["cleanable"]]
+    first = call(a, "card_cleanup", "app-1", {"ssn": ssn, "cards": cleanable[:1]}, "app-1:cleanup")
+    assert first.kind == "accepted" and first.response["reference"] == "QL00000001"
+    assert len(live_cards(b, ssn)) == len(cleanable) - 1
+    again = call(b, "card_cleanup", "app-2", {"ssn": ssn, "cards": cleanable[:1]}, "app-2:cleanup")
+    assert again.code == "registry.unknown_card"                         # already cancelled by a
+    assert call(worker(), "card_cleanup", "app-1", {"ssn": ssn, "cards": cleanable[:1]},
+                "app-1:cleanup").response == first.response              # a retry under its key, after a restart
 
 
 def _submit_in_a_process(url: str, worker_no: int) -> list:
     services = build_services({"SIMULATOR_DATABASE_URL": url}, DEMO)
-    ssn = services.registry.person("mainland_adult").ssn
-    shared = [services.card_backend.submit("shared-app", {"ssn": ssn}, f"shared:{worker_no}").reference]
+    ssn = services.people.person("mainland_adult").ssn
+    shared = [call(services, "card_application", "shared-app", {"ssn": ssn}, f"shared:{worker_no}")]
     apps = [f"p{worker_no}-{n}" for n in range(10)]         # application id = key = ssn, for brevity
-    own = [services.card_backend.submit(app, {"ssn": app}, app).reference for app in apps]
-    return shared + own
+    own = [call(services, "card_application", app, {"ssn": app}, app) for app in apps]
+    return [answer.response.get("reference") for answer in shared + own]
 
 
 def test_worker_processes_share_references(tmp_path):
@@ -198,23 +162,6 @@ def test_worker_processes_share_references(tmp_path):
     assert first[0] == second[0]                                  # the shared application: one reference
     references = first + second[1:]
     assert all(references) and len(set(references)) == 21
-
-
-def test_a_second_application_of_a_person_is_refused_by_another_worker(worker):
-    a, b = worker(), worker()
-    ssn = ssn_of(a, "mainland_adult")
-    assert a.card_backend.submit("app-1", {"ssn": ssn}, "k1").accepted
-    refused = b.card_backend.submit("app-2", {"ssn": ssn}, "k2")
-    assert (refused.accepted, refused.reason_code) == (False, "backend.duplicate_application")
-
-
-def test_reject_first_submit_is_used_up_once_for_all_workers(worker):
-    a, b = worker(), worker()
-    ssn = ssn_of(a, "rejected_once")
-    assert a.card_backend.submit("app-9", {"ssn": ssn}, "app-9:submit").reason_code == "backend.rejected"
-    accepted = b.card_backend.submit("app-9", {"ssn": ssn}, "app-9:submit")     # 【重新提交】, the other worker
-    assert accepted.accepted and accepted.reference
-    assert worker().card_backend.submit("app-9", {"ssn": ssn}, "app-9:submit") == accepted   # after a restart
 
 
 def test_without_a_url_each_services_has_a_world_of_its_own():
@@ -263,8 +210,8 @@ def test_whole_adult_walk_alternating_between_two_apps(tmp_path, definitions):
 
     restarted = make_app(tmp_path, definitions)
     services = restarted.extensions["govflow"].env.services
-    ssn = services.registry.person("mainland_adult").ssn
-    assert services.registry.record(ssn).pending_applications == 1
+    ssn = services.people.person("mainland_adult").ssn
+    assert registry_record(services, ssn)["pending_applications"] == 1
     assert any(m.phone == "13800138001" for m in services.sms_gateway.outbox())
 
 
@@ -279,7 +226,7 @@ def test_the_outbox_worker_process_delivers_into_the_world_the_web_workers_see(t
     state = api.state()
     assert state["status"] == "submitted" and state["reference"].startswith("SQ")
     services = web.extensions["govflow"].env.services
-    assert services.registry.record(services.registry.person("mainland_adult").ssn).pending_applications == 1
+    assert registry_record(services, services.people.person("mainland_adult").ssn)["pending_applications"] == 1
 
 
 # ---- configuration and reset --------------------------------------------------------------
@@ -306,9 +253,11 @@ def test_sim_reset_empties_the_simulated_world(tmp_path, monkeypatch, capsys):
     config = {"SIMULATOR_DATABASE_URL": url_beside(f"sqlite:///{tmp_path / 'elsewhere' / 'govflow.db'}", tmp_path)}
     services = build_services(config, DEMO)
     ssn = ssn_of(services, "two_cards")
-    services.registry.cleanup(ssn, [c.card_number for c in services.registry.record(ssn).cards if c.cleanable])
+    cleanable = [c["card_number"] for c in registry_record(services, ssn)["cards"] if c["cleanable"]]
+    assert call(services, "card_cleanup", "app-1", {"ssn": ssn, "cards": cleanable}, "k").kind == "accepted"
+    assert live_cards(services, ssn) == []
     services.sms_gateway.send("13800138001", "x")
     assert cli.main(["--root", str(tmp_path), "sim-reset"]) == 0
     assert "elsewhere/govflow-simulators.db" in capsys.readouterr().out
-    assert services.registry.record(ssn).cards_in_province == 2
+    assert len(live_cards(services, ssn)) == 2
     assert services.sms_gateway.outbox() == []

@@ -55,7 +55,7 @@ def expected_findings(case: str) -> set[tuple[str, str, int]]:
 
 
 def overlay(case: str, tmp_path: Path) -> Path:
-    for name in ("flows", "rules", "reference", "demo"):
+    for name in ("flows", "rules", "connectors", "reference", "demo"):
         shutil.copytree(ROOT / name, tmp_path / name)
     for path in (BROKEN / case).rglob("*"):
         if path.is_file() and path.name != "README.md":

@@ -187,21 +187,37 @@ def test_archived_bundle_that_cannot_be_read_is_a_503_not_a_500(app, client, api
     assert r.status_code == 503 and r.get_json()["errors"][0]["code"] == "definitions.unavailable"
 
 
-def test_registry_failure_on_cleanup_is_a_failed_submission_not_a_500(api, monkeypatch):
-    from govflow.services import ServiceError
+def test_an_adapter_that_raises_on_cleanup_is_a_failed_submission_not_a_500(api, monkeypatch):
     api.create()
     api.verify("two_cards")
     assert api.eligibility(expect=409)["step"] == "redirect"
     cleanup = api.client.post(f"/api/v1/applications/{api.id}/redirect", headers=api.headers).get_json()
     api.id = cleanup["application"]
 
-    def refuse(*args, **kwargs):
-        raise ServiceError("registry.unavailable", "down")
-    monkeypatch.setattr(api.journey.env.services.registry, "cleanup", refuse)
+    def broken(*args, **kwargs):
+        raise ConnectionResetError("the outside system hung up")
+    monkeypatch.setattr(api.journey.env.connectors.implementation, "call", broken)
+    api.journey.deliverer.policy.max_tries = 1
     api.act("guide", "start", {"consent": True}, expect=200)
     api.act("cards", "next", expect=200)
     body = api.act("confirm", "clean", expect=502)
     assert body["step"] == "failed" and body["page"] == "failure"
+
+
+def test_a_look_up_that_cannot_be_answered_is_a_chinese_message_and_keeps_the_answers(api, monkeypatch):
+    from govflow.connectors.model import LookupFailed
+    api.create()
+    api.verify("mainland_adult")
+
+    def down(*args, **kwargs):
+        raise LookupFailed("connector.unavailable", "timed out")
+    monkeypatch.setattr(api.journey.env.connectors.implementation, "lookup", down)
+    api.journey.env.store.applications.get(api.id)
+    body = api.eligibility(expect=422)
+    assert [e["code"] for e in body["errors"]] == ["lookup.unavailable"]
+    assert "暂时无法查询" in body["errors"][0]["message"] and "已保留" in body["errors"][0]["message"]
+    monkeypatch.undo()
+    assert api.eligibility()["page"] == "upload"          # the system is back: the same answers go on
 
 
 def test_message_catalogue_has_no_key_twice():
@@ -259,7 +275,7 @@ def test_a_step_asks_the_registry_only_where_the_page_reads_it(api, app, monkeyp
     """领卡方式 (a branch is looked up in the branch list) does not ask the registry again; the
     eligibility page (its rule reads the cards the registry holds) does."""
     api.walk_to_confirm()
-    registry = app.extensions["govflow"].env.services.registry
+    registry = app.extensions["govflow"].env.services.people
     asked = []
     original = registry.record
     monkeypatch.setattr(registry, "record", lambda ssn: asked.append(ssn) or original(ssn))

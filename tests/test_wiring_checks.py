@@ -29,7 +29,7 @@ SHARED = "flows/shared/sscard_content.yaml"
 def project(tmp_path: Path, edits: dict[str, list[tuple[str, str]]]) -> Path:
     """A copy of the shipped project with text replacements per file."""
     root = tmp_path / "project"
-    for name in ("flows", "rules", "reference", "demo"):
+    for name in ("flows", "rules", "connectors", "reference", "demo"):
         shutil.copytree(ROOT / name, root / name)
     for name, pairs in edits.items():
         text = (root / name).read_text("utf-8")
@@ -154,8 +154,9 @@ def test_the_issues_case_registry_card_status_is_declared_but_never_supplied(tmp
 
 
 def _facts_supplied(app_context: dict) -> set[str]:
-    facts = build_facts(app_context, {}, None)
-    return ({f"identity.{k}" for k in facts["identity"]} | {f"registry.{k}" for k in facts["registry"]})
+    facts = build_facts(app_context, {}, None)       # scalars: lists and records are the connectors' facts
+    return ({f"identity.{k}" for k in facts["identity"]} |
+            {f"registry.{k}" for k, v in facts.get("registry", {}).items() if not isinstance(v, (list, dict))})
 
 
 def test_what_the_journey_supplies_is_what_the_checker_knows(app):
@@ -170,7 +171,7 @@ def test_what_the_journey_supplies_is_what_the_checker_knows(app):
     minor.start_for("child_with_id_card")
     minor.eligibility()
     seen |= _facts_supplied(app.extensions["govflow"].env.store.applications.get(minor.id).context)
-    assert "registry.applicant_relationship" in seen and "identity.residency" in seen
+    assert "relation.applicant_relationship" in seen and "identity.residency" in seen
     assert seen <= supplied, seen - supplied
     declared = app.extensions["govflow"].env.rulebook.catalogue.declared
     assert declared and set(declared) <= supplied

@@ -1,5 +1,5 @@
 """Command line: `python -m govflow.cli check|serve|outbox-worker|personas|diagram|diff|staff-add|migrate|
-sim-reset|purge|import|export`.
+sim-reset|connector-server|purge|import|export`.
 
 `serve` is what `make run` runs (gunicorn, the outbox worker); `serve --dev` is `make dev`;
 `outbox-worker` delivers submissions (more may run beside the server, on other machines).
@@ -137,15 +137,51 @@ def _var(root: Path) -> Path:
     return var_dir(Path(root))
 
 
+def _simulator_url(root: Path) -> str:
+    """The simulators' database `serve` uses (SIMULATOR_DATABASE_URL, or beside DATABASE_URL)."""
+    from .services.simstate import url_beside
+    from .web import var_dir
+    var = var_dir(Path(root))
+    return os.environ.get("SIMULATOR_DATABASE_URL") or url_beside(
+        database_url(default=f"sqlite:///{var / 'govflow.db'}"), var)
+
+
+def connector_app(root: Path):
+    """The simulated outside systems of connectors/*.yaml behind the HTTP wire protocol
+    (connectors/serve.py, docs/connectors-http.md), on the simulators' database `serve` uses.
+    Raises DefinitionError for bad connector or demo files."""
+    from .connectors.loader import load_connectors
+    from .connectors.serve import make_app
+    from .services import build_services
+    catalog, problems = load_connectors(root)
+    errors = [p for p in problems if p.severity == "error"]
+    if errors:
+        raise DefinitionError(errors)
+    config = {"CONNECTORS": "simulator", "SIMULATOR_DATABASE_URL": _simulator_url(root),
+              "SIMULATOR_FAILURE_RATE": os.environ.get("SIMULATOR_FAILURE_RATE", "0")}
+    services = build_services(config, Path(os.environ.get("GOVFLOW_DEMO") or Path(root) / "demo"), catalog)
+    return make_app(catalog, services.connector_implementation)
+
+
+def connector_server(root: Path, host: str, port: int) -> int:
+    """`connector-server`: for CONNECTORS=http, point each connector's base URL setting (e.g. the
+    `http.base_url_setting` of connectors/*.yaml) at http://HOST:PORT."""
+    from werkzeug.serving import run_simple
+    try:
+        app = connector_app(root)
+    except DefinitionError as exc:
+        for p in exc.problems:
+            print(f"  {p}  [{p.code}]", file=sys.stderr)
+        return 1
+    run_simple(host, port, app, threaded=True)
+    return 0
+
+
 def sim_reset(root: Path) -> int:
     """Empty the simulators' database (the one `serve` uses): the simulated world as demo/ describes it.
     Safe while the server runs; drafts in govflow's own database are not touched."""
-    from .services.simstate import SimState, url_beside
-    from .web import var_dir
-    var = var_dir(Path(root))
-    url = os.environ.get("SIMULATOR_DATABASE_URL") or url_beside(
-        database_url(default=f"sqlite:///{var / 'govflow.db'}"), var)
-    state = SimState.open(url)
+    from .services.simstate import SimState
+    state = SimState.open(_simulator_url(root))
     try:
         state.reset()
     finally:
@@ -201,6 +237,9 @@ def main(argv=None) -> int:
     sub.add_parser("migrate", help="bring the database (DATABASE_URL) to the newest schema revision")
     sub.add_parser("purge", help="delete abandoned drafts, old uploads, expired sessions and codes now")
     sub.add_parser("sim-reset", help="reset the simulated outside systems (cards, applications, SMS, face checks)")
+    conn = sub.add_parser("connector-server", help="the simulated outside systems over HTTP (for CONNECTORS=http)")
+    conn.add_argument("--host", default="127.0.0.1")
+    conn.add_argument("--port", type=int, default=8100)
     draw = sub.add_parser("diagram", help="a flow as a Mermaid flowchart")
     draw.add_argument("flow")
     draw.add_argument("--out", type=Path)
@@ -225,8 +264,9 @@ def main(argv=None) -> int:
         return migrate(args.root)
     if args.command == "check":
         return check(args.root, scenarios=not args.no_scenarios)
-    if args.command == "sim-reset":
-        return sim_reset(args.root)
+    if args.command in ("sim-reset", "connector-server"):
+        return (sim_reset(args.root) if args.command == "sim-reset"
+                else connector_server(args.root, args.host, args.port))
     if args.command == "purge":
         return purge(args.root)
     if args.command == "serve":

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import pytest
 from playwright.sync_api import expect
 
+from apptools import live_cards, registry_record
 from steps import (
     Citizen,
     check_eligibility,
@@ -145,9 +146,9 @@ def test_guardian_applies_for_child(citizen, child):
     expect(photo).to_contain_text("输入社保卡相片回执号" if child.receipt else "社保系统相片")
     submit(citizen)
     assert sees_success(citizen)
-    registry = citizen.server.journey.env.services.registry
-    assert registry.record(child.id_number).pending_applications == 1       # the child's, not the guardian's
-    assert registry.record("440305198401201134").pending_applications == 0
+    services = citizen.server.journey.env.services
+    assert registry_record(services, child.id_number)["pending_applications"] == 1   # the child's, not the guardian's
+    assert registry_record(services, "440305198401201134")["pending_applications"] == 0
 
 
 # -- (3) refusals --------------------------------------------------------------------------------------
@@ -267,14 +268,14 @@ def test_child_with_two_cards_cleans_up_then_continues(citizen):
     expect(citizen.page.get_by_text(MINOR_SERVICE, exact=True).first).to_be_visible()
     enter_child(citizen, MINGHUI)
     citizen.sees("上传材料")
-    registry = citizen.server.journey.env.services.registry
-    assert registry.record(MINGHUI.id_number).cards_in_province == 0
-    assert registry.record("440305198401201134").cards_in_province == 1       # the guardian keeps his card
+    services = citizen.server.journey.env.services
+    assert live_cards(services, MINGHUI.id_number) == 0
+    assert live_cards(services, "440305198401201134") == 1       # the guardian keeps his card
 
 
 # -- (6) the card back end fails once ---------------------------------------------------------------
 def test_failure_then_resubmit(citizen):
-    backend = citizen.server.journey.env.services.card_backend
+    backend = citizen.server.journey.env.connectors.implementation
     walk_child_to_review(citizen, ZIXUAN)
     backend._failure_rate = 1.0                 # the card back end is down ...
     citizen.server.journey.deliverer.policy.max_tries = 1    # ... and the outbox gives up after one try
@@ -305,7 +306,7 @@ def test_processing_until_the_back_end_answers_then_the_reference(citizen):
     """The back end is briefly down: the citizen sees 已提交，正在办理, and the page shows the
     reference by itself once the outbox worker's next try is accepted."""
     journey = citizen.server.journey
-    backend = journey.env.services.card_backend
+    backend = journey.env.connectors.implementation
     walk_child_to_review(citizen, ZIXUAN)
     backend._failure_rate = 1.0
     journey.deliverer.policy.base_seconds = 0.0     # the retry is due at once (no waiting in a test)

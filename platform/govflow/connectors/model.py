@@ -59,7 +59,7 @@ class Lookup:
     name: str
     title: str
     prefix: str                  # the facts it answers are `<prefix>.<name>` (e.g. registry.cards)
-    inputs: dict[str, Source]
+    inputs: dict[str, Source | None]   # None: a source that did not read (reported at load)
     returns: dict[str, FactType]
     http: Endpoint | None = None
     line: int | None = None

@@ -1,15 +1,19 @@
-"""Load and check everything a procedure is made of: pick-lists, flow files and rule files.
+"""Load and check everything a procedure is made of: pick-lists, flow files, rule files and the
+connectors to the outside systems.
 
 `load_definitions(root)` is what the server, `make check` and the tests call. It returns
 every problem at once (file, line, code, hint); errors mean the definitions must not be served.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .. import formats
+from ..connectors.checks import check_connectors
+from ..connectors.loader import load_connectors
+from ..connectors.model import Catalog
 from ..errors import Problem
 from ..picklists import load_picklists
 from ..rules import FactType, load_rulebook
@@ -31,6 +35,7 @@ class Definitions:
     picklists: Any
     rulebook: Any          # a RuleBook
     warnings: list[Problem]
+    connectors: Catalog = field(default_factory=Catalog)   # connectors/*.yaml
 
 
 def form_fact_types(flows: dict[str, FlowDef], picklists) -> tuple[dict[str, FactType], list[Problem]]:
@@ -79,16 +84,20 @@ def _load_definitions(root: Path) -> tuple[Definitions | None, list[Problem]]:
     problems += loader.problems
     types, found = form_fact_types(flows, picklists)
     problems += found
+    connectors, found = load_connectors(root)
+    problems += found
     if any(p.severity == "error" for p in problems):
         # One root cause, one message: rule files are checked against the flows once those load
         # (a flow that did not load would make every rule reading its fields look wrong).
         return None, problems
-    rulebook, found = load_rulebook(root / "rules", types, picklists)
+    rulebook, found = load_rulebook(root / "rules", types, picklists, connectors.fact_types())
     problems += found
     problems += check_flows(flows, set(picklists.names()), set(formats.CHECKS),
                             set(rulebook.rulesets) if rulebook else None)
     problems += compile_conditions(flows, rulebook.catalogue.types if rulebook else types, picklists,
                                    known_facts=rulebook is not None)
+    if rulebook is not None:                     # identity.* and derived facts are the rule catalogue's
+        problems += check_connectors(flows, connectors, rulebook.catalogue.types)
     for flow in flows.values():
         for page in flow.pages.values():
             page.reads = page_reads(flow, page, rulebook)
@@ -102,4 +111,4 @@ def _load_definitions(root: Path) -> tuple[Definitions | None, list[Problem]]:
     errors = [p for p in problems if p.severity == "error"]
     if errors or rulebook is None:
         return None, problems
-    return Definitions(flows, picklists, rulebook, problems), problems
+    return Definitions(flows, picklists, rulebook, problems, connectors), problems

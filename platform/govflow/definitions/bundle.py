@@ -22,7 +22,8 @@ from ..errors import DefinitionError, Problem
 from ..say import say
 from . import Definitions, load_definitions
 
-PATTERNS = ("flows/*.yaml", "flows/shared/*.yaml", "rules/*.yaml", "reference/*.yaml", "reference/*.json")
+PATTERNS = ("flows/*.yaml", "flows/shared/*.yaml", "rules/*.yaml", "connectors/*.yaml", "reference/*.yaml",
+            "reference/*.json")
 
 
 def read_files(root: Path) -> dict[str, str]:
@@ -54,7 +55,7 @@ def manifest_version(manifest: dict[str, str]) -> str:
     return hashlib.sha256(json.dumps(dict(sorted(manifest.items()))).encode()).hexdigest()[:12]
 
 
-SEED_REASON = "首次启动：发布 flows/、rules/、reference/ 中的文件"
+SEED_REASON = "首次启动：发布 flows/、rules/、connectors/、reference/ 中的文件"
 
 
 class Bundles:

@@ -286,7 +286,10 @@ def _target(raw) -> Target | None:
 
 
 def _action(spec: dict, origin: Origin) -> ActionDef:
+    submit = spec.get("submit")
+    operation, request = (submit.get("operation"), dict(submit.get("request") or {})) \
+        if isinstance(submit, dict) else (submit, {})
     return ActionDef(id=spec["id"], label=spec["label"], origin=origin, next=_target(spec.get("next")),
                      navigate=_target(spec.get("navigate")), verify_identity=spec.get("verify_identity"),
-                     submit=spec.get("submit"), on_failure=spec.get("on_failure"),
+                     submit=operation, submit_request=request, on_failure=spec.get("on_failure"),
                      skip_validation=bool(spec.get("skip_validation", False)), confirm=spec.get("confirm"))

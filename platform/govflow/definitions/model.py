@@ -134,7 +134,8 @@ class ActionDef:
     next: Target | None = None
     navigate: Target | None = None
     verify_identity: str | None = None
-    submit: str | None = None
+    submit: str | None = None               # the operation of a connector (connectors/*.yaml)
+    submit_request: dict = field(default_factory=dict)   # request field -> {from: ...}: the flow's sources
     on_failure: str | None = None
     skip_validation: bool = False
     confirm: dict | None = None

@@ -19,10 +19,11 @@ import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from ..connectors.runtime import LookupFailed
 from ..store.outbox import DELIVERED, FAILED, PENDING, REJECTED, OutboxEntry
 from ..store.retention import purge
 from . import identity
-from .submission import ACCEPTED, OPERATIONS, REFUSED, RETRY, Outcome
+from .submission import ACCEPTED, REFUSED, RETRY, Outcome, deliver
 
 log = logging.getLogger(__name__)
 
@@ -107,11 +108,8 @@ class Deliverer:
 
     # -- one attempt ---------------------------------------------------------------------
     def _call(self, entry: OutboxEntry) -> Outcome:
-        operation = OPERATIONS.get(entry.operation)
-        if operation is None:
-            return Outcome(REFUSED, {"reason_code": "outbox.unknown_operation", "reason": entry.operation})
         try:
-            return operation.deliver(self.journey.env, entry.application_id, entry.payload, entry.key)
+            return deliver(self.journey.env, entry)
         except Exception as exc:                   # an adapter's bug or a network error: try again later
             log.exception("outbox: %s for %s raised", entry.operation, entry.application_id)
             return Outcome(RETRY, {"reason_code": "outbox.delivery_error", "reason": type(exc).__name__})
@@ -139,7 +137,10 @@ class Deliverer:
             app.reference = outcome.detail.get("reference")
             app.last_outcome = {"accepted": True, **outcome.detail, "attempts": entry.attempts}
             draft.mark_done(entry.route.get("from", draft.current))
-            identity.refresh_registry(env, draft)
+            try:
+                identity.refresh_subject(env, draft)
+            except LookupFailed:                   # the next step asks again
+                log.warning("outbox: the look-ups after %s could not be answered", entry.key)
             draft.move_to(entry.route.get("accepted", draft.current))
         else:
             app.status = "draft"

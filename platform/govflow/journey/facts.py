@@ -3,17 +3,20 @@ from __future__ import annotations
 
 from datetime import date
 
+LOOKED_UP = "looked_up"        # context key: the prefixes of the look-up facts an application holds
+
 
 def build_facts(context: dict, answers: dict, today: date) -> dict:
-    """identity.*, registry.* (scalars only), today and form.* in one nested dict. Types are
-    checked and dates read by the FactView on first use (rules/facts.py)."""
-    registry = context.get("registry") or {}
-    return {
+    """identity.*, relation.*, each look-up's facts under its prefix, today and form.* in one
+    nested dict. Types are checked and dates read by the FactView on first use (rules/facts.py)."""
+    facts = {prefix: context.get(prefix) or {} for prefix in context.get(LOOKED_UP) or ()}
+    facts.update({
         "identity": context.get("identity") or {},
-        "registry": {k: v for k, v in registry.items() if isinstance(v, (int, float, bool, str))},
+        "relation": context.get("relation") or {},
         "today": today,
         "form": answers,
-    }
+    })
+    return facts
 
 
 def flat_answers(app_answers: dict) -> dict:

@@ -1,12 +1,15 @@
-"""Who the citizen is: face verification hand-off, the registry snapshot, SMS codes to their phone."""
+"""Who the citizen is: face verification hand-off, what the outside systems know of the person
+applied for (the subject look-ups of connectors/*.yaml), SMS codes to their phone."""
 from __future__ import annotations
 
 import dataclasses
 from datetime import date
 
 from .. import catalog, formats
+from ..connectors.runtime import LookupFailed, Values
 from ..errors import Problem
 from . import fieldcheck
+from .facts import LOOKED_UP
 from .results import Popup, PopupKind, Status, StepResult
 
 FACE_RETURN_PATH = "/verify/return"
@@ -27,23 +30,26 @@ def _plain(value):
 
 
 def subject_of(app) -> str | None:
-    """ID number of the person the application is for (the registry's key)."""
+    """ID number of the person the application is for (the key of the outside systems' records)."""
     return app.context.get("subject") or (app.context.get("identity") or {}).get("ssn")
 
 
-def reads_registry(flow, page) -> bool:
-    """Whether a step on `page` must ask the registry again: the page names the person applied
-    for, or its rules and conditions read the registry's facts. Other pages use the snapshot
-    the application already holds (one outside call fewer per step)."""
+SUBJECT_KEYS = ("subject", "relation", "subject_person", LOOKED_UP)   # what refresh_subject may change
+
+
+def reads_subject(flow, page, prefixes) -> bool:
+    """Whether a step on `page` must ask the outside systems again: the page names the person
+    applied for, or its rules and conditions read look-up facts (`prefixes`) or the relation.
+    Other pages use the facts the application already holds (one outside call fewer per step)."""
     subject = flow.subject[5:] if flow.subject.startswith("form.") else None
+    heads = {*prefixes, "relation"}
     return (subject is not None and subject in page.fields) or any(
-        r == "subject" or r.startswith("registry.") for r in page.reads)
+        r == "subject" or r.split(".", 1)[0] in heads for r in page.reads)
 
 
-def relation_facts(record, applicant_ssn: str | None, subject_ssn: str) -> dict:
-    """How the verified applicant stands to the person applied for, as the registry knows it:
-    the same person, or their legal guardian (relationship code and what proves it)."""
-    guardianship = record.guardianship_of(applicant_ssn)
+def relation_facts(guardianship, applicant_ssn: str | None, subject_ssn: str) -> dict:
+    """How the verified applicant stands to the person applied for, as the people directory knows
+    it: the same person, or their legal guardian (relationship code and what proves it)."""
     facts: dict = {"applicant_is_subject": bool(applicant_ssn) and applicant_ssn == subject_ssn,
                    "applicant_is_guardian": guardianship is not None}
     if guardianship is not None:
@@ -53,28 +59,36 @@ def relation_facts(record, applicant_ssn: str | None, subject_ssn: str) -> dict:
 
 
 def _snapshot(env, app, ssn: str) -> dict:
-    """The registry's view of `ssn` for this application. Someone else's record (cards, pending
-    applications, name) is copied only for that person's guardian: to anyone else the registry
-    answers nothing but the relation (none), so no rule, page or trail can show it."""
-    record = env.services.registry.record(ssn)
-    relation = relation_facts(record, (app.context.get("identity") or {}).get("ssn"), ssn)
+    """What the application holds about `ssn`: the relation, and for the person themself or their
+    guardian only, each subject look-up's facts (under its prefix) and the person's name and
+    numbers. To anyone else nothing but the relation (none) is answered, so no rule, page or trail
+    can show someone else's record. Raises LookupFailed when a system cannot answer."""
+    people, applicant = env.services.people, (app.context.get("identity") or {}).get("ssn")
+    relation = relation_facts(people.guardianship(ssn, applicant), applicant, ssn)
     if not (relation["applicant_is_subject"] or relation["applicant_is_guardian"]):
-        return relation
-    snapshot = _plain(record)
-    snapshot.pop("guardians", None)              # other people's numbers: not the application's business
-    snapshot["cards_in_province"] = record.cards_in_province
-    snapshot.update(relation)
-    person = env.services.registry.person_by_ssn(ssn)
+        return {"relation": relation}
+    snapshot: dict = {"relation": relation}
+    values = Values(subject=ssn, applicant=applicant, identity=app.context.get("identity") or {})
+    connectors = env.connectors
+    for lookup in connectors.subject_lookups():
+        snapshot[lookup.prefix] = _plain(connectors.look_up(lookup, values))
+    snapshot[LOOKED_UP] = [lk.prefix for lk in connectors.subject_lookups()]
+    person = people.person_by_ssn(ssn)
     if person is not None:
-        snapshot["person"] = {"name": person.name, "id_number": person.id_number, "ssn": person.ssn}
+        snapshot["subject_person"] = {"name": person.name, "id_number": person.id_number, "ssn": person.ssn}
     return snapshot
+
+
+def _held(context: dict) -> dict:
+    keys = [*SUBJECT_KEYS[1:], *(context.get(LOOKED_UP) or [])]
+    return {k: context[k] for k in keys if k in context}
 
 
 def verified_subject(draft) -> str | None:
     """The person applied for, once the journey has accepted them, or None: the verified identity
     itself; the person named on a page (`subject: form.<field>`) once that page is done with the
     same answer (its rules, e.g. the guardian check, passed); in a linked flow (cleanup), the
-    parent's subject once the linked flow's first page is done. Photos of the registry and of
+    parent's subject once the linked flow's first page is done. System photos and photos of
     receipts are given only for this person."""
     app, path = draft.app, draft.flow.subject
     subject = app.context.get("subject")
@@ -90,9 +104,10 @@ def verified_subject(draft) -> str | None:
     return subject if subject == (app.context.get("identity") or {}).get("ssn") else None
 
 
-def refresh_registry(env, draft, posted: dict | None = None) -> None:
-    """Copy the registry's current view of the subject into the application (rules read it).
-    The subject is named by the flow (`subject:`); a linked flow (cleanup) keeps its parent's."""
+def refresh_subject(env, draft, posted: dict | None = None) -> None:
+    """Copy what the outside systems know of the subject into the application (rules read it).
+    The subject is named by the flow (`subject:`); a linked flow keeps its parent's.
+    Raises LookupFailed (nothing changed) when a system cannot answer."""
     app, path = draft.app, draft.flow.subject
     if path.startswith("form."):
         name = path[5:]
@@ -102,15 +117,14 @@ def refresh_registry(env, draft, posted: dict | None = None) -> None:
         ssn = app.context["subject"]
     else:
         ssn = (app.context.get("identity") or {}).get("ssn")
-    snapshot = _snapshot(env, app, ssn) if ssn else None
-    if app.context.get("registry") == snapshot and app.context.get("subject") == (ssn if snapshot else None):
+    snapshot = _snapshot(env, app, ssn) if ssn else {}
+    if _held(app.context) == snapshot and app.context.get("subject") == (ssn if snapshot else None):
         return
     draft.begin_change()
-    if snapshot is None:
-        app.context.pop("registry", None)
-        app.context.pop("subject", None)
-    else:
-        app.context["registry"] = snapshot
+    for key in [*SUBJECT_KEYS, *(app.context.get(LOOKED_UP) or [])]:
+        app.context.pop(key, None)
+    if snapshot:
+        app.context.update(snapshot)
         app.context["subject"] = ssn
     draft.changed()
 
@@ -126,23 +140,23 @@ def _checked(env, draft, name: str, value):
     return typed
 
 
-def keep_subject(draft) -> tuple:
-    """What refresh_registry may change, to put back with restore_subject."""
+def keep_subject(draft) -> dict:
+    """What refresh_subject may change, to put back with restore_subject."""
     context = draft.app.context
-    return context.get("subject"), context.get("registry")
+    kept = _held(context)
+    if "subject" in context:
+        kept["subject"] = context["subject"]
+    return kept
 
 
-def restore_subject(draft, kept: tuple) -> None:
+def restore_subject(draft, kept: dict) -> None:
     """A step whose answers were not kept does not keep the person they named either."""
-    subject, registry = kept
     context = draft.app.context
-    if context.get("subject") == subject:
+    if context.get("subject") == kept.get("subject"):
         return
-    for key, value in (("subject", subject), ("registry", registry)):
-        if value is None:
-            context.pop(key, None)
-        else:
-            context[key] = value
+    for key in [*SUBJECT_KEYS, *(context.get(LOOKED_UP) or [])]:
+        context.pop(key, None)
+    context.update(kept)
     draft.changed()
 
 
@@ -152,6 +166,11 @@ def start(journey, draft, page, action) -> StepResult:
                                          "action": action.id, "role": action.verify_identity}
     draft.changed()
     return StepResult(Status.HANDOFF, draft, page.id, handoff={"token": handoff.token, "url": handoff.url_path})
+
+
+def unavailable(draft, page_id: str, values: dict | None = None) -> StepResult:
+    """An outside system could not answer a look-up: the step stops, nothing typed is lost."""
+    return StepResult(Status.INVALID, draft, page_id, [catalog.problem("lookup.unavailable")], values=values or {})
 
 
 def _face_failed(draft, page_id: str, code: str) -> StepResult:
@@ -175,14 +194,17 @@ def complete(journey, draft, token: str) -> StepResult:
     if result.status != "passed":
         return _face_failed(draft, pending["page"], "face.failed")
     env.services.face.consume(token)
-    person = env.services.registry.person(result.person_id)
-    if person is None:                      # passed, but for nobody the registry knows
+    person = env.services.people.person(result.person_id)
+    if person is None:                      # passed, but for nobody the people directory knows
         return _face_failed(draft, pending["page"], "face.failed")
     app.context["identity"] = _plain(person)
     app.person_key = env.store.person_key(person.id_number)    # 继续办理 finds the draft by the person
     draft.changed()
-    refresh_registry(env, draft)
     page = draft.flow.pages[pending["page"]]
+    try:
+        refresh_subject(env, draft)
+    except LookupFailed:
+        return unavailable(draft, page.id)
     return journey.complete_step(draft, page, page.action(pending["action"]))
 
 

@@ -13,6 +13,7 @@ import functools
 from threading import Lock
 
 from .. import catalog
+from ..connectors.runtime import LookupFailed
 from ..definitions.model import ActionDef, FlowDef, PageDef
 from ..errors import NotFound, Unavailable
 from ..store.retention import Retention
@@ -102,7 +103,7 @@ class Journey:
         flow = self.flow(flow_id)
         context = {"page": flow.start, "bundle": self.env.bundle}
         if parent is not None:
-            for key in ("identity", "registry", "subject"):
+            for key in ("identity", *identity.SUBJECT_KEYS, *(parent.app.context.get(identity.LOOKED_UP) or [])):
                 if key in parent.app.context:
                     context[key] = parent.app.context[key]
         app = self.env.store.applications.create(
@@ -187,8 +188,13 @@ class Journey:
         """The page's checks; the answers that pass are kept. A StepResult when the step stops here."""
         flow = draft.flow
         kept = identity.keep_subject(draft)
-        if identity.reads_registry(flow, page) or "registry" not in draft.app.context:
-            identity.refresh_registry(self.env, draft, data)
+        if identity.reads_subject(flow, page, self.env.connectors.subject_prefixes) \
+                or "relation" not in draft.app.context:
+            try:
+                identity.refresh_subject(self.env, draft, data)
+            except LookupFailed:
+                identity.restore_subject(draft, kept)
+                return identity.unavailable(draft, page.id, data)
         check = validate_page(self.env, flow, page, data, draft, from_form)
         audit.record(self.env, draft, check.evaluations, f"{page.id}.{action.id}", check.facts)
         if draft.app.context.get("redirect") and not (check.popup and check.popup.kind == "redirect"):
@@ -232,7 +238,10 @@ class Journey:
                 raise FlowError("flow.no_parent", app.id)
             parent = self.draft(parent_app)
             draft.related.append(parent)
-            identity.refresh_registry(parent.env, parent)
+            try:
+                identity.refresh_subject(parent.env, parent)
+            except LookupFailed:
+                return identity.unavailable(draft, draft.current)
             return parent.journey.go(parent, Destination(page=dest.parent))
         if dest.flow:
             child = self.create(dest.flow, app.owner, parent=draft)
@@ -247,7 +256,10 @@ class Journey:
             draft.related.append(fresh)
             return StepResult(Status.OK, fresh, fresh.current)
         if page.on_enter:
-            identity.refresh_registry(self.env, draft)
+            try:
+                identity.refresh_subject(self.env, draft)
+            except LookupFailed:
+                return identity.unavailable(draft, draft.current)
             popup, evaluations = check_entry(self.env, page, draft)
             audit.record(self.env, draft, evaluations, f"{page.id}.on_enter", draft.facts)
             if popup:

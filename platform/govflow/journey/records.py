@@ -2,7 +2,8 @@
 field whose answer is one of the records (choose one card of several).
 
 A list fact is `<prefix>.<name>`: a look-up's facts are kept in the application's context under
-its prefix (app.context[<prefix>][<name>], a list of records, each a mapping). Nothing here knows
+its prefix (app.context[<prefix>][<name>], a list of records, each a mapping; the prefixes the
+application looked up are listed under app.context[facts.LOOKED_UP]). Nothing here knows
 a prefix or a record's keys: the flow names them (docs/flow-format.md, `options_from`).
 """
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 from .. import catalog, formats
 from ..definitions.model import FieldDef
 from ..errors import Problem
-from .facts import resolve
+from .facts import LOOKED_UP, resolve
 
 MASKS = {"id": formats.mask_id, "phone": formats.mask_phone, "name": formats.mask_name}
 
@@ -44,7 +45,9 @@ def matches(record, where: dict | None) -> bool:
 
 def select(context: dict, path: str, where: dict | None = None) -> list[dict]:
     """The records of the list fact at `path` in the application's context that match `where`."""
-    found = resolve(context or {}, str(path))
+    context = context or {}
+    looked_up = {prefix: context.get(prefix) or {} for prefix in context.get(LOOKED_UP) or ()}
+    found = resolve(looked_up, str(path))
     if not isinstance(found, list):
         return []
     return [r for r in found if matches(r, where)]

@@ -6,21 +6,20 @@ one entry; a deliverer (journey/delivery.py: at once after the commit, and the o
 for retries) calls the outside system and records its answer on the application. 【重新提交】
 after a refusal queues the same entry again, under the same idempotency key.
 
-Each operation is two small functions in a table: what to send (read at submit time, from the
-draft) and how to send it (at delivery time, from the entry alone).
+What is sent is the operation's request as its connector declares it (connectors/*.yaml), each
+field read at submit time from the draft; the delivery calls the operation by name.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
 
-from ..services import ServiceError
+from ..connectors.checks import flow_source
+from ..connectors.runtime import ACCEPTED, REFUSED, RETRY, UnknownOperation, Values
 from . import identity
 from .results import Status, StepResult
 from .validation import validate_page
 
-ACCEPTED, REFUSED, RETRY = "accepted", "refused", "retry"     # what one delivery attempt got
-TRANSIENT = frozenset({"backend.unavailable"})       # the back end's own word for "try again later"
+__all__ = ["ACCEPTED", "REFUSED", "RETRY", "Outcome", "deliver", "payload", "submit"]
 
 
 @dataclass(frozen=True)
@@ -30,12 +29,6 @@ class Outcome:
 
     kind: str
     detail: dict
-
-
-@dataclass(frozen=True)
-class Operation:
-    payload: Callable[..., dict]          # (env, draft) -> what to send; may raise ServiceError
-    deliver: Callable[..., Outcome]       # (env, application id, payload, idempotency key) -> Outcome
 
 
 def _recheck(journey, draft, page) -> StepResult | None:
@@ -51,39 +44,32 @@ def _recheck(journey, draft, page) -> StepResult | None:
     return StepResult(Status.INVALID, draft, draft.trail[-1])
 
 
-def _application_payload(env, draft) -> dict:
+def values_of(draft) -> Values:
+    """What the request's sources read: the person applied for, the verified person, the answers,
+    the look-up facts the application holds, the flow."""
     app, flow = draft.app, draft.flow
     ident = app.context.get("identity") or {}
-    return {"flow": flow.id, "flow_version": flow.version, "ssn": identity.subject_of(app),
-            "submitted_by": ident.get("ssn"), "id_type": ident.get("id_type"), "answers": dict(draft.answers)}
+    facts = {prefix: app.context.get(prefix) or {} for prefix in app.context.get(identity.LOOKED_UP) or []}
+    return Values(subject=identity.subject_of(app), applicant=ident.get("ssn"), identity=ident,
+                  answers=dict(draft.answers), facts=facts, flow_id=flow.id, flow_version=flow.version,
+                  application_id=app.id)
 
 
-def _deliver_application(env, application_id: str, payload: dict, key: str) -> Outcome:
+def payload(env, draft, action) -> dict:
+    """The operation's request, read at submit time from the draft (the outbox keeps it)."""
+    given = {name: flow_source(spec) for name, spec in action.submit_request.items() if isinstance(spec, dict)}
+    return env.connectors.request(action.submit, values_of(draft), given)
+
+
+def deliver(env, entry) -> Outcome:
+    """One call of the entry's operation, from the entry alone (the outbox worker has no draft)."""
     try:
-        result = env.services.card_backend.submit(application_id, payload, key)
-    except ServiceError as exc:
-        return Outcome(RETRY, {"reason_code": exc.code, "reason": str(exc)})
-    if result.accepted:   # the back end records the pending application in the registry itself
-        return Outcome(ACCEPTED, {"reference": result.reference})
-    kind = RETRY if result.reason_code in TRANSIENT else REFUSED
-    return Outcome(kind, {"reason_code": result.reason_code, "reason": result.reason})
-
-
-def _cleanup_payload(env, draft) -> dict:
-    ssn = identity.subject_of(draft.app)
-    return {"ssn": ssn, "cards": [c.card_number for c in env.services.registry.record(ssn).cards if c.cleanable]}
-
-
-def _deliver_cleanup(env, application_id: str, payload: dict, key: str) -> Outcome:
-    try:
-        reference = env.services.registry.cleanup(payload["ssn"], payload["cards"], idempotency_key=key)
-    except ServiceError as exc:
-        return Outcome(REFUSED, {"reason_code": exc.code, "reason": str(exc)})
-    return Outcome(ACCEPTED, {"reference": reference, "cards": payload["cards"]})
-
-
-OPERATIONS = {"card_application": Operation(_application_payload, _deliver_application),
-              "card_cleanup": Operation(_cleanup_payload, _deliver_cleanup)}
+        answer = env.connectors.call(entry.operation, entry.application_id, entry.payload, entry.key)
+    except UnknownOperation:
+        return Outcome(REFUSED, {"reason_code": "outbox.unknown_operation", "reason": entry.operation})
+    if answer.kind == ACCEPTED:
+        return Outcome(ACCEPTED, {**answer.response, "reference": answer.response.get("reference")})
+    return Outcome(answer.kind, {"reason_code": answer.code, "reason": answer.reason})
 
 
 def submit(journey, draft, page, action) -> StepResult:
@@ -95,15 +81,9 @@ def submit(journey, draft, page, action) -> StepResult:
     blocked = _recheck(journey, draft, page)
     if blocked is not None:
         return blocked
-    try:
-        payload = OPERATIONS[action.submit].payload(env, draft)
-    except ServiceError as exc:
-        app.last_outcome = {"accepted": False, "reason_code": exc.code, "reason": str(exc)}
-        draft.changed()
-        draft.move_to(action.on_failure or page.id)
-        return StepResult(Status.FAILED, draft, draft.current)
+    request = payload(env, draft, action)
     route = {"from": page.id, "accepted": action.next.page, "rejected": action.on_failure or page.id}
-    entry = env.store.outbox.enqueue(app.id, action.submit, payload, route)
+    entry = env.store.outbox.enqueue(app.id, action.submit, request, route)
     app.status = "processing"
     app.submit_attempts += 1
     app.last_outcome = None

@@ -55,7 +55,7 @@ def _photo_receipt(env, field, value, values, draft, verified):
 
 def _system_photo(env, field, value, values, draft, verified):
     ssn = verified_subject(draft)
-    if not ssn or env.services.registry.system_photo(ssn) is None:
+    if not ssn or env.services.people.system_photo(ssn) is None:
         return fieldcheck.problem(field, "system_photo.none")
     return None
 

@@ -67,11 +67,9 @@ def field_view(field: FieldDef, value, env, facts, allowed, error=None) -> dict:
 
 
 def _records(block: dict, app) -> list[dict]:
-    """The records of a list fact `<prefix>.<name>` (a look-up's facts are app.context[<prefix>]);
-    the holder's name and numbers come from the same look-up's `person`, else the verified identity."""
+    """The records of a list fact `<prefix>.<name>` of the application's look-ups (journey/records.py)."""
     rows = records.select(app.context, block["source"], block.get("where"))
-    looked_up = app.context.get(str(block["source"]).split(".")[0])
-    ident = (looked_up.get("person") if isinstance(looked_up, dict) else None) or app.context.get("identity") or {}
+    ident = app.context.get("subject_person") or app.context.get("identity") or {}
     holder = {"name": ident.get("name"), "id_number": formats.mask_id(ident.get("id_number") or ""),
               "ssn": formats.mask_id(ident.get("ssn") or "")}
     def shown(value):
@@ -208,7 +206,7 @@ def _photo_previews(fields: list[dict], env, draft) -> None:
                 view["error_code"] = code
         elif view["widget"] == "system_photo":
             ssn = verified_subject(draft)
-            view["photo_available"] = bool(ssn) and env.services.registry.system_photo(ssn) is not None
+            view["photo_available"] = bool(ssn) and env.services.people.system_photo(ssn) is not None
 
 
 def outcome_view(app) -> dict | None:

@@ -47,7 +47,9 @@ class RuleBook:
         engine = self._engines.get(rs.name) or self._engine(rs)
         plan = self._plans.get(rs.name)
         if plan is None:
-            plan = self._plans[rs.name] = fact_plan(rs.facts_read)
+            types = self.catalogue.types          # lists are read by their hidden counts, not by the engine
+            plan = self._plans[rs.name] = fact_plan(
+                p for p in rs.facts_read if getattr(types.get(p), "type", None) != "array")
         indexes = engine.fire_fact(guarded_fact(plan, view.get))
         if not indexes:
             return Evaluation(rs.name, rs.version, [])

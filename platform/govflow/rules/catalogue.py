@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import jsonschema
@@ -12,6 +13,7 @@ from ..errors import Problem
 from ..say import names, say
 from ..yamlsource import Source, load_file
 from .facts import FUNCTIONS, RESERVED_TOP, Catalogue, Derived
+from .list_derived import LIST_FUNCTIONS, read_list_derived
 from .model import FactType, file_label
 from .wording import rule_label, schema_message, schema_path, suggest, type_name
 
@@ -64,7 +66,8 @@ def json_view(data):
     return data
 
 
-def load_catalogue(rules_dir: Path, form_fact_types: dict, schema: dict) -> tuple[Catalogue, list[Problem]]:
+def load_catalogue(rules_dir: Path, form_fact_types: dict, schema: dict,
+                   picklists=None) -> tuple[Catalogue, list[Problem]]:
     """Fact types from facts.yaml plus the form's; problems name facts.yaml and its lines."""
     path = rules_dir / "facts.yaml"
     types = {k: v for k, v in form_fact_types.items()}
@@ -81,29 +84,65 @@ def load_catalogue(rules_dir: Path, form_fact_types: dict, schema: dict) -> tupl
                                 lambda p: len(p) >= 2 and p[0] == "derived")
     data = source.data if isinstance(source.data, dict) else {}
     for name, decl in (data.get("facts") or {}).items():
-        if _reserved(name):
+        if name in form_fact_types and not name.startswith("form."):
+            problems.append(source.problem(("facts", name), "facts.duplicate_fact",
+                                           say("rules.facts.supplied_by_connector", name=name),
+                                           say("rules.facts.supplied_by_connector.hint")))
+        elif _reserved(name):
             problems.append(source.problem(("facts", name), "facts.reserved_name",
                                            say("rules.facts.reserved_name", name=name),
                                            say("rules.facts.reserved_name.hint")))
-        elif isinstance(decl, dict) and decl.get("type") in ("string", "integer", "number", "boolean", "date"):
-            enum = tuple(decl["enum"]) if isinstance(decl.get("enum"), list) else None
-            written = decl.get("labels")
-            labels: dict = written if isinstance(written, dict) else {}
-            for value in labels:
-                if enum is None or value not in enum:
-                    problems.append(source.problem(("facts", name, "labels", value), "facts.label_not_in_enum",
-                                                   say("rules.facts.label_not_in_enum", name=name, value=value),
-                                                   say("rules.facts.label_not_in_enum.hint",
-                                                       values=names(enum or ()))))
-            types[name] = FactType(decl["type"], enum, decl.get("title"),
-                                   tuple((v, str(t)) for v, t in labels.items() if enum and v in enum))
-            catalogue.declared[name] = (source.file, source.line(("facts", name)))
+        elif isinstance(decl, dict):
+            declared = _declaration(source, ("facts", name), name, decl, problems)
+            if declared is not None:
+                types[name] = declared
+                catalogue.declared[name] = (source.file, source.line(("facts", name)))
     for name, spec in (data.get("derived") or {}).items():
+        if isinstance(spec, dict) and set(spec) & set(LIST_FUNCTIONS):
+            read_list_derived(source, name, spec, catalogue, picklists, problems)
+            continue
         derived = _derived(source, name, spec, types, problems)
         if derived is not None:
             catalogue.derived.append(derived)
-            types[name] = FactType(FUNCTIONS[derived.function].result, None, spec.get("title"))
+            unit = "months" if derived.function == "months_between" else None
+            types[name] = FactType(FUNCTIONS[derived.function].result, None, spec.get("title"), unit=unit)
     return catalogue, problems
+
+
+SCALARS = ("string", "integer", "number", "boolean", "date")
+
+
+def _declaration(source: Source, at: tuple, name: str, decl: dict, problems: list) -> FactType | None:
+    """One declared type: a scalar (with enum and labels), a list (`items`) or a record (`fields`)."""
+    kind = decl.get("type")
+    if kind == "array":
+        items = decl.get("items")
+        inner = _declaration(source, at + ("items",), name, items, problems) if isinstance(items, dict) else None
+        if inner is not None and inner.title is None:
+            inner = replace(inner, title=decl.get("title"))      # an item is called what its list is called
+        return FactType("array", None, decl.get("title"), items=inner) if inner is not None else None
+    if kind == "object":
+        written = decl.get("fields")
+        props: dict = written if isinstance(written, dict) else {}
+        fields = []
+        for field, fdecl in props.items():
+            ftype = _declaration(source, at + ("fields", field), f"{name}.{field}", fdecl, problems) \
+                if isinstance(fdecl, dict) and fdecl.get("type") in SCALARS else None
+            if ftype is not None:
+                fields.append((str(field), ftype))
+        return FactType("object", None, decl.get("title"), fields=tuple(fields))
+    if kind not in SCALARS:
+        return None
+    enum = tuple(decl["enum"]) if isinstance(decl.get("enum"), list) else None
+    written = decl.get("labels")
+    labels: dict = written if isinstance(written, dict) else {}
+    for value in labels:
+        if enum is None or value not in enum:
+            problems.append(source.problem(at + ("labels", value), "facts.label_not_in_enum",
+                                           say("rules.facts.label_not_in_enum", name=name, value=value),
+                                           say("rules.facts.label_not_in_enum.hint", values=names(enum or ()))))
+    return FactType(kind, enum, decl.get("title"),
+                    tuple((v, str(t)) for v, t in labels.items() if enum and v in enum))
 
 
 def _reserved(name: str) -> bool:

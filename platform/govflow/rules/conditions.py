@@ -42,10 +42,11 @@ def did_you_mean(word: str, choices) -> str | None:
 class ConditionReader:
     """Checks and builds conditions for one rule file."""
 
-    def __init__(self, source: Source, types: dict[str, FactType], picklists):
+    def __init__(self, source: Source, types: dict[str, FactType], picklists, catalogue=None):
         self.source = source
         self.types = types
         self.picklists = picklists
+        self.catalogue = catalogue      # where tests on lists add their hidden counts (None: not here)
         self.problems: list = []
 
     def problem(self, path: tuple, code: str, message: str, hint: str | None = None) -> None:
@@ -55,6 +56,10 @@ class ConditionReader:
         if not isinstance(node, dict) or not node:
             self.problem(path, "rule.bad_condition", say("cond.not_mapping"), say("cond.not_mapping.hint"))
             return None
+        if "fact" in node and isinstance(node["fact"], str) and \
+                getattr(self.types.get(node["fact"]), "type", None) == "array":
+            from .list_conditions import read_list_test
+            return read_list_test(self, node, path)
         for key in ("all", "any", "not"):
             if key in node:
                 if len(node) != 1:
@@ -119,9 +124,27 @@ class ConditionReader:
             return None
         if op in LIST_OPS:
             return self._list(value, ftype, path)
+        if isinstance(value, dict) and value and set(value) <= {"years", "months"}:
+            return self._years_months(value, ftype, path)
         if isinstance(value, dict):
             return self._fact_ref(value, ftype, path)
         return self._constant(value, ftype, path)
+
+    def _years_months(self, value: dict, ftype: FactType, path: tuple) -> int | None:
+        """`{years: 46, months: 3}`: an age in months written in policy's units (months 0..11)."""
+        if ftype.unit != "months":
+            self.problem(path, "rule.wrong_value_type", say("cond.years_months_not_here"),
+                         say("cond.years_months_not_here.hint"))
+            return None
+        years, months = value.get("years", 0), value.get("months", 0)
+        whole = [isinstance(v, int) and not isinstance(v, bool) for v in (years, months)]
+        if not all(whole) or years < 0 or not 0 <= months <= 11:
+            bad = "months" if whole[0] and years >= 0 else "years"
+            self.problem(path + ((bad,) if bad in value else ()), "rule.wrong_value_type",
+                         say("cond.years_months_range", years=years, months=months),
+                         say("cond.years_months_range.hint"))
+            return None
+        return years * 12 + months
 
     def _list(self, value: Any, ftype: FactType, path: tuple) -> tuple | None:
         if isinstance(value, dict) and set(value) == {"options"}:

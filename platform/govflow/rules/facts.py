@@ -13,7 +13,8 @@ from ..say import say
 from .model import RuleEvaluationError
 from .wording import type_name
 
-RESERVED_TOP = ("id", "sid", "govflow_fact")   # durable-rules identity fields and our guard
+RESERVED_TOP = ("id", "sid", "govflow_fact", "govflow_list")   # durable-rules identity fields, our guard,
+#                                                                  and the hidden counts of list tests
 
 
 # -- derived-fact functions: each small, whitelisted, dispatched from a table -------------
@@ -73,7 +74,8 @@ FUNCTIONS: dict[str, Function] = {
 class Derived:
     path: str
     function: str
-    args: tuple          # fact paths
+    args: tuple          # fact paths (for the list functions: the list, then the facts `where` reads)
+    spec: Any = None     # list functions: lists.ListSpec (the list's type, `where`, what to compute)
 
 
 @dataclass
@@ -140,6 +142,34 @@ def coerce(ftype: str, value: Any) -> tuple[bool, Any]:
     return False, value
 
 
+def coerce_typed(ftype, value: Any) -> tuple[bool, Any]:
+    """coerce() for a FactType, lists (type "array") and records (type "object") included:
+    a list's items and a record's declared fields are checked and normalised; a field a record
+    does not have is left out, fields not declared are dropped."""
+    if ftype.type == "array":
+        if not isinstance(value, (list, tuple)) or ftype.items is None:
+            return False, value
+        out = []
+        for item in value:
+            ok, normal = coerce_typed(ftype.items, item)
+            if not ok:
+                return False, value
+            out.append(normal)
+        return True, tuple(out)
+    if ftype.type == "object":
+        if not isinstance(value, dict):
+            return False, value
+        record = {}
+        for name, field_type in ftype.fields:
+            if value.get(name) is not None:
+                ok, normal = coerce_typed(field_type, value[name])
+                if not ok:
+                    return False, value
+                record[name] = normal
+        return True, record
+    return coerce(ftype.type, value)
+
+
 def engine_value(value: Any) -> Any:
     """What both evaluators compare: dates as YYYYMMDD integers (durable-rules has no dates)."""
     if isinstance(value, dt.date):
@@ -182,18 +212,21 @@ class FactView:
         if path in self._values:
             return self._seen.get(path)
         derived = self.catalogue.derived_by_path.get(path)
-        if derived is not None:
+        if derived is not None and derived.spec is not None:
+            from .lists import compute
+            value = compute(self, derived)
+        elif derived is not None:
             args = [self.seen(a) for a in derived.args]
             value = None if any(a is None for a in args) else FUNCTIONS[derived.function].call(*args)
         else:
             value = get_path(self.facts, path)
             if value is not None:
-                ftype = self.catalogue.types[path].type if path in self.catalogue.types else None
-                if ftype is not None:
-                    ok, value = coerce(ftype, value)
+                declared = self.catalogue.types.get(path)
+                if declared is not None:
+                    ok, value = coerce_typed(declared, value)
                     if not ok:
                         raise RuleEvaluationError(say("rules.book.fact_wrong_type", path=path,
-                                                      type=type_name(ftype), value=repr(value)))
+                                                      type=type_name(declared.type), value=repr(value)))
         if value is None:
             self._values[path] = _ABSENT
         else:

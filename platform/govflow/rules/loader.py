@@ -12,6 +12,7 @@ from .book import RuleBook
 from .catalogue import file_version, load_catalogue, load_schema, schema_problems
 from .conditions import ConditionReader
 from .durable_adapter import EXPRESSION_LIMIT, compile_rule, expression_count
+from .example_lists import check_list_example
 from .facts import coerce
 from .model import Example, FactType, Rule, Ruleset, facts_read, file_label, freeze
 from .outcomes import check_outcome
@@ -19,17 +20,22 @@ from .schema_refs import inline_refs
 from .wording import rule_label, suggest, type_name
 
 
-def load_rulebook(rules_dir: Path, form_fact_types: dict[str, FactType],
-                  picklists) -> tuple[RuleBook | None, list[Problem]]:
-    """Read rules_dir/facts.yaml and every other rules_dir/*.yaml; None when any error was found."""
+def load_rulebook(rules_dir: Path, form_fact_types: dict[str, FactType], picklists,
+                  connector_facts: dict[str, FactType] | None = None) -> tuple[RuleBook | None, list[Problem]]:
+    """Read rules_dir/facts.yaml and every other rules_dir/*.yaml; None when any error was found.
+    The facts the connectors' look-ups answer are known too (by default those of the project's
+    connectors/ beside rules_dir)."""
+    if connector_facts is None:
+        from ..connectors.loader import load_connectors
+        connector_facts = load_connectors(Path(rules_dir).parent)[0].fact_types()
     with paused_gc():                           # see bulk.py: twice as fast for large rule files
-        return _load_rulebook(Path(rules_dir), form_fact_types, picklists)
+        return _load_rulebook(Path(rules_dir), {**form_fact_types, **connector_facts}, picklists)
 
 
 def _load_rulebook(rules_dir: Path, form_fact_types: dict[str, FactType],
                    picklists) -> tuple[RuleBook | None, list[Problem]]:
     schema = inline_refs(load_schema())          # the same errors, three times faster
-    catalogue, problems = load_catalogue(rules_dir, form_fact_types, schema)
+    catalogue, problems = load_catalogue(rules_dir, form_fact_types, schema, picklists)
     rulesets: dict[str, Ruleset] = {}
     seen_ids: dict[str, Rule | str] = {}
     for path in sorted(rules_dir.glob("*.yaml")):
@@ -56,7 +62,7 @@ def _load_file(path: Path, catalogue, picklists, schema: dict, seen_ids: dict):
         problems.append(source.problem(("ruleset",), "rule.ruleset_name",
                                        say("rules.loader.ruleset_name", name=data.get("ruleset"), file=path.name),
                                        say("rules.loader.ruleset_name.hint", stem=path.stem)))
-    reader = ConditionReader(source, catalogue.types, picklists)
+    reader = ConditionReader(source, catalogue.types, picklists, catalogue)
     rules: list[Rule] = []
     for i, raw in enumerate(data["rules"]):
         rule = _rule(source, raw, ("rules", i), reader, catalogue, seen_ids, problems)
@@ -158,6 +164,9 @@ def _check_given(source: Source, given: dict, at: tuple, prefix: tuple, catalogu
                                       _inputs_hint(path, catalogue) or suggest(path, set(catalogue.types) - derived)))
             continue
         if value is None:
+            continue
+        if ftype.type == "array":
+            out += check_list_example(source, at + (key,), path, ftype, value)
             continue
         ok, normal = coerce(ftype.type, value)
         if not ok:

@@ -22,6 +22,7 @@ class FactType:
     labels: tuple = ()          # ((value, what policy staff call it), ...) for the checker's messages
     items: "FactType | None" = None   # type "array": the type of each element (a scalar or an "object")
     fields: tuple = ()          # type "object": ((name, FactType), ...) of each record (e.g. one card)
+    unit: str | None = None     # "months": an age in months, compared with {years: Y, months: M}
 
     def field(self, name: str) -> "FactType | None":
         return next((t for n, t in self.fields if n == name), None)

@@ -1,4 +1,5 @@
-"""What the platform expects from each outside system (渠道人脸核验, 社保 registry, ...).
+"""What the platform expects from the outside systems it always needs (渠道人脸核验, the people
+directory, photo receipts, branches, SMS, the virus scanner); the others are connectors/*.yaml.
 
 The engine and web layer depend only on these Protocols and value types; the local
 simulators implement them and a real adapter would too. Values are small frozen
@@ -65,17 +66,6 @@ class Person:
 
 
 @dataclass(frozen=True)
-class Card:
-    card_number: str
-    issuing_city_code: str
-    issuing_city_name: str
-    bank_name: str
-    status: str              # 卡状态: 正常 / 挂失 / 注销 ...
-    progress: str            # 制卡进度: 已制卡 / 已领卡 ...
-    cleanable: bool          # 可申请办理 (one person, one card cleanup)
-
-
-@dataclass(frozen=True)
 class Guardianship:
     """One legal guardian of a person, as the registry knows it (民法典 第二十七条、第三十一条)."""
 
@@ -85,50 +75,27 @@ class Guardianship:
     #                          guardianship_record 监护关系证明
 
 
-@dataclass(frozen=True)
-class RegistryRecord:
-    pending_applications: int
-    cards: tuple[Card, ...]
-    system_photo_available: bool
-    insurance_types: tuple[str, ...] = ()   # codes of reference/insurance_type_options.json
-    guardians: tuple[Guardianship, ...] = ()   # who is this person's legal guardian
-
-    def guardianship_of(self, ssn: str | None) -> Guardianship | None:
-        """The guardianship `ssn` holds over this person, if the registry records one."""
-        return next((g for g in self.guardians if ssn and g.holder_ssn == ssn), None)
-
-    @property
-    def cards_in_province(self) -> int:
-        return sum(1 for c in self.cards if c.status != CANCELLED)
-
-
-CANCELLED = "注销"
-
-# registry.* facts the journey adds to a record's plain values: how the verified person stands to
-# the person applied for (journey/identity.relation_facts), and the cards that count
+# relation.* facts: how the verified person stands to the person applied for (journey/identity.relation_facts)
 RELATION_FACTS = ("applicant_is_subject", "applicant_is_guardian", "applicant_relationship", "guardianship_basis")
-RECORD_FACTS = ("cards_in_province",)
-_SCALARS = ("int", "float", "bool", "str")
 
 
 def supplied_facts() -> dict[str, frozenset[str]]:
-    """Every fact path the engine puts into a request's facts besides `form.*`, by source: what
-    rules/facts.yaml may declare (`rule.fact_not_supplied` otherwise). `identity.*` is the verified
-    person (Person), `registry.*` the plain values of the person's RegistryRecord plus the facts the
-    journey adds (journey/facts.build_facts keeps scalars only), and `today`."""
+    """Every fact path the engine itself puts into a request's facts besides `form.*` and the
+    connectors' look-up facts, by source: what rules/facts.yaml may declare (`rule.fact_not_supplied`
+    otherwise). `identity.*` is the verified person (Person), `relation.*` how they stand to the
+    person applied for, and `today`."""
     from dataclasses import fields
-    record = [f.name for f in fields(RegistryRecord) if str(f.type) in _SCALARS]
     return {"identity": frozenset(f"identity.{f.name}" for f in fields(Person)),
-            "registry": frozenset(f"registry.{n}" for n in (*record, *RECORD_FACTS, *RELATION_FACTS)),
+            "relation": frozenset(f"relation.{n}" for n in RELATION_FACTS),
             "": frozenset({"today"})}
 
 
 class Registry(Protocol):
+    """The people directory: who is who, who is whose guardian, the system photo."""
+
     def person(self, person_id: str) -> Person | None: ...
     def person_by_ssn(self, ssn: str) -> Person | None: ...
-    def record(self, ssn: str) -> RegistryRecord: ...
-    def cleanup(self, ssn: str, card_numbers: list[str], idempotency_key: str | None = None) -> str: ...
-    def register_application(self, ssn: str, reference: str) -> None: ...
+    def guardianship(self, ssn: str, holder_ssn: str | None) -> Guardianship | None: ...
     def system_photo(self, ssn: str) -> bytes | None: ...
 
 
@@ -162,20 +129,6 @@ class BranchDirectory(Protocol):
     def search(self, area_code: str | None = None, keyword: str | None = None,
                limit: int = 50) -> list[Branch]: ...
     def get(self, branch_id: str) -> Branch | None: ...
-
-
-# ---- card-issuing back end ------------------------------------------------------------
-
-@dataclass(frozen=True)
-class SubmitResult:
-    accepted: bool
-    reference: str | None
-    reason_code: str | None = None   # e.g. backend.rejected, backend.unavailable
-    reason: str | None = None        # Chinese text for the failure page
-
-
-class CardBackend(Protocol):
-    def submit(self, application_id: str, payload: dict, idempotency_key: str) -> SubmitResult: ...
 
 
 # ---- SMS gateway ----------------------------------------------------------------------

@@ -5,17 +5,18 @@ tests see the same list. Problems come back with file and line, like flow files.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
 from ..errors import Problem
 from ..yamlsource import Source, load_file
-from .interfaces import Card, Person
+from .interfaces import Person
 
 PERSONAS_FILE = "personas.yaml"
 _PERSON_KEYS = ("name", "id_type", "id_number", "ssn", "residency", "birth_date", "sex", "phone")
-_CARD_KEYS = ("card_number", "issuing_city", "issuing_city_name", "bank", "status", "progress")
+# the keys of a persona that are not the record of a simulated system (`worlds`)
+_OWN_KEYS = ("id", "title", "initials", "person", "system_photo", "guardians", "simulate")
 # what proves a guardianship in the registry: 户籍 (户口簿), 出生医学证明, or a guardianship record
 # (监护关系证明: 指定监护 民法典 第三十一条, or the order of 第二十七条 when the parents cannot act)
 GUARDIANSHIP_BASES = ("household_register", "birth_medical_certificate", "guardianship_record")
@@ -27,12 +28,12 @@ class Persona:
     title: str
     initials: str
     person: Person
-    pending_applications: int
     system_photo: bool
-    insurance_types: tuple[str, ...]
-    cards: tuple[Card, ...]
-    reject_first_submit: bool = False
     guardians: tuple[tuple[str, str, str], ...] = ()   # (guardian persona id, GB/T 4761 code, basis)
+    # every other block of the persona: the record each simulated system (a connector's `world:`)
+    # holds of this person, as written (connectors/simulator.py reads them)
+    worlds: dict = field(default_factory=dict, compare=False, hash=False)
+    refuse_first: tuple[str, ...] = ()      # `simulate: {refuse_first: [operation ...]}`
 
 
 _READ: dict[tuple, tuple[tuple[Persona, ...], tuple[Problem, ...]]] = {}
@@ -79,7 +80,7 @@ def _read_personas(path: Path) -> tuple[list[Persona], list[Problem]]:
     for p in personas:
         for guardian, _, _ in p.guardians:
             if guardian not in seen or guardian == p.id:
-                problems.append(source.problem(("personas", index[p.id], "registry", "guardians"),
+                problems.append(source.problem(("personas", index[p.id], "guardians"),
                                                "persona.unknown_guardian",
                                                f"{p.id}: guardians names unknown persona '{guardian}'"))
     return personas, problems
@@ -112,27 +113,30 @@ def _persona(source: Source, path: tuple, item, problems: list) -> Persona | Non
         problems.append(source.problem(path + ("person", "birth_date"), "persona.date",
                                        "birth_date must be a date such as 1990-03-07"))
         return None
-    registry = item.get("registry") or {}
-    cards = []
-    for j, card in enumerate(registry.get("cards") or []):
-        if not isinstance(card, dict) or any(k not in card for k in _CARD_KEYS):
-            problems.append(source.problem(path + ("registry", "cards", j), "persona.key_missing",
-                                           f"a card needs {', '.join(_CARD_KEYS)}"))
-            return None
-        cards.append(Card(str(card["card_number"]), str(card["issuing_city"]), str(card["issuing_city_name"]),
-                          str(card["bank"]), str(card["status"]), str(card["progress"]),
-                          bool(card.get("cleanable", False))))
     person = Person(person_id=str(item["id"]), name=str(data["name"]), ssn=str(data["ssn"]),
                     id_type=str(data["id_type"]), id_number=str(data["id_number"]),
                     residency=str(data["residency"]), birth_date=data["birth_date"],
                     sex=str(data["sex"]), phone=str(data["phone"]))
-    backend = item.get("card_backend") or {}
-    guardians = _guardians(source, path + ("registry", "guardians"), registry.get("guardians"), problems)
+    refuse_first = _refuse_first(source, path + ("simulate",), item.get("simulate"), problems)
+    if refuse_first is None:
+        return None
+    guardians = _guardians(source, path + ("guardians",), item.get("guardians"), problems)
     if guardians is None:
         return None
     return Persona(id=person.person_id, title=str(item.get("title", "")), initials=str(item.get("initials", "")),
-                   person=person, pending_applications=int(registry.get("pending_applications", 0)),
-                   system_photo=bool(registry.get("system_photo", False)),
-                   insurance_types=tuple(str(t) for t in registry.get("insurance_types") or []),
-                   cards=tuple(cards), reject_first_submit=bool(backend.get("reject_first_submit", False)),
-                   guardians=guardians)
+                   person=person, system_photo=bool(item.get("system_photo", False)), guardians=guardians,
+                   refuse_first=refuse_first,
+                   worlds={k: v for k, v in item.items() if k not in _OWN_KEYS and isinstance(v, dict)})
+
+
+def _refuse_first(source: Source, path: tuple, block, problems: list) -> tuple[str, ...] | None:
+    """`simulate: {refuse_first: [operation ...]}`: which operations refuse this person's first call."""
+    if block is None:
+        return ()
+    names = block.get("refuse_first", []) if isinstance(block, dict) else None
+    if not isinstance(block, dict) or set(block) - {"refuse_first"} or not isinstance(names, list) \
+            or not all(isinstance(n, str) and n for n in names):
+        problems.append(source.problem(path, "persona.simulate",
+                                       "simulate takes refuse_first: a list of operation names"))
+        return None
+    return tuple(names)

@@ -68,55 +68,50 @@ sms_outbox = Table(
     sqlite_autoincrement=True,
 )
 
-# registry: only the changes; the base data are the demo personas
-registry_cleanups = Table(
-    "sim_registry_cleanups", metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),    # the QL reference number
-    Column("ssn", String(32), nullable=False),
-    Column("idempotency_key", String(255), unique=True),           # a retry gets the same reference
-    sqlite_autoincrement=True,
+# the generic simulator of the connector declarations (connectors/simulator.py): only the changes;
+# the base data are the demo personas' blocks (a persona's `<world>:` is that system's record)
+world_records = Table(                               # copy-on-write: the whole changed record
+    "sim_world_records", metadata,
+    Column("world", String(64), primary_key=True),
+    Column("key", String(128), primary_key=True),
+    Column("record", Text, nullable=False),            # JSON
 )
 
-registry_cancelled = Table(
-    "sim_registry_cancelled_cards", metadata,
-    Column("ssn", String(32), primary_key=True),
-    Column("card_number", String(32), primary_key=True),
-    Column("cleanup_id", Integer, nullable=False),
-)
-
-registry_applications = Table(
-    "sim_registry_applications", metadata,
-    Column("ssn", String(32), primary_key=True),
-    Column("reference", String(64), primary_key=True),
-)
-
-# card back end
-backend_accepted = Table(
-    "sim_backend_accepted", metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),    # the SQ reference number
-    Column("application_id", String(128), nullable=False, unique=True),
-    Column("reference", String(64), unique=True),
-    sqlite_autoincrement=True,
-)
-
-backend_submissions = Table(                         # accepted keys only: a refusal is asked again
-    "sim_backend_submissions", metadata,
+operation_answers = Table(                           # accepted keys only: a refusal is asked again
+    "sim_operation_answers", metadata,
     Column("idempotency_key", String(255), primary_key=True),
+    Column("operation", String(128), nullable=False),
     Column("application_id", String(128), nullable=False),
-    Column("reference", String(64), nullable=False),
+    Column("response", Text, nullable=False),          # JSON
 )
 
-backend_calls = Table(                               # every submit() received, by any worker (the proof
-    "sim_backend_calls", metadata,                   # of exactly-once delivery in tests and bench_load)
+operation_accepted = Table(                          # `once_per_application`: the first acceptance
+    "sim_operation_accepted", metadata,
+    Column("operation", String(128), primary_key=True),
+    Column("application_id", String(128), primary_key=True),
+    Column("response", Text, nullable=False),          # JSON
+)
+
+reference_numbers = Table(                           # one counter per prefix; the primary key makes two
+    "sim_reference_numbers", metadata,               # workers never hand out one number (the loser retries)
+    Column("prefix", String(32), primary_key=True),
+    Column("number", Integer, primary_key=True, autoincrement=False),
+)
+
+refused_once = Table(                                # `refuse_first` used up for this operation and record
+    "sim_refused_once", metadata,
+    Column("operation", String(128), primary_key=True),
+    Column("key", String(128), primary_key=True),
+)
+
+operation_calls = Table(                             # every call received, by any worker (the proof of
+    "sim_operation_calls", metadata,                 # exactly-once delivery in tests and bench_load)
     Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("operation", String(128), nullable=False),
     Column("application_id", String(128), nullable=False, index=True),
     Column("idempotency_key", String(255), nullable=False),
     Column("accepted", Boolean, nullable=False),
-)
-
-backend_rejected_once = Table(
-    "sim_backend_rejected_once", metadata,
-    Column("ssn", String(32), primary_key=True),       # reject_first_submit used up for this person
+    sqlite_autoincrement=True,
 )
 
 

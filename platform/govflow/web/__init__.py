@@ -16,6 +16,7 @@ from .. import catalog
 from ..definitions.bundle import Bundles
 from ..journey import Env, Journey
 from ..journey.delivery import Deliverer, RetryPolicy
+from ..journey.env import connectors_for
 from ..say import say
 from ..services import build_services
 from ..services.simstate import url_beside
@@ -48,7 +49,8 @@ def default_config(root: Path) -> dict:
         "SERVICES": os.environ.get("SERVICES", "simulator"),
         # the simulated outside systems' own database; empty: beside DATABASE_URL (see create_app)
         "SIMULATOR_DATABASE_URL": os.environ.get("SIMULATOR_DATABASE_URL", ""),
-        "CARD_BACKEND_FAILURE_RATE": float(os.environ.get("CARD_BACKEND_FAILURE_RATE", "0")),
+        "SIMULATOR_FAILURE_RATE": float(os.environ.get("SIMULATOR_FAILURE_RATE", "0")),
+        "CONNECTORS": os.environ.get("CONNECTORS", "simulator"),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": os.environ.get("SESSION_COOKIE_SECURE") == "1",
@@ -103,9 +105,11 @@ def build_journey(config: dict) -> Journey:
                        keyring=keyring, **options)
     bundles = Bundles(root, store.versions, store.publications)
     definitions = bundles.start(config.get("DEFINITIONS"))   # tests load them once per session
-    services = build_services(config, Path(config.get("DEMO_DIR") or os.environ.get("GOVFLOW_DEMO") or root / "demo"))
+    services = build_services(config, Path(config.get("DEMO_DIR") or os.environ.get("GOVFLOW_DEMO") or root / "demo"),
+                              definitions.connectors)
     env = Env(flows=definitions.flows, picklists=definitions.picklists, rulebook=definitions.rulebook,
-              services=services, store=store, bundle=bundles.current_version)
+              services=services, store=store, bundle=bundles.current_version,
+              connectors=connectors_for(definitions, services))
     if "TODAY" in config:
         env.today = config["TODAY"]
     journey = Journey(env, bundles)

@@ -364,7 +364,7 @@ def card_photo(app_id):
         found = services.photos.lookup(receipt)
         data = found.jpeg if found and found.ssn == subject else None
     else:
-        data = services.registry.system_photo(subject)
+        data = services.people.system_photo(subject)
     if not data:
         abort(404)
     return _image(data, "image/jpeg", "card-photo")

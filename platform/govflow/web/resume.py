@@ -56,7 +56,7 @@ def verified():
     env = journey().env
     result = env.services.face.consume(token)
     session.pop("resume_face", None)
-    person = env.services.registry.person(result.person_id) if result.status == "passed" else None
+    person = env.services.people.person(result.person_id) if result.status == "passed" else None
     if person is None:                          # failed, or a person the registry does not know
         return html.index_page(error=catalog.text("face.failed"), status=409)
     session[sessions.PERSON_KEY] = env.store.person_key(person.id_number)
