@@ -180,24 +180,31 @@ def _scan_css(text: str):
         yield text.count("\n", 0, match.start()) + 1, match.group(1), True
 
 
-def _line_of(text: str, needle: str) -> int:
-    at = text.find(needle)
-    return text.count("\n", 0, at) + 1 if at >= 0 else 1
+def _line_of(text: str, needle: str, near: int = 1) -> int:
+    """The line of `needle`'s first occurrence from line `near` on (else from the top)."""
+    start = sum(len(row) for row in text.splitlines(True)[:near - 1])
+    at = text.find(needle, start)
+    at = at if at >= 0 else text.find(needle)
+    return text.count("\n", 0, at) + 1 if at >= 0 else near
 
 
-def _scan_data(node, text: str, key_path: str = ""):
-    """JSON schemas and message catalogues: keys name things, string values are literals."""
+def _scan_data(node, text: str, near: int = 1):
+    """JSON schemas and message catalogues: keys name things, string values are literals (a value
+    is reported at its own line when its text is found as written, else at its key's)."""
     if isinstance(node, dict):
         for key, value in node.items():
+            line = _line_of(text, str(key), near)
             for word in _name_words(str(key)):
-                yield _line_of(text, str(key)), word, True
-            yield from _scan_data(value, text, f"{key_path}.{key}")
+                yield line, word, True
+            yield from _scan_data(value, text, line)
     elif isinstance(node, list):
         for item in node:
-            yield from _scan_data(item, text, key_path)
+            yield from _scan_data(item, text, near)
     elif isinstance(node, str):
+        first = node.split("\n")[0]
+        at = _line_of(text, first, near) if first and first in text else near
         for line, word, is_name in _literal(node, 0):
-            yield _line_of(text, node.split("\n")[0]) + line, word, is_name
+            yield at + line, word, is_name
 
 
 def _scan_file(path: Path):

@@ -155,7 +155,7 @@ def test_the_error_shown_in_the_doc_is_what_the_checker_prints(tmp_path, monkeyp
 
 
 PART = {"options": "options", "content": "blocks", "actions": "items:action", "next": "target",
-        "review": "items:review_section", "when": "condition"}
+        "review": "items:review_section", "when": "condition", "pages": "items:page_use"}
 
 
 def test_every_example_of_the_doc_is_valid_where_it_would_be_written():

@@ -51,6 +51,12 @@ def generate(rng: random.Random, book, ruleset) -> dict:
 
 
 def _value(rng, ftype, consts, dates):
+    if ftype.type == "array":                           # a list of records (or of values): 0 to 3 of them
+        items = ftype.items
+        if items is not None and items.type == "object":
+            return [{name: _value(rng, t, sorted(t.enum or (), key=repr), dates) for name, t in items.fields
+                     if rng.random() < 0.9} for _ in range(rng.randint(0, 3))]
+        return [_value(rng, items, [], dates) for _ in range(rng.randint(0, 3))] if items is not None else []
     if ftype.type == "boolean":
         return rng.random() < 0.5
     if ftype.type == "date":

@@ -71,7 +71,7 @@ def test_engine_is_reused_across_many_evaluations():
     engine = book._engines["eligibility"]
     for i in range(2000):
         cards = i % 4
-        got = book.evaluate("eligibility", {"registry": {"cards_in_province": cards},
+        got = book.evaluate("eligibility", {"registry": {"cards": [{"status": "正常"}] * cards},
                                             "form": {"issuing_city": "440100" if i % 3 else "110100"}}).ids()
         want = (["ELIG-001"] if cards > 1 else []) + ([] if i % 3 else ["ELIG-002"])
         assert got == want
@@ -102,7 +102,7 @@ def test_threads_agree_with_plain_reader():
 def test_two_rulebooks_from_the_same_files_coexist():
     first, _ = load_real_book()
     second, _ = load_real_book()
-    facts = {"registry": {"cards_in_province": 2}}
+    facts = {"registry": {"cards": [{"status": "正常"}, {"status": "临时挂失"}]}}
     assert first.evaluate("eligibility", facts).ids() == second.evaluate("eligibility", facts).ids() == ["ELIG-001"]
     assert first._engines["eligibility"].name != second._engines["eligibility"].name
 
@@ -125,8 +125,8 @@ def test_engine_error_rebuilds_and_raises(monkeypatch):
 
 def test_wrong_fact_type_and_unknown_ruleset_raise():
     book, _ = load_real_book()
-    with pytest.raises(RuleEvaluationError, match="registry.cards_in_province"):
-        book.evaluate("eligibility", {"registry": {"cards_in_province": "2"}})
+    with pytest.raises(RuleEvaluationError, match="registry.cards"):
+        book.evaluate("eligibility", {"registry": {"cards": "2"}})
     with pytest.raises(RuleEvaluationError, match="没有名为“nope”的规则集"):
         book.evaluate("nope", {})
 

@@ -250,14 +250,16 @@ def test_flow_conditions_cannot_test_lists():
     types = {"registry.cards": FactType("array", items=FactType("string"))}
     reader = FlowConditionReader(Origin(Source("flows/x.yaml", {}, {}), ()), types, None, {}, True)
     assert reader.read({"fact": "registry.cards", "any": {"eq": "a"}}, ("when",)) is None
-    assert [p.code for p in reader.problems] == ["rule.list_not_here"]
+    assert [p.code for p in reader.problems] == ["rule.only_in_rule_files"]
 
 
 def test_build_facts_keeps_lists_and_records_of_every_look_up():
     context = {"identity": {"ssn": "1"}, "registry": {"cards": [{"status": "正常"}], "pending_applications": 0},
-               "relation": {"applicant_is_subject": True, "record": {"a": 1}}}
+               "relation": {"applicant_is_subject": True, "record": {"a": 1}}, "looked_up": ["registry"],
+               "bundle": "v1", "subject_person": {"name": "x"}}
     facts = build_facts(context, {"x": 1}, dt.date(2026, 1, 1))
     assert facts["registry"]["cards"] == [{"status": "正常"}]
     assert facts["registry"]["pending_applications"] == 0
     assert facts["relation"] == {"applicant_is_subject": True, "record": {"a": 1}}
     assert facts["form"] == {"x": 1} and facts["identity"] == {"ssn": "1"}
+    assert set(facts) == {"registry", "relation", "identity", "today", "form"}   # only facts, no bookkeeping

@@ -37,6 +37,8 @@ _SMS = re.compile(r"^\d{6}$")
 _PASSPORT = re.compile(r"^[A-Z0-9]{5,17}$")   # loose: shapes differ by country
 _FOREIGN_PR_OLD = re.compile(r"^[A-Z]{3}\d{12}$")
 _MOBILE_SHAPE = re.compile(r"^\d{11}$")
+_EMAIL_LOCAL = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*$")   # dot-atom
+_EMAIL_LABEL = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
 # Common two-character surnames, so that 欧阳娜娜 masks as 欧阳** and not 欧***.
 COMPOUND_SURNAMES = frozenset(
     "欧阳 司马 上官 诸葛 东方 皇甫 尉迟 公孙 慕容 长孙 宇文 司徒 令狐 夏侯 轩辕 端木 西门 南宫 独孤 "
@@ -183,6 +185,25 @@ def check_mobile(s, today: date | None = None, data: FormatData | None = None) -
     return None if (data or load_format_data()).mobile_pattern.match(s) else "format.prefix"
 
 
+def normalize_email(s) -> str:
+    """Trim the address (spaces inside are an error, not something to drop)."""
+    return str(s or "").strip()
+
+
+def check_email(s, today: date | None = None) -> str | None:
+    """E-mail address: local@domain with a dot-atom local part (at most 64 characters) and a domain
+    of at least two labels of letters, digits and inner hyphens (at most 254 characters in all),
+    the form HTML's `<input type=email>` accepts; whether the mailbox exists is not checked."""
+    s = normalize_email(s)
+    local, at, domain = s.rpartition("@")
+    if not at or not local or len(s) > 254 or len(local) > 64 or not _EMAIL_LOCAL.match(local):
+        return "format.email"
+    labels = domain.split(".")
+    if len(labels) < 2 or not all(_EMAIL_LABEL.match(label) for label in labels) or labels[-1].isdigit():
+        return "format.email"
+    return None
+
+
 CHECKS = {
     "resident_id": check_resident_id,
     "residence_permit": check_residence_permit,
@@ -192,10 +213,11 @@ CHECKS = {
     "passport": check_passport,
     "mobile": check_mobile,
     "sms_code": check_sms_code,
+    "email": check_email,
 }
 
 NORMALIZERS = {name: normalize_id for name in CHECKS} | {
-    "mobile": normalize_mobile, "sms_code": lambda s: str(s or "").strip()}
+    "mobile": normalize_mobile, "sms_code": lambda s: str(s or "").strip(), "email": normalize_email}
 
 # format of the number for each ID type code (docs/internals.md; also reference/id_types.json)
 ID_TYPE_FORMATS = {

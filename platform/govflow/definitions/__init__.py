@@ -48,13 +48,15 @@ def form_fact_types(flows: dict[str, FlowDef], picklists) -> tuple[dict[str, Fac
             for f in page.fields.values():
                 if f.readonly:
                     continue
-                enum = None
+                enum, picklist = None, None
                 if isinstance(f.options, list):
                     enum = tuple(o["value"] for o in f.options)
                 elif isinstance(f.options, str) and picklists.get(f.options) is not None:
                     pl = picklists.get(f.options)
                     enum = tuple(pl.leaves() if pl.is_cascade else (o["value"] for o in pl.options))
-                ft = FactType(type=FACT_TYPE_OF_FIELD.get(f.type, "string"), enum=enum, title=f.title)
+                    picklist = f.options
+                ft = FactType(type=FACT_TYPE_OF_FIELD.get(f.type, "string"), enum=enum, title=f.title,
+                              picklist=picklist)
                 key = f"form.{f.name}"
                 if key in types and types[key].type != ft.type:
                     problems.append(f.origin.problem("flow.field_type_conflict",

@@ -176,7 +176,29 @@ class FlowLoader:
         omitted = set(raw.get("omit_fields", []))
         for group in merged.get("groups", []):
             group["fields"] = [f for f in group["fields"] if f not in omitted]
+        if isinstance(raw.get("content"), dict):
+            merged["content"] = self._override_content(source, path, frag, frag_path, merged, raw["content"],
+                                                       content_lib, parts)
         return self.build_page(Overlay(frag, parts), frag_path, merged, content_lib)
+
+    def _override_content(self, source, path, frag, frag_path, merged, overrides: dict, content_lib,
+                          parts: list) -> list[dict]:
+        """The shared page's content blocks (named lists put in place), those whose `id` a `use:`
+        page's `content:` names replaced by its blocks; an id the page has not is an error there."""
+        blocks = self._blocks(frag, frag_path + ("content",), merged.get("content"), content_lib)
+        at = {b["id"]: i for i, b in enumerate(blocks) if isinstance(b.get("id"), str)}
+        for block_id, block in overrides.items():
+            if block_id not in at:
+                self.problems.append(source.problem(path + ("content", block_id), "flow.override_unknown_content",
+                                                    say("flow.override_unknown_content", page=merged.get("title", ""),
+                                                        page_id=raw_id(merged), block=block_id),
+                                                    _close(str(block_id), list(at))
+                                                    or say("flow.override_unknown_content.hint",
+                                                           ids=names(at) or "-")))
+                continue
+            blocks[at[block_id]] = dict(block, id=block_id)
+            parts.append((frag_path + ("content", at[block_id]), source, path + ("content", block_id)))
+        return blocks
 
     def _page_id(self, page_id: str) -> str:
         return self._renamed_pages[page_id].name if page_id in self._renamed_pages else page_id
@@ -239,6 +261,10 @@ class FlowLoader:
         for i, spec in enumerate(raw.get("actions", [])):
             page.actions.append(_action(spec, Origin(source, path + ("actions", i))))
         return page
+
+
+def raw_id(page: dict) -> str:
+    return str(page.get("id", ""))
 
 
 def _sites(wrong: Misnamed) -> str:

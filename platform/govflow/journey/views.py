@@ -50,7 +50,7 @@ def field_view(field: FieldDef, value, env, facts, allowed, error=None) -> dict:
     error_code, error = (error.code, error.message) if error is not None else (None, None)
     view = {"name": field.name, "title": field.title, "type": field.type, "widget": field.widget,
             "required": field.required, "readonly": field.readonly, "help": field.help,
-            "placeholder": field.placeholder, "notice": field.notice, "value": value,
+            "placeholder": field.placeholder, "notice": field.notice, "value": value, "format": field.format,
             "display": display(field, value, env), "error": error, "error_code": error_code,
             "error_basis": basis}
     if field.regions:

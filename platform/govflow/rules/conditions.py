@@ -16,7 +16,7 @@ from .model import All, Any_, Condition, FactRef, FactType, Test, negate
 COMPARE_OPS = ("eq", "ne", "lt", "lte", "gt", "gte")
 ORDERED_OPS = ("lt", "lte", "gt", "gte")
 LIST_OPS = ("in", "not_in")
-OPERATORS = COMPARE_OPS + LIST_OPS + ("exists",)
+OPERATORS = COMPARE_OPS + LIST_OPS + ("exists", "within")
 ORDERED_TYPES = ("integer", "number", "date")
 TYPES = ("string", "integer", "number", "boolean", "date")
 
@@ -102,6 +102,9 @@ class ConditionReader:
                          say("cond.operator_count.hint"))
             return None
         op = ops[0]
+        if op == "within":
+            from .within import read_within
+            return read_within(self, fact, ftype, node[op], path + (op,))
         value = self._value(op, node[op], ftype, path + (op,))
         return None if value is None else Test(fact, op, value)
 

@@ -13,8 +13,8 @@ from ..say import say
 from .model import RuleEvaluationError
 from .wording import type_name
 
-RESERVED_TOP = ("id", "sid", "govflow_fact", "govflow_list")   # durable-rules identity fields, our guard,
-#                                                                  and the hidden counts of list tests
+# durable-rules identity fields, our guard, and the hidden facts of list and region tests
+RESERVED_TOP = ("id", "sid", "govflow_fact", "govflow_list", "govflow_within")
 
 
 # -- derived-fact functions: each small, whitelisted, dispatched from a table -------------
@@ -213,8 +213,7 @@ class FactView:
             return self._seen.get(path)
         derived = self.catalogue.derived_by_path.get(path)
         if derived is not None and derived.spec is not None:
-            from .lists import compute
-            value = compute(self, derived)
+            value = derived.spec.value(self, derived)      # list functions, region tests
         elif derived is not None:
             args = [self.seen(a) for a in derived.args]
             value = None if any(a is None for a in args) else FUNCTIONS[derived.function].call(*args)

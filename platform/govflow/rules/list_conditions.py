@@ -74,7 +74,7 @@ def read_list_test(reader: ConditionReader, node: dict, path: tuple) -> Test | N
                        say("cond.list_operators", names=names(LIST_TESTS)))
         return None
     if reader.catalogue is None:
-        reader.problem(path, "rule.list_not_here", say("cond.list_not_here", fact=fact))
+        reader.problem(path, "rule.only_in_rule_files", say("cond.list_not_here", fact=fact))
         return None
     op = ops[0]
     return _read(reader, fact, list_type, op, node[op], path + (op,))

@@ -25,6 +25,9 @@ class ListSpec:
     compute: str              # "count", "count_not" (items where `where` does not hold) or "field"
     field: str | None = None  # compute "field": the field of the first matching record
 
+    def value(self, view, derived: Derived) -> Any:
+        return compute(view, derived)
+
 
 def item_types(list_type: FactType) -> dict[str, FactType]:
     """The names a condition on one item may read: the record's fields, or `item`."""

@@ -23,6 +23,7 @@ class FactType:
     items: "FactType | None" = None   # type "array": the type of each element (a scalar or an "object")
     fields: tuple = ()          # type "object": ((name, FactType), ...) of each record (e.g. one card)
     unit: str | None = None     # "months": an age in months, compared with {years: Y, months: M}
+    picklist: str | None = None  # the pick-list whose codes the fact holds (a form field's `options:`)
 
     def field(self, name: str) -> "FactType | None":
         return next((t for n, t in self.fields if n == name), None)

@@ -20,6 +20,7 @@ CLAMD_TIMEOUT_SECONDS (scanning.py: clamd when set, otherwise no scan, logged as
 """
 from __future__ import annotations
 
+import os
 import random
 import time
 from dataclasses import dataclass
@@ -115,7 +116,7 @@ def _implementation(config: dict, catalog: Catalog, personas, state: SimState, r
     kind = str(config.get("CONNECTORS", "simulator"))
     if kind == "http":
         from ..connectors.http import HttpImplementation
-        return HttpImplementation(catalog, config)
+        return HttpImplementation(catalog, {**os.environ, **config})   # e.g. REGISTRY_URL from the environment
     if kind != "simulator":
         raise ServiceConfigError(f"CONNECTORS = {kind!r} is not available; known: simulator, http")
     from ..connectors.simulator import build_simulator

@@ -296,8 +296,17 @@ def _branch(f: dict, name: Markup, view: dict) -> str:
             f'    <div id="br-{name}" class="branch-results" aria-live="polite"></div>\n  </div>\n</fieldset>')
 
 
+_EMAIL_INPUT = _input("email", ' inputmode="email" autocomplete="email" spellcheck="false"')
+_TEXT_INPUT = _input("text")
+
+
+def _text(f: dict, name: Markup, view: dict) -> str:
+    """A text box; an e-mail address (`format: email`) gets the browser's e-mail keyboard."""
+    return (_EMAIL_INPUT if f.get("format") == "email" else _TEXT_INPUT)(f, name, view)
+
+
 WIDGETS: dict[str, Callable[[dict, Markup, dict], str]] = {
-    "text": _input("text"),
+    "text": _text,
     "phone": _input("tel", ' inputmode="numeric" autocomplete="tel" maxlength="11"'),
     "date": _input("date"),
     "textarea": _textarea,
