@@ -180,7 +180,7 @@ def test_check_choice_codes():
 def test_options_and_options_from_together_is_refused(tmp_path, project):
     root, _ = project
     copy = tmp_path / "p"
-    shutil.copytree(root, copy)
+    shutil.copytree(root, copy, symlinks=True)
     path = copy / "flows" / FIXTURE.name
     path.write_text(path.read_text("utf-8").replace("        options_from:\n",
                                                     "        options: [{value: a, label: A}]\n        options_from:\n"),
@@ -188,3 +188,28 @@ def test_options_and_options_from_together_is_refused(tmp_path, project):
     _, problems = load_definitions(copy)
     found = [p for p in problems if p.code == "flow.options_and_options_from"]
     assert found and found[0].file == "flows/choose_record.yaml" and found[0].line
+
+
+IN = " " * 10           # the indentation of options_from's keys in the fixture
+
+
+@pytest.mark.parametrize("old, new, code, at", [
+    (IN + "list: registry.cards\n", IN + "list: registry.card\n", "flow.records_unknown_list", "registry.card"),
+    (IN + "list: registry.cards\n", IN + "list: identity.name\n", "flow.records_unknown_list", "identity.name"),
+    (IN + "value: card_number\n", IN + "value: card_no\n", "flow.records_unknown_key", "value: card_no"),
+    (IN + "  status: 卡状态\n", IN + "  state: 卡状态\n", "flow.records_unknown_key", "state: 卡状态"),
+    (IN + "where: {status: {ne: 注销}}\n", IN + "where: {stat: {ne: 注销}}\n", "flow.records_unknown_key", "{stat"),
+])
+def test_the_checker_knows_the_lists_and_their_keys(tmp_path, project, old, new, code, at):
+    """`list:` must be a list of records some look-up answers; value, columns, where: its keys."""
+    root, _ = project
+    copy = tmp_path / "p"
+    shutil.copytree(root, copy, symlinks=True)
+    path = copy / "flows" / FIXTURE.name
+    text = path.read_text("utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), "utf-8")
+    _, problems = load_definitions(copy)
+    found = [p for p in problems if p.code == code]
+    assert len(found) == 1 and found[0].file == "flows/choose_record.yaml", [str(p) for p in problems]
+    assert at in path.read_text("utf-8").splitlines()[found[0].line - 1], str(found[0])
