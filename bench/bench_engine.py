@@ -20,7 +20,7 @@ from govflow.definitions import load_definitions  # noqa: E402
 from govflow.journey import validate_page  # noqa: E402
 
 FACTS = {"identity": {"residency": "mainland", "id_type": "resident_id_card", "birth_date": date(1988, 5, 12)},
-         "registry": {"pending_applications": 0, "cards_in_province": 1}, "today": date(2026, 11, 27),
+         "registry": {"pending_applications": 0, "cards": [{"status": "正常"}]}, "today": date(2026, 11, 27),
          "form": {"valid_from": date(2020, 3, 1), "valid_to": date(2040, 3, 1), "long_term": False,
                   "issuing_city": "440100", "pickup_method": "branch", "document_set": "id_card"}}
 

@@ -19,7 +19,7 @@ two-fact condition on declared facts and one example, in which exactly it fires:
                 generated file ("0 rules") is the baseline. With --cli, also one run of
                 `python -m govflow.cli check` in a subprocess (interpreter start included).
 2. evaluation   RuleBook.evaluate("bench_scale", facts) of a typical fact set (a mainland adult
-                with two cards and no pending application: one rule fires), median in µs over
+                with one card and two pending applications: one rule fires), median in µs over
                 --n calls after a warm-up, gc.collect() before each size.
 
 Targets: 1,000 rules load and check in under 5 s; evaluation of 1,000 rules at most 5x that of 10.
@@ -59,10 +59,11 @@ ENUM_FACTS = {               # declared in rules/facts.yaml (the values each enu
     "identity.id_type": ["resident_id_card", "household_register", "hk_macao_permit", "taiwan_permit",
                          "hmt_residence_permit", "passport", "foreign_pr_id"],
 }
-INT_FACTS = ("registry.cards_in_province", "registry.pending_applications")
+INT_FACT = "registry.pending_applications"        # an integer a look-up answers (connectors/)
 TYPICAL = {"identity": {"residency": "mainland", "sex": "female", "id_type": "resident_id_card",
                         "name": "陈志明", "birth_date": "1990-05-17"},
-           "registry": {"pending_applications": 0, "cards_in_province": 2}, "relation": {"applicant_is_subject": True},
+           "registry": {"pending_applications": 2, "cards": [{"status": "正常"}]},
+           "relation": {"applicant_is_subject": True},
            "form": {"pickup_method": "branch"}, "today": "2026-11-27"}
 TARGET_LOAD_S = 5.0
 TARGET_EVAL_RATIO = 5.0
@@ -76,15 +77,15 @@ def _q(value) -> str:
 
 def rule_text(i: int) -> str:
     """Rule i: an enum test (eq / in / ne / not_in, by turns) and `eq k` on an integer fact, k
-    unique to the rule (k >= 2: the typical facts, 2 cards and 0 pending, fire rule 0 only)."""
+    unique to the rule (k = 2 + i: the typical facts, 2 pending, fire rule 0 only)."""
     enum_fact = list(ENUM_FACTS)[i % len(ENUM_FACTS)]
     values = ENUM_FACTS[enum_fact]
     v, w = values[i % len(values)], values[(i + 1) % len(values)]
     op = ("eq", "in", "ne", "not_in")[(i // 3) % 4]
     test = {"eq": f"eq: {_q(v)}", "in": f"in: [{_q(v)}, {_q(w)}]",
             "ne": f"ne: {_q(w)}", "not_in": f"not_in: [{_q(w)}]"}[op]
-    int_fact = INT_FACTS[i % 2]
-    k = 2 + i // 2
+    int_fact = INT_FACT
+    k = 2 + i
     given_enum = v                                        # holds for eq, in, ne w and not_in [w]
     *parent, leaf = enum_fact.split(".")
     iparent, ileaf = int_fact.split(".")

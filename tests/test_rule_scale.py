@@ -35,6 +35,7 @@ def _book(tmp_path, rules: list[str]):
     rules_dir = tmp_path / "rules"
     rules_dir.mkdir()
     shutil.copy(RULES_DIR / "facts.yaml", rules_dir / "facts.yaml")
+    shutil.copytree(RULES_DIR.parent / "connectors", tmp_path / "connectors")     # the look-ups' facts
     (rules_dir / "big.yaml").write_text("ruleset: big\ntitle: 大规则集\nrules:\n" + "".join(rules), encoding="utf-8")
     book, problems = load_rulebook(rules_dir, FORM_TYPES, FakePicklists())
     errors = [p for p in problems if p.severity == "error"]
@@ -46,28 +47,28 @@ def test_rules_sharing_an_in_list_pass_their_examples_with_one_engine_build(tmp_
     # 300 rules beginning with the same `in`: compiled as `$or`, durable-rules pushed one node per
     # rule for every fact from Hong Kong (stack of 64) and failed; each failure rebuilt the engine
     rules = [_rule(i, f"{{all: [{{fact: identity.residency, in: [hk, macau]}}, "
-                      f"{{fact: registry.cards_in_province, eq: {i}}}]}}",
-                   f"{{identity: {{residency: hk}}, registry: {{cards_in_province: {i}}}}}") for i in range(300)]
+                      f"{{fact: registry.pending_applications, eq: {i}}}]}}",
+                   f"{{identity: {{residency: hk}}, registry: {{pending_applications: {i}}}}}") for i in range(300)]
     book = _book(tmp_path, rules)
     assert book.run_examples() == []
     engine = book._engines["big"]
     assert engine.builds == 1                       # one compilation for 300 examples
     assert len(engine.names) == 1                   # and one durable-rules ruleset
-    facts = {"identity": {"residency": "macau"}, "registry": {"cards_in_province": 7}}
+    facts = {"identity": {"residency": "macau"}, "registry": {"pending_applications": 7}}
     assert book.evaluate("big", facts).ids() == book.evaluate_plain("big", facts).ids() == ["BIG-007"]
 
 
 def test_tests_matching_the_same_fact_beyond_the_engines_stack_are_split_into_shards(tmp_path):
-    # `cards >= k` for 100 values of k: a fact with 500 cards matches all 100 tests of one node
-    rules = [_rule(i, f"{{fact: registry.cards_in_province, gte: {i}}}",
-                   f"{{registry: {{cards_in_province: {i}}}}}") for i in range(100)]
+    # `cards >= k` for 100 values of k: a fact with 500 applications matches all 100 tests of one node
+    rules = [_rule(i, f"{{fact: registry.pending_applications, gte: {i}}}",
+                   f"{{registry: {{pending_applications: {i}}}}}") for i in range(100)]
     rules = [r.replace(f"fires: [BIG-{i:03d}]", "fires: [" + ", ".join(f"BIG-{j:03d}" for j in range(i + 1)) + "]")
              for i, r in enumerate(rules)]
     book = _book(tmp_path, rules)
     assert book.run_examples() == []
     engine = book._engines["big"]
     assert len(engine.names) >= 100 // network.LIMITS["stack"] + 1 and engine.builds == 1
-    facts = {"registry": {"cards_in_province": 500}}
+    facts = {"registry": {"pending_applications": 500}}
     assert book.evaluate("big", facts).ids() == book.evaluate_plain("big", facts).ids() == \
         [f"BIG-{j:03d}" for j in range(100)]
 

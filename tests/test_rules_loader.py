@@ -102,9 +102,12 @@ def test_cascade_picklist_uses_its_leaves(tmp_path):
         def leaves(self):
             return [{"value": "440100", "label": "广州市"}, {"value": "440300", "label": "深圳市"}]
 
+    rules = tmp_path / "rules"
+    rules.mkdir()
     for name in ("facts.yaml", "eligibility.yaml"):
-        shutil.copy(RULES_DIR / name, tmp_path / name)
-    book, problems = load_rulebook(tmp_path, FORM_TYPES, FakePicklists({"guangdong_cities": Cascade()}))
+        shutil.copy(RULES_DIR / name, rules / name)
+    shutil.copytree(RULES_DIR.parent / "connectors", tmp_path / "connectors")     # registry.cards
+    book, problems = load_rulebook(rules, FORM_TYPES, FakePicklists({"guangdong_cities": Cascade()}))
     assert book is not None, problems
     assert book.evaluate("eligibility", {"form": {"issuing_city": "440300"}}).ids() == []
     assert book.evaluate("eligibility", {"form": {"issuing_city": "440000"}}).ids() == ["ELIG-002"]

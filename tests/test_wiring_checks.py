@@ -154,15 +154,17 @@ def test_the_issues_case_registry_card_status_is_declared_but_never_supplied(tmp
 
 
 def _facts_supplied(app_context: dict) -> set[str]:
-    facts = build_facts(app_context, {}, None)       # scalars: lists and records are the connectors' facts
-    return ({f"identity.{k}" for k in facts["identity"]} |
-            {f"registry.{k}" for k, v in facts.get("registry", {}).items() if not isinstance(v, (list, dict))})
+    """The facts an application holds besides the form's: the platform's and the look-ups'."""
+    facts = build_facts(app_context, {}, None)
+    return {f"{top}.{k}" for top, values in facts.items() if isinstance(values, dict) and top != "form"
+            for k in values}
 
 
 def test_what_the_journey_supplies_is_what_the_checker_knows(app):
     """The facts of real applications (self, and a guardian's for a child) are all in supplied_facts,
     and every fact the shipped rules declare is supplied."""
-    supplied = set().union(*supplied_facts().values())
+    env = app.extensions["govflow"].env
+    supplied = set().union(*supplied_facts().values()) | set(env.connectors.catalog.fact_types())
     seen: set[str] = set()
     adult = ApiWalker(app.test_client(), app)
     adult.walk_to_info()
@@ -234,8 +236,9 @@ def test_if_an_entry_redirect_is_served_anyway_the_citizen_reads_chinese(tmp_pat
 PRE_003 = "  - id: PRE-003\n"
 REUSED = ("  - id: PRE-003\n    title: 省内持卡超过3张的不能申领\n    basis: 测试\n"
           "    when: {fact: registry.cards_in_province, gt: 3}\n    then:\n      refuse: {message: 请先到网点核实。}\n"
-          "    examples:\n      - given: {registry: {cards_in_province: 4}}\n        fires: [PRE-003]\n"
-          "      - given: {registry: {cards_in_province: 3}}\n        fires: []\n")
+          "    examples:\n      - given: {registry: {cards: [" + ", ".join(["{status: 正常}"] * 4) + "]}}\n"
+          "        fires: [PRE-003]\n"
+          "      - given: {registry: {cards: [" + ", ".join(["{status: 正常}"] * 3) + "]}}\n        fires: []\n")
 
 
 def _precheck(app) -> str:

@@ -252,9 +252,24 @@ def unfollowable_redirects(flows: dict[str, FlowDef], rulebook) -> list[Problem]
 
 # -- declared facts that nothing supplies ---------------------------------------------------------
 
+def looked_up_facts(catalogue, platform: dict) -> dict[str, frozenset[str]]:
+    """The connectors' look-up facts among the catalogue's types, by prefix: every type that is no
+    form field, no platform fact, not declared in facts.yaml, not derived and not a hidden helper."""
+    out: dict[str, set[str]] = {}
+    derived = catalogue.derived_by_path
+    for path in catalogue.types:
+        head = path.partition(".")[0]
+        if head in platform or head == "form" or head.startswith("govflow") or path in catalogue.declared \
+                or path in derived:
+            continue
+        out.setdefault(head, set()).add(path)
+    return {head: frozenset(paths) for head, paths in out.items()}
+
+
 def unsupplied_facts(rulebook) -> list[Problem]:
-    supplied = supplied_facts()
     catalogue = rulebook.catalogue
+    supplied = supplied_facts()
+    supplied = {**looked_up_facts(catalogue, supplied), **supplied}
     readers: dict[str, list] = {}
     for rs in rulebook.rulesets.values():
         for rule in rs.rules:
