@@ -25,6 +25,8 @@ BREAKAGES = [
      "    checks: [id_validity, id_card_validty]", "flow.unknown_ruleset", "id_card_validty", "id_card_validity"),
     ("flows/sscard_adult.yaml", "    title: 申领资格校验", "    titel: 申领资格校验",
      "flow.schema.additionalProperties", "titel:", "title"),
+    ("flows/shared/sscard_content.yaml", "regions: guangdong_regions", "regions: guangdong_region",
+     "flow.unknown_picklist", "regions: guangdong_region", "guangdong_regions"),
     ("flows/shared/sscard_content.yaml", "format: mobile, widget: phone}", "format: mobil, widget: phone}",
      "flow.unknown_format", "format: mobil", "mobile"),
     ("flows/sscard_adult.yaml", "      - {id: next, label: 下一步, next: photo}",

@@ -230,3 +230,20 @@ def test_a_receipt_of_another_person_is_refused_in_the_form(web):
     assert web.client.get(f"/a/{web.id}/_photo", query_string={"ref": _ref(web, "XP2024051301")}).status_code == 404
     own = web.client.get(f"/a/{web.id}/_photo")
     assert own.status_code == 200                                           # her own registry photo
+
+
+def test_branch_chooser_offers_the_areas_of_the_fields_regions_list(web):
+    """The pickup page's branch field says `regions:` (a cascade pick-list): the no-JS chooser and
+    the live search list its cities and counties; nothing in the code names the list."""
+    web.walk_to_info()
+    data = {**ADULT_INFO, "insurance_type": "PENSION_ENTERPRISE", "mobile": "13800138001"}
+    data["mobile_code"] = web.sms("info", "mobile_code", data)
+    web.post("info", "next", data, expect=302)
+    flow = web.journey.flow("sscard_adult")
+    field = flow.pages["pickup"].fields["branch_id"]
+    regions = web.journey.env.picklists.get(field.regions)
+    city = regions.options[0]
+    county = regions.children(city["value"])[0]
+    chooser = web.client.get(f"/a/{web.id}/pickup/branches/branch_id").get_data(as_text=True)
+    assert f'value="{county["value"]}"' in chooser and county["label"] in chooser
+    assert f'value="{county["value"]}"' in web.get("pickup").get_data(as_text=True)

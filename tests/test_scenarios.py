@@ -128,3 +128,22 @@ def test_the_example_of_the_doc_is_a_valid_scenario_file(tmp_path):
     loaded = load_scenario_file(path, "scenarios/sscard_adult.yaml")
     assert loaded.problems == [], [str(p) for p in loaded.problems]
     assert [s.name for s in loaded.scenarios] == ["香港居民通行证材料且只能网点领卡"]
+
+
+def _branch_answer(app, tmp_path, header: str):
+    from govflow.scenarios.runner import ScenarioRunner
+    path = tmp_path / "s.yaml"
+    path.write_text(header + "scenarios:\n  - name: 网点\n    persona: mainland_adult\n    steps:\n"
+                    "      - page: guide\n", "utf-8")
+    runner = ScenarioRunner(app)
+    runner.scenario = load_scenario_file(path, "scenarios/s.yaml").scenarios[0]
+    return runner.resolve(None, {"branch_id": "<branch>"})["branch_id"]
+
+
+def test_branch_without_keyword_searches_the_files_branch_keyword(app, tmp_path):
+    """`<branch>` takes its keyword from the scenario file's `branch_keyword:` (no default in code)."""
+    branches = app.extensions["govflow"].env.services.branches
+    found = _branch_answer(app, tmp_path, "flow: sscard_adult\nbranch_keyword: 福田\n")
+    assert found == branches.search(None, "福田")[0].id
+    with pytest.raises(ScenarioFailure, match="branch_keyword"):
+        _branch_answer(app, tmp_path, "flow: sscard_adult\n")

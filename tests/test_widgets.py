@@ -69,9 +69,11 @@ def _views(widget: str, text: str, error: bool, value_set: bool):
          "error_code": text if error else None, "error_basis": text if error else None,
          "active": True, "controls": error, "options": (option,), "picklist": text, "path": [text],
          "phone_field": text, "photo_found": True, "photo_available": True, "restricted": text,
-         "sms": {"seconds": 30, "message": text}, "when": {"field": "x"}, "when_text": text}
+         "sms": {"seconds": 30, "message": text}, "when": {"field": "x"}, "when_text": text,
+         "regions": "areas", "records": [{"value": text, "cells": {"c": text}}], "columns": {"c": text},
+         "empty": text}
     view = {"application": {"id": "app1"}, "page": {"id": "page1"}, "urls": widgets.PageUrls("app1", "page1"),
-            "ui": {"upload_max_bytes": 10 * 1048576, "branch_regions": _Regions(text)},
+            "ui": {"upload_max_bytes": 10 * 1048576, "picklists": {"areas": _Regions(text)}},
             "layout": {"groups": [{"title": text, "fields": [f]}], "rest": [f]}}
     return f, view
 
@@ -114,6 +116,14 @@ def test_every_widget_escapes_what_flows_and_citizens_supply(request_context, te
     plain = _parse(str(widgets.fields(*_views(widget, "PLAIN", error, value_set)[1:], live_field="field_a")))
     assert hostile.shape == plain.shape
     assert any(text in t for t in hostile.texts)
+
+
+def test_the_branch_widget_offers_the_areas_of_the_fields_regions_list(request_context):
+    f, view = _views("branch", "说明", error=False, value_set=False)
+    assert "&lt;county&gt;" in str(widgets.field(f, view, live_field=None))
+    del f["regions"]                                   # no `regions:`: keyword search only
+    html = str(widgets.field(f, view, live_field=None))
+    assert "&lt;county&gt;" not in html and 'name="area"' in html
 
 
 @pytest.mark.parametrize("widget", sorted(widgets.WIDGETS))

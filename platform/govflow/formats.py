@@ -34,7 +34,6 @@ _ID_SHAPE = re.compile(r"^\d{17}[\dX]$")
 _HK_MACAO = re.compile(r"^[HM]\d{8}$")
 _TAIWAN = re.compile(r"^\d{8}$")
 _SMS = re.compile(r"^\d{6}$")
-_RECEIPT = re.compile(r"^XP\d{10}$")     # the photo-receipt simulator's format (real format unknown)
 _PASSPORT = re.compile(r"^[A-Z0-9]{5,17}$")   # loose: shapes differ by country
 _FOREIGN_PR_OLD = re.compile(r"^[A-Z]{3}\d{12}$")
 _MOBILE_SHAPE = re.compile(r"^\d{11}$")
@@ -169,9 +168,11 @@ check_hk_macao_permit.__doc__ = "港澳居民来往内地通行证, current card
 check_taiwan_permit = _regex_check(_TAIWAN)
 check_taiwan_permit.__doc__ = "台湾居民来往大陆通行证: the 8-digit lifetime number."
 check_sms_code = _regex_check(_SMS, lambda s: str(s or "").strip())
+# TODO(issue #14): services/photos_sim.py still imports this; the receipt format is the shared
+# photo page's `pattern:` now (it is no format of the flow format): the simulator should take it
+# from its own data (demo/photo_receipts.yaml), then delete this.
+check_photo_receipt = _regex_check(re.compile(r"^XP\d{10}$"))
 check_sms_code.__doc__ = "SMS verification code: 6 digits."
-check_photo_receipt = _regex_check(_RECEIPT)
-check_photo_receipt.__doc__ = "相片回执号 as issued by the photo simulator: 'XP' + 10 digits (real format unknown)."
 check_passport = _regex_check(_PASSPORT)
 check_passport.__doc__ = "Passport number: 5-17 letters/digits (shapes differ by country)."
 
@@ -212,7 +213,6 @@ CHECKS = {
     "passport": check_passport,
     "mobile": check_mobile,
     "sms_code": check_sms_code,
-    "photo_receipt": check_photo_receipt,
     "email": check_email,
 }
 

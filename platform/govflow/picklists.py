@@ -1,6 +1,6 @@
 """Pick-lists (select options) read from reference data, declared in reference/picklists.yaml.
 
-Flows name a list (`options: ethnic_groups`) instead of repeating options inline, so a
+Flows name a list (`options: nationalities`) instead of repeating options inline, so a
 change of reference data changes every form at once. Each list is parsed and indexed
 once when loaded (the national division tree has 3,213 codes); keep the returned
 `Picklists` for the life of the app.

@@ -24,6 +24,7 @@ from .checks import check_flows
 from .conditions import compile_conditions, page_reads
 from .loader import FlowLoader
 from .model import FlowDef
+from .record_checks import check_record_fields
 from .renames import misnamed
 
 FACT_TYPE_OF_FIELD = {"date": "date", "upload": "string", "boolean": "boolean", "integer": "integer"}
@@ -100,6 +101,7 @@ def _load_definitions(root: Path) -> tuple[Definitions | None, list[Problem]]:
                                    known_facts=rulebook is not None)
     if rulebook is not None:                     # identity.* and derived facts are the rule catalogue's
         problems += check_connectors(flows, connectors, rulebook.catalogue.types)
+        problems += check_record_fields(flows, rulebook.catalogue.types)
     for flow in flows.values():
         for page in flow.pages.values():
             page.reads = page_reads(flow, page, rulebook)

@@ -143,6 +143,13 @@ def _check_fields(page, fields, picklists, formats, out) -> None:
             out.append(f.origin.problem("flow.unknown_picklist",
                                         say("flow.unknown_picklist", options=f.options, **where),
                                         _hint(f.options, picklists) or say("flow.unknown_picklist.hint"), ("options",)))
+        if f.options_from and f.options:
+            out.append(f.origin.problem("flow.options_and_options_from", say("flow.options_and_options_from", **where),
+                                        say("flow.options_and_options_from.hint"), ("options_from",)))
+        if f.regions and f.regions not in picklists:
+            out.append(f.origin.problem("flow.unknown_picklist",
+                                        say("flow.unknown_picklist", options=f.regions, **where),
+                                        _hint(f.regions, picklists) or say("flow.unknown_picklist.hint"), ("regions",)))
         if f.format and f.format not in formats:
             out.append(f.origin.problem("flow.unknown_format", say("flow.unknown_format", format=f.format, **where),
                                         _hint(f.format, formats), ("format",)))

@@ -285,16 +285,19 @@ def _field(name: str, spec: dict, page_id: str, origin: Origin) -> FieldDef:
     if widget is None:
         if spec.get("from"):
             widget = "readonly"
+        elif spec.get("options_from"):
+            widget = "records"
         elif spec.get("options"):
             widget = "select"
         else:
             widget = WIDGET_BY_TYPE.get(ftype, "text")
     return FieldDef(name=name, title=spec["title"], page_id=page_id, origin=origin, type=ftype, widget=widget,
-                    help=spec.get("help"), options=spec.get("options"), source=spec.get("from"),
+                    help=spec.get("help"), options=spec.get("options"), options_from=spec.get("options_from"),
+                    source=spec.get("from"),
                     mask=spec.get("mask"), when=spec.get("when"), optional=bool(spec.get("optional", False)),
                     default=spec.get("default"), const=spec.get("const"), format=spec.get("format"),
                     verify=spec.get("verify"), limits={k: spec[k] for k in FIELD_LIMITS if k in spec},
-                    placeholder=spec.get("placeholder"), notice=spec.get("notice"),
+                    placeholder=spec.get("placeholder"), notice=spec.get("notice"), regions=spec.get("regions"),
                     messages=dict(spec.get("messages", {})))
 
 

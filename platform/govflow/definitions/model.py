@@ -49,6 +49,7 @@ class FieldDef:
     widget: str = "text"
     help: str | None = None
     options: str | list | None = None       # pick-list name or inline [{value, label}]
+    options_from: dict | None = None        # one record of a list fact (journey/records.py)
     source: str | None = None               # `from:` fact path; the field is then read-only
     mask: str | None = None
     when: dict | None = None
@@ -59,6 +60,7 @@ class FieldDef:
     verify: str | dict | None = None
     limits: dict = field(default_factory=dict)   # minLength, maxLength, pattern, minimum, maximum
     placeholder: str | None = None
+    regions: str | None = None              # `widget: branch`: the pick-list of areas to search in
     notice: dict | None = None
     messages: dict = field(default_factory=dict)
     condition: Condition | None = None      # `when:` compiled at load (see definitions/conditions.py)

@@ -1,5 +1,5 @@
-"""A field whose own name is misspelt (`long_trem:` where the rules, the page's groups and the
-conditions all read `long_term`) is one mistake, not one per reader; so is a page whose id is
+"""A field whose own name is misspelt (`end_dat:` where the rules, the page's groups and the
+conditions all read `end_date`) is one mistake, not one per reader; so is a page whose id is
 misspelt (`- id: phot` where the flows `use: photo` and the buttons go `next: photo`).
 
 Before the flows are built, every field name the flow and rule files *define* and every one they

@@ -8,7 +8,7 @@ from typing import Any
 @dataclass(frozen=True)
 class Change:
     code: str            # e.g. flow.field_required, rule.condition_changed
-    path: str            # where in the file: pages.info.fields.valid_to, rules.PICK-001.when
+    path: str            # where in the file: pages.info.fields.end_date, rules.ABC-001.when
     message: str         # the change in Chinese, naming pages, fields and rules by title
     old: Any = None
     new: Any = None

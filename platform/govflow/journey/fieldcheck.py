@@ -50,6 +50,10 @@ def field_schema(field: FieldDef, picklists) -> dict:
         schema["default"] = field.default
     if field.readonly:
         schema["readOnly"] = True
+    if field.options_from:                 # the values are the records of the application (its page's `enum`)
+        spec = field.options_from
+        schema["x-options-from"] = {"list": spec["list"], "value": spec["value"],
+                                    "columns": list(spec.get("columns", {}))}
     schema["x-widget"] = field.widget
     if field.format:
         schema["x-format"] = field.format
@@ -97,7 +101,7 @@ def missing_code(field: FieldDef) -> str:
         return "required.upload"
     if field.type == "boolean":
         return "required.check"
-    if field.options or field.widget in ("branch", "region"):
+    if field.options or field.options_from or field.widget in ("branch", "region", "records"):
         return "required.choice"
     return "required"
 

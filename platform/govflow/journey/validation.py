@@ -13,7 +13,7 @@ from dataclasses import field as dc_field
 from ..definitions.model import FlowDef, PageDef
 from ..errors import Problem
 from ..rules import FactView, holds
-from . import fieldcheck, verifiers
+from . import fieldcheck, records, verifiers
 from .facts import build_facts
 from .results import Popup
 
@@ -91,12 +91,10 @@ def validate_page(env, flow: FlowDef, page: PageDef, data: dict, draft=None, fro
             continue
         if verifiers.already_verified(f, posted, draft):
             continue
-        if f.name not in posted:
-            if f.required:
-                problems.append(fieldcheck.problem(f, fieldcheck.missing_code(f)))
-        elif (found := own[f.name]) is not None:
+        found = _field_problem(f, posted, own, app)
+        if found is not None:
             problems.append(found)
-        else:
+        elif f.name in posted:
             values[f.name] = posted[f.name]
     if values != passed:
         facts = page_facts(env, page, values, draft)     # the rules see only answers that apply
@@ -106,6 +104,22 @@ def validate_page(env, flow: FlowDef, page: PageDef, data: dict, draft=None, fro
     if app is not None and not result.problems and result.popup is None:
         result.problems += verifiers.run(env, page, values, draft, result.verified, verify_sms)
     return result
+
+
+def _field_problem(f, posted: dict, own: dict, app) -> Problem | None:
+    """Missing, refused by the field's own checks, or (`options_from`) not one of the records offered
+    (only with an application: the records are its look-ups' facts)."""
+    if f.name not in posted:
+        if not f.required:
+            return None
+        if f.options_from and app is not None and not records.values(f, app.context):
+            return records.check_choice(f, None, app.context)      # nothing to choose: the `empty` text
+        return fieldcheck.problem(f, fieldcheck.missing_code(f))
+    if own[f.name] is not None:
+        return own[f.name]
+    if f.options_from and app is not None:
+        return records.check_choice(f, posted[f.name], app.context)
+    return None
 
 
 def _apply_rules(page: PageDef, result: PageCheck) -> None:

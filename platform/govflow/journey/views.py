@@ -11,9 +11,9 @@ from .. import catalog, formats
 from ..definitions.model import FieldDef, PageDef
 from ..rules import holds
 from ..rules.model import All, Condition, Test
-from . import fieldcheck
+from . import fieldcheck, records
 from .display import display, masked, option_label
-from .facts import LOOKED_UP, resolve
+from .facts import resolve
 from .identity import verified_subject
 from .validation import coerce_posted, page_facts, restrictions_for
 
@@ -53,6 +53,8 @@ def field_view(field: FieldDef, value, env, facts, allowed, error=None) -> dict:
             "placeholder": field.placeholder, "notice": field.notice, "value": value, "format": field.format,
             "display": display(field, value, env), "error": error, "error_code": error_code,
             "error_basis": basis}
+    if field.regions:
+        view["regions"] = field.regions
     if field.options:
         view["options"] = _options(field, env, allowed)
         pl = env.picklists.get(field.options) if isinstance(field.options, str) else None
@@ -65,8 +67,8 @@ def field_view(field: FieldDef, value, env, facts, allowed, error=None) -> dict:
 
 
 def _records(block: dict, app) -> list[dict]:
-    looked_up = {prefix: app.context.get(prefix) or {} for prefix in app.context.get(LOOKED_UP) or ()}
-    rows = resolve(looked_up, block["source"]) or []
+    """The records of a list fact `<prefix>.<name>` of the application's look-ups (journey/records.py)."""
+    rows = records.select(app.context, block["source"], block.get("where"))
     ident = app.context.get("subject_person") or app.context.get("identity") or {}
     holder = {"name": ident.get("name"), "id_number": formats.mask_id(ident.get("id_number") or ""),
               "ssn": formats.mask_id(ident.get("ssn") or "")}
@@ -75,6 +77,15 @@ def _records(block: dict, app) -> list[dict]:
             return catalog.text("ui.yes" if value else "ui.no")
         return "" if value is None else value
     return [{k: shown(({**holder, **row}).get(k)) for k in block["columns"]} for row in rows]
+
+
+def _record_choices(view: dict, field: FieldDef, app) -> None:
+    """`options_from`: the records offered (rows and the `enum` of their values); one record is chosen."""
+    rows = records.choices(field, app.context)
+    view.update(records=rows, enum=[r["value"] for r in rows], columns=records.columns(field),
+                empty=records.empty_text(field) if not rows else None)
+    if len(rows) == 1 and view["value"] is None:
+        view["value"] = rows[0]["value"]
 
 
 def content_view(page: PageDef, app, facts) -> list[dict]:
@@ -141,7 +152,7 @@ def _could_hold(field: FieldDef, page: PageDef, draft, values: dict, allowed: di
 
 
 def describe_condition(cond: Condition | None, page: PageDef, env) -> str:
-    """`{field: pickup_method, eq: mail}` -> 领卡方式选择“邮寄到付”时填写 (simple tests only)."""
+    """`{field: delivery, eq: mail}` -> 领取方式选择“邮寄”时填写 (simple tests only)."""
     parts = _describe(cond, page, env) if cond is not None else []
     return catalog.text("ui.when", parts=catalog.text("ui.when_and").join(parts)) if parts \
         else catalog.text("ui.when_needed")
@@ -246,6 +257,8 @@ def page_view(draft, page_id: str, posted: dict | None = None, problems=None, po
         else:
             value = answers.get(f.name, f.default)
         view = field_view(f, value, env, facts, allowed.get(f.name), errors.get(f.name))
+        if f.options_from:
+            _record_choices(view, f, app)
         view["active"] = active
         if f.name in reasons:          # why some options are not offered (a rule's message)
             view["restricted"] = reasons[f.name]

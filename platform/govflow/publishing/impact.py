@@ -4,7 +4,7 @@ The rule sets a draft changes are replayed on the inputs recorded for the last L
 evaluations of them (store rule_inputs: the facts each rule set read, sealed at rest), once with
 the live rules and once with the draft's, on the same inputs and the same day they were made.
 The result is per rule: how often it fired with the live rules and how often it would fire with
-the draft's ("ID-004: 46 → 45"), and a few of the evaluations that would change, with their facts
+the draft's ("ABC-004: 46 → 45"), and a few of the evaluations that would change, with their facts
 masked as on the decision trail. Evaluations whose inputs no longer fit the draft's fact types
 are counted apart, never guessed.
 """

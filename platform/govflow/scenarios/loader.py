@@ -54,6 +54,7 @@ class Scenario:
     steps: list[Step]
     outcome: dict = field(default_factory=dict)
     description: str | None = None
+    branch_keyword: str | None = None       # what `<branch>` searches for (the file's `branch_keyword:`)
 
 
 @dataclass
@@ -101,7 +102,7 @@ def load_scenario_file(path: Path, display: str | None = None) -> ScenarioFile:
         scenarios.append(Scenario(name=raw["name"], persona=raw["persona"], line=source.line(at),
                                   file=source.file, flow=data["flow"], today=_date(raw.get("today"), file_today),
                                   steps=steps, outcome=dict(raw.get("outcome") or {}),
-                                  description=raw.get("description")))
+                                  description=raw.get("description"), branch_keyword=data.get("branch_keyword")))
     return ScenarioFile(path, data["flow"], scenarios, problems)
 
 

@@ -1,6 +1,6 @@
 """pytest plugin: every scenario of scenarios/*.yaml is a test item `scenarios/<file>.yaml::<name>`.
 
-Used by scenarios/conftest.py (so `pytest scenarios/sscard_adult.yaml` works) and by
+Used by scenarios/conftest.py (so `pytest scenarios/<file>.yaml` works) and by
 tests/conftest.py, which adds the scenarios/ folder to a plain `pytest` run.
 """
 from __future__ import annotations

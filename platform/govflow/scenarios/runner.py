@@ -159,7 +159,7 @@ class ScenarioRunner:
             elif value == "<phone>":
                 value = self.persona_phone()
             elif isinstance(value, str) and (value == "<branch>" or value.startswith("<branch:")):
-                value = self.branch(value[8:-1] if value.startswith("<branch:") else "天河")
+                value = self.branch(value[8:-1] if value.startswith("<branch:") else self._branch_keyword())
             data[name] = value
         for name, value in data.items():
             if value == "<sms>":
@@ -168,13 +168,19 @@ class ScenarioRunner:
 
     def upload(self, slot: str) -> str:
         r = self.client.post(self.url("/uploads"), headers=self.headers,
-                             data={"slot": slot, "file": (io.BytesIO(jpeg()), "photo.jpg")})
+                             data={"slot": slot, "file": (io.BytesIO(jpeg()), "image.jpg")})
         if r.status_code != 201:
             self.fail(say("scenarios.upload_refused", slot=slot, answer=r.get_json()))
         return r.get_json()["id"]
 
     def persona_phone(self) -> str:
         return next(p.person.phone for p in self.journey.env.services.personas if p.id == self.persona)
+
+    def _branch_keyword(self) -> str:
+        keyword = self.scenario.branch_keyword if self.scenario else None
+        if not keyword:
+            self.fail(say("scenarios.no_branch_keyword"))
+        return str(keyword)
 
     def branch(self, keyword: str) -> str:
         found = self.client.get("/api/v1/branches", query_string={"q": keyword}).get_json()["branches"]

@@ -105,7 +105,7 @@ def _view(draft: Draft, page_id, posted=None, problems=None, popup=None, check=N
     view["urls"] = widgets.PageUrls(draft.app.id, page_id)
     env = draft.env
     view["ui"] = {"upload_max_bytes": env.store.uploads.limits.max_bytes,
-                  "branch_regions": env.picklists.get("guangdong_regions")}
+                  "picklists": env.picklists}
     return view
 
 
@@ -323,7 +323,8 @@ def branches(app_id, page_id, field):
     draft = _draft(app_id)
     area, keyword = request.args.get("area") or None, request.args.get("q") or None
     found = journey().env.services.branches.search(area, keyword) if (area or keyword) else []
-    cities = journey().env.picklists.get("guangdong_regions")
+    spec = draft.flow.pages[page_id].fields.get(field) if page_id in draft.flow.pages else None
+    cities = journey().env.picklists.get(spec.regions) if spec is not None and spec.regions else None
     return render_template("branches.html", app=draft.app, page_id=page_id, field=field, found=found,
                            area=area or "", keyword=keyword or "", regions=cities)
 

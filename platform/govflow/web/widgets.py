@@ -19,6 +19,7 @@ from markupsafe import Markup, escape
 from .. import catalog
 from ..store.crypto import CryptoError
 from .common import journey
+from .record_table import records_widget
 
 PHOTO_REF = "photo-receipt-ref:"
 _PLAIN = re.compile(r"[A-Za-z0-9_-]+")
@@ -269,12 +270,12 @@ def _upload(f: dict, name: Markup, view: dict) -> str:
 def _branch(f: dict, name: Markup, view: dict) -> str:
     choose = escape(view["urls"].field("html.branches", f["name"]))
     results = escape(view["urls"].field("html.branch_results", f["name"]))
-    regions = view["ui"]["branch_regions"]
-    areas = "".join(
+    regions = view["ui"]["picklists"].get(f["regions"]) if f.get("regions") else None
+    areas = "" if regions is None else "".join(
         f'\n        <option value="{escape(city["value"])}">{escape(city["label"])}</option>\n        '
         + "".join(f'<option value="{escape(county["value"])}">　{escape(county["label"])}</option>'
                   for county in regions.children(city["value"]))
-        for city in (regions.options if regions is not None else ()))
+        for city in regions.options)
     shown = escape(f["display"] or catalog.text("ui.not_chosen"))
     return (f'<fieldset id="i-{name}" class="branch">\n  <legend>{escape(f["title"])}</legend>\n'
             f'  <input type="hidden" name="{name}" value="{_value_or_blank(f)}">\n'
@@ -312,6 +313,7 @@ WIDGETS: dict[str, Callable[[dict, Markup, dict], str]] = {
     "select": _select,
     "region": _region,
     "radio": _radio,
+    "records": records_widget,
     "checkbox": _checkbox,
     "toggle": _checkbox,
     "readonly": _readonly,
