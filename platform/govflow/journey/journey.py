@@ -174,6 +174,10 @@ class Journey:
         if action.navigate is not None:
             return self.go(draft, resolve(action.navigate, draft.facts))
         if action.submit:
+            if page.inputs and not action.skip_validation:     # the submitting page's own answers first
+                stopped = self._validate(draft, page, action, data, from_form)
+                if stopped is not None:
+                    return stopped
             return submission.submit(self, draft, page, action)
         if not action.skip_validation:
             stopped = self._validate(draft, page, action, data, from_form)
