@@ -17,6 +17,10 @@ The rule, so that an ordinary English word used as a page id (a page named `reas
   words (`"pickup"`, `"registry.cards"`, `"flows/cleanup.yaml"`), a JSON schema string, a message
   key, a template's attribute (`answers.pickup`) or quoted value, a style sheet's selector, or a
   word in backticks or quotes inside prose (`` `pickup` page ``). "Give a reason" is no leak;
+- a plain word the platform's own formats define (a property name or an enum value of a JSON schema
+  under platform/: `kind` of a content block, the `failed` status) is the platform's vocabulary, so
+  a page or field may be called so (a distinctive word never is: `card_application` in a schema's
+  enum stays a leak);
 - PLATFORM_WORDS (in the test) are the platform's own vocabulary and never leaks, each with why.
 """
 from __future__ import annotations
@@ -63,19 +67,23 @@ def _yaml(path: Path):
         return None
 
 
-def _flow_words(node, source: str, words: dict[str, str]) -> None:
+def _flow_words(node, source: str, words: dict[str, str], top: bool = True) -> None:
+    """The flow's id (or fragment name), the ids of its pages, the names of its fields."""
     if isinstance(node, dict):
-        for key in ("id", "fragment"):
-            if isinstance(node.get(key), str) and ("pages" in node or "fragment" in node or "title" in node):
+        for key in ("id", "fragment") if top else ():
+            if isinstance(node.get(key), str):
                 words.setdefault(node[key], source)
+        for page in node.get("pages") if isinstance(node.get("pages"), list) else ():
+            if isinstance(page, dict) and isinstance(page.get("id"), str):
+                words.setdefault(page["id"], source)
         if isinstance(node.get("fields"), dict):
             for name in node["fields"]:
                 words.setdefault(str(name), source)
         for value in node.values():
-            _flow_words(value, source, words)
+            _flow_words(value, source, words, False)
     elif isinstance(node, list):
         for item in node:
-            _flow_words(item, source, words)
+            _flow_words(item, source, words, False)
 
 
 def _connector_words(doc: dict, source: str, words: dict[str, str]) -> None:
@@ -220,6 +228,31 @@ def _scan_file(path: Path):
     return _scan_markup(text)
 
 
+def _schema_words(node, out: set[str]) -> None:
+    if isinstance(node, dict):
+        for key in ("properties", "$defs"):
+            if isinstance(node.get(key), dict):
+                out.update(str(k) for k in node[key])
+        if isinstance(node.get("enum"), list):
+            out.update(str(v) for v in node["enum"])
+        for value in node.values():
+            _schema_words(value, out)
+    elif isinstance(node, list):
+        for item in node:
+            _schema_words(item, out)
+
+
+def format_words(root: Path) -> set[str]:
+    """The plain words the platform's formats define: keys and enum values of its JSON schemas."""
+    out: set[str] = set()
+    for path in sorted((root / "platform").rglob("*.schema.json")):
+        try:
+            _schema_words(json.loads(path.read_text("utf-8")), out)
+        except (OSError, ValueError):
+            continue
+    return {word for word in out if not distinctive(word)}
+
+
 CODE_SUFFIXES = {".py", ".html", ".js", ".css", ".json", ".yaml"}
 
 
@@ -233,7 +266,8 @@ def code_files(root: Path):
 
 def find_leaks(root: Path, allowed: dict[str, str], exempt_files: dict[str, str] | None = None) -> list[Leak]:
     """Each place a procedure word stands in platform/ or renderers/ (see the module's rule)."""
-    words = {w: s for w, s in procedure_words(root).items() if w not in allowed}
+    own = format_words(root)
+    words = {w: s for w, s in procedure_words(root).items() if w not in allowed and w not in own}
     exempt = exempt_files or {}
     leaks = []
     for path in code_files(root):

@@ -91,6 +91,17 @@ def test_the_test_finds_a_leak_and_not_an_english_word(tmp_path):
     assert leaks == [Leak("platform/pkg/widgets.py", 4, "leave_kinds", "reference/picklists.yaml")]
 
 
+def test_a_word_of_the_platforms_formats_may_name_a_page_or_field(tmp_path):
+    """A field named `kind` (a content block's key) or a page `failed` (a status of the platform)."""
+    code = _tree(tmp_path)
+    (tmp_path / "flows" / "more.yaml").write_text(
+        "id: more_leave\ntitle: 更多\npages:\n  - id: failed\n    title: 失败\n"
+        "    fields:\n      kind: {title: 类别}\n      leave_kind: {title: 假别}\n", "utf-8")
+    (code / "flow.schema.json").write_text('{"properties": {"kind": {"enum": ["failed", "leave_kind"]}}}', "utf-8")
+    (code / "b.py").write_text('K = block["kind"]\nS = "failed"\n', "utf-8")
+    assert {leak.word for leak in find_leaks(tmp_path, {})} == {"leave_kind"}   # distinctive: still a leak
+
+
 def test_the_test_finds_each_kind_of_word_in_each_kind_of_file(tmp_path):
     code = _tree(tmp_path)
     (code / "a.py").write_text('"""Runs LEAVE-001."""\nX = ctx["hr"]["days_left"]\nY = "flows/reason.yaml"\n'
