@@ -75,8 +75,9 @@ def _submitting_flow(root: Path) -> tuple[Path, str]:
     """A shipped flow with a `submit:` and the operation it names."""
     for path in sorted((root / "flows").glob("*.yaml")):
         for line in path.read_text("utf-8").splitlines():
-            if line.strip().startswith("submit:"):
-                return path, line.split(":", 1)[1].strip()
+            name = line.split(":", 1)[1].strip() if line.strip().startswith("submit:") else ""
+            if name.isidentifier():                  # `submit: <operation>` (not the `{operation: ...}` form)
+                return path, name
     raise AssertionError("no flow submits anything")
 
 

@@ -168,10 +168,6 @@ check_hk_macao_permit.__doc__ = "港澳居民来往内地通行证, current card
 check_taiwan_permit = _regex_check(_TAIWAN)
 check_taiwan_permit.__doc__ = "台湾居民来往大陆通行证: the 8-digit lifetime number."
 check_sms_code = _regex_check(_SMS, lambda s: str(s or "").strip())
-# TODO(issue #14): services/photos_sim.py still imports this; the receipt format is the shared
-# photo page's `pattern:` now (it is no format of the flow format): the simulator should take it
-# from its own data (demo/photo_receipts.yaml), then delete this.
-check_photo_receipt = _regex_check(re.compile(r"^XP\d{10}$"))
 check_sms_code.__doc__ = "SMS verification code: 6 digits."
 check_passport = _regex_check(_PASSPORT)
 check_passport.__doc__ = "Passport number: 5-17 letters/digits (shapes differ by country)."

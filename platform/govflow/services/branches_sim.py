@@ -3,7 +3,7 @@
 Two ways to search, as the pickup page offers: exact by area (a city code matches all
 of its branches, a county code only that county's) and fuzzy by keyword. The keyword
 matches a substring of the name or address first; failing that, a branch still matches
-when all keyword characters appear in order (天河网点 finds 广州市天河区社保卡服务网点),
+when all keyword characters appear in order (“东区网点” finds “某市东区社保卡服务网点”),
 ranked by how tightly they sit together.
 """
 from __future__ import annotations

@@ -8,10 +8,11 @@ for the person the application is for.
 """
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from ..errors import Problem
-from ..formats import check_photo_receipt, normalize_id
+from ..formats import normalize_id
 from ..yamlsource import load_file
 from .interfaces import Photo
 from .portraits import RECEIPT_BACKGROUND, portrait_jpeg
@@ -27,8 +28,6 @@ class PhotoReceiptSimulator:
 
     def lookup(self, receipt_number: str) -> Photo | None:
         number = normalize_id(receipt_number)
-        if check_photo_receipt(number) is not None:
-            return None
         jpeg = self._photos.get(number)
         return Photo(number, jpeg, self._owners[number]) if jpeg is not None else None
 
@@ -45,12 +44,14 @@ def load_receipts(demo_dir: Path, ssn_of: dict[str, str] | None) -> tuple[dict[s
     items = source.data.get("receipts") if isinstance(source.data, dict) else None
     if not isinstance(items, list):
         return {}, problems + [source.problem((), "receipt.shape", "photo_receipts.yaml needs a 'receipts' list")]
+    written = source.data.get("pattern")
+    pattern = re.compile(str(written)) if written else None        # the simulated studios' numbers
     receipts: dict[str, tuple[str, str]] = {}
     for i, item in enumerate(items):
         number = normalize_id(item.get("number")) if isinstance(item, dict) else ""
-        if check_photo_receipt(number) is not None:
+        if not number or (pattern is not None and not pattern.fullmatch(number)):
             problems.append(source.problem(("receipts", i), "receipt.format",
-                                           f"'{number}' is not XP + 10 digits"))
+                                           f"'{number}' does not match the file's pattern {written!r}"))
             continue
         owner = ssn_of.get(str(item.get("persona", ""))) if ssn_of is not None else ""
         if owner is None:
