@@ -12,7 +12,8 @@ ROOT = Path(__file__).resolve().parents[1]
 CONTENT = "flows/shared/sscard_content.yaml"
 ADULT = "flows/sscard_adult.yaml"
 SHARED_BLOCK = """    content:
-      - kind: message
+      - id: result
+        kind: message
         tone: success
         title: 提交成功
 """
@@ -26,11 +27,7 @@ def _chinese(monkeypatch):
 def _project(tmp_path: Path, override: str) -> Path:
     for name in ("flows", "rules", "connectors", "reference", "demo"):
         shutil.copytree(ROOT / name, tmp_path / name)
-    shared = tmp_path / CONTENT
-    text = shared.read_text("utf-8")
-    assert text.count(SHARED_BLOCK) == 1
-    named = SHARED_BLOCK.replace("- kind: message", "- id: result\n        kind: message")
-    shared.write_text(text.replace(SHARED_BLOCK, named), "utf-8")
+    assert (tmp_path / CONTENT).read_text("utf-8").count(SHARED_BLOCK) == 1   # the shared result block
     adult = tmp_path / ADULT
     text = adult.read_text("utf-8")
     assert text.count("  - use: success\n") == 1

@@ -95,13 +95,21 @@ def _form_bytes(data: dict) -> str:
     return urlencode({k: v.encode("utf-8", "surrogatepass") for k, v in data.items()})
 
 
+# a flow opened only from another flow's popup: (that flow, persona, page, action, answers that open it)
+LINKED = {"cleanup": ("sscard_adult", "two_cards", "eligibility", "check", {"issuing_city": "440100"}),
+          "card_loss": ("sscard_replacement", "card_holder", "eligibility", "next",
+                        {"card_number": "A10385172", "kind": "lost"})}
+
+
 def _walked_html(app, flow_id: str) -> HtmlWalker:
-    """An HTML draft of `flow_id` past face verification (the cleanup: opened from its parent's popup)."""
+    """An HTML draft of `flow_id` past face verification (a linked flow: opened from its parent's popup)."""
     web = HtmlWalker(app.test_client(), app)
-    if flow_id == "cleanup":
-        web.start("sscard_adult")
-        web.verify("two_cards")
-        web.post("eligibility", "check", {"issuing_city": "440100"})
+    if app.extensions["govflow"].env.flows[flow_id].launched_by:
+        assert flow_id in LINKED, f"say in LINKED how the linked flow {flow_id} is opened"
+        parent, persona, page, action, answers = LINKED[flow_id]
+        web.start(parent)
+        web.verify(persona)
+        web.post(page, action, answers)
         r = web.client.post(f"/a/{web.id}/_redirect", data={"_csrf": web._csrf()})
         assert r.status_code == 302, r.status_code
         web.id = r.headers["Location"].split("/")[2]

@@ -275,10 +275,11 @@ def test_a_step_asks_the_registry_only_where_the_page_reads_it(api, app, monkeyp
     """领卡方式 (a branch is looked up in the branch list) does not ask the registry again; the
     eligibility page (its rule reads the cards the registry holds) does."""
     api.walk_to_confirm()
-    registry = app.extensions["govflow"].env.services.people
+    implementation = app.extensions["govflow"].env.connectors.implementation
     asked = []
-    original = registry.record
-    monkeypatch.setattr(registry, "record", lambda ssn: asked.append(ssn) or original(ssn))
+    original = implementation.lookup
+    monkeypatch.setattr(implementation, "lookup",
+                        lambda lookup, inputs: asked.append(inputs) or original(lookup, inputs))
     api.act("pickup", "next", {**BRANCH_PICKUP, "branch_id": api.branch()}, expect=200)
     assert asked == []
     api.act("eligibility", "check", {"issuing_city": "440100"}, expect=200)
