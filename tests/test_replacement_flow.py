@@ -140,3 +140,57 @@ def test_the_html_walk_of_a_lost_card(web):
     web.post("confirm", "submit", expect=302)
     assert web.location().endswith("/success")
     assert "补换申请已提交" in web.get("success").get_data(as_text=True)
+
+
+def _html_to_confirm(web, persona: str, answers: dict, photo: dict) -> None:
+    web.start(FLOW)
+    assert web.verify(persona).headers["Location"].endswith("/eligibility")
+    web.post("eligibility", "next", answers, expect=302)
+    web.post("photo", "use_photo", photo, expect=302)
+    found = web.journey.env.services.branches.search(keyword="天河")[0]
+    web.post("pickup", "next", {"pickup_method": "branch", "branch_id": found.id}, expect=302)
+
+
+def test_the_html_walk_of_a_damaged_card(web):
+    _html_to_confirm(web, "card_holder", {"card_number": "A10385172", "kind": "damaged", "damage_reason": "chip"},
+                     {"photo_source": "system", "use_system_photo": "true"})
+    assert "芯片失效" in web.get("confirm").get_data(as_text=True)
+    web.post("confirm", "submit", expect=302)
+    assert web.location().endswith("/success")
+
+
+def test_the_html_walk_of_a_reported_card_refused_then_resubmitted(web):
+    web.start(FLOW)
+    web.verify("card_reported_lost")
+    web.post("eligibility", "next", {"card_number": "A30471926", "kind": "damaged", "damage_reason": "surface"},
+             expect=422)
+    assert ("kind", "REP-003") in web.errors() and "这张社会保障卡已挂失" in web.text()
+    web.post("eligibility", "next", {"card_number": "A30471926", "kind": "lost"}, expect=302)
+    web.post("photo", "use_photo", {"photo_source": "receipt", "photo_receipt_number": "XP2026110301"}, expect=302)
+    found = web.journey.env.services.branches.search(keyword="天河")[0]
+    web.post("pickup", "next", {"pickup_method": "branch", "branch_id": found.id}, expect=302)
+    web.post("confirm", "submit", expect=302)
+    assert web.location().endswith("/failure")
+    assert "相片审核未通过" in web.get("failure").get_data(as_text=True)
+    web.post("failure", "resubmit", expect=302)
+    web.post("confirm", "submit", expect=302)
+    assert web.location().endswith("/success")
+
+
+def test_the_html_walk_of_two_cards_cleans_up_first(web):
+    web.start(FLOW)
+    web.verify("card_holder_two_cards")
+    answers = {"card_number": "A10296638", "kind": "damaged", "damage_reason": "surface"}
+    web.post("eligibility", "next", answers, expect=409)
+    assert "一人一卡清理" in web.text()
+    replacement = web.id
+    r = web.client.post(f"/a/{replacement}/_redirect", data={"_csrf": web._csrf()})
+    web.id = r.headers["Location"].split("/")[2]
+    web.post("guide", "start", {"consent": "true"}, expect=302)
+    web.post("cards", "next", expect=302)
+    web.post("confirm", "clean", _confirmed="1", expect=302)
+    web.post("success", "continue", expect=302)
+    assert web.location() == f"/a/{replacement}/eligibility"
+    web.id = replacement
+    web.post("eligibility", "next", answers, expect=302)
+    assert web.location().endswith("/photo")

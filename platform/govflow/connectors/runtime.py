@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import date
 
 from .model import ACCEPTED, REFUSED, RETRY, Answer, Catalog, Implementation, Lookup, LookupFailed, Operation, Source
+from .wire import json_ready
 
 log = logging.getLogger(__name__)
 
@@ -59,17 +59,6 @@ class Values:
         return (self.facts.get(head) or {}).get(rest)
 
 
-def _json_ready(value):
-    """A request as JSON carries it: dates in ISO form, tuples as lists."""
-    if isinstance(value, dict):
-        return {k: _json_ready(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_json_ready(v) for v in value]
-    if isinstance(value, date):
-        return value.isoformat()
-    return value
-
-
 class Connectors:
     def __init__(self, catalog: Catalog, implementation: Implementation):
         self.catalog = catalog
@@ -93,7 +82,7 @@ class Connectors:
     def look_up(self, lookup: Lookup, values: Values) -> dict:
         """The look-up's facts (raises LookupFailed when the system cannot answer)."""
         inputs = {name: values.get(source) for name, source in lookup.inputs.items() if source is not None}
-        return self.implementation.lookup(lookup, _json_ready(inputs))
+        return self.implementation.lookup(lookup, json_ready(inputs))
 
     def request(self, name: str, values: Values, given: dict | None = None) -> dict:
         """The request of operation `name`: each field from the flow's source (`given`, field ->
@@ -107,7 +96,7 @@ class Connectors:
             value = values.get(source)
             if value is not None:
                 out[key] = value
-        return _json_ready(out)
+        return json_ready(out)
 
     def call(self, name: str, application_id: str, request: dict, idempotency_key: str) -> Answer:
         """One call of operation `name`. A refusal's reason is the declared failure's title."""
