@@ -6,8 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from govflow.rules import load_rulebook
-from test_rules_examples import FORM_TYPES, FakePicklists, load_real_book
+from test_rules_examples import FORM_TYPES, FakePicklists, load_real_book, one_rule_book
 
 FACTS = """facts:
   identity.birth_date: {type: date, title: 出生日期}
@@ -17,23 +16,15 @@ derived:
 """
 
 
-def _load(tmp_path: Path, when: str):
-    (tmp_path / "facts.yaml").write_text(FACTS, encoding="utf-8")
-    (tmp_path / "x.yaml").write_text(f"""ruleset: x
-title: t
-rules:
-  - id: X-001
-    title: t
-    basis: b
-    when: {when}
-    then: {{refuse: {{message: m}}}}
-    examples:
-      - given: {{identity: {{birth_date: 1980-01-10}}, form: {{valid_from: 2026-04-10}}}}
+EXAMPLES = """
+      - given: {identity: {birth_date: 1980-01-10}, form: {valid_from: 2026-04-10}}
         fires: [X-001]
-      - given: {{identity: {{birth_date: 1980-01-10}}, form: {{valid_from: 2026-04-09}}}}
-        fires: []
-""", encoding="utf-8")
-    return load_rulebook(tmp_path, FORM_TYPES, FakePicklists())
+      - given: {identity: {birth_date: 1980-01-10}, form: {valid_from: 2026-04-09}}
+        fires: []"""
+
+
+def _load(tmp_path: Path, when: str):
+    return one_rule_book(tmp_path, FACTS, when, EXAMPLES, FORM_TYPES, FakePicklists())
 
 
 def test_years_and_months_are_months(tmp_path):

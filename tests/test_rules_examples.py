@@ -50,6 +50,15 @@ class FakePicklists:
         return self.lists.get(name)
 
 
+def one_rule_book(tmp_path: Path, facts: str, when: str, examples: str, types: dict, picklists):
+    """A rule book of `facts` (facts.yaml) and one rule X-001 refusing `when`, with `examples` (YAML)."""
+    (tmp_path / "facts.yaml").write_text(facts, encoding="utf-8")
+    (tmp_path / "x.yaml").write_text(
+        "ruleset: x\ntitle: t\nrules:\n  - id: X-001\n    title: t\n    basis: b\n"
+        f"    when: {when}\n    then: {{refuse: {{message: m}}}}\n    examples: {examples}\n", encoding="utf-8")
+    return load_rulebook(tmp_path, types, picklists)
+
+
 def load_real_book():
     """The shipped rule files with the form fact types and pick-lists the shipped flows give them."""
     from govflow.definitions import form_fact_types

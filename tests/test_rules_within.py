@@ -9,7 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from govflow.picklists import load_picklists
-from govflow.rules import FactType, load_rulebook
+from govflow.rules import FactType
+from test_rules_examples import one_rule_book
 
 ROOT = Path(__file__).resolve().parents[1]
 PICKLISTS, _ = load_picklists(ROOT / "reference")
@@ -23,18 +24,7 @@ FACTS = "facts:\n  today: {type: date, title: 今天}\n"
 
 
 def _load(tmp_path: Path, when: str, examples: str = "[{given: {}, fires: []}]"):
-    (tmp_path / "facts.yaml").write_text(FACTS, encoding="utf-8")
-    (tmp_path / "x.yaml").write_text(f"""ruleset: x
-title: t
-rules:
-  - id: X-001
-    title: t
-    basis: b
-    when: {when}
-    then: {{refuse: {{message: m}}}}
-    examples: {examples}
-""", encoding="utf-8")
-    return load_rulebook(tmp_path, TYPES, PICKLISTS)
+    return one_rule_book(tmp_path, FACTS, when, examples, TYPES, PICKLISTS)
 
 
 def test_within_another_fact_and_a_constant(tmp_path):

@@ -103,7 +103,7 @@ def _source_problems(source: Source, types: dict, flow, file: str | None) -> lis
     else:
         found = "fact" if path in types else None
     if found is None:
-        known = list(types) + [f"form.{f}" for f in (flow._field_index if flow is not None else [])] \
+        known = list(types) + [f"form.{f}" for f in (flow.input_fields() if flow is not None else [])] \
             + list(PLAIN_SOURCES)
         return [_problem(source, file, "connector.unknown_source",
                          say("connectors.unknown_source", source=path, flow=flow.id if flow else "-"),

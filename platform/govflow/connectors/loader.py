@@ -30,6 +30,7 @@ from .model import (
 from .model import (
     Source as ValueSource,
 )
+from .wire import path_names
 
 CONNECTORS_DIR = "connectors"
 SCHEMA_FILE = Path(__file__).resolve().parent.parent / "schemas" / "connector.schema.json"
@@ -165,8 +166,7 @@ def _path_parameters(source: Source, path: tuple, endpoint: Endpoint | None, nam
     """Every `{name}` of an HTTP path is one of the inputs or request fields."""
     if endpoint is None:
         return []
-    import string
-    used = {field for _, field, _, _ in string.Formatter().parse(endpoint.path) if field}
+    used = set(path_names(endpoint.path))
     return [source.problem(path + ("http", "path"), "connector.unknown_path_parameter",
                            say("connectors.unknown_path_parameter", name=name, path=endpoint.path),
                            say("connectors.unknown_path_parameter.hint"))

@@ -72,7 +72,7 @@ def _snapshot(env, app, ssn: str) -> dict:
     connectors = env.connectors
     for lookup in connectors.subject_lookups():
         snapshot[lookup.prefix] = _plain(connectors.look_up(lookup, values))
-    snapshot[LOOKED_UP] = [lk.prefix for lk in connectors.subject_lookups()]
+    snapshot[LOOKED_UP] = list(connectors.subject_prefixes)
     person = people.person_by_ssn(ssn)
     if person is not None:
         snapshot["subject_person"] = {"name": person.name, "id_number": person.id_number, "ssn": person.ssn}
