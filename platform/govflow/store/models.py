@@ -242,7 +242,7 @@ class StaffUserRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     demo: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
-    roles: Mapped[list | None] = mapped_column(JSON, default=list)      # editor, reviewer, publisher, auditor
+    roles: Mapped[list | None] = mapped_column(JSON, default=list)      # store/staff.py ROLES
 
 
 class StaffEventRow(Base):

@@ -43,8 +43,12 @@ USERNAME = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
 DEMO_USER, DEMO_PASSWORD = "staff", "staff-demo"
 # the simulator's second demo account: a second pair of eyes for the review of a draft
 DEMO_REVIEWER, DEMO_REVIEWER_PASSWORD = "reviewer", "reviewer-demo"
-ROLES = ("editor", "reviewer", "publisher", "auditor")
-DEMO_ROLES = {DEMO_USER: list(ROLES), DEMO_REVIEWER: ["reviewer", "publisher", "auditor"]}
+# the demo's case worker: finds and reveals cases, no audit log, no publishing
+DEMO_CASEWORKER, DEMO_CASEWORKER_PASSWORD = "caseworker", "caseworker-demo"
+# publishing's roles (publishing/workflow.py) and the back office's (web/staff_roles.py)
+ROLES = ("editor", "reviewer", "publisher", "viewer", "caseworker", "auditor", "admin")
+DEMO_ROLES = {DEMO_USER: list(ROLES), DEMO_REVIEWER: ["reviewer", "publisher", "auditor"],
+              DEMO_CASEWORKER: ["viewer", "caseworker"]}
 PAIR_SCOPE, ADDRESS_SCOPE = "staff-login", "staff-address"
 
 
@@ -135,11 +139,13 @@ class StaffAccounts:
                              .where(StaffUserRow.password_hash != "")) or 0
 
     def ensure_demo(self) -> bool:
-        """The simulator's demo accounts `staff` / `staff-demo` (every role) and `reviewer` /
-        `reviewer-demo` (reviewer, publisher, auditor), when there is no account at all."""
+        """The simulator's demo accounts `staff` / `staff-demo` (every role), `reviewer` /
+        `reviewer-demo` (reviewer, publisher, auditor) and `caseworker` / `caseworker-demo`
+        (viewer, caseworker), when there is no account at all."""
         if self.count():
             return False
-        for user, password in ((DEMO_USER, DEMO_PASSWORD), (DEMO_REVIEWER, DEMO_REVIEWER_PASSWORD)):
+        for user, password in ((DEMO_USER, DEMO_PASSWORD), (DEMO_REVIEWER, DEMO_REVIEWER_PASSWORD),
+                               (DEMO_CASEWORKER, DEMO_CASEWORKER_PASSWORD)):
             self.add(user, password, password_hash=_hash_of(password), demo=True, roles=DEMO_ROLES[user])
         return True
 
