@@ -17,7 +17,7 @@ from govflow.cli import main as cli_main
 from govflow.store import open_store, schema
 from govflow.store.database import make_engine
 from govflow.store.models import Base
-from govflow.store.staff import StaffAccounts
+from govflow.store.staff import DEMO_ROLES, StaffAccounts
 
 pytestmark = pytest.mark.both_databases      # [sqlite] and [postgresql] (conftest.py)
 
@@ -108,7 +108,7 @@ def test_workers_starting_together_on_a_new_database_migrate_it_once(db_url, tmp
     try:
         assert problems == []
         assert _revisions(stores[0].engine) == [schema.head()]
-        assert StaffAccounts(stores[0]).count() == 2              # the two demo accounts
+        assert StaffAccounts(stores[0]).count() == len(DEMO_ROLES)   # the demo accounts
     finally:
         for s in stores:
             s.close()

@@ -11,7 +11,7 @@ import pytest
 from apptools import BRANCH_ONLY_UNDER_60, KEYRING, ROOT, make_app, publish_edits
 from govflow.cli import main as cli_main
 from govflow.store import open_store
-from govflow.store.staff import MAX_FAILURES, StaffAccounts
+from govflow.store.staff import DEMO_ROLES, MAX_FAILURES, StaffAccounts
 from walkers import HtmlWalker
 
 PAGES = ["/staff/", "/staff/flows/sscard_adult", "/staff/rules", "/staff/rules/pickup", "/staff/applications",
@@ -92,7 +92,7 @@ def test_wrong_password_is_refused_and_slowed_per_account_and_address(app):
         assert login(client, username="nobody", password="x" * 10).status_code == 401
     assert login(client, username="nobody", password="x" * 10).status_code == 429
     accounts = StaffAccounts(app.extensions["govflow"].env.store)
-    assert not accounts.exists("nobody") and accounts.count() == 2       # the two demo accounts
+    assert not accounts.exists("nobody") and accounts.count() == len(DEMO_ROLES)       # the demo accounts
     later = app.extensions["govflow"].env.store.now() + timedelta(minutes=1)
     assert accounts.authenticate("staff", "staff-demo", now=later, client="127.0.0.1").ok
 

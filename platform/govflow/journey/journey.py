@@ -156,6 +156,8 @@ class Journey:
     def act(self, draft: Draft, page_id: str, action_id: str, data: dict, from_form: bool = False,
             return_to: str | None = None) -> StepResult:
         result = self._act(draft, page_id, action_id, data, from_form, return_to)
+        self.env.store.case_steps.record(draft.app.id, page_id, action_id, result.status.value,
+                                         result.page if result.draft is draft else None)
         self.save(draft)
         return result
 

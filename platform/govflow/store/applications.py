@@ -55,6 +55,7 @@ class ApplicationRepo:
                           flow_version=flow_version, rule_versions=dict(rule_versions),
                           parent_id=parent_id, context=copy.deepcopy(context or {}),
                           created_at=moment, updated_at=moment, person_key=person_key)
+        self._store.search_keys(app)
         with self._store.session() as db:
             db.add(ApplicationRow(**{name: copy.deepcopy(getattr(app, name)) for name in _COLUMNS}))
             db.flush()                 # statements below (Core) see it at once
@@ -76,6 +77,7 @@ class ApplicationRepo:
         if app.status not in STATUSES:
             raise ValueError(f"unknown application status {app.status!r}")
         moment = as_utc(now or self._store.now())
+        self._store.search_keys(app)
         params = {name: getattr(app, name) for name in _MUTABLE}    # serialised by the UPDATE itself
         params.update(app_id=app.id, old_revision=app.revision, new_revision=app.revision + 1, moment=moment)
         with self._store.session() as db:

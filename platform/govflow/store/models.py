@@ -115,10 +115,14 @@ class ApplicationRow(Base):
     reference: Mapped[str | None] = mapped_column(String(100))
     submit_attempts: Mapped[int] = mapped_column(Integer)
     last_outcome: Mapped[dict | None] = mapped_column(Sealed("applications.last_outcome"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revision: Mapped[int] = mapped_column(Integer)
     person_key: Mapped[str | None] = mapped_column(String(64), index=True)   # keyed hash of the verified ID
+    # the back office's search (store/cases.py): keyed hashes, never the values
+    subject_key: Mapped[str | None] = mapped_column(String(64), index=True)       # the subject's number
+    name_key: Mapped[str | None] = mapped_column(String(64), index=True)          # the verified person's name
+    subject_name_key: Mapped[str | None] = mapped_column(String(64), index=True)  # the subject's name
 
 
 class DecisionRow(Base):
@@ -147,6 +151,21 @@ class RuleInputRow(Base):
     application_id: Mapped[str] = mapped_column(ForeignKey("applications.id"), index=True)
     step: Mapped[str] = mapped_column(String(200))
     evaluations: Mapped[list] = mapped_column(Sealed("rule_inputs.evaluations"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class CaseStepRow(Base):
+    """One step a citizen took (a button pressed on a page): where from, with what result, where
+    to, when; written in the step's transaction (journey.Journey.act) for the case view's path."""
+
+    __tablename__ = "case_steps"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    application_id: Mapped[str] = mapped_column(ForeignKey("applications.id"), index=True)
+    page: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(20))
+    to_page: Mapped[str | None] = mapped_column(String(100))
     at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 

@@ -56,6 +56,9 @@ class Application:
     updated_at: datetime = field(default_factory=utcnow)
     revision: int = 0               # optimistic lock
     person_key: str | None = None   # keyed hash of the face-verified person's ID number (继续办理)
+    subject_key: str | None = None  # keyed hashes for the back office's search (Store.search_keys)
+    name_key: str | None = None
+    subject_name_key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -70,6 +73,15 @@ class Decision:
     outcome: dict
     facts: dict                     # masked by the caller
     at: datetime
+
+
+@dataclass(frozen=True)
+class CaseStep:
+    at: datetime
+    page: str
+    action: str
+    status: str                     # journey.results.Status value
+    to_page: str | None             # None: the step went on in another application (a linked flow)
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ pure reads (`reading()`) never commit.
 """
 from __future__ import annotations
 
+import unicodedata
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -34,9 +35,16 @@ from .outbox import Outbox
 from .publishing import Drafts, Publications
 from .records import as_utc, utcnow
 from .sessions import SessionStore
+from .steps import CaseSteps
 from .throttle import Throttle, keyed
 from .uploads import UploadStore
 from .versions import DefinitionArchive
+
+
+def normal_name(name: str) -> str:
+    """A name as searched: NFKC (full-width letters as half-width), no spaces or middle dots, lower case."""
+    folded = unicodedata.normalize("NFKC", name)
+    return "".join(ch for ch in folded if not ch.isspace() and ch not in "·•・.").lower()
 
 
 class _ReadSession:
@@ -132,6 +140,7 @@ class Store:
         self.applications = ApplicationRepo(self)
         self.decisions = DecisionLog(self)
         self.rule_inputs = RuleInputs(self)
+        self.case_steps = CaseSteps(self)
         self.uploads = UploadStore(self, Path(upload_dir), upload_limits or Limits(), keyring)
         self.codes = VerificationCodes(self, secret, keyring)
         self.sessions = SessionStore(self, idle=session_idle, absolute=session_absolute)
@@ -146,6 +155,22 @@ class Store:
     def person_key(self, id_number: str) -> str:
         """The keyed hash under which a verified person's drafts are found again (never the number)."""
         return keyed(self._secret, "person|" + id_number.strip().upper())
+
+    def name_key(self, name: str) -> str:
+        """The keyed hash a name is searched by (NFKC, without spaces and middle dots): never the name."""
+        return keyed(self._secret, "name|" + normal_name(name))
+
+    def search_keys(self, app) -> None:
+        """Set the application's keys for the back office's search from what it holds: the
+        subject's number (the verified person's is `person_key`), the verified person's name and
+        the subject's. Called on every create and save (three HMACs), so they follow the context."""
+        context = app.context or {}
+        subject = context.get("subject")
+        name = (context.get("identity") or {}).get("name")
+        subject_name = (context.get("subject_person") or {}).get("name")
+        app.subject_key = self.person_key(str(subject)) if subject else None
+        app.name_key = self.name_key(str(name)) if name else None
+        app.subject_name_key = self.name_key(str(subject_name)) if subject_name else None
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:

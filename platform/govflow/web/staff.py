@@ -22,6 +22,8 @@ from ..formats import SHANGHAI, mask_id, mask_name, mask_phone
 from ..journey.display import display
 from ..publishing.diff import bundle_diff
 from ..store.staff import (
+    DEMO_CASEWORKER,
+    DEMO_CASEWORKER_PASSWORD,
     DEMO_PASSWORD,
     DEMO_REVIEWER,
     DEMO_REVIEWER_PASSWORD,
@@ -45,9 +47,10 @@ def _demo_account(state):
     app = state.app
     if app.config.get("SERVICES") == "simulator":
         if StaffAccounts(app.extensions["govflow"].env.store, demo_allowed=True).ensure_demo():
-            app.logger.warning("staff pages: demo accounts '%s' / '%s' (every role) and '%s' / '%s' (reviewer, "
-                               "publisher) created (simulator only; add real ones with `govflow staff-add USER "
-                               "--roles ...`)", DEMO_USER, DEMO_PASSWORD, DEMO_REVIEWER, DEMO_REVIEWER_PASSWORD)
+            app.logger.warning("staff pages: demo accounts '%s' / '%s' (every role), '%s' / '%s' (reviewer, "
+                               "publisher, auditor) and '%s' / '%s' (viewer, caseworker) created (simulator only; "
+                               "add real ones with `govflow staff-add USER --roles ...`)", DEMO_USER, DEMO_PASSWORD,
+                               DEMO_REVIEWER, DEMO_REVIEWER_PASSWORD, DEMO_CASEWORKER, DEMO_CASEWORKER_PASSWORD)
 
 
 def accounts() -> StaffAccounts:
