@@ -133,7 +133,8 @@ def test_a_rule_that_refuses_a_walk_is_counted_and_named(app, staff):
     assert "sscard_adult" in started
     chart = re.search(r"<canvas id=\"chart-refusals\" data-chart='([^']*)'", body)
     data = json.loads(html.unescape(chart.group(1)))             # the numbers in an attribute: no inline script
-    assert data["labels"] == [f"ID-004 {title}"] and data["datasets"][0]["data"] == [1]
+    version = env.rulebook.rulesets["id_card_validity"].version
+    assert data["labels"] == [["ID-004", version]] and data["datasets"][0]["data"] == [1]
 
 
 def test_a_rejected_then_delivered_submission_shows_the_back_ends_reason(app, staff):
