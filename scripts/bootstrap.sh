@@ -112,6 +112,7 @@ fi
 mkdir -p renderers/html/static/vendor
 cp node_modules/htmx.org/dist/htmx.min.js renderers/html/static/vendor/htmx.min.js
 cp node_modules/mermaid/dist/mermaid.min.js renderers/html/static/vendor/mermaid.min.js
+cp node_modules/chart.js/dist/chart.umd.min.js renderers/html/static/vendor/chart.umd.min.js
 # the staff pages' YAML editor: CodeMirror 6 and our entry (renderers/html/editor/, committed) in one
 # file, bundled by esbuild (a devDependency; a fraction of a second, so built every time)
 node_modules/.bin/esbuild renderers/html/editor/yaml_editor.js --bundle --minify --format=iife --target=es2020 \

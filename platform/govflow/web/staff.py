@@ -341,4 +341,5 @@ def versions_diff():
     return render_template("staff/diff.html", bundles=bundles, old=old, new=new, files=files, error=None)
 
 
-from . import staff_files  # noqa: E402,F401  (the files of a version, on this blueprint: web/staff_files.py)
+# more views on this blueprint: the files of a version (web/staff_files.py), the dashboards (web/staff_dashboard.py)
+from . import staff_dashboard, staff_files  # noqa: E402,F401
