@@ -1,0 +1,1 @@
+"""The back office's cases: search, the case document, exports."""
