@@ -50,7 +50,8 @@ def downgrade() -> None:
     op.drop_index("ix_case_steps_application_id", table_name="case_steps")
     op.drop_table("case_steps")
     op.drop_index("ix_applications_created_at", table_name="applications")
-    with op.batch_alter_table("applications") as batch:
-        for name in KEYS:
-            batch.drop_index(f"ix_applications_{name}")
-            batch.drop_column(name)
+    # not a batch (SQLite would rebuild `applications`, which other tables' foreign keys point at):
+    # ALTER TABLE ... DROP COLUMN, SQLite 3.35 and later
+    for name in KEYS:
+        op.drop_index(f"ix_applications_{name}", table_name="applications")
+        op.drop_column("applications", name)
