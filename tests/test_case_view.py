@@ -140,6 +140,7 @@ def test_the_json_and_pdf_are_masked_and_personal_only_with_the_right_and_a_reas
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF-")
     text = _pdf_text(pdf.data)
     assert "ID-004" in text and "第五条" in text and "被退回" in text and data["reference"] in text
+    assert "（第1次发送）" in text
     assert "个人信息已遮蔽" in text and ID_NUMBER not in text and PHONE not in text
     assert [(e.detail["format"], e.detail["personal"]) for e in _events(app, "export")] == [("pdf", False),
                                                                                            ("json", False)]
