@@ -159,12 +159,18 @@ def _rule_row(rule: dict) -> list[str]:
 
 
 def _submissions(doc: dict, width: float, styles: dict[str, Any]) -> list:
-    rows = [[when(item.get("at")), item.get("operation"), item.get("attempt"),
+    rows = [[when(item.get("at")), item.get("operation"), _attempt(item),
              item.get("status_title") or item.get("status"),
              " ".join(cell_text(part) for part in (item.get("reason_code"), item.get("reason")) if part),
              item.get("reference")] for item in doc.get("submissions") or []]
     return _table(["at", "operation", "attempt", "status", "reason", "reference"], rows, [2.4, 2, 1, 1.4, 3, 2],
                   width, styles)
+
+
+def _attempt(item: dict) -> str:
+    """The submission's number, and which try of its delivery an answer was (when the document says)."""
+    attempt = cell_text(item.get("attempt"))
+    return f"{attempt}（{msg('staff.case.try', n=item['try'])}）" if item.get("try") else attempt
 
 
 def _files(doc: dict, width: float, styles: dict[str, Any]) -> list:

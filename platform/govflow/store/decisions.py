@@ -2,8 +2,8 @@
 
 Append-only. The caller masks personal data in a decision's `facts` before recording; the
 store keeps exactly what it is given. Rule inputs (every rule set evaluated, fired or not, with
-the facts it read in clear) are sealed at rest and read only to replay a draft's rules on past
-decisions (publishing/impact.py).
+the facts it read in clear) are sealed at rest and read to replay a draft's rules on past
+decisions (publishing/impact.py) and, masked, for the staff case view (cases/document.py).
 """
 from __future__ import annotations
 
@@ -76,6 +76,15 @@ class RuleInputs:
                "evaluations": [[name, version, list(fired), inputs] for name, version, fired, inputs in entries]}
         with self._store.session() as db:       # Core on the unit's connection: no ORM session for it
             db.connection().execute(_INSERT_INPUTS, row)
+
+    def for_application(self, app_id: str) -> list[RuleInput]:
+        """Every rule set evaluated for the application, fired or not, in time order (the staff
+        case view; the inputs are in clear: the caller masks them before showing them)."""
+        stmt = (select(RuleInputRow).where(RuleInputRow.application_id == app_id)
+                .order_by(RuleInputRow.at, RuleInputRow.id))
+        with self._store.reading() as db:
+            return [RuleInput(row.application_id, name, version, row.step, list(fired), inputs or {}, row.at)
+                    for row in db.scalars(stmt) for name, version, fired, inputs in row.evaluations or ()]
 
     def recent(self, rulesets, limit: int = 500, scan: int = SCAN) -> list[RuleInput]:
         """The newest `limit` evaluations of the given rule sets (looking at the last `scan` steps), newest first."""

@@ -17,9 +17,7 @@ from ..catalog import has as has_msg
 from ..catalog import text as msg
 from ..diagram import flow_to_mermaid
 from ..diffs.describe import describe_condition, describe_outcome, describe_value, fact_titles, fact_types
-from ..errors import Unavailable
-from ..formats import SHANGHAI, mask_id, mask_name, mask_phone
-from ..journey.display import display
+from ..formats import SHANGHAI
 from ..publishing.diff import bundle_diff
 from ..store.staff import (
     DEMO_CASEWORKER,
@@ -36,7 +34,6 @@ from . import csrf, headers
 from .common import client_address, journey, no_store, problem_response
 
 blueprint = Blueprint("staff", __name__)
-formats_mask = {"name": mask_name, "id_number": mask_id, "ssn": mask_id, "phone": mask_phone}
 STAFF_KEY = "staff_user"
 OPEN = ("staff.login",)
 
@@ -246,86 +243,6 @@ def events():
                            has_msg=has_msg)
 
 
-def _journey_of(app):
-    """The journey under the definitions the application was decided by (else the current ones)."""
-    try:
-        return journey().bound(app)
-    except Unavailable:
-        return journey()
-
-
-def _contents(app, revealed: frozenset[str] = frozenset()) -> list[dict]:
-    """What the application holds about the person, page by page as the citizen answered it:
-    ID numbers, phones and names masked; a value in `revealed` (asked for with a recorded reason)
-    in full. Each item says whether it can be revealed (its masked form differs)."""
-    bound = _journey_of(app)
-    flow, env = bound.env.flows.get(app.flow_id), bound.env
-    identity = app.context.get("identity") or {}
-    items: list[dict] = [{"section": msg("staff.app.identity"), "key": f"identity.{name}",
-                          "title": msg(f"staff.app.identity.{name}"),
-                          "shown": formats_mask[name](str(identity[name])), "full": str(identity[name])}
-                         for name in ("name", "id_number", "ssn", "phone") if identity.get(name)]
-    for page in (flow.pages.values() if flow is not None else ()):
-        answers = app.answers.get(page.id) or {}
-        for field in page.input_fields():
-            value = answers.get(field.name)
-            if value is None or value == "" or field.type == "upload":
-                continue
-            items.append({"section": page.title, "key": f"{page.id}.{field.name}", "title": field.title,
-                          "shown": display(field, value, env), "full": display(field, value, env, masked=False)})
-    for item in items:
-        item["maskable"] = item["shown"] != item["full"]
-        if item["key"] not in revealed:
-            item["full"] = None          # never in the page unless revealed
-    return items
-
-
-def _application_page(app_id: str, revealed: frozenset[str] = frozenset(), error: str | None = None,
-                      status: int = 200):
-    env = journey().env
-    app = env.store.applications.get(app_id)
-    if app is None:
-        abort(404)
-    rulebook = _journey_of(app).env.rulebook       # the rules it was decided under
-    trail = []
-    for d in env.store.decisions.for_application(app.id):
-        rs = rulebook.rulesets.get(d.ruleset)
-        titles = {r.id: r.title for r in (rs.rules if rs else [])}
-        outcomes = (d.outcome or {}).get("outcomes") or {}
-        trail.append({"d": d, "rules": [(rid, titles.get(rid, ""), outcomes.get(rid)) for rid in d.rule_ids],
-                      "when": (d.outcome or {}).get("when", "")})
-    return render_template("staff/application.html", app=app, trail=trail, flows=env.flows,
-                           bundle=app.context.get("bundle"), contents=_contents(app, revealed),
-                           reveal_error=error), status
-
-
-@blueprint.get("/applications/<app_id>")
-def application(app_id):
-    return _application_page(app_id)
-
-
-REASON_MIN, REASON_MAX = 4, 200
-
-
-@blueprint.post("/applications/<app_id>/reveal")
-def reveal(app_id):
-    """Show one masked value in full, once, for a stated reason: an audit event (who, when, which
-    application and value, why) is recorded first; the value itself is never in the event."""
-    key = request.form.get("field", "")
-    reason = " ".join(request.form.get("reason", "").split())
-    app = journey().env.store.applications.get(app_id)
-    if app is None:
-        abort(404)
-    if key not in {i["key"] for i in _contents(app) if i["maskable"]}:
-        return _application_page(app_id, error=msg("staff.reveal.unknown"), status=400)
-    if not REASON_MIN <= len(reason) <= REASON_MAX:
-        return _application_page(app_id, error=msg("staff.reveal.reason", min=REASON_MIN, max=REASON_MAX),
-                                 status=400)
-    journey().env.store.staff_events.record(session.get(STAFF_KEY) or "-", "reveal", application_id=app_id,
-                                            detail={"field": key, "reason": reason}, client=client_address())
-    return _application_page(app_id, revealed=frozenset({key}))
-
-
 @blueprint.get("/versions/diff")
 def versions_diff():
     env = journey().env
@@ -341,5 +258,6 @@ def versions_diff():
     return render_template("staff/diff.html", bundles=bundles, old=old, new=new, files=files, error=None)
 
 
-# more views on this blueprint: the files of a version (web/staff_files.py), the dashboards (web/staff_dashboard.py)
-from . import staff_dashboard, staff_files  # noqa: E402,F401
+# more views on this blueprint: the files of a version (web/staff_files.py), the dashboards (web/staff_dashboard.py),
+# one case (web/staff_case.py)
+from . import staff_case, staff_dashboard, staff_files  # noqa: E402,F401
