@@ -11,7 +11,7 @@ decision of the application whose rule_ids hold it) and an outcome kind (a decis
 application with that outcome, see OUTCOMES). Both decision filters are EXISTS subqueries with a
 LIKE on the JSON text of the column, which reads alike on SQLite and PostgreSQL (`json`, not
 `jsonb`: the text is kept as written); they are exact because the rule id and the kinds are plain
-tokens (RULE_ID) and a JSON string inside a value has its quotes escaped (`\\"`), so `"ID-004"`
+tokens (RULE_ID) and a JSON string inside a value has its quotes escaped (`\\"`), so `"<rule id>"`
 or `"refuse":` only match a whole element or key.
 
 The counts per status are for the current filters without the status filter (they are the

@@ -138,7 +138,9 @@ def _page(values: dict, errors: list[dict], found, partial: bool = False) -> Res
     filters = filters_of(values, without=("page",))
     body = render_template(template, values=values, errors=errors, found=found, flows=env.flows, statuses=STATUSES,
                            outcomes=OUTCOMES, sorts=list(SORTS), per_pages=PER_PAGE, filters=filters,
-                           link=linker("staff.applications", filters), reason_limits=(REASON_MIN, REASON_MAX))
+                           link=linker("staff.applications", filters), reason_limits=(REASON_MIN, REASON_MAX),
+                           rule_ids=sorted({(r.id, r.title) for rs in env.rulebook.rulesets.values()
+                                            for r in rs.rules}))
     response = Response(body, status=400 if errors else 200, mimetype="text/html")
     response.headers["Vary"] = "HX-Request"
     return response
