@@ -38,7 +38,7 @@ def _values(citizen: HtmlWalker, ticket: str) -> dict:
     return {"app_id": citizen.id, "page_id": "eligibility", "flow_id": "sscard_adult", "action_id": "check",
             "filename": "app.js", "field": "mobile_code", "ticket": ticket, "name": "eligibility",
             "upload_id": "nothing", "flow": "sscard_adult", "draft_id": 1, "step": "submit",
-            "version": citizen.journey.env.bundle}         # the files of the current definition bundle
+            "version": citizen.journey.env.bundle, "fmt": "csv"}         # the files of the current definition bundle
 
 
 def _urls(app, values: dict):

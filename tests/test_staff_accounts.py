@@ -139,7 +139,8 @@ def test_login_logout_and_export_are_audit_events_without_personal_data(app):
     events = store.staff_events.list()
     assert [(e.action, e.actor) for e in reversed(events)] == [
         ("login_failed", "-"), ("login", "staff"), ("export", "staff"), ("logout", "staff")]
-    assert events[1].detail == {"what": "applications", "rows": 1} and events[0].client == OWNER
+    assert events[1].detail == {"what": "applications", "format": "csv", "rows": 1, "filters": {},
+                                "personal": False} and events[0].client == OWNER
     with store.session() as db:
         dump = repr(db.execute(text("SELECT * FROM staff_events")).all())
     for personal in ("440106198805123510", "陈志明", "13800138001", "nobody"):

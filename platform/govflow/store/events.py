@@ -7,16 +7,27 @@ phone number typed into a free-text reason) before it is stored.
 """
 from __future__ import annotations
 
+import builtins
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from .models import StaffEventRow
 from .records import as_utc
 
 _PERSONAL = re.compile(r"\d{7,}")       # an ID, phone or card number
+
+
+@dataclass(frozen=True)
+class EventQuery:
+    """The audit log's filters: all optional; dates are Beijing dates, both included."""
+    actor: str | None = None
+    action: str | None = None
+    application_id: str | None = None
+    start: date | None = None
+    end: date | None = None
 
 
 @dataclass(frozen=True)
@@ -55,5 +66,25 @@ class StaffEvents:
         """Newest first."""
         stmt = select(StaffEventRow).order_by(StaffEventRow.at.desc(), StaffEventRow.id.desc()).limit(limit)
         with self._store.reading() as db:
-            return [StaffEvent(r.at, r.actor, r.action, r.application_id, r.detail, r.client)
-                    for r in db.scalars(stmt)]
+            return [_event(r) for r in db.scalars(stmt)]
+
+    def find(self, query: EventQuery, offset: int = 0, limit: int = 50) -> tuple[builtins.list[StaffEvent], int]:
+        """The events the query finds, newest first, from `offset`, at most `limit`; and how many in all."""
+        from .dashboard import Period
+        e = StaffEventRow
+        where = ([e.actor == query.actor] if query.actor else []) + ([e.action == query.action] if query.action else [])
+        where += [e.application_id == query.application_id] if query.application_id else []
+        where += Period(query.start, query.end).where(e.at)
+        stmt = select(e).where(*where).order_by(e.at.desc(), e.id.desc()).offset(offset).limit(limit)
+        with self._store.snapshot(), self._store.reading() as db:
+            total = db.scalar(select(func.count()).select_from(e).where(*where)) or 0
+            return [_event(r) for r in db.scalars(stmt)], int(total)
+
+    def actions(self) -> builtins.list[str]:
+        """The actions recorded so far (for the filter's choices)."""
+        with self._store.reading() as db:
+            return sorted(db.scalars(select(StaffEventRow.action).distinct()))
+
+
+def _event(r: StaffEventRow) -> StaffEvent:
+    return StaffEvent(r.at, r.actor, r.action, r.application_id, r.detail, r.client)

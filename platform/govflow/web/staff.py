@@ -7,13 +7,10 @@ citizen's session never opens these pages. Every answer is `Cache-Control: no-st
 """
 from __future__ import annotations
 
-import csv
-import io
 from pathlib import Path
 
 from flask import Blueprint, abort, current_app, make_response, redirect, render_template, request, session, url_for
 
-from ..catalog import has as has_msg
 from ..catalog import text as msg
 from ..diagram import flow_to_mermaid
 from ..diffs.describe import describe_condition, describe_outcome, describe_value, fact_titles, fact_types
@@ -28,7 +25,6 @@ from ..store.staff import (
     DEMO_USER,
     StaffAccounts,
     counts,
-    recent_applications,
 )
 from . import csrf, headers
 from .common import client_address, journey, no_store, problem_response
@@ -213,36 +209,6 @@ def _example_facts(given: dict, prefix: str = "") -> list[tuple[str, object]]:
     return out
 
 
-@blueprint.get("/applications")
-def applications():
-    env = journey().env
-    return render_template("staff/applications.html", apps=recent_applications(env.store), flows=env.flows)
-
-
-@blueprint.get("/applications.csv")
-def export_applications():
-    """The application list as CSV (ids, flows, statuses, times, references: no personal data);
-    an audit event."""
-    env = journey().env
-    apps = recent_applications(env.store, limit=1000)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["id", "flow", "status", "created_at", "flow_version", "reference"])
-    for a in apps:
-        writer.writerow([a.id, a.flow_id, a.status, a.created_at.isoformat(), a.flow_version, a.reference or ""])
-    _event("export", what="applications", rows=len(apps))
-    response = make_response(out.getvalue())
-    response.mimetype = "text/csv"
-    response.headers["Content-Disposition"] = "attachment; filename=applications.csv"
-    return response
-
-
-@blueprint.get("/events")
-def events():
-    return render_template("staff/events.html", events=journey().env.store.staff_events.list(limit=200),
-                           has_msg=has_msg)
-
-
 @blueprint.get("/versions/diff")
 def versions_diff():
     env = journey().env
@@ -259,5 +225,5 @@ def versions_diff():
 
 
 # more views on this blueprint: the files of a version (web/staff_files.py), the dashboards (web/staff_dashboard.py),
-# one case (web/staff_case.py)
-from . import staff_case, staff_dashboard, staff_files  # noqa: E402,F401
+# one case (web/staff_case.py), the case list (web/staff_cases.py), the audit log (web/staff_audit.py)
+from . import staff_audit, staff_case, staff_cases, staff_dashboard, staff_files  # noqa: E402,F401
