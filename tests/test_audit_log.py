@@ -117,3 +117,22 @@ def test_only_auditors_read_and_export_the_log(app):
     refusals = [(e.actor, e.detail) for e in store.staff_events.list() if e.action == "forbidden"]
     assert refusals == [("caseworker", {"permission": "audit.export"})] * 2 + [
         ("caseworker", {"permission": "audit.view"})]
+
+
+def test_opening_a_case_is_in_the_log_and_a_reference_search_says_so(app, api):
+    """Who looked at which case (even masked) is recorded; a search that found a case by its
+    受理编号 says `by=reference`, whatever the number looks like (never the text itself)."""
+    api.create()
+    api.verify("mainland_adult")
+    store = app.extensions["govflow"].env.store
+    case = store.applications.get(api.id)
+    case.reference = "SQ0000000042"            # looks like an ID number (two letters and digits)
+    store.applications.save(case)
+    worker = signed_in(app, "caseworker", "caseworker-demo")
+    assert worker.get(f"/staff/applications/{api.id}").status_code == 200
+    assert worker.get("/staff/applications", query_string={"q": "SQ0000000042"}).status_code == 200
+    [search, view] = store.staff_events.list(limit=2)
+    assert (view.action, view.actor, view.application_id) == ("view", "caseworker", api.id)
+    assert search.action == "search" and search.detail == {"what": "applications", "by": "reference", "hits": 1}
+    assert "查看申请（脱敏）" in text(signed_in(app).get("/staff/events", query_string={"action": "view"}))
+

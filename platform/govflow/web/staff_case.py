@@ -71,7 +71,9 @@ def _page(app, revealed: frozenset[str] = frozenset(), error: str | None = None,
 @blueprint.get("/applications/<app_id>")
 @require("cases.view")
 def application(app_id):
-    return _page(_app_or_404(app_id))
+    app = _app_or_404(app_id)
+    _event("view", app.id)              # who looked at which case (masked), for the audit log
+    return _page(app)
 
 
 @blueprint.post("/applications/<app_id>/reveal")

@@ -154,8 +154,18 @@ def applications():
     query, errors = parse_cases(values, env.flows)
     found = find_cases(env.store, query) if query is not None else None
     if query is not None and query.text and found is not None:
-        _event("search", what="applications", by=query_kind(query.text), hits=found.total)
+        _event("search", what="applications", by=search_kind(query.text, found.rows), hits=found.total)
     return _page(values, errors, found, partial=wants_partial())
+
+
+def search_kind(text: str, rows) -> str | None:
+    """What the search text was, for the audit event: what it matched on the page, else its shape."""
+    text = text.strip()
+    if any(a.reference == text for a in rows):
+        return "reference"
+    if any(a.id == text for a in rows):
+        return "id"
+    return query_kind(text)
 
 
 def _subject(app) -> tuple[str, str]:
@@ -221,7 +231,7 @@ def export_applications(fmt):
     detail = {"what": "applications", "format": fmt, "rows": len(rows), "filters": filters_of(values),
               "personal": personal}
     if query.text:
-        detail["by"] = query_kind(query.text)
+        detail["by"] = search_kind(query.text, apps)
     if personal:
         detail["reason"] = reason
     journey().env.store.staff_events.record(session.get(STAFF_KEY) or "-", "export", detail=detail,
