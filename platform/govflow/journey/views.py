@@ -15,7 +15,7 @@ from . import fieldcheck, records
 from .display import display, masked, option_label
 from .facts import resolve
 from .identity import verified_subject
-from .validation import coerce_posted, page_facts, restrictions_for
+from .validation import coerce_posted, page_facts, restrictions_for, sole_choices
 
 
 def _all_options(field: FieldDef, env) -> tuple[dict, ...]:
@@ -223,25 +223,40 @@ def outcome_view(app) -> dict | None:
             "note": catalog.text("submit.gave_up") if outcome.get("gave_up") else None}
 
 
+def _page_state(draft, page: PageDef, posted: dict | None, check) -> tuple:
+    """What the page is shown with: the posted values (typed), the facts, the allowed options, the
+    rule evaluations, and the answers chosen for the citizen (a single allowed option)."""
+    env, answers = draft.env, draft.answers
+    typed = check.typed if check is not None else (coerce_posted(page, posted, True) if posted else {})
+    chosen: dict = {}
+    if posted is None:
+        facts = draft.facts
+        allowed, evaluations = restrictions_for(env, page, facts, only_restricting=True)
+        given = {k: v for k, v in answers.items() if k in page.input_names}
+        chosen = sole_choices(env, page, given, facts, allowed)
+    elif check is not None and check.facts is not None:       # the check chose them already
+        return typed, check.facts, check.restrictions, check.evaluations, chosen
+    else:
+        today = env.today()
+        given = {**{k: v for k, v in answers.items() if k in page.input_names},
+                 **{k: v for k, v in typed.items()
+                    if fieldcheck.check_value(page.fields[k], v, env.picklists, today) is None}}
+        facts = page_facts(env, page, given, draft)
+        allowed, evaluations = restrictions_for(env, page, facts, only_restricting=True)
+        chosen = sole_choices(env, page, {**given, **typed}, facts, allowed)
+        typed = {**typed, **chosen}
+    if chosen:
+        facts = page_facts(env, page, {**given, **chosen}, draft)
+    return typed, facts, allowed, evaluations, chosen
+
+
 def page_view(draft, page_id: str, posted: dict | None = None, problems=None, popup=None, check=None) -> dict:
     """The page of `draft` as data. `posted`: a re-shown form shows what was posted; `check`:
     the PageCheck of that post, whose facts and restrictions are reused (not computed again)."""
     env, flow, app = draft.env, draft.flow, draft.app
     page = flow.pages[page_id]
     answers = draft.answers
-    typed = check.typed if check is not None else (coerce_posted(page, posted, True) if posted else {})
-    if posted is None:
-        facts = draft.facts
-        allowed, evaluations = restrictions_for(env, page, facts, only_restricting=True)
-    elif check is not None and check.facts is not None:
-        facts, allowed, evaluations = check.facts, check.restrictions, check.evaluations
-    else:
-        today = env.today()
-        good = {k: v for k, v in typed.items()
-                if fieldcheck.check_value(page.fields[k], v, env.picklists, today) is None}
-        facts = page_facts(env, page, {**{k: v for k, v in answers.items() if k in page.input_names}, **good},
-                           draft)
-        allowed, evaluations = restrictions_for(env, page, facts, only_restricting=True)
+    typed, facts, allowed, evaluations, chosen = _page_state(draft, page, posted, check)
     reasons = {f.outcome["restrict"]["field"]: f.outcome["restrict"].get("message") or f.title
                for ev in evaluations for f in ev.fired if "restrict" in f.outcome}
     errors = {p.path: p for p in (problems or []) if p.severity == "error"}
@@ -256,6 +271,8 @@ def page_view(draft, page_id: str, posted: dict | None = None, problems=None, po
             value = typed.get(f.name)
         else:
             value = answers.get(f.name, f.default)
+            if value is None:
+                value = chosen.get(f.name)
         view = field_view(f, value, env, facts, allowed.get(f.name), errors.get(f.name))
         if f.options_from:
             _record_choices(view, f, app)
