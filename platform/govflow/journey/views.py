@@ -8,7 +8,7 @@ from __future__ import annotations
 import itertools
 
 from .. import catalog, formats
-from ..definitions.model import FieldDef, PageDef
+from ..definitions.model import PLACEHOLDER, FieldDef, PageDef
 from ..rules import holds
 from ..rules.model import All, Condition, Test
 from . import fieldcheck, records
@@ -88,7 +88,22 @@ def _record_choices(view: dict, field: FieldDef, app) -> None:
         view["value"] = rows[0]["value"]
 
 
-def content_view(page: PageDef, app, facts) -> list[dict]:
+
+
+def _with_outcome(block: dict, outcome: dict | None) -> bool:
+    """Fill the block's outcome placeholders in place; whether it had any."""
+    used = False
+    for key in ("title", "text"):
+        text = block.get(key)
+        if isinstance(text, str) and PLACEHOLDER.search(text):
+            block[key] = PLACEHOLDER.sub(lambda m: str((outcome or {}).get(m.group(1)) or ""), text).strip()
+            used = True
+    return used
+
+
+def content_view(page: PageDef, app, facts, outcome: dict | None = None) -> list[dict]:
+    """The blocks whose `when:` holds; a block that names the outcome (`{outcome.reason}`) is marked
+    `outcome: true`, and the page then shows the reason there only."""
     out = []
     for block, condition in zip(page.content, page.content_conditions or [None] * len(page.content), strict=True):
         if not holds(condition, facts):
@@ -96,6 +111,9 @@ def content_view(page: PageDef, app, facts) -> list[dict]:
         block = dict(block)
         if block.get("kind") == "records":
             block["rows"] = _records(block, app)
+        if _with_outcome(block, outcome):
+            block["outcome"] = True
+            block["code"] = (outcome or {}).get("code")
         out.append(block)
     return out
 
@@ -289,13 +307,17 @@ def page_view(draft, page_id: str, posted: dict | None = None, problems=None, po
     _photo_previews(fields, env, draft)
     _sms_status(fields, env, draft)
     steps = flow.steps
+    outcome = outcome_view(app)
+    content = content_view(page, app, facts, outcome)
+    if outcome is not None and any(b.get("outcome") for b in content):
+        outcome["in_content"] = True          # the page's own text says it: not said again above it
     return {
         "flow": {"id": flow.id, "title": flow.title, "version": flow.version},
         "application": {"id": app.id, "status": app.status, "reference": app.reference, "revision": app.revision,
-                        "outcome": outcome_view(app) if page.final else None},
+                        "outcome": outcome if page.final else None},
         "page": {"id": page.id, "title": page.title, "manual": page.manual, "final": page.final,
                  "step": steps.index(page.id) + 1 if page.id in steps else None, "steps": len(steps)},
-        "content": content_view(page, app, facts),
+        "content": content,
         "fields": fields,
         "groups": page.groups,
         "review": review_view(draft, page, facts) if page.review else [],
