@@ -330,7 +330,9 @@ def walk_to_review(c: Citizen, persona_id: str = "mainland_adult") -> None:
     start_application(c)
     verify_face(c, persona_id)
     check_eligibility(c)
-    upload_documents(c, "居民身份证", ["身份证国徽面", "身份证人像面"])
+    c.sees("上传材料")
+    expect(c.page.get_by_label("居民身份证", exact=True)).to_be_checked()   # the only option allowed
+    upload_documents(c, None, ["身份证国徽面", "身份证人像面"])
     use_system_photo(c)
     valid_from, valid_to = VALIDITY.get(persona_id, ("2020-03-01", "2040-03-01"))
     fill_info(c, c.persona(persona_id).person.phone, valid_from, valid_to)

@@ -115,6 +115,9 @@ def test_rejected_once_resubmits_after_failure(citizen):
     submit(citizen)
     citizen.sees("提交失败")
     expect(citizen.page.get_by_text("提交失败", exact=True).last).to_be_visible()
+    main = citizen.page.get_by_role("main")
+    expect(main.get_by_text("制卡系统退回了您的申请：相片审核未通过，请核对信息后重新提交。")).to_be_visible()
+    expect(main.locator(".actions button").first).to_have_text("重新提交")     # the big button
     citizen.press("重新提交")
     citizen.sees("信息确认", "重新提交")
     submit(citizen)

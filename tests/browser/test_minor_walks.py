@@ -281,7 +281,7 @@ def test_failure_then_resubmit(citizen):
     citizen.server.journey.deliverer.policy.max_tries = 1    # ... and the outbox gives up after one try
     submit(citizen)
     citizen.sees("提交失败")
-    expect(citizen.page.locator("p.refused")).to_contain_text("制卡系统繁忙")     # the reason is given
+    expect(citizen.page.locator("section.message.failure")).to_contain_text("制卡系统繁忙")   # the reason is given
     expect(citizen.page.get_by_text("提交失败", exact=True).last).to_be_visible()
     backend._failure_rate = 0.0                 # ... and back
     citizen.press("重新提交")

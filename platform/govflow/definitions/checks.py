@@ -10,7 +10,7 @@ from typing import Iterable
 
 from ..errors import Problem
 from ..say import names, say
-from .model import FlowDef, PageDef, Target
+from .model import OUTCOME_KEYS, PLACEHOLDER, FlowDef, PageDef, Target
 
 
 def _hint(name: str, choices: Iterable[str]) -> str | None:
@@ -128,12 +128,25 @@ def _check_page(flow, page, flows, fields, picklists, formats, rulesets) -> list
     _check_fields(page, fields, picklists, formats, out)
     _check_names(page, rulesets, out)
     _check_review(flow, page, flows, fields, out)
+    _check_placeholders(page, out)
     for action in page.actions:
         _check_target(flow, flows, action.next, action.origin, ("next",), out)
         _check_target(flow, flows, action.navigate, action.origin, ("navigate",), out)
         if action.on_failure:
             _check_target(flow, flows, Target(page=action.on_failure), action.origin, ("on_failure",), out)
     return out
+
+
+def _check_placeholders(page, out) -> None:
+    """`{outcome.reason}` and the like in content: only the outcome's known keys."""
+    for i, block in enumerate(page.content):
+        for key in ("title", "text"):
+            text = block.get(key)
+            for name in PLACEHOLDER.findall(text) if isinstance(text, str) else ():
+                if name not in OUTCOME_KEYS:
+                    out.append(page.origin.problem(
+                        "flow.unknown_placeholder", say("flow.unknown_placeholder", page=_page(page), name=name),
+                        _hint(name, OUTCOME_KEYS), ("content", i, key)))
 
 
 def _check_fields(page, fields, picklists, formats, out) -> None:

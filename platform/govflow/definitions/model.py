@@ -5,6 +5,7 @@ HTML renderer, the API schema export, the validator and the review page all use.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -35,6 +36,11 @@ class Origin:
                 severity: str = "error"):
         return self.source.problem(self.path + tuple(sub), code, message, hint, severity)
 
+
+# `{outcome.<key>}` in a content block's title or text: the back end's last answer on the
+# application (journey/views.outcome_view), e.g. a refusal's reason on the failure page
+OUTCOME_KEYS = ("reason", "code", "reference", "note")
+PLACEHOLDER = re.compile(r"\{outcome\.([A-Za-z_]+)\}")
 
 WIDGET_BY_TYPE = {"boolean": "checkbox", "date": "date", "upload": "upload", "integer": "text", "string": "text"}
 

@@ -1,6 +1,7 @@
 """Validate one page's input: the single function behind the HTML forms, the API and re-checks.
 
-Order: each posted value on its own (type, schema, format), which fields apply (`when:`, read
+Order: each posted value on its own (type, schema, format), a single allowed option chosen for
+a choice left open (`sole_choices`), which fields apply (`when:`, read
 on the answers that passed), presence, then the page's rule sets (on one FactView for all of
 them), then checks that need an application (SMS codes, uploads, photo receipts, branches).
 A value that failed its own check never reaches a condition or a rule.
@@ -52,6 +53,31 @@ def restrictions_for(env, page: PageDef, facts: FactView, only_restricting: bool
     return allowed, evaluations
 
 
+def single_choice(f) -> bool:
+    """A field answered by choosing one of its listed options (a radio or a select)."""
+    return bool(f.options) and not f.options_from and not f.readonly and f.type in ("string", "integer")
+
+
+def sole_choices(env, page: PageDef, given: dict, facts: FactView, allowed: dict | None = None) -> dict:
+    """The answers chosen for the citizen: a required single-choice field that applies, is not
+    answered (`given`) and whose rules allow exactly one option gets that option. Never an
+    answer the citizen gave; a field with no `restrict` rule keeps whatever options it lists."""
+    open_ = [f for f in page.input_fields() if f.name not in given and f.required and f.default is None
+             and single_choice(f) and holds(f.condition, facts)]
+    if not open_:
+        return {}
+    if allowed is None:
+        allowed, _ = restrictions_for(env, page, facts, only_restricting=True)
+    today = env.today()
+    chosen = {}
+    for f in open_:
+        only = allowed.get(f.name)
+        if only is not None and len(only) == 1 \
+                and fieldcheck.check_value(f, only[0], env.picklists, today) is None:
+            chosen[f.name] = only[0]
+    return chosen
+
+
 def page_facts(env, page: PageDef, values: dict, draft=None) -> FactView:
     """The facts with this page's answers replaced by `values` (the others as saved)."""
     if draft is None:
@@ -83,6 +109,12 @@ def validate_page(env, flow: FlowDef, page: PageDef, data: dict, draft=None, fro
            for name, value in posted.items()}
     passed = {name: posted[name] for name, problem in own.items() if problem is None}
     facts = page_facts(env, page, passed, draft)
+    chosen = sole_choices(env, page, posted, facts)      # the only option allowed: chosen for the citizen
+    if chosen:
+        posted.update(chosen)
+        own.update(dict.fromkeys(chosen))
+        passed.update(chosen)
+        facts = page_facts(env, page, passed, draft)
     app = draft.app if draft is not None else None
     values: dict = {}
     problems: list[Problem] = []

@@ -8,14 +8,14 @@ from __future__ import annotations
 import itertools
 
 from .. import catalog, formats
-from ..definitions.model import FieldDef, PageDef
+from ..definitions.model import PLACEHOLDER, FieldDef, PageDef
 from ..rules import holds
 from ..rules.model import All, Condition, Test
 from . import fieldcheck, records
 from .display import display, masked, option_label
 from .facts import resolve
 from .identity import verified_subject
-from .validation import coerce_posted, page_facts, restrictions_for
+from .validation import coerce_posted, page_facts, restrictions_for, sole_choices
 
 
 def _all_options(field: FieldDef, env) -> tuple[dict, ...]:
@@ -88,7 +88,22 @@ def _record_choices(view: dict, field: FieldDef, app) -> None:
         view["value"] = rows[0]["value"]
 
 
-def content_view(page: PageDef, app, facts) -> list[dict]:
+
+
+def _with_outcome(block: dict, outcome: dict | None) -> bool:
+    """Fill the block's outcome placeholders in place; whether it had any."""
+    used = False
+    for key in ("title", "text"):
+        text = block.get(key)
+        if isinstance(text, str) and PLACEHOLDER.search(text):
+            block[key] = PLACEHOLDER.sub(lambda m: str((outcome or {}).get(m.group(1)) or ""), text).strip()
+            used = True
+    return used
+
+
+def content_view(page: PageDef, app, facts, outcome: dict | None = None) -> list[dict]:
+    """The blocks whose `when:` holds; a block that names the outcome (`{outcome.reason}`) is marked
+    `outcome: true`, and the page then shows the reason there only."""
     out = []
     for block, condition in zip(page.content, page.content_conditions or [None] * len(page.content), strict=True):
         if not holds(condition, facts):
@@ -96,6 +111,9 @@ def content_view(page: PageDef, app, facts) -> list[dict]:
         block = dict(block)
         if block.get("kind") == "records":
             block["rows"] = _records(block, app)
+        if _with_outcome(block, outcome):
+            block["outcome"] = True
+            block["code"] = (outcome or {}).get("code")
         out.append(block)
     return out
 
@@ -223,25 +241,40 @@ def outcome_view(app) -> dict | None:
             "note": catalog.text("submit.gave_up") if outcome.get("gave_up") else None}
 
 
+def _page_state(draft, page: PageDef, posted: dict | None, check) -> tuple:
+    """What the page is shown with: the posted values (typed), the facts, the allowed options, the
+    rule evaluations, and the answers chosen for the citizen (a single allowed option)."""
+    env, answers = draft.env, draft.answers
+    typed = check.typed if check is not None else (coerce_posted(page, posted, True) if posted else {})
+    chosen: dict = {}
+    if posted is None:
+        facts = draft.facts
+        allowed, evaluations = restrictions_for(env, page, facts, only_restricting=True)
+        given = {k: v for k, v in answers.items() if k in page.input_names}
+        chosen = sole_choices(env, page, given, facts, allowed)
+    elif check is not None and check.facts is not None:       # the check chose them already
+        return typed, check.facts, check.restrictions, check.evaluations, chosen
+    else:
+        today = env.today()
+        given = {**{k: v for k, v in answers.items() if k in page.input_names},
+                 **{k: v for k, v in typed.items()
+                    if fieldcheck.check_value(page.fields[k], v, env.picklists, today) is None}}
+        facts = page_facts(env, page, given, draft)
+        allowed, evaluations = restrictions_for(env, page, facts, only_restricting=True)
+        chosen = sole_choices(env, page, {**given, **typed}, facts, allowed)
+        typed = {**typed, **chosen}
+    if chosen:
+        facts = page_facts(env, page, {**given, **chosen}, draft)
+    return typed, facts, allowed, evaluations, chosen
+
+
 def page_view(draft, page_id: str, posted: dict | None = None, problems=None, popup=None, check=None) -> dict:
     """The page of `draft` as data. `posted`: a re-shown form shows what was posted; `check`:
     the PageCheck of that post, whose facts and restrictions are reused (not computed again)."""
     env, flow, app = draft.env, draft.flow, draft.app
     page = flow.pages[page_id]
     answers = draft.answers
-    typed = check.typed if check is not None else (coerce_posted(page, posted, True) if posted else {})
-    if posted is None:
-        facts = draft.facts
-        allowed, evaluations = restrictions_for(env, page, facts, only_restricting=True)
-    elif check is not None and check.facts is not None:
-        facts, allowed, evaluations = check.facts, check.restrictions, check.evaluations
-    else:
-        today = env.today()
-        good = {k: v for k, v in typed.items()
-                if fieldcheck.check_value(page.fields[k], v, env.picklists, today) is None}
-        facts = page_facts(env, page, {**{k: v for k, v in answers.items() if k in page.input_names}, **good},
-                           draft)
-        allowed, evaluations = restrictions_for(env, page, facts, only_restricting=True)
+    typed, facts, allowed, evaluations, chosen = _page_state(draft, page, posted, check)
     reasons = {f.outcome["restrict"]["field"]: f.outcome["restrict"].get("message") or f.title
                for ev in evaluations for f in ev.fired if "restrict" in f.outcome}
     errors = {p.path: p for p in (problems or []) if p.severity == "error"}
@@ -256,6 +289,8 @@ def page_view(draft, page_id: str, posted: dict | None = None, problems=None, po
             value = typed.get(f.name)
         else:
             value = answers.get(f.name, f.default)
+            if value is None:
+                value = chosen.get(f.name)
         view = field_view(f, value, env, facts, allowed.get(f.name), errors.get(f.name))
         if f.options_from:
             _record_choices(view, f, app)
@@ -272,13 +307,17 @@ def page_view(draft, page_id: str, posted: dict | None = None, problems=None, po
     _photo_previews(fields, env, draft)
     _sms_status(fields, env, draft)
     steps = flow.steps
+    outcome = outcome_view(app)
+    content = content_view(page, app, facts, outcome)
+    if outcome is not None and any(b.get("outcome") for b in content):
+        outcome["in_content"] = True          # the page's own text says it: not said again above it
     return {
         "flow": {"id": flow.id, "title": flow.title, "version": flow.version},
         "application": {"id": app.id, "status": app.status, "reference": app.reference, "revision": app.revision,
-                        "outcome": outcome_view(app) if page.final else None},
+                        "outcome": outcome if page.final else None},
         "page": {"id": page.id, "title": page.title, "manual": page.manual, "final": page.final,
                  "step": steps.index(page.id) + 1 if page.id in steps else None, "steps": len(steps)},
-        "content": content_view(page, app, facts),
+        "content": content,
         "fields": fields,
         "groups": page.groups,
         "review": review_view(draft, page, facts) if page.review else [],
