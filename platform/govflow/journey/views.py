@@ -88,8 +88,6 @@ def _record_choices(view: dict, field: FieldDef, app) -> None:
         view["value"] = rows[0]["value"]
 
 
-
-
 def _with_outcome(block: dict, outcome: dict | None) -> bool:
     """Fill the block's outcome placeholders in place; whether it had any."""
     used = False
