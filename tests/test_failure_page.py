@@ -11,13 +11,18 @@ from walkers import VALIDITY, HtmlWalker
 REASON = "制卡系统退回了您的申请：相片审核未通过，请核对信息后重新提交。"   # connectors/card_backend.yaml
 
 
-def test_html_failure_page_gives_the_reason_and_leads_with_resubmit(app):
+def html_failure_page(app) -> tuple[HtmlWalker, str]:
+    """黄丽华 (`rejected_once`) submits through the HTML forms; the back end refuses: the failure page."""
     web = HtmlWalker(app.test_client(), app)
     valid_from, valid_to = VALIDITY["rejected_once"]
     _to_confirm(web, persona="rejected_once", valid_from=valid_from, valid_to=valid_to)
     web.post("confirm", "submit", expect=302)
     assert web.location().endswith("/failure")
-    page = web.get("failure").get_data(as_text=True)
+    return web, web.get("failure").get_data(as_text=True)
+
+
+def test_html_failure_page_gives_the_reason_and_leads_with_resubmit(app):
+    web, page = html_failure_page(app)
     message = re.search(r'<section class="message failure"[^>]*>(.*?)</section>', page, re.S)
     assert message and REASON in message.group(1)
     assert 'data-code="backend.rejected"' in message.group(0)

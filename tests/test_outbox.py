@@ -10,7 +10,7 @@ import pytest
 
 from apptools import connector_calls, make_app
 from govflow.connectors.model import RETRY, Answer
-from walkers import VALIDITY, ApiWalker
+from walkers import ApiWalker
 
 pytestmark = pytest.mark.both_databases      # [sqlite] and [postgresql] (conftest.py)
 
@@ -163,12 +163,6 @@ def test_the_citizen_sees_processing_then_the_outcome(timed, clock):
 
 
 def test_a_refusal_shows_its_reason_on_the_failure_page(app):
-    from test_html_walks import _to_confirm
-    from walkers import HtmlWalker
-    web = HtmlWalker(app.test_client(), app)
-    valid_from, valid_to = VALIDITY["rejected_once"]
-    _to_confirm(web, persona="rejected_once", valid_from=valid_from, valid_to=valid_to)
-    web.post("confirm", "submit", expect=302)
-    assert web.location().endswith("/failure")
-    page = web.get("failure").get_data(as_text=True)
+    from test_failure_page import html_failure_page
+    _, page = html_failure_page(app)
     assert 'data-code="backend.rejected"' in page and "相片审核未通过" in page

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from playwright.sync_api import expect
 
 from apptools import ROOT
@@ -30,6 +31,14 @@ def _others(app) -> None:
         ScenarioRunner(app).run(scenario)
 
 
+@pytest.fixture
+def reference(live_server) -> str:
+    """黄丽华's case and one more on the server: her 受理编号."""
+    found = _huang(live_server.app)
+    _others(live_server.app)
+    return found
+
+
 def _login(page, url, user, password, target="/staff/applications"):
     page.goto(f"{url}{target}")
     page.get_by_label("用户名").fill(user)
@@ -37,9 +46,7 @@ def _login(page, url, user, password, target="/staff/applications"):
     page.get_by_role("button", name="登录").click()
 
 
-def test_a_caseworker_finds_a_case_by_its_reference_and_an_auditor_sees_it(phone, live_server, recorder_for):
-    reference = _huang(live_server.app)
-    _others(live_server.app)
+def test_a_caseworker_finds_a_case_by_its_reference_and_an_auditor_sees_it(phone, live_server, recorder_for, reference):
     page = phone.new_page()
     recorder = recorder_for(page, javascript=True)
     _login(page, live_server.url, "caseworker", "caseworker-demo")
@@ -79,9 +86,7 @@ def test_a_caseworker_finds_a_case_by_its_reference_and_an_auditor_sees_it(phone
     recorder.record("staff-操作日志")
 
 
-def test_without_javascript_the_search_is_a_plain_form(phone_nojs, live_server, recorder_for):
-    reference = _huang(live_server.app)
-    _others(live_server.app)
+def test_without_javascript_the_search_is_a_plain_form(phone_nojs, live_server, recorder_for, reference):
     page = phone_nojs.new_page()
     recorder = recorder_for(page, javascript=False)
     _login(page, live_server.url, "caseworker", "caseworker-demo")

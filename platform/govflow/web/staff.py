@@ -50,10 +50,12 @@ def accounts() -> StaffAccounts:
     return StaffAccounts(journey().env.store, demo_allowed=current_app.config.get("SERVICES") == "simulator")
 
 
-def _event(action: str, actor: str | None = None, **detail) -> None:
-    """An audit event of the staff member (login, logout, export ...): no personal data in it."""
+def _event(action: str, actor: str | None = None, application_id: str | None = None, **detail: object) -> None:
+    """An audit event of the staff member (login, logout, export ...), about one application or
+    none: no personal data in it."""
     journey().env.store.staff_events.record(actor or session.get(STAFF_KEY) or "-", action,
-                                            detail=detail or None, client=client_address())
+                                            application_id=application_id, detail=detail or None,
+                                            client=client_address())
 
 
 def _wants_html() -> bool:

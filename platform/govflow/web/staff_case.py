@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 from io import BytesIO
+from typing import Any
 
 from flask import abort, render_template, request, send_file, session, url_for
 
@@ -21,11 +22,10 @@ from ..cases.document import case_document, contents
 from ..cases.export import case_pdf
 from ..cases.export import when as stamp
 from ..catalog import text as msg
-from .common import client_address, journey
-from .staff import STAFF_KEY, _vocab, blueprint
-from .staff_roles import can, refuse, require
+from .common import journey
+from .staff import STAFF_KEY, _event, _vocab, blueprint
+from .staff_roles import REASON_MAX, REASON_MIN, can, reason_ok, refuse, require, stated_reason
 
-REASON_MIN, REASON_MAX = 4, 200
 UPLOADS_KEY = "uploads"                  # the reveal of a case's uploads (thumbnails)
 UPLOAD_GRANT = "staff_case_uploads"      # session: [application id, until (epoch seconds)]
 UPLOAD_GRANT_SECONDS = 15 * 60
@@ -47,19 +47,6 @@ def _document(app, revealed: frozenset[str] = frozenset(), personal: bool = Fals
                          file_url=_file_url, exported=exported)
 
 
-def _event(action: str, app_id: str, **detail) -> None:
-    journey().env.store.staff_events.record(session.get(STAFF_KEY) or "-", action, application_id=app_id,
-                                            detail=detail, client=client_address())
-
-
-def _reason() -> str:
-    return " ".join(request.form.get("reason", "").split())
-
-
-def _reason_ok(reason: str) -> bool:
-    return REASON_MIN <= len(reason) <= REASON_MAX
-
-
 def _page(app, revealed: frozenset[str] = frozenset(), error: str | None = None, status: int = 200,
           export_error: str | None = None):
     doc = _document(app, revealed)
@@ -72,7 +59,7 @@ def _page(app, revealed: frozenset[str] = frozenset(), error: str | None = None,
 @require("cases.view")
 def application(app_id):
     app = _app_or_404(app_id)
-    _event("view", app.id)              # who looked at which case (masked), for the audit log
+    _event("view", application_id=app.id)              # who looked at which case (masked), for the audit log
     return _page(app)
 
 
@@ -83,15 +70,15 @@ def reveal(app_id):
     event (who, when, which application and value, why) is recorded first; the value itself is
     never in the event."""
     app = _app_or_404(app_id)
-    key, reason = request.form.get("field", ""), _reason()
+    key, reason = request.form.get("field", ""), stated_reason()
     keys = {i["key"] for i in contents(journey(), app) if i["maskable"]}
     if journey().env.store.uploads.for_application(app.id):
         keys.add(UPLOADS_KEY)
     if key not in keys:
         return _page(app, error=msg("staff.reveal.unknown"), status=400)
-    if not _reason_ok(reason):
+    if not reason_ok(reason):
         return _page(app, error=msg("staff.reveal.reason", min=REASON_MIN, max=REASON_MAX), status=400)
-    _event("reveal", app_id, field=key, reason=reason)
+    _event("reveal", application_id=app_id, field=key, reason=reason)
     if key == UPLOADS_KEY:
         session[UPLOAD_GRANT] = [app.id, journey().env.store.now().timestamp() + UPLOAD_GRANT_SECONDS]
     return _page(app, revealed=frozenset({key}))
@@ -122,18 +109,18 @@ def _export(app_id: str, fmt: str):
     if personal:
         if not can("cases.export_personal"):
             return refuse("cases.export_personal")
-        reason = _reason()
-        if not _reason_ok(reason):
+        reason = stated_reason()
+        if not reason_ok(reason):
             return _page(app, export_error=msg("staff.case.export.reason", min=REASON_MIN, max=REASON_MAX),
                          status=400)
     store = journey().env.store
     exported = {"by": session.get(STAFF_KEY) or "-", "at": store.now().isoformat(), "personal": personal,
                 "reason": reason}
     doc = _document(app, personal=personal, exported=exported)
-    detail = {"what": "case", "format": fmt, "personal": personal}
+    detail: dict[str, Any] = {"what": "case", "format": fmt, "personal": personal}
     if personal:
         detail["reason"] = reason
-    _event("export", app.id, **detail)
+    _event("export", application_id=app.id, **detail)
     if fmt == "pdf":
         data, mimetype = case_pdf(doc), "application/pdf"
     else:

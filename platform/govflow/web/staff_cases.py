@@ -18,19 +18,18 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from flask import Response, render_template, request, session, url_for
+from flask import Response, render_template, request, url_for
 
 from ..cases.export import table_csv, table_xlsx
 from ..catalog import text as msg
 from ..formats import mask_id, mask_name
 from ..store.cases import OUTCOMES, PER_PAGE, RULE_ID, SORTS, CaseQuery, all_cases, find_cases, query_kind
 from ..store.records import STATUSES
-from .common import client_address, journey
-from .staff import STAFF_KEY, _event, blueprint
-from .staff_roles import can, refuse, require
+from .common import journey
+from .staff import _event, blueprint
+from .staff_roles import REASON_MAX, REASON_MIN, can, reason_ok, refuse, require, stated_reason
 
 EXPORT_MAX = 10_000
-REASON_MIN, REASON_MAX = 4, 200
 FIELDS = ("q", "flow", "status", "from", "to", "rule", "outcome", "sort", "page", "per_page")
 TYPED_MAX = 100
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -199,8 +198,8 @@ def _rows(apps, flows, personal: bool) -> list[dict]:
 def export_reason(errors: list) -> tuple[bool, str]:
     """(personal data asked for, the reason): the reason checked when it is."""
     personal = request.values.get("personal", "") in ("1", "on", "true")
-    reason = " ".join(request.values.get("reason", "").split())
-    if personal and not REASON_MIN <= len(reason) <= REASON_MAX:
+    reason = stated_reason()
+    if personal and not reason_ok(reason):
         errors.append(error("reason", "staff.cases.export_reason", min=REASON_MIN, max=REASON_MAX))
     return personal, reason
 
@@ -234,6 +233,5 @@ def export_applications(fmt):
         detail["by"] = search_kind(query.text, apps)
     if personal:
         detail["reason"] = reason
-    journey().env.store.staff_events.record(session.get(STAFF_KEY) or "-", "export", detail=detail,
-                                            client=client_address())
+    _event("export", **detail)
     return download(body, fmt, "applications")

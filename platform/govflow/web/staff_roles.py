@@ -33,6 +33,19 @@ PERMISSIONS: dict[str, frozenset[str]] = {
 }
 
 
+REASON_MIN, REASON_MAX = 4, 200      # the reason a reveal or a personal export must give
+
+
+def stated_reason() -> str:
+    """The reason the staff member typed (form field `reason`), its whitespace collapsed."""
+    from flask import request
+    return " ".join(request.values.get("reason", "").split())
+
+
+def reason_ok(reason: str) -> bool:
+    return REASON_MIN <= len(reason) <= REASON_MAX
+
+
 def roles() -> tuple[str, ...]:
     """The signed-in staff member's roles (once per request)."""
     from flask import g
