@@ -97,6 +97,8 @@ def test_child_with_existing_application_is_refused(minor):
     minor.start_for("child_with_pending_application")
     body = minor.eligibility(expect=409)
     assert body["step"] == "refused" and body["popup"]["rule_id"] == "PRE-002"
+    # the guardian reads about his child (the flow's rule_texts), not "您已存在申领记录"
+    assert body["popup"]["message"].startswith("该申领人已存在社保卡申领记录")
 
 
 def test_switching_id_type_changes_the_documents(minor):
@@ -117,6 +119,7 @@ def test_child_with_two_cards_cleans_up_and_comes_back(minor):
     minor.start_for("child_with_two_cards")
     popup = minor.eligibility(expect=409)
     assert popup["step"] == "redirect" and popup["popup"]["rule_id"] == "ELIG-001"
+    assert popup["popup"]["message"].startswith("该申领人在广东省内存在多张社保卡")
     minor_id = minor.id
     child = minor.client.post(f"/api/v1/applications/{minor.id}/redirect", headers=minor.headers).get_json()
     minor.id = child["application"]
@@ -161,7 +164,18 @@ def test_adult_guide_leads_to_minor_guide_after_guardian_check(minor):
     step = r.get_json()
     assert step["flow"] == "sscard_minor" and step["page"] == "guide"
     minor.id = step["application"]
+    # one face verification of the guardian a visit: the minor guide's 【代未成年子女办理】 goes on
+    step = minor.act("guide", "start", {"consent": True}, expect=200)
+    assert step["page"] == "eligibility"
+    fields = {f["name"]: f for f in minor.page("eligibility")[1]["fields"]}
+    assert fields["guardian_name"]["value"] == "张伟"
+
+
+def test_a_guardian_verified_once_still_verifies_to_apply_for_himself(minor):
+    """【本人申领】 is another role: the face verification of the guardian does not stand for it."""
+    minor.create("sscard_minor")
     assert minor.verify("guardian_parent")["page"] == "eligibility"
+    minor.act("guide", "self_apply", {"consent": True}, expect=202)
 
 
 def test_minor_guide_self_application_goes_to_adult_eligibility(minor):

@@ -64,7 +64,7 @@ def test_the_items_of_a_flow_file_cover_pages_fields_options_messages_and_button
     shared = {i.label: i for i in _items("flows/shared/sscard_content.yaml").values()}
     block = shared["共用内容“guide_sections”第 1 个内容块（段落）的正文"]
     assert block.kind == "multiline" and block.value.count("\n") == 2
-    assert shared["共用内容“guide_sections”第 5 个内容块（办理流程）的各项"].kind == "list"
+    assert shared["共用内容“guide_steps”第 1 个内容块（办理流程）的各项"].kind == "list"
 
 
 @pytest.mark.parametrize("name", NAMES)

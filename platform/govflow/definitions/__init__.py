@@ -20,7 +20,7 @@ from ..rules import FactType, load_rulebook
 from ..rules.conditions import a_type
 from ..say import say
 from .analysis import analyse
-from .checks import check_flows
+from .checks import check_flows, check_rule_texts
 from .conditions import compile_conditions, page_reads
 from .loader import FlowLoader
 from .model import FlowDef
@@ -100,6 +100,7 @@ def _load_definitions(root: Path) -> tuple[Definitions | None, list[Problem]]:
     problems += compile_conditions(flows, rulebook.catalogue.types if rulebook else types, picklists,
                                    known_facts=rulebook is not None)
     if rulebook is not None:                     # identity.* and derived facts are the rule catalogue's
+        problems += check_rule_texts(flows, rulebook)
         problems += check_connectors(flows, connectors, rulebook.catalogue.types)
         problems += check_record_fields(flows, rulebook.catalogue.types)
     for flow in flows.values():

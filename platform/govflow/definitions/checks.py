@@ -210,3 +210,26 @@ def _check_review(flow, page, flows, fields, out) -> None:
                                                   say("flow.review_unknown_field", field=name, page=_page(page),
                                                       section=section.title),
                                                   _hint(name, fields), ("fields", i)))
+
+
+def check_rule_texts(flows: dict[str, FlowDef], rulebook) -> list[Problem]:
+    """Each `rule_texts:` entry names a rule, with a message, of a rule set the flow's pages run."""
+    out: list[Problem] = []
+    for flow in flows.values():
+        if not flow.rule_texts:
+            continue
+        names = {name for page in flow.pages.values() for name in (*page.checks, *page.on_enter)}
+        worded = {rule.id: rule for name in names if name in rulebook.rulesets
+                  for rule in rulebook.rulesets[name].rules}
+        for rule_id in flow.rule_texts:
+            rule = worded.get(rule_id)
+            if rule is None:
+                out.append(flow.origin.problem("flow.unknown_rule_text",
+                                               say("flow.unknown_rule_text", rule=rule_id, flow=flow.title),
+                                               _hint(rule_id, worded) or say("flow.unknown_rule_text.hint"),
+                                               ("rule_texts", rule_id)))
+            elif not any(k in rule.then for k in ("refuse", "redirect", "restrict")):
+                out.append(flow.origin.problem("flow.rule_text_no_message",
+                                               say("flow.rule_text_no_message", rule=rule_id, title=rule.title),
+                                               say("flow.rule_text_no_message.hint"), ("rule_texts", rule_id)))
+    return out

@@ -114,7 +114,8 @@ class FlowLoader:
                        version=digest.hexdigest()[:12], files=[source.file] + [f.file for f in fragments],
                        description=data.get("description"), basis=data.get("basis"),
                        launched_by=list(data.get("launched_by", [])),
-                       subject=data.get("subject", "identity.ssn"))
+                       subject=data.get("subject", "identity.ssn"),
+                       rule_texts={str(k): str(v) for k, v in (data.get("rule_texts") or {}).items()})
         content_lib = self._content_library(source, fragments)
         page_lib = {self._page_id(p["id"]): (frag, ("pages", i)) for frag in fragments
                     for i, p in enumerate(frag.data.get("pages", []))}

@@ -223,6 +223,7 @@ class FlowDef:
     launched_by: list[str] = field(default_factory=list)
     subject: str = "identity.ssn"          # fact holding the ID number of the person applied for
     pages: dict[str, PageDef] = field(default_factory=dict)
+    rule_texts: dict[str, str] = field(default_factory=dict)   # rule id -> this flow's words (journey/rule_texts.py)
 
     def page(self, page_id: str) -> PageDef | None:
         return self.pages.get(page_id)

@@ -34,6 +34,7 @@ def subject_of(app) -> str | None:
     return app.context.get("subject") or (app.context.get("identity") or {}).get("ssn")
 
 
+VERIFIED_ROLE = "verified_as"     # the role the person was face-verified in (an action's verify_identity)
 SUBJECT_KEYS = ("subject", "relation", "subject_person", LOOKED_UP)   # what refresh_subject may change
 
 
@@ -160,6 +161,13 @@ def restore_subject(draft, kept: dict) -> None:
     draft.changed()
 
 
+def verified_as(draft, role: str) -> bool:
+    """Whether this application's person passed face verification in that role during this visit
+    (here, or in the application it was opened from): one verification a visit, not one a button."""
+    context = draft.app.context
+    return "identity" in context and context.get(VERIFIED_ROLE) == role
+
+
 def start(journey, draft, page, action) -> StepResult:
     handoff = journey.env.services.face.start(action.verify_identity, FACE_RETURN_PATH)
     draft.app.context["pending_face"] = {"token": handoff.token, "url": handoff.url_path, "page": page.id,
@@ -198,6 +206,7 @@ def complete(journey, draft, token: str) -> StepResult:
     if person is None:                      # passed, but for nobody the people directory knows
         return _face_failed(draft, pending["page"], "face.failed")
     app.context["identity"] = _plain(person)
+    app.context[VERIFIED_ROLE] = pending.get("role")
     app.person_key = env.store.person_key(person.id_number)    # 继续办理 finds the draft by the person
     draft.changed()
     page = draft.flow.pages[pending["page"]]

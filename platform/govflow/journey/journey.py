@@ -103,7 +103,8 @@ class Journey:
         flow = self.flow(flow_id)
         context = {"page": flow.start, "bundle": self.env.bundle}
         if parent is not None:
-            for key in ("identity", *identity.SUBJECT_KEYS, *(parent.app.context.get(identity.LOOKED_UP) or [])):
+            looked_up = parent.app.context.get(identity.LOOKED_UP) or []
+            for key in ("identity", identity.VERIFIED_ROLE, *identity.SUBJECT_KEYS, *looked_up):
                 if key in parent.app.context:
                     context[key] = parent.app.context[key]
         app = self.env.store.applications.create(
@@ -185,7 +186,7 @@ class Journey:
             stopped = self._validate(draft, page, action, data, from_form)
             if stopped is not None:
                 return stopped
-        if action.verify_identity:
+        if action.verify_identity and not identity.verified_as(draft, action.verify_identity):
             return identity.start(self, draft, page, action)
         return self.complete_step(draft, page, action, return_to)
 

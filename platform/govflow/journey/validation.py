@@ -17,6 +17,7 @@ from ..rules import FactView, holds
 from . import fieldcheck, records, verifiers
 from .facts import build_facts
 from .results import Popup
+from .rule_texts import worded
 
 
 @dataclass
@@ -131,7 +132,8 @@ def validate_page(env, flow: FlowDef, page: PageDef, data: dict, draft=None, fro
     if values != passed:
         facts = page_facts(env, page, values, draft)     # the rules see only answers that apply
     result = PageCheck(values=values, problems=problems, facts=facts, typed=posted)
-    result.restrictions, result.evaluations = restrictions_for(env, page, facts)
+    result.restrictions, evaluations = restrictions_for(env, page, facts)
+    result.evaluations = [worded(flow, ev) for ev in evaluations]
     _apply_rules(page, result)
     if app is not None and not result.problems and result.popup is None:
         result.problems += verifiers.run(env, page, values, draft, result.verified, verify_sms)
@@ -186,7 +188,7 @@ def check_entry(env, page: PageDef, draft) -> tuple[Popup | None, list]:
     """Run the page's `on_enter` rule sets: a refusal keeps the citizen out (popup)."""
     evaluations = []
     for name in page.on_enter:
-        ev = env.rulebook.evaluate(name, draft.facts)
+        ev = worded(draft.flow, env.rulebook.evaluate(name, draft.facts))
         evaluations.append(ev)
         for fired in ev.fired:
             if "refuse" in fired.outcome or "redirect" in fired.outcome:
