@@ -18,6 +18,7 @@ from markupsafe import Markup, escape
 
 from .. import catalog
 from ..store.crypto import CryptoError
+from . import summary
 from .common import journey
 from .record_table import records_widget
 
@@ -346,7 +347,8 @@ def _after(f: dict, name: Markup, live_field: str | None) -> str:
     if f["error"]:
         alert = ' role="alert"' if f["name"] == live_field else ""
         out += (f'\n    <p class="error" id="e-{name}" data-code="{escape(f["error_code"])}"{alert}>'
-                f'{escape(f["error"])}</p>')
+                f'{escape(f["error"])}</p>\n    <input type="hidden" name="{summary.SHOWN}" '
+                f'value="{name}:{escape(f["error_code"])}">')
         if f["error_basis"]:
             out += (f'\n    <p class="basis">{_msg("ui.basis")}{escape(f["error_basis"])}'
                     f'（{_msg("ui.rule")} {escape(f["error_code"])}）</p>')
