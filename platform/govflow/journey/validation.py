@@ -188,7 +188,7 @@ def _apply_rules(page: PageDef, result: PageCheck) -> None:
 
 
 def _rule_problem(fired, path: str, message: str | None) -> Problem:
-    return Problem(code=fired.rule_id, path=path, message=message or fired.title, hint=fired.basis or None)
+    return Problem(code=fired.rule_id, path=path, message=message or fired.title, hint=fired.citizen_basis or None)
 
 
 def check_entry(env, page: PageDef, draft) -> tuple[Popup | None, list]:

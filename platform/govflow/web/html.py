@@ -39,7 +39,7 @@ def _headers(response):
 
 @blueprint.app_context_processor
 def _template_globals():
-    return {"csrf_token": csrf.token, "live_field": None, "msg": catalog.text, "photo_ref": widgets.photo_ref,
+    return {"csrf_token": csrf.token, "live_field": None, "msg": catalog.text, "photo_ref": widgets.photo_ref, "why": widgets.why,
             "session_token": lambda: csrf.token() if session else "",
             "session_expires_in": lambda: _expires_in() if ("owner" in session or sessions.PERSON_KEY in session)
             else None}
