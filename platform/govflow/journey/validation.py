@@ -138,12 +138,12 @@ def validate_page(env, flow: FlowDef, page: PageDef, data: dict, draft=None, fro
     result.restrictions, result.evaluations = restrictions_for(env, page, facts)
     _apply_rules(page, result)
     if app is not None and result.popup is None:        # all of the page's errors in one round
-        found, result.unchecked = verifiers.run(env, page, values, draft, result.verified, verify_sms,
+        checked, result.unchecked = verifiers.run(env, page, values, draft, result.verified, verify_sms,
                                                 skip={p.path for p in result.problems},
                                                 use_codes=not result.problems)
-        if found:
+        if checked:
             order = {name: i for i, name in enumerate(page.fields)}
-            result.problems = sorted(result.problems + found, key=lambda p: order.get(p.path or "", len(order)))
+            result.problems = sorted(result.problems + checked, key=lambda p: order.get(p.path or "", len(order)))
     return result
 
 

@@ -24,7 +24,7 @@ def foreign(text: str) -> str | None:
 
 def _texts(raw: dict) -> list[tuple[tuple, str, str]]:
     """(path in the rule, what it is, text) of everything of the rule a citizen reads."""
-    out = []
+    out: list[tuple[tuple, str, str]] = []
     if isinstance(raw.get("title"), str):
         out.append((("title",), "title", raw["title"]))
     key = "why" if isinstance(raw.get("why"), str) else "basis"

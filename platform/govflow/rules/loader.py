@@ -8,8 +8,8 @@ from ..bulk import paused_gc
 from ..errors import Problem
 from ..say import names, say
 from ..yamlsource import Source, load_file
-from .book import RuleBook
 from . import citizen_text
+from .book import RuleBook
 from .catalogue import file_version, load_catalogue, load_schema, schema_problems
 from .conditions import ConditionReader
 from .durable_adapter import EXPRESSION_LIMIT, compile_rule, expression_count

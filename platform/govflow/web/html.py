@@ -39,7 +39,8 @@ def _headers(response):
 
 @blueprint.app_context_processor
 def _template_globals():
-    return {"csrf_token": csrf.token, "live_field": None, "msg": catalog.text, "photo_ref": widgets.photo_ref, "why": widgets.why,
+    return {"csrf_token": csrf.token, "live_field": None, "msg": catalog.text, "photo_ref": widgets.photo_ref,
+            "why": widgets.why,
             "session_token": lambda: csrf.token() if session else "",
             "session_expires_in": lambda: _expires_in() if ("owner" in session or sessions.PERSON_KEY in session)
             else None}
@@ -203,11 +204,11 @@ class _Reshow:
     problems: list | None = None
     popup: Popup | None = None
     status: int = 200
-    check: object = None
+    check: object = None               # its PageCheck, when one was made (reused to render it)
 
 
 def _recheck(draft: Draft, page_def, data: dict, changed: str | None = None, gone: str | None = None) -> _Reshow:
-    """The page shown again after a 【获取图片】 or an X: with the errors it still has (web/summary.py)."""
+    """The page after a 【获取图片】 or an X, with the errors it still has (web/summary.py)."""
     problems, check = summary.current(draft, page_def, data, request.form, changed)
     return _Reshow(draft, data, [p for p in problems if p.path != gone] or None, check=check)
 
