@@ -191,6 +191,18 @@ def test_rule_added_removed_basis_and_examples(copy):
     assert "ELIG-001" in basis.message and "新的政策依据" in basis.message
 
 
+def test_a_changed_citizen_basis_is_shown_to_the_reviewer(copy):
+    """`why:` (the basis under 为什么？, issue 16) is what citizens read: a change of it is in the diff."""
+    path = rule_file(copy, "ID-002")
+
+    def change(data):
+        rule_of(data, "ID-002")["why"] = "证件过期了，不能申领。"
+    edit_yaml(path, change)
+    changes = diff_paths(ROOT / path.relative_to(copy), path, ROOT)
+    assert codes(changes) == ["rule.why_changed"]
+    assert "ID-002" in changes[0].message and "证件过期了，不能申领。" in changes[0].message
+
+
 def test_describe_condition_reads_yaml_and_loaded_rules_alike(definitions):
     assert describe_condition({"fact": "identity.residency", "in": ["hk", "macau"]}, {}) == \
         "identity.residency 属于 [hk, macau]"

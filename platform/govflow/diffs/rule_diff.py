@@ -80,10 +80,11 @@ def _rule_changed(add, cond, was: dict, rule: dict, titles: dict) -> None:
         x, y = cond(was.get("when")), cond(rule.get("when"))
         add("rule.condition_changed", at + ".when", say("publishing.change.rule_when", rule=name, old=x, new=y), x, y)
     _outcome(add, at, name, was.get("then"), rule.get("then"), titles)
-    if was.get("basis") != rule.get("basis"):
-        add("rule.basis_changed", at + ".basis",
-            say("publishing.change.rule_basis", rule=name, old=was.get("basis"), new=rule.get("basis")),
-            was.get("basis"), rule.get("basis"))
+    for key in ("basis", "why"):
+        if was.get(key) != rule.get(key):
+            add(f"rule.{key}_changed", at + "." + key,
+                say(f"publishing.change.rule_{key}", rule=name, old=was.get(key) or "", new=rule.get(key) or ""),
+                was.get(key), rule.get(key))
     if was.get("examples") != rule.get("examples"):
         before, after = was.get("examples") or [], rule.get("examples") or []
         count = say("publishing.change.example_count", old=len(before), new=len(after)) \

@@ -52,7 +52,7 @@ class Popup:
         kind = PopupKind.REDIRECT if "redirect" in outcome else PopupKind.REFUSE
         spec = outcome[kind.value]
         return cls(kind=kind, message=spec["message"], title=fired.title, rule_id=fired.rule_id,
-                   basis=fired.basis or None, flow=spec.get("flow"), page=spec.get("page"),
+                   basis=fired.citizen_basis or None, flow=spec.get("flow"), page=spec.get("page"),
                    confirm_label=spec.get("confirm_label"))
 
     @classmethod

@@ -3,8 +3,11 @@
 Order: each posted value on its own (type, schema, format), a single allowed option chosen for
 a choice left open (`sole_choices`), which fields apply (`when:`, read
 on the answers that passed), presence, then the page's rule sets (on one FactView for all of
-them), then checks that need an application (SMS codes, uploads, photo receipts, branches).
-A value that failed its own check never reaches a condition or a rule.
+them), then checks that need an application (uploads, photo receipts, branches, and SMS codes last).
+A value that failed its own check never reaches a condition or a rule. Every error of the page
+is found in one round: the checks that need an application run also when the answers or the
+rules found errors (on the fields without one); a right SMS code is used up only on a page
+without errors (store/codes.py `use`).
 """
 from __future__ import annotations
 
@@ -30,6 +33,7 @@ class PageCheck:
     restrictions: dict = dc_field(default_factory=dict)  # field -> allowed values
     facts: FactView | None = None                  # what the rule sets saw (reused to render the page)
     typed: dict = dc_field(default_factory=dict)   # every posted value, coerced (to show it again)
+    unchecked: set = dc_field(default_factory=set)  # fields not checked (SMS codes with verify_sms=False)
 
     @property
     def ok(self) -> bool:
@@ -135,8 +139,13 @@ def validate_page(env, flow: FlowDef, page: PageDef, data: dict, draft=None, fro
     result.restrictions, evaluations = restrictions_for(env, page, facts)
     result.evaluations = [worded(flow, ev) for ev in evaluations]
     _apply_rules(page, result)
-    if app is not None and not result.problems and result.popup is None:
-        result.problems += verifiers.run(env, page, values, draft, result.verified, verify_sms)
+    if app is not None and result.popup is None:        # all of the page's errors in one round
+        checked, result.unchecked = verifiers.run(env, page, values, draft, result.verified, verify_sms,
+                                                skip={p.path for p in result.problems},
+                                                use_codes=not result.problems)
+        if checked:
+            order = {name: i for i, name in enumerate(page.fields)}
+            result.problems = sorted(result.problems + checked, key=lambda p: order.get(p.path or "", len(order)))
     return result
 
 
@@ -181,7 +190,7 @@ def _apply_rules(page: PageDef, result: PageCheck) -> None:
 
 
 def _rule_problem(fired, path: str, message: str | None) -> Problem:
-    return Problem(code=fired.rule_id, path=path, message=message or fired.title, hint=fired.basis or None)
+    return Problem(code=fired.rule_id, path=path, message=message or fired.title, hint=fired.citizen_basis or None)
 
 
 def check_entry(env, page: PageDef, draft) -> tuple[Popup | None, list]:

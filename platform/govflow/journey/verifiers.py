@@ -26,14 +26,15 @@ def already_verified(field: FieldDef, values: dict, draft) -> bool:
     return bool(phone) and (draft.app.context.get("verified_phones") or {}).get(name) == phone
 
 
-def _sms(env, field, value, values, draft, verified):
+def _sms(env, field, value, values, draft, verified, use: bool = True):
     phone = phone_for(field, values, draft)
     if not phone:
         return fieldcheck.problem(field, "sms.phone_invalid")
-    code = env.store.codes.verify(draft.app.id, phone, field.sms_phone_field, value)
+    code = env.store.codes.verify(draft.app.id, phone, field.sms_phone_field, value, use=use)
     if code:
         return fieldcheck.problem(field, code)
-    verified[field.sms_phone_field] = phone
+    if use:
+        verified[field.sms_phone_field] = phone
     return None
 
 
@@ -69,20 +70,39 @@ def _branch(env, field, value, values, draft, verified):
 VERIFIERS = {"photo_receipt": _photo_receipt, "system_photo": _system_photo, "branch": _branch}
 
 
-def run(env, page, values: dict, draft, verified: dict, verify_sms: bool = True) -> list[Problem]:
+def run(env, page, values: dict, draft, verified: dict, verify_sms: bool = True, skip=frozenset(),
+        use_codes: bool = True) -> tuple[list[Problem], set[str]]:
+    """The checks of the fields in `values` (but not those in `skip`: they have an error already), and
+    the fields left unchecked. The other checks run first; an SMS code is checked last, and used up
+    only when `use_codes` and nothing else on the page is wrong (a right code given with other errors
+    stays valid for the next round; a wrong one counts as a try). `verify_sms=False` leaves SMS
+    codes unchecked."""
     problems = []
+    unchecked: set[str] = set()
+    codes = []
     for field in page.input_fields():
-        if field.name not in values:
+        if field.name not in values or field.name in skip:
             continue
         value = values[field.name]
         check: Callable | None
         if field.type == "upload":
             check = _upload
         elif field.sms_phone_field:
-            check = _sms if verify_sms else None
+            if field.sms_phone_field in skip:        # the phone is wrong: its error says what to do
+                continue
+            if verify_sms:
+                codes.append(field)
+            else:
+                unchecked.add(field.name)
+            continue
         else:
             check = VERIFIERS.get(field.verify) if isinstance(field.verify, str) else None
         found = check(env, field, value, values, draft, verified) if check is not None else None
         if found:
             problems.append(found)
-    return problems
+    use = use_codes and not problems
+    for field in codes:
+        found = _sms(env, field, values[field.name], values, draft, verified, use)
+        if found:
+            problems.append(found)
+    return problems, unchecked

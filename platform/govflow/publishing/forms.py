@@ -203,7 +203,7 @@ def _rules(data: dict, facts: dict[str, str]) -> list[Group]:
 def _rule(path: tuple, rule: dict, facts: dict[str, str]) -> Group:
     rid = rule["id"]
     group = Group(f"rules[{path[1]}]", msg("staff.form.where.rule", id=rid, title=rule.get("title") or ""))
-    for key in ("title", "basis"):
+    for key in ("title", "basis", "why"):
         if isinstance(rule.get(key), str):
             group.add(path + (key,), msg(f"staff.form.rule.{key}", id=rid), rule[key])
     _conditions(group, path + ("when",), rule.get("when"), rid, facts)

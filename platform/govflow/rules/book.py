@@ -84,7 +84,7 @@ class RuleBook:
         fired = []
         for i in sorted(set(indexes)):
             rule = rs.rules[i]
-            fired.append(Fired(rule.id, rule.title, rule.basis, rule.then, view.used(rule.facts_read)))
+            fired.append(Fired(rule.id, rule.title, rule.basis, rule.then, view.used(rule.facts_read), rule.why))
         return Evaluation(rs.name, rs.version, fired)
 
     # -- examples --------------------------------------------------------------------------

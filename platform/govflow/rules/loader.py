@@ -8,6 +8,7 @@ from ..bulk import paused_gc
 from ..errors import Problem
 from ..say import names, say
 from ..yamlsource import Source, load_file
+from . import citizen_text
 from .book import RuleBook
 from .catalogue import file_version, load_catalogue, load_schema, schema_problems
 from .conditions import ConditionReader
@@ -92,6 +93,7 @@ def _rule(source: Source, raw: Any, where: tuple, reader: ConditionReader, catal
                                        say("rules.loader.duplicate_id.hint")))
         return None
     seen_ids[rule_id] = f"{source.file}:{source.line(where + ('id',))}"
+    problems += citizen_text.problems(source, raw, where)
     if "when" not in raw or "then" not in raw:
         return None
     when = reader.read(raw["when"], where + ("when",))
@@ -114,7 +116,7 @@ def _rule(source: Source, raw: Any, where: tuple, reader: ConditionReader, catal
                      for j, ex in enumerate(raw.get("examples") or []) if isinstance(ex, dict))
     return Rule(id=rule_id, title=str(raw.get("title", "")), basis=str(raw.get("basis", "")),
                 when=when, then=freeze(raw["then"]), examples=examples, file=source.file,
-                line=source.line(where), facts_read=tuple(read))
+                line=source.line(where), facts_read=tuple(read), why=str(raw.get("why", "")))
 
 
 def _check_examples(source: Source, raw: Any, where: tuple, rule_ids: set, catalogue) -> list[Problem]:

@@ -150,6 +150,7 @@ class Rule:
     file: str
     line: int
     facts_read: tuple = ()
+    why: str = ""          # the basis in plain words for the citizen (“为什么？”); `basis` when empty
 
 
 @dataclass
@@ -182,6 +183,12 @@ class Fired:
     basis: str
     outcome: dict          # the rule's `then:` as loaded: shared, never to be changed
     facts_used: dict
+    why: str = ""
+
+    @property
+    def citizen_basis(self) -> str:
+        """The basis as the citizen reads it under “为什么？” (rules/citizen_text.py checks it)."""
+        return self.why or self.basis
 
 
 @dataclass(frozen=True)

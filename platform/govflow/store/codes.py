@@ -138,8 +138,10 @@ class VerificationCodes:
                .order_by(CodeRow.__table__.c.created_at.desc(), CodeRow.__table__.c.id.desc()).limit(1))
 
     def verify(self, application_id: str, phone: str, purpose: str, code: str,
-               now=None) -> str | None:
-        """None when the code is right (and now used); otherwise a problem code."""
+               now=None, use: bool = True) -> str | None:
+        """None when the code is right (and now used, unless `use` is false: a right code given on a
+        page with other errors stays valid for the next round); otherwise a problem code. A wrong code
+        counts as a try either way."""
         moment = as_utc(now or self._store.now())
         with self._store.session() as db:
             row = self._latest(db, application_id, self._phone(phone), purpose)
@@ -153,6 +155,8 @@ class VerificationCodes:
                 return "sms.expired"
             given = (code or "").strip()
             if hmac.compare_digest(row.code_hash, self._hash(application_id, phone, purpose, given)):
+                if not use:
+                    return None
                 used = db.execute(update(CodeRow)
                                   .where(CodeRow.id == row.id, CodeRow.used_at.is_(None),
                                          CodeRow.attempts < MAX_ATTEMPTS)

@@ -14,12 +14,12 @@ from flask import Blueprint, abort, make_response, redirect, render_template, re
 
 from .. import catalog
 from ..errors import NotFound, Problem
-from ..journey import Draft, Popup, PopupKind, Status, StepResult, page_view, validate_page
+from ..journey import Draft, Popup, PopupKind, Status, StepResult, page_view
 from ..journey.identity import verified_subject
 from ..journey.uploads import read_limited
 from ..store import StaleApplication
 from ..store.records import Refusal
-from . import csrf, sessions, widgets
+from . import csrf, sessions, summary, widgets
 from .common import creation_wait, journey, load_draft, no_store, sms_limits, step
 
 blueprint = Blueprint("html", __name__)
@@ -40,6 +40,7 @@ def _headers(response):
 @blueprint.app_context_processor
 def _template_globals():
     return {"csrf_token": csrf.token, "live_field": None, "msg": catalog.text, "photo_ref": widgets.photo_ref,
+            "why": widgets.why,
             "session_token": lambda: csrf.token() if session else "",
             "session_expires_in": lambda: _expires_in() if ("owner" in session or sessions.PERSON_KEY in session)
             else None}
@@ -203,6 +204,13 @@ class _Reshow:
     problems: list | None = None
     popup: Popup | None = None
     status: int = 200
+    check: object = None               # its PageCheck, when one was made (reused to render it)
+
+
+def _recheck(draft: Draft, page_def, data: dict, changed: str | None = None, gone: str | None = None) -> _Reshow:
+    """The page after a 【获取图片】 or an X, with the errors it still has (web/summary.py)."""
+    problems, check = summary.current(draft, page_def, data, request.form, changed)
+    return _Reshow(draft, data, [p for p in problems if p.path != gone] or None, check=check)
 
 
 def _page_step(draft: Draft, page_id: str) -> tuple[_Reshow | StepResult, dict]:
@@ -218,9 +226,9 @@ def _page_step(draft: Draft, page_id: str) -> tuple[_Reshow | StepResult, dict]:
         if data.get(name):
             journey().remove_upload(draft, data[name])
         data.pop(name, None)
-        return _Reshow(draft, data), data
+        return _recheck(draft, page_def, data, gone=name), data
     if "_preview" in request.form:
-        return _Reshow(draft, data), data
+        return _recheck(draft, page_def, data, changed=request.form["_preview"]), data
     action = page_def.action(request.form.get("_action", ""))
     if action is None:
         abort(400)
@@ -249,7 +257,8 @@ def post(app_id, page_id):
         return _render(_draft(app_id), page_id, request.form.to_dict(),
                        [catalog.problem("application.stale")], status=409)
     if isinstance(result, _Reshow):
-        return _render(result.draft, page_id, result.data, result.problems, result.popup, status=result.status)
+        return _render(result.draft, page_id, result.data, result.problems, result.popup, status=result.status,
+                       check=result.check)
     result = journey().settle(result)
     if result.status == Status.HANDOFF:
         return _handoff(result)
@@ -281,17 +290,18 @@ def send_code(app_id, page_id, field):
         code_field = draft.flow.field(field)
         phone = data.get(code_field.sms_phone_field) if code_field and code_field.sms_phone_field else None
         result = journey().send_code(draft, page_id, field, phone, **sms_limits())
-    if result.status == Status.LOCKED:
-        return _to(result)
-    problems = [p for p in result.problems if p.severity == "error"]
+        if result.status == Status.LOCKED:
+            return _to(result)
+        sent = [p for p in result.problems if p.severity == "error"]
+        problems, check = summary.current(draft, draft.flow.pages[page_id], data, request.form, field, sent)
     if _htmx():
-        return _fragment(draft, page_id, data, problems, live_field=problems[0].path if problems else None), 200
-    return _render(draft, page_id, data, problems, status=200 if result.status == Status.OK else 422)
+        return _fragment(draft, page_id, data, problems, live_field=sent[0].path if sent else None, check=check), 200
+    return _render(draft, page_id, data, problems, status=200 if result.status == Status.OK else 422, check=check)
 
 
 def _fragment(draft: Draft, page_id, data, problems=(), live_field=None, check=None):
     view = _view(draft, page_id, data, list(problems), check=check)
-    return render_template("form_body.html", view=view, live_field=live_field)
+    return render_template("fragment.html", view=view, live_field=live_field)
 
 
 @blueprint.post("/a/<app_id>/<page_id>/_refresh")
@@ -303,10 +313,9 @@ def refresh(app_id, page_id):
         if page_def is None or journey().open(draft, page_id).status != Status.OK:
             abort(404)
         data, upload_problems = _form_data(draft, page_def)
-        check = validate_page(draft.env, draft.flow, page_def, data, draft, from_form=True, verify_sms=False)
-    changed = request.args.get("field", "")
-    problems = [p for p in upload_problems + check.problems if p.path == changed]
-    return _fragment(draft, page_id, data, problems[:1], live_field=changed, check=check)
+        changed = request.args.get("field", "")
+        problems, check = summary.current(draft, page_def, data, request.form, changed, upload_problems)
+    return _fragment(draft, page_id, data, problems, live_field=changed, check=check)
 
 
 @blueprint.get("/a/<app_id>/<page_id>/_branches/<field>")

@@ -18,6 +18,7 @@ from markupsafe import Markup, escape
 
 from .. import catalog
 from ..store.crypto import CryptoError
+from . import summary
 from .common import journey
 from .record_table import records_widget
 
@@ -346,11 +347,21 @@ def _after(f: dict, name: Markup, live_field: str | None) -> str:
     if f["error"]:
         alert = ' role="alert"' if f["name"] == live_field else ""
         out += (f'\n    <p class="error" id="e-{name}" data-code="{escape(f["error_code"])}"{alert}>'
-                f'{escape(f["error"])}</p>')
+                f'{escape(f["error"])}</p>\n    <input type="hidden" name="{summary.SHOWN}" '
+                f'value="{name}:{escape(f["error_code"])}">')
         if f["error_basis"]:
-            out += (f'\n    <p class="basis">{_msg("ui.basis")}{escape(f["error_basis"])}'
-                    f'（{_msg("ui.rule")} {escape(f["error_code"])}）</p>')
+            out += "\n    " + str(why(f["error_basis"], f["error_code"]))
     return out
+
+
+def why(basis: str | None, rule_id: str | None = None) -> Markup:
+    """A rule's basis and id, folded under “为什么？” below its message (fields and popups alike);
+    the texts are the rule's citizen texts (rules/citizen_text.py checks them)."""
+    if not basis:
+        return Markup("")
+    rule = f'<p class="rule-id">{_msg("ui.rule_id", id=rule_id)}</p>' if rule_id else ""
+    return Markup(f'<details class="why"><summary>{_msg("ui.why")}</summary>'
+                  f'<p class="basis">{_msg("ui.basis")}{escape(basis)}</p>{rule}</details>')
 
 
 def field(f: dict, view: dict, live_field: str | None = None, refresh: str | None = None) -> Markup:
