@@ -102,6 +102,14 @@ def applying(env, page: PageDef, values: dict, draft=None) -> tuple[dict, FactVi
         facts = page_facts(env, page, values, draft)
 
 
+def unanswered(page: PageDef, given: dict) -> dict:
+    """What the form sends for the fields not answered yet: a field's `default`, an optional box
+    unticked (as `coerce_posted` reads it). A page shown before it is answered applies the same
+    conditions as its post will."""
+    return {f.name: False if f.default is None else f.default for f in page.input_fields()
+            if f.name not in given and (f.default is not None or (f.type == "boolean" and f.optional))}
+
+
 def coerce_posted(page: PageDef, data: dict, from_form: bool) -> dict:
     """Posted values, typed; an unticked optional box is `false`; nothing given is left out."""
     posted = {}

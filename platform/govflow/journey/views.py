@@ -12,7 +12,7 @@ from . import fieldcheck, records
 from .display import display, masked, option_label
 from .facts import resolve
 from .identity import verified_subject
-from .validation import applying, coerce_posted, restrictions_for, sole_choices
+from .validation import applying, coerce_posted, restrictions_for, sole_choices, unanswered
 
 
 def _all_options(field: FieldDef, env) -> tuple[dict, ...]:
@@ -190,10 +190,12 @@ def _page_state(draft, page: PageDef, posted: dict | None, check) -> tuple:
     typed = check.typed if check is not None else (coerce_posted(page, posted, True) if posted else {})
     chosen: dict = {}
     if posted is None:
-        facts = draft.facts
-        allowed, evaluations = restrictions_for(env, page, facts, only_restricting=True)
         given = {k: v for k, v in answers.items() if k in page.input_names}
+        sent = unanswered(page, given)
+        facts = applying(env, page, {**given, **sent}, draft)[1] if sent else draft.facts
+        allowed, evaluations = restrictions_for(env, page, facts, only_restricting=True)
         chosen = sole_choices(env, page, given, facts, allowed)
+        given.update(sent)
     elif check is not None and check.facts is not None:       # the check chose them already
         return typed, check.facts, check.restrictions, check.evaluations, chosen
     else:
