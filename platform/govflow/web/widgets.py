@@ -365,7 +365,7 @@ def field(f: dict, view: dict, live_field: str | None = None, refresh: str | Non
     target = ('hx-target="#form-body" hx-select="#form-body"' if f["controls"]
               else f'hx-target="this" hx-select="#f-{name}"')
     control = WIDGETS[f["widget"]](f, name, view)
-    if f["controls"]:                  # without JavaScript: 【确定】 shows the fields this answer opens
+    if f["controls"]:                  # 【确定】 (no JavaScript) shows the fields this answer opens
         control += (f'\n    <button type="submit" name="_preview" value="{name}" class="secondary nojs-only">'
                     f'{_msg("ui.confirm_choice")}</button>')
     return Markup(
