@@ -32,7 +32,7 @@ def test_every_page_renders_with_labels_and_step(web):
     _to_confirm(web)
     for page, texts in {"eligibility": ["陈志明", "4401**********3510", "意向发卡地"],
                         "upload": ["身份证国徽面", "身份证人像面", "删除身份证国徽面"],
-                        "photo": ["使用本人社保相片", "获取图片"],
+                        "photo": ["使用本人社保相片", "使用社保系统相片制卡"],      # 获取图片: not chosen
                         "info": ["民族", "证件有效期是否为长期", "发送验证码", "服务银行", "参保类型"],
                         "pickup": ["网点领卡", "邮寄到付", "选择受理网点"],
                         "confirm": ["个人信息", "制卡相片", "社保卡信息", "领卡网点", "上传材料", "修改",

@@ -67,12 +67,13 @@ def _views(widget: str, text: str, error: bool, value_set: bool):
          "readonly": False, "help": text, "placeholder": text, "notice": {"title": text, "text": text},
          "value": text if value_set else None, "display": text, "error": text if error else None,
          "error_code": text if error else None, "error_basis": text if error else None,
-         "active": True, "controls": error, "options": (option,), "picklist": text, "path": [text],
+         "conditional": True, "controls": error, "options": (option,), "picklist": text, "path": [text],
          "phone_field": text, "photo_found": True, "photo_available": True, "restricted": text,
-         "sms": {"seconds": 30, "message": text}, "when": {"field": "x"}, "when_text": text,
+         "sms": {"seconds": 30, "message": text},
          "regions": "areas", "records": [{"value": text, "cells": {"c": text}}], "columns": {"c": text},
          "empty": text}
     view = {"application": {"id": "app1"}, "page": {"id": "page1"}, "urls": widgets.PageUrls("app1", "page1"),
+            "kept": {text: text},
             "ui": {"upload_max_bytes": 10 * 1048576, "picklists": {"areas": _Regions(text)}},
             "layout": {"groups": [{"title": text, "fields": [f]}], "rest": [f]}}
     return f, view

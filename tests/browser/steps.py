@@ -99,9 +99,24 @@ class Citizen:
         self.page.get_by_role("link", name=name, exact=True).click()
 
     def choose(self, label: str) -> None:
-        """A radio button or checkbox, by its label."""
+        """A radio button or checkbox, by its label. An answer that shows or hides other fields
+        swaps them in place with JavaScript; without, its 【确定】 shows the page again with them."""
         self.page.get_by_label(label, exact=True).check()
         self.settle()
+        self.confirm_choice(label)
+
+    def untick(self, label: str) -> None:
+        self.page.get_by_label(label, exact=True).uncheck()
+        self.settle()
+        self.confirm_choice(label)
+
+    def confirm_choice(self, label: str) -> None:
+        if self.recorder.javascript:
+            return
+        confirm = self.field_of(label).get_by_role("button", name="确定", exact=True)
+        if confirm.count():
+            confirm.click()
+            self.settle()
 
     def select(self, label: str, option: str | None = None, value: str | None = None) -> None:
         target = self.page.get_by_label(label, exact=True)

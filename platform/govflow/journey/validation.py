@@ -93,6 +93,28 @@ def page_facts(env, page: PageDef, values: dict, draft=None) -> FactView:
     return FactView(env.rulebook.catalogue, build_facts(draft.app.context, answers, env.today()))
 
 
+def applying(env, page: PageDef, values: dict, draft=None) -> tuple[dict, FactView]:
+    """The values of the fields that apply, and the facts they make. A value kept for a field that
+    does not apply (typed before its controlling answer changed) is left out and the conditions
+    are read again, so that it never makes another field apply: the page shows, checks and saves
+    the same fields."""
+    facts = page_facts(env, page, values, draft)
+    while True:
+        left = {k: v for k, v in values.items() if k not in page.fields or holds(page.fields[k].condition, facts)}
+        if left == values:
+            return values, facts
+        values = left
+        facts = page_facts(env, page, values, draft)
+
+
+def unanswered(page: PageDef, given: dict) -> dict:
+    """What the form sends for the fields not answered yet: a field's `default`, an optional box
+    unticked (as `coerce_posted` reads it). A page shown before it is answered applies the same
+    conditions as its post will."""
+    return {f.name: False if f.default is None else f.default for f in page.input_fields()
+            if f.name not in given and (f.default is not None or (f.type == "boolean" and f.optional))}
+
+
 def coerce_posted(page: PageDef, data: dict, from_form: bool) -> dict:
     """Posted values, typed; an unticked optional box is `false`; nothing given is left out."""
     posted = {}
@@ -112,14 +134,13 @@ def validate_page(env, flow: FlowDef, page: PageDef, data: dict, draft=None, fro
     posted = coerce_posted(page, data, from_form)
     own = {name: fieldcheck.check_value(page.fields[name], value, env.picklists, today)
            for name, value in posted.items()}
-    passed = {name: posted[name] for name, problem in own.items() if problem is None}
-    facts = page_facts(env, page, passed, draft)
+    passed, facts = applying(env, page, {name: posted[name] for name, problem in own.items() if problem is None},
+                             draft)
     chosen = sole_choices(env, page, posted, facts)      # the only option allowed: chosen for the citizen
     if chosen:
         posted.update(chosen)
         own.update(dict.fromkeys(chosen))
-        passed.update(chosen)
-        facts = page_facts(env, page, passed, draft)
+        passed, facts = applying(env, page, {**passed, **chosen}, draft)
     app = draft.app if draft is not None else None
     values: dict = {}
     problems: list[Problem] = []

@@ -5,17 +5,14 @@ citizen sees and what a client reads cannot drift apart.
 """
 from __future__ import annotations
 
-import itertools
-
 from .. import catalog, formats
 from ..definitions.model import PLACEHOLDER, FieldDef, PageDef
 from ..rules import holds
-from ..rules.model import All, Condition, Test
 from . import fieldcheck, records
 from .display import display, masked, option_label
 from .facts import resolve
 from .identity import verified_subject
-from .validation import coerce_posted, page_facts, restrictions_for, sole_choices
+from .validation import applying, coerce_posted, restrictions_for, sole_choices, unanswered
 
 
 def _all_options(field: FieldDef, env) -> tuple[dict, ...]:
@@ -140,59 +137,6 @@ def review_view(draft, page: PageDef, facts) -> list[dict]:
     return sections
 
 
-def _same_page_condition(field: FieldDef, page: PageDef) -> bool:
-    """A field shown or hidden by another answer on the same page is always in the form:
-    without JavaScript the citizen must be able to fill it in the same post."""
-    names = field.controllers
-    return bool(names) and len(names) == len(field.reads) and all(n in page.fields for n in names)
-
-
-def _could_hold(field: FieldDef, page: PageDef, draft, values: dict, allowed: dict) -> bool:
-    """Whether another answer on this page (within the allowed options) would make the field apply."""
-    if not _same_page_condition(field, page):
-        return False
-    names = sorted(set(field.controllers))
-    choices = []
-    for name in names:
-        other = page.fields[name]
-        if other.type == "boolean":
-            options = [True, False]
-        else:
-            options = allowed.get(name) or [o["value"] for o in _options(other, draft.env, None)][:50]
-        choices.append(options)
-    for combo in itertools.product(*choices):
-        trial = page_facts(draft.env, page, {**values, **dict(zip(names, combo, strict=True))}, draft)
-        if holds(field.condition, trial):
-            return True
-    return False
-
-
-def describe_condition(cond: Condition | None, page: PageDef, env) -> str:
-    """`{field: delivery, eq: mail}` -> 领取方式选择“邮寄”时填写 (simple tests only)."""
-    parts = _describe(cond, page, env) if cond is not None else []
-    return catalog.text("ui.when", parts=catalog.text("ui.when_and").join(parts)) if parts \
-        else catalog.text("ui.when_needed")
-
-
-def _describe(cond: Condition, page: PageDef, env) -> list[str]:
-    if isinstance(cond, All):
-        return [p for c in cond.items for p in _describe(c, page, env)]
-    if not isinstance(cond, Test) or not cond.path.startswith("form."):
-        return []
-    field = page.fields.get(cond.path[5:])
-    if field is None:
-        return []
-    if cond.op in ("eq", "in"):
-        values = list(cond.value) if cond.op == "in" else [cond.value]
-        if field.type == "boolean":
-            return [catalog.text("ui.when_ticked" if values == [True] else "ui.when_unticked", title=field.title)]
-        labels = [option_label(field, v, env.picklists) or str(v) for v in values]
-        return [catalog.text("ui.when_chosen", title=field.title, labels=catalog.text("ui.when_or").join(labels))]
-    if cond.op == "ne" and cond.value is True and field.type == "boolean":
-        return [catalog.text("ui.when_unticked", title=field.title)]
-    return []
-
-
 def _sms_status(fields: list[dict], env, draft) -> None:
     """A code already sent to the phone now in the form: say so, and how long until another."""
     values = {f["name"]: f["value"] for f in fields}
@@ -246,10 +190,12 @@ def _page_state(draft, page: PageDef, posted: dict | None, check) -> tuple:
     typed = check.typed if check is not None else (coerce_posted(page, posted, True) if posted else {})
     chosen: dict = {}
     if posted is None:
-        facts = draft.facts
-        allowed, evaluations = restrictions_for(env, page, facts, only_restricting=True)
         given = {k: v for k, v in answers.items() if k in page.input_names}
+        sent = unanswered(page, given)
+        facts = applying(env, page, {**given, **sent}, draft)[1] if sent else draft.facts
+        allowed, evaluations = restrictions_for(env, page, facts, only_restricting=True)
         chosen = sole_choices(env, page, given, facts, allowed)
+        given.update(sent)
     elif check is not None and check.facts is not None:       # the check chose them already
         return typed, check.facts, check.restrictions, check.evaluations, chosen
     else:
@@ -257,12 +203,12 @@ def _page_state(draft, page: PageDef, posted: dict | None, check) -> tuple:
         given = {**{k: v for k, v in answers.items() if k in page.input_names},
                  **{k: v for k, v in typed.items()
                     if fieldcheck.check_value(page.fields[k], v, env.picklists, today) is None}}
-        facts = page_facts(env, page, given, draft)
+        given, facts = applying(env, page, given, draft)
         allowed, evaluations = restrictions_for(env, page, facts, only_restricting=True)
         chosen = sole_choices(env, page, {**given, **typed}, facts, allowed)
         typed = {**typed, **chosen}
     if chosen:
-        facts = page_facts(env, page, {**given, **chosen}, draft)
+        _, facts = applying(env, page, {**given, **chosen}, draft)
     return typed, facts, allowed, evaluations, chosen
 
 
@@ -278,8 +224,7 @@ def page_view(draft, page_id: str, posted: dict | None = None, problems=None, po
     errors = {p.path: p for p in (problems or []) if p.severity == "error"}
     fields = []
     for f in page.fields.values():
-        active = f.readonly or holds(f.condition, facts)
-        if not active and not _could_hold(f, page, draft, typed, allowed):
+        if not (f.readonly or holds(f.condition, facts)):    # does not apply: not shown (nor checked)
             continue
         if f.readonly:                 # not typed here: an ID number or phone is shown masked
             value = masked(f, resolve(facts.facts, f.source))
@@ -292,12 +237,9 @@ def page_view(draft, page_id: str, posted: dict | None = None, problems=None, po
         view = field_view(f, value, env, facts, allowed.get(f.name), errors.get(f.name))
         if f.options_from:
             _record_choices(view, f, app)
-        view["active"] = active
         if f.name in reasons:          # why some options are not offered (a rule's message)
             view["restricted"] = reasons[f.name]
-        if f.when and not f.readonly and _same_page_condition(f, page):   # another answer here decides
-            view["when"] = f.when
-            view["when_text"] = describe_condition(f.condition, page, env)
+        view["conditional"] = any(n in page.fields for n in f.controllers)   # shown by an answer above
         fields.append(view)
     controllers = {n for f in page.fields.values() for n in f.controllers}
     for view in fields:

@@ -100,8 +100,28 @@ def _layout(view: dict) -> dict:
     return {"groups": groups, "rest": [f for f in view["fields"] if f["name"] not in grouped]}
 
 
+def _form_text(value) -> str | None:
+    """A value as a form sends it back (a ticked box is "true")."""
+    if value is None or value is False:
+        return None
+    return "true" if value is True else str(value)
+
+
+def _kept(draft: Draft, page_id, posted: dict | None, view: dict) -> dict:
+    """What the citizen typed into fields that no longer apply (another answer changed): not
+    shown, but carried in hidden inputs so that switching back during this visit brings it
+    back. It is never checked, and it is not saved (journey/invalidation.py)."""
+    if not posted:
+        return {}
+    shown = {f["name"] for f in view["fields"]}
+    inputs = draft.flow.pages[page_id].input_names
+    return {name: text for name, value in posted.items()
+            if name in inputs and name not in shown and (text := _form_text(value))}
+
+
 def _view(draft: Draft, page_id, posted=None, problems=None, popup=None, check=None) -> dict:
     view = page_view(draft, page_id, posted, problems, popup, check)
+    view["kept"] = _kept(draft, page_id, posted, view)
     view["layout"] = _layout(view)
     view["urls"] = widgets.PageUrls(draft.app.id, page_id)
     env = draft.env

@@ -332,8 +332,8 @@ def _classes(f: dict) -> str:
     out = "field"
     if f["error"]:
         out += " has-error"
-    if f.get("when"):
-        out += " conditional" if f["active"] else " conditional inactive"
+    if f.get("conditional"):
+        out += " conditional"
     return out
 
 
@@ -365,7 +365,8 @@ def why(basis: str | None, rule_id: str | None = None) -> Markup:
 
 
 def field(f: dict, view: dict, live_field: str | None = None, refresh: str | None = None) -> Markup:
-    """One field: its widget, the condition it depends on, help and error, in the htmx wrapper
+    """One field: its widget, help and error (and 【确定】 without JavaScript for an answer that
+    shows or hides others), in the htmx wrapper
     that re-checks it (or the whole form, when it shows or hides others) on change (not of a control
     marked data-no-refresh: app.js, since a trigger filter would need eval). `refresh`:
     the page's escaped re-check URL, when the caller has it already."""
@@ -374,14 +375,16 @@ def field(f: dict, view: dict, live_field: str | None = None, refresh: str | Non
         refresh = escape(view["urls"].page("html.refresh"))
     target = ('hx-target="#form-body" hx-select="#form-body"' if f["controls"]
               else f'hx-target="this" hx-select="#f-{name}"')
-    when = f'<p class="when">{escape(f.get("when_text"))}</p>' if f.get("when_text") else ""
     control = WIDGETS[f["widget"]](f, name, view)
+    if f["controls"]:                  # 【确定】 (no JavaScript) shows the fields this answer opens
+        control += (f'\n    <button type="submit" name="_preview" value="{name}" class="secondary nojs-only">'
+                    f'{_msg("ui.confirm_choice")}</button>')
     return Markup(
         f'<div class="{_classes(f)}" id="f-{name}"\n'
         f'       hx-post="{refresh}?field={name}"\n'
         f'       hx-trigger="change" hx-include="closest form"\n'
         f'       {target}\n       hx-swap="outerHTML" hx-encoding="multipart/form-data"\n'
-        f'       hx-sync="closest form:queue last">\n    {when}\n    {control}{_after(f, name, live_field)}\n  </div>')
+        f'       hx-sync="closest form:queue last">\n    {control}{_after(f, name, live_field)}\n  </div>')
 
 
 def fields(view: dict, live_field: str | None = None) -> Markup:
@@ -395,4 +398,6 @@ def fields(view: dict, live_field: str | None = None) -> Markup:
         out.extend(field(f, view, live_field, refresh) for f in g["fields"])
         out.append("\n  </fieldset>\n  ")
     out.extend(field(f, view, live_field, refresh) for f in layout["rest"])
+    out.extend(f'\n  <input type="hidden" name="{escape(name)}" value="{escape(value)}">'
+               for name, value in (view.get("kept") or {}).items())
     return Markup("".join(out))
