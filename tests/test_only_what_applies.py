@@ -112,7 +112,7 @@ def test_without_javascript_the_choice_is_confirmed_then_its_fields_follow(web):
     step = web.text()
     assert {"mail_notice_ack", "recipient_region", "recipient_address"} <= _shown(step)
     assert 'value="mail" checked' in step
-    assert "error-summary" not in step and not web.errors()      # a step, not a failed 下一步
+    assert 'class="error-summary"' not in step and not web.errors()      # a step, not a failed 下一步
     web.post("pickup", "", {"pickup_method": "branch", "branch_id": branch, "recipient_address": ADDRESS},
              _preview="pickup_method", expect=200)
     assert not _shown(web.text()) & set(MAIL_FIELDS)
