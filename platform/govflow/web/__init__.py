@@ -17,6 +17,7 @@ from ..definitions.bundle import Bundles
 from ..journey import Env, Journey
 from ..journey.delivery import Deliverer, RetryPolicy
 from ..journey.env import connectors_for
+from ..journey.progress import DEFAULT_POLL_SECONDS
 from ..say import say
 from ..services import build_services
 from ..services.simstate import url_beside
@@ -113,7 +114,8 @@ def build_journey(config: dict) -> Journey:
     if "TODAY" in config:
         env.today = config["TODAY"]
     journey = Journey(env, bundles)
-    journey.deliverer = Deliverer(journey, RetryPolicy.from_config(config))
+    journey.deliverer = Deliverer(journey, RetryPolicy.from_config(config),
+                                  float(config.get("PROGRESS_POLL_SECONDS", DEFAULT_POLL_SECONDS)))
     journey.deliver_inline = bool(config.get("OUTBOX_INLINE", True))
     journey.retention = config.get("RETENTION") or Retention.from_env()
     return journey
