@@ -168,6 +168,7 @@ class ProgressRow(Base):
     notified: Mapped[str | None] = mapped_column(String(40))
     report: Mapped[dict] = mapped_column(Sealed("application_progress.report"))   # branch, parcel number
     final: Mapped[bool] = mapped_column(Boolean, default=False)
+    accepted_at: Mapped[datetime] = mapped_column(UTCDateTime)      # the date on the receipt
     checked_at: Mapped[datetime] = mapped_column(UTCDateTime)
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime)
 

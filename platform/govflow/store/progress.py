@@ -24,13 +24,14 @@ class Progress:
     notified: str | None
     report: dict
     final: bool
+    accepted_at: datetime
     checked_at: datetime
     changed_at: datetime
 
 
 def _record(row: ProgressRow) -> Progress:
     return Progress(row.application_id, row.operation, row.status, row.notified, dict(row.report or {}),
-                    bool(row.final), row.checked_at, row.changed_at)
+                    bool(row.final), row.accepted_at, row.checked_at, row.changed_at)
 
 
 class ProgressStore:
@@ -43,13 +44,21 @@ class ProgressStore:
         with self._store.session() as db:
             if db.get(ProgressRow, application_id) is None:
                 db.add(ProgressRow(application_id=application_id, operation=operation, status=status,
-                                   notified=None, report={}, final=final, checked_at=now, changed_at=now))
+                                   notified=None, report={}, final=final, accepted_at=now, checked_at=now,
+                                   changed_at=now))
                 db.flush()
 
     def get(self, application_id: str) -> Progress | None:
         with self._store.reading() as db:
             row = db.get(ProgressRow, application_id)
             return _record(row) if row is not None else None
+
+    def for_applications(self, application_ids: list[str]) -> dict[str, Progress]:
+        if not application_ids:
+            return {}
+        with self._store.reading() as db:
+            rows = db.scalars(select(ProgressRow).where(ProgressRow.application_id.in_(application_ids))).all()
+            return {r.application_id: _record(r) for r in rows}
 
     def locked(self, application_id: str) -> ProgressRow | None:
         """The row itself, locked until the open transaction ends (change it in place)."""

@@ -28,6 +28,7 @@ def upgrade() -> None:
         sa.Column("notified", sa.String(40), nullable=True),
         sa.Column("report", sa.JSON(), nullable=False),
         sa.Column("final", sa.Boolean(), nullable=False),
+        sa.Column("accepted_at", sa.DateTime(), nullable=False),
         sa.Column("checked_at", sa.DateTime(), nullable=False),
         sa.Column("changed_at", sa.DateTime(), nullable=False),
         sa.ForeignKeyConstraint(["application_id"], ["applications.id"]),
