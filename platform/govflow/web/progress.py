@@ -64,7 +64,8 @@ def receipt_pdf(app_id):
     app = _own(app_id)
     response = make_response(pdf(receipt_view(journey(), app, journey().env.store.progress.get(app.id))))
     response.headers["Content-Type"] = "application/pdf"
-    response.headers["Content-Disposition"] = f'attachment; filename="receipt-{re.sub(r'[^A-Za-z0-9_-]', '', app.reference)}.pdf"'
+    name = re.sub(r"[^A-Za-z0-9_-]", "", app.reference)
+    response.headers["Content-Disposition"] = f'attachment; filename="receipt-{name}.pdf"'
     return response
 
 
