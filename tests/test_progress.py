@@ -108,7 +108,7 @@ def test_status_moves_on_with_the_simulator_and_each_change_sends_one_sms(timed,
     assert app.reference not in web.client.get("/progress").get_data(as_text=True)   # days later: session gone
     page = verified_progress(timed, "mainland_adult")      # 人脸识别后查询本人全部申请
     assert app.reference in page and "可领取" in page and web.branch.name in page
-    assert re.search(r'class="step-current"[^>]*>\s*<span class="step-title">可领取', page)
+    assert re.search(r"class=\"step-current\"[^>]*><span class=\"step-title\">可领取", page)
 
 
 def test_mail_pickup_reports_the_parcel_number(timed, sim_clock):
