@@ -160,9 +160,9 @@ class Catalog:
     def operations(self) -> dict[str, Operation]:
         return {name: op for c in self.connectors.values() for name, op in c.operations.items()}
 
-    def status_operation(self, reported: str) -> Operation | None:
-        """The status operation that reports on applications accepted by operation `reported`."""
-        return next((op for op in self.operations.values() if reported in op.reports_on), None)
+    def status_operation(self, accepted_by: str) -> Operation | None:
+        """The status operation that reports on applications accepted by operation `accepted_by`."""
+        return next((op for op in self.operations.values() if accepted_by in op.reports_on), None)
 
     @property
     def lookups(self) -> list[Lookup]:

@@ -4,7 +4,7 @@ system moves an application on over time, as its `simulator: progress:` block sa
     progress:
       - {status: submitted, after_minutes: 0}
       - {status: making, after_minutes: 240}
-      - {status: mailed, after_minutes: 1440, if: {request: pickup_method, eq: mail},
+      - {status: mailed, after_minutes: 1440, if: {request: method, eq: mail},
          report: {parcel_number: {prefix: SF, digits: 12}}}
 
 The clock of a reference starts when the simulated system is first asked about it (one row per
