@@ -102,8 +102,11 @@ class HttpImplementation:
             log.error("%s: the request has no value for path parameter %s", where, exc.args[0])
             return Answer(REFUSED, code=BAD_REQUEST, reason=text(BAD_REQUEST))
         headers = {"Idempotency-Key": idempotency_key, "X-Application-Id": application_id}
-        sent = self._exchange(operation.connector, endpoint.method.upper(), path,
-                              json=json_ready(request), headers=headers)
+        method = endpoint.method.upper()
+        rest = {k: v for k, v in request.items() if k not in path_names(endpoint.path)}
+        body = {"params": {k: query_text(v) for k, v in rest.items()}} if method == "GET" \
+            else {"json": json_ready(request)}            # a GET (a status query) sends no body
+        sent = self._exchange(operation.connector, method, path, headers=headers, **body)
         response = sent.response
         if sent.gave_up or response is None:
             return _unavailable(operation, where, sent)

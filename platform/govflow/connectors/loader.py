@@ -26,6 +26,7 @@ from .model import (
     Lookup,
     Operation,
     RequestField,
+    Status,
 )
 from .model import (
     Source as ValueSource,
@@ -36,7 +37,8 @@ CONNECTORS_DIR = "connectors"
 SCHEMA_FILE = Path(__file__).resolve().parent.parent / "schemas" / "connector.schema.json"
 DOC = "docs/connectors.md"
 # where a source may come from besides look-up facts and form fields (model.Source's docstring)
-PLAIN_SOURCES = ("subject", "applicant", "answers", "flow.id", "flow.version", "application.id")
+PLAIN_SOURCES = ("subject", "applicant", "answers", "flow.id", "flow.version", "application.id",
+                 "application.reference")
 SOURCE_PREFIXES = ("identity.", "form.")
 
 _SCHEMA: dict | None = None
@@ -144,9 +146,28 @@ def _operation(source: Source, connector: Connector, name: str, spec: dict, prob
                 for code, f in (spec.get("failures") or {}).items()}
     operation = Operation(connector.id, name, spec["title"], request,
                           {key: fact_type(value) for key, value in spec["response"].items()}, failures,
-                          _endpoint(spec.get("http")), dict(spec.get("simulator") or {}), source.line(path))
+                          _endpoint(spec.get("http")), dict(spec.get("simulator") or {}), source.line(path),
+                          **_status_parts(source, path, spec, problems))
     problems += _path_parameters(source, path, operation.http, set(request))
     return operation
+
+
+def _status_parts(source: Source, path: tuple, spec: dict, problems: list) -> dict:
+    """A status operation's `reports_on`, `statuses` and `notify` (the other keys of Operation)."""
+    if not spec.get("statuses"):
+        return {}
+    notify = spec.get("notify") or {}
+    to = tuple(s for i, given in enumerate(notify.get("to") or [])
+               if (s := _source(source, path + ("notify", "to", i), given, problems)) is not None)
+    texts = dict(notify.get("texts") or {})
+    for code in texts:
+        if code not in spec["statuses"]:
+            problems.append(source.problem(path + ("notify", "texts", code), "connector.unknown_status",
+                                           say("connectors.unknown_status", code=code,
+                                               known="、".join(spec["statuses"]))))
+    return {"reports_on": tuple(spec.get("reports_on") or ()), "notify_to": to, "notify_texts": texts,
+            "statuses": {code: Status(code, s["title"], bool(s.get("final", False)))
+                         for code, s in spec["statuses"].items()}}
 
 
 def _source(source: Source, path: tuple, spec: dict, problems: list) -> ValueSource | None:
@@ -186,6 +207,11 @@ def _across(sources: list[tuple[Connector, Source]]) -> list[Problem]:
                                                say("connectors.duplicate_operation", name=name,
                                                    other=operations[name])))
             operations.setdefault(name, connector.file)
+        for name, operation in connector.operations.items():
+            for i, reported in enumerate(operation.reports_on):
+                if reported not in {n for c, _ in sources for n in c.operations}:
+                    problems.append(source.problem(("operations", name, "reports_on", i), "connector.unknown_operation",
+                                                   say("connectors.unknown_reported", name=reported)))
         for lookup in connector.lookups.values():
             if lookup.prefix in reserved:
                 problems.append(source.problem(("lookups", lookup.name, "facts"), "connector.reserved_prefix",

@@ -76,6 +76,16 @@ class Failure:
 
 
 @dataclass(frozen=True)
+class Status:
+    """One status a status operation may report (`statuses:`): its Chinese title; `final`: no
+    status follows (the application is no longer asked about)."""
+
+    code: str
+    title: str
+    final: bool = False
+
+
+@dataclass(frozen=True)
 class Operation:
     connector: str
     name: str                    # unique over every connector: a flow's `submit:` names it
@@ -86,6 +96,12 @@ class Operation:
     http: Endpoint | None = None
     simulator: dict = field(default_factory=dict)    # how the simulator behaves (simulator.py)
     line: int | None = None
+    # a status operation (docs/connectors.md "Status operations"): what it reports on, its
+    # statuses, and the SMS on acceptance and each change (to the first phone of `notify_to`)
+    reports_on: tuple[str, ...] = ()
+    statuses: dict[str, Status] = field(default_factory=dict)
+    notify_to: tuple[Source, ...] = ()
+    notify_texts: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -143,6 +159,10 @@ class Catalog:
     @property
     def operations(self) -> dict[str, Operation]:
         return {name: op for c in self.connectors.values() for name, op in c.operations.items()}
+
+    def status_operation(self, accepted_by: str) -> Operation | None:
+        """The status operation that reports on applications accepted by operation `accepted_by`."""
+        return next((op for op in self.operations.values() if accepted_by in op.reports_on), None)
 
     @property
     def lookups(self) -> list[Lookup]:

@@ -34,6 +34,7 @@ class Values:
     flow_id: str | None = None
     flow_version: str | None = None
     application_id: str | None = None
+    reference: str | None = None                       # the reference the submission was accepted under
 
     def get(self, source: Source):
         if source.path is None:
@@ -48,7 +49,7 @@ class Values:
     def _plain(self, path: str):
         fixed = {"subject": self.subject, "applicant": self.applicant, "answers": dict(self.answers),
                  "flow.id": self.flow_id, "flow.version": self.flow_version,
-                 "application.id": self.application_id}
+                 "application.id": self.application_id, "application.reference": self.reference}
         if path in fixed:
             return fixed[path]
         head, _, rest = path.partition(".")

@@ -26,7 +26,8 @@ from __future__ import annotations
 import copy
 import json
 import random
-from typing import Iterable
+import time
+from typing import Callable, Iterable
 
 from sqlalchemy import Connection, bindparam, func, select
 
@@ -37,20 +38,24 @@ from ..services.simstate import (
     operation_accepted,
     operation_answers,
     operation_calls,
+    progress_started,
     reference_numbers,
     refused_once,
     world_records,
 )
 from ..store.prepared import PreparedRead
 from .model import ACCEPTED, REFUSED, RETRY, Answer, Catalog, Lookup, Operation
+from .simulator_progress import progress_answer
 from .simulator_rules import apply, empty_value, holds
 
 FAILURE_RATE_SETTING = "SIMULATOR_FAILURE_RATE"
+CLOCK_SETTING = "SIMULATOR_CLOCK"         # a function giving epoch seconds: the simulated systems' time
 
 _records = world_records.c
 _RECORD = PreparedRead(select(_records.record).where(_records.world == bindparam("world"),
                                                      _records.key == bindparam("key")))
-_TABLES = (world_records, operation_answers, operation_accepted, reference_numbers, refused_once, operation_calls)
+_TABLES = (world_records, operation_answers, operation_accepted, reference_numbers, refused_once, operation_calls,
+           progress_started)
 
 
 def normal_key(value) -> str:
@@ -63,7 +68,8 @@ class SimulatorImplementation:
 
     def __init__(self, catalog: Catalog, worlds: dict[str, dict[str, dict]],
                  refuse_first: dict[str, frozenset[str]] | None = None, state: SimState | None = None,
-                 failure_rate: float = 0.0, rng: random.Random | None = None):
+                 failure_rate: float = 0.0, rng: random.Random | None = None,
+                 clock: Callable[[], float] | None = None):
         """`worlds`: world -> record key -> the record as the demo data write it;
         `refuse_first`: operation -> the record keys whose first call it refuses."""
         if not 0.0 <= float(failure_rate) <= 1.0:
@@ -74,6 +80,7 @@ class SimulatorImplementation:
         self.state = state or SimState.open()
         self._failure_rate = float(failure_rate)
         self._rng = rng or random.Random()
+        self.clock = clock or time.time
 
     # ---- look-ups ------------------------------------------------------------------------
 
@@ -97,6 +104,9 @@ class SimulatorImplementation:
 
     def call(self, operation: Operation, application_id: str, request: dict, idempotency_key: str) -> Answer:
         request = dict(request or {})
+        if operation.simulator.get("progress"):          # a status query: read-only, never an answer kept
+            key = normal_key(request.get(operation.simulator.get("key", ""))) if operation.simulator.get("key") else ""
+            return progress_answer(self.state, operation, request, key, self.clock)
 
         def work(conn: Connection) -> Answer:
             answer = self._answer_in(conn, operation, str(application_id or ""), request, str(idempotency_key))
@@ -253,5 +263,7 @@ def build_simulator(catalog: Catalog, personas: Iterable[Persona], state: SimSta
             if name not in operations:
                 raise ValueError(f"persona {persona.id}: refuse_first names unknown operation '{name}'")
             refuse_first.setdefault(name, set()).add(key)
+    clock = config.get(CLOCK_SETTING)
     return SimulatorImplementation(catalog, worlds, {op: frozenset(keys) for op, keys in refuse_first.items()},
-                                   state, float(config.get(FAILURE_RATE_SETTING, 0.0) or 0.0), rng)
+                                   state, float(config.get(FAILURE_RATE_SETTING, 0.0) or 0.0), rng,
+                                   clock if callable(clock) else None)

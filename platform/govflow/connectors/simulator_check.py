@@ -14,7 +14,9 @@ from ..say import names, say
 from .model import Catalog, Connector, Operation
 from .simulator_rules import CHANGE_KEYS, COMPOUNDS, MATCHES, SUBJECT_TESTS, change_kind, match_kind, subject_of
 
-BLOCK_KEYS = ("key", "reference", "once_per_application", "invalid", "refuse_first", "outage", "refuse", "change")
+BLOCK_KEYS = ("key", "reference", "once_per_application", "invalid", "refuse_first", "outage", "refuse", "change",
+              "progress")
+STEP_KEYS = ("status", "after_minutes", "if", "report")
 CODE_KEYS = ("invalid", "refuse_first", "outage")
 MAX_DIGITS = 20
 
@@ -93,6 +95,27 @@ class _Checker:
             self.refusal(("refuse", i), rule)
         for i, change in enumerate(self.listed(("change",), block.get("change"))):
             self.change(("change", i), change)
+        for i, step in enumerate(self.listed(("progress",), block.get("progress"))):
+            self.step(("progress", i), step)
+
+    def step(self, path: tuple, step) -> None:
+        """One step of `progress:` (a status operation: simulator_progress.py)."""
+        after = step.get("after_minutes") if isinstance(step, dict) else None
+        if not isinstance(step, dict) or step.get("status") not in self.operation.statuses \
+                or isinstance(after, bool) or not isinstance(after, (int, float)) or after < 0:
+            self.add(path, "simulator.progress", say("simulator.progress"))
+            return
+        self.keys(path, step, STEP_KEYS)
+        if "if" in step:
+            self.condition(path + ("if",), step["if"])
+        for name, value in (step.get("report") or {}).items():
+            number = isinstance(value, dict) and set(value) == {"prefix", "digits"}
+            asked = isinstance(value, dict) and set(value) == {"request"}
+            if name not in self.operation.response or not (number or asked):
+                self.add(path + ("report", name), "simulator.progress_report",
+                         say("simulator.progress_report", name=name))
+            elif asked:
+                self.request(path + ("report", name, "request"), value["request"])
 
     def listed(self, path: tuple, items) -> list:
         if items is None:

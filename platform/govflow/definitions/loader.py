@@ -258,7 +258,7 @@ class FlowLoader:
             page.review.append(ReviewSection(title=spec["title"], edit=spec["edit"],
                                              origin=Origin(source, path + ("review", i)), page=spec.get("page"),
                                              group=spec.get("group"), fields=list(spec.get("fields", [])),
-                                             when=spec.get("when")))
+                                             when=spec.get("when"), receipt=bool(spec.get("receipt", False))))
         for i, spec in enumerate(raw.get("actions", [])):
             page.actions.append(_action(spec, Origin(source, path + ("actions", i))))
         return page

@@ -162,6 +162,7 @@ class ReviewSection:
     fields: list[str] = field(default_factory=list)
     when: dict | None = None
     condition: Condition | None = None
+    receipt: bool = False        # also printed on the 电子回执 (web/progress.py)
 
 
 @dataclass

@@ -23,6 +23,7 @@ from ..connectors.runtime import LookupFailed
 from ..store.outbox import DELIVERED, FAILED, PENDING, REJECTED, OutboxEntry
 from ..store.retention import purge
 from . import identity
+from .progress import DEFAULT_POLL_SECONDS, Tracker
 from .submission import ACCEPTED, REFUSED, RETRY, Outcome, deliver
 
 log = logging.getLogger(__name__)
@@ -51,9 +52,10 @@ class RetryPolicy:
 
 
 class Deliverer:
-    def __init__(self, journey, policy: RetryPolicy | None = None):
+    def __init__(self, journey, policy: RetryPolicy | None = None, progress_seconds: float = DEFAULT_POLL_SECONDS):
         self.journey = journey
         self.policy = policy or RetryPolicy()
+        self.progress = Tracker(journey, progress_seconds)    # 办件进度 and its SMS (progress.py)
 
     def deliver(self, entry_id: int) -> OutboxEntry | None:
         """One attempt at the entry, if this deliverer wins the claim; the entry afterwards."""
@@ -70,7 +72,16 @@ class Deliverer:
                 return store.outbox.get(entry_id)        # the lease ran out: another deliverer owns it now
             if app is not None:
                 self._record(app, entry, outcome, status)
+        if status == DELIVERED:
+            self._notify(entry.application_id)
         return store.outbox.get(entry_id)
+
+    def _notify(self, app_id: str) -> None:
+        """The SMS of acceptance, after the commit (the poll round sends it if this fails)."""
+        try:
+            self.progress.notify(app_id)
+        except Exception:
+            log.exception("progress: the SMS for %s could not be sent now; the poll round tries again", app_id)
 
     def run_due(self, limit: int = 20) -> int:
         """Deliver what is due now (the outbox worker calls this in a loop); how many were tried."""
@@ -83,11 +94,14 @@ class Deliverer:
     def work(self, poll_seconds: float = 1.0, stop=lambda: False) -> None:
         """The outbox worker's loop: deliver what is due, sleep when nothing is; every
         `retention.every_seconds` also delete what is past its retention period (store/retention.py)."""
-        next_purge = time.monotonic()
+        next_purge = next_poll = time.monotonic()
         while not stop():
             if time.monotonic() >= next_purge:
                 next_purge = time.monotonic() + self.journey.retention.every_seconds
                 self.purge()
+            if time.monotonic() >= next_poll:       # 办件进度: ask the outside systems, send the SMS owed
+                next_poll = time.monotonic() + self.progress.every.total_seconds()
+                self.poll_progress()
             try:
                 busy = self.run_due()
             except Exception:                      # a database hiccup must not end the worker
@@ -95,6 +109,13 @@ class Deliverer:
                 busy = 0
             if not busy:
                 time.sleep(poll_seconds)
+
+    def poll_progress(self) -> int:
+        try:
+            return self.progress.poll()
+        except Exception:                          # a database hiccup: the next round tries again
+            log.exception("progress: poll round failed; trying again later")
+            return 0
 
     def purge(self) -> dict[str, int] | None:
         try:
@@ -137,6 +158,7 @@ class Deliverer:
             app.reference = outcome.detail.get("reference")
             app.last_outcome = {"accepted": True, **outcome.detail, "attempts": entry.attempts}
             draft.mark_done(entry.route.get("from", draft.current))
+            self.progress.accepted(app, entry.operation)     # 已提交, its SMS owed (sent after the commit)
             try:
                 identity.refresh_subject(env, draft)
             except LookupFailed:                   # the next step asks again

@@ -45,6 +45,7 @@ class Popup:
     cancel_label: str | None = None
     action: str | None = None            # confirm: the button confirmed, and the answers it carries
     carry: dict | None = None
+    see: str | None = None               # refuse: a page of the site the popup links to (`see: progress`)
 
     @classmethod
     def from_rule(cls, fired) -> "Popup":
@@ -53,7 +54,7 @@ class Popup:
         spec = outcome[kind.value]
         return cls(kind=kind, message=spec["message"], title=fired.title, rule_id=fired.rule_id,
                    basis=fired.citizen_basis or None, flow=spec.get("flow"), page=spec.get("page"),
-                   confirm_label=spec.get("confirm_label"))
+                   confirm_label=spec.get("confirm_label"), see=spec.get("see"))
 
     @classmethod
     def from_dict(cls, data: dict) -> "Popup":

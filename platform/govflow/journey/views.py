@@ -133,7 +133,7 @@ def review_view(draft, page: PageDef, facts) -> list[dict]:
                 continue
             items.append({"name": name, "title": f.title, "widget": f.widget, "type": f.type,
                           "value": masked(f, value), "display": display(f, value, env)})
-        sections.append({"title": section.title, "edit": section.edit, "items": items})
+        sections.append({"title": section.title, "edit": section.edit, "items": items, "receipt": section.receipt})
     return sections
 
 

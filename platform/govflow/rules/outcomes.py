@@ -11,7 +11,7 @@ from .wording import suggest, type_name
 
 # outcome -> (required keys, optional keys, keys naming a form field)
 OUTCOMES = {
-    "refuse": (("message",), ("field",), ("field",)),
+    "refuse": (("message",), ("field", "see"), ("field",)),
     "redirect": (("message", "flow"), ("page", "confirm_label"), ()),
     "restrict": (("field", "to", "message"), (), ("field",)),
 }

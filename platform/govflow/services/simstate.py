@@ -104,6 +104,13 @@ refused_once = Table(                                # `refuse_first` used up fo
     Column("key", String(128), primary_key=True),
 )
 
+progress_started = Table(                            # a status operation's `progress:`: when the simulated
+    "sim_progress_started", metadata,                # system first heard of the reference (the clock starts)
+    Column("operation", String(128), primary_key=True),
+    Column("key", String(128), primary_key=True),
+    Column("started", Float, nullable=False),          # epoch seconds (SIMULATOR_CLOCK)
+)
+
 operation_calls = Table(                             # every call received, by any worker (the proof of
     "sim_operation_calls", metadata,                 # exactly-once delivery in tests and bench_load)
     Column("id", Integer, primary_key=True, autoincrement=True),

@@ -12,7 +12,7 @@ import copy
 import uuid
 from dataclasses import fields
 
-from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy import Table, bindparam, or_, select, update
 
 from .models import ApplicationRow
 from .prepared import PreparedRead, PreparedWrite
@@ -109,6 +109,18 @@ class ApplicationRepo:
         stmt = (select(ApplicationRow).where(ApplicationRow.person_key == person_key,
                                              ApplicationRow.status == "draft")
                 .order_by(ApplicationRow.updated_at.desc(), ApplicationRow.id))
+        with self._store.reading() as db:
+            return [to_record(row) for row in db.scalars(stmt)]
+
+    def list_accepted(self, person_key: str | None, owner: str | None, limit: int = 50) -> list[Application]:
+        """Submitted applications (a reference) of the face-verified person or of this browser, newest first."""
+        who = [c for c in ((ApplicationRow.person_key == person_key) if person_key else None,
+                           (ApplicationRow.owner == owner) if owner else None) if c is not None]
+        if not who:
+            return []
+        stmt = (select(ApplicationRow).where(or_(*who), ApplicationRow.status == "submitted",
+                                             ApplicationRow.reference.is_not(None))
+                .order_by(ApplicationRow.updated_at.desc(), ApplicationRow.id).limit(limit))
         with self._store.reading() as db:
             return [to_record(row) for row in db.scalars(stmt)]
 

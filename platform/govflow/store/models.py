@@ -154,6 +154,25 @@ class RuleInputRow(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class ProgressRow(Base):
+    """How far an accepted application has got in the outside system (journey/progress.py): the
+    status its status operation last reported, and the status the citizen was last sent an SMS
+    about; `notified` behind `status` is an SMS still to send (under the row's lock: never twice)."""
+
+    __tablename__ = "application_progress"
+    __table_args__ = (Index("ix_application_progress_due", "final", "checked_at"),)
+
+    application_id: Mapped[str] = mapped_column(ForeignKey("applications.id"), primary_key=True)
+    operation: Mapped[str] = mapped_column(String(100))       # the status operation that reports on it
+    status: Mapped[str] = mapped_column(String(40))
+    notified: Mapped[str | None] = mapped_column(String(40))
+    report: Mapped[dict] = mapped_column(Sealed("application_progress.report"))   # branch, parcel number
+    final: Mapped[bool] = mapped_column(Boolean, default=False)
+    accepted_at: Mapped[datetime] = mapped_column(UTCDateTime)      # the date on the receipt
+    checked_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class CaseStepRow(Base):
     """One step a citizen took (a button pressed on a page): where from, with what result, where
     to, when; written in the step's transaction (journey.Journey.act) for the case view's path."""

@@ -25,7 +25,17 @@ from pathlib import Path
 
 from sqlalchemy import delete, select
 
-from .models import ApplicationRow, CaseStepRow, CodeRow, DecisionRow, OutboxRow, RuleInputRow, StaffEventRow, UploadRow
+from .models import (
+    ApplicationRow,
+    CaseStepRow,
+    CodeRow,
+    DecisionRow,
+    OutboxRow,
+    ProgressRow,
+    RuleInputRow,
+    StaffEventRow,
+    UploadRow,
+)
 from .records import as_utc
 
 
@@ -118,7 +128,7 @@ def purge(store, retention: Retention, now=None) -> dict[str, int]:
         if orphans:
             counts["orphans"] = db.execute(delete(UploadRow).where(UploadRow.id.in_(list(orphans)))).rowcount
         for app_id in doomed:       # one by one, children first (parent_id)
-            for table in (CodeRow, DecisionRow, RuleInputRow, CaseStepRow, OutboxRow):
+            for table in (CodeRow, DecisionRow, RuleInputRow, CaseStepRow, OutboxRow, ProgressRow):
                 db.execute(delete(table).where(table.application_id == app_id))
             db.execute(delete(ApplicationRow).where(ApplicationRow.id == app_id))
         counts["drafts"] = len(doomed)

@@ -32,6 +32,7 @@ from .decisions import DecisionLog, RuleInputs
 from .events import StaffEvents
 from .imaging import Limits
 from .outbox import Outbox
+from .progress import ProgressStore
 from .publishing import Drafts, Publications
 from .records import as_utc, utcnow
 from .sessions import SessionStore
@@ -148,6 +149,7 @@ class Store:
         self.publications = Publications(self)
         self.drafts = Drafts(self)
         self.outbox = Outbox(self)
+        self.progress = ProgressStore(self)
         self.staff_events = StaffEvents(self)
         self.throttle = Throttle(self, secret)
         self._secret = bytes(secret)

@@ -17,13 +17,14 @@ from ..definitions.bundle import Bundles
 from ..journey import Env, Journey
 from ..journey.delivery import Deliverer, RetryPolicy
 from ..journey.env import connectors_for
+from ..journey.progress import DEFAULT_POLL_SECONDS
 from ..say import say
 from ..services import build_services
 from ..services.simstate import url_beside
 from ..store import database_url, open_store
 from ..store.crypto import load_keyring
 from ..store.retention import Retention
-from . import api, errors, headers, html, limits, resume, sim, staff, widgets
+from . import api, errors, headers, html, limits, progress, resume, sim, staff, widgets
 from . import staff_forms as staff_forms  # its routes join the staff blueprint
 from . import staff_publishing as staff_publishing  # its routes join the staff blueprint
 from .preview import PREFIX as PREVIEW_PREFIX
@@ -113,7 +114,8 @@ def build_journey(config: dict) -> Journey:
     if "TODAY" in config:
         env.today = config["TODAY"]
     journey = Journey(env, bundles)
-    journey.deliverer = Deliverer(journey, RetryPolicy.from_config(config))
+    journey.deliverer = Deliverer(journey, RetryPolicy.from_config(config),
+                                  float(config.get("PROGRESS_POLL_SECONDS", DEFAULT_POLL_SECONDS)))
     journey.deliver_inline = bool(config.get("OUTBOX_INLINE", True))
     journey.retention = config.get("RETENTION") or Retention.from_env()
     return journey
@@ -186,6 +188,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(api.blueprint, url_prefix="/api/v1")
     app.register_blueprint(html.blueprint)
     app.register_blueprint(resume.blueprint)
+    app.register_blueprint(progress.blueprint)
     if not preview:
         app.register_blueprint(staff.blueprint, url_prefix="/staff")
         app.wsgi_app = Previews(app, app.wsgi_app)  # type: ignore[method-assign]

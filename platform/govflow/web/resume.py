@@ -3,7 +3,7 @@ face-verified person, not to a cookie: after a new face check that person's open
 listed and one can be taken over into this session."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, redirect, render_template, session, url_for
+from flask import Blueprint, abort, redirect, render_template, request, session, url_for
 
 from .. import catalog
 from ..formats import SHANGHAI
@@ -44,6 +44,7 @@ def start():
     """Face verification first; then that person's open drafts are listed."""
     handoff = journey().env.services.face.start(ROLE, RETURN_PATH)
     session["resume_face"] = handoff.token
+    session["resume_then"] = "progress" if request.form.get("then") == "progress" else "drafts"   # 办件进度
     return redirect(handoff.url_path)
 
 
@@ -61,6 +62,8 @@ def verified():
         return html.index_page(error=catalog.text("face.failed"), status=409)
     session[sessions.PERSON_KEY] = env.store.person_key(person.id_number)
     sessions.renew(session)                     # a new session id once the person is verified
+    if session.pop("resume_then", None) == "progress":
+        return redirect(url_for("progress.index"))
     return redirect(url_for("resume.drafts"))
 
 
