@@ -23,7 +23,7 @@ from ..services.simstate import url_beside
 from ..store import database_url, open_store
 from ..store.crypto import load_keyring
 from ..store.retention import Retention
-from . import api, errors, headers, html, limits, resume, sim, staff, widgets
+from . import api, errors, headers, html, keep, limits, resume, sim, staff, widgets
 from . import staff_forms as staff_forms  # its routes join the staff blueprint
 from . import staff_publishing as staff_publishing  # its routes join the staff blueprint
 from .preview import PREFIX as PREVIEW_PREFIX
@@ -186,6 +186,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(api.blueprint, url_prefix="/api/v1")
     app.register_blueprint(html.blueprint)
     app.register_blueprint(resume.blueprint)
+    app.register_blueprint(keep.blueprint)
     if not preview:
         app.register_blueprint(staff.blueprint, url_prefix="/staff")
         app.wsgi_app = Previews(app, app.wsgi_app)  # type: ignore[method-assign]
