@@ -199,3 +199,13 @@ def test_send_code_without_javascript_is_post_redirect_get(web):
         assert page.status_code == 200 and "天河路100号3栋501房" in html and 'value="13800138001"' in html
         assert "验证码已发送" in html or "138****8001" in html
     assert len(outbox.outbox()) == before + 1                    # nothing sent again
+
+
+def test_a_file_sent_with_a_next_that_had_errors_is_still_there_after_a_reload(web):
+    web.start()
+    web.verify("mainland_adult")
+    web.post("eligibility", "check", {"issuing_city": "440100"}, expect=302)
+    web.post("upload", "next", {"document_set": "id_card"}, files={"id_card_emblem": jpeg()}, expect=422)
+    page = web.get("upload").get_data(as_text=True)              # without JavaScript: the file went with 下一步
+    assert re.search(r'name="id_card_emblem" value="[0-9a-f]+"', page)
+    assert _answers(web, "upload") is None

@@ -211,12 +211,15 @@ def _page_step(draft: Draft, page_id: str) -> tuple[_Reshow | StepResult, dict]:
         popup = Popup(kind=PopupKind.CONFIRM, action=action.id, carry=carry,
                       **{k: v for k, v in action.confirm.items() if k in ("title", "message", "confirm_label",
                                                                           "cancel_label")})
+        keep.keep_entries(draft, page_id, data)
         return _Reshow(draft, data, popup=popup), data
     if upload_problems:
         keep.keep_entries(draft, page_id, data)
         return _Reshow(draft, data, upload_problems, status=422), data
     result = journey().act(draft, page_id, action.id, data, from_form=True,
                            return_to=request.form.get("_return_to") or None)
+    if result.status == Status.INVALID and result.draft is draft:
+        keep.keep_entries(draft, page_id, data)      # a reload of the page with its errors keeps the input
     return result, data
 
 
