@@ -105,5 +105,7 @@ def test_sms_refusal_in_the_pages_names_the_wait(app):
     web = HtmlWalker(_client(app, "203.0.113.9"), app)
     web.walk_to_info()
     r = web.client.post(f"/a/{web.id}/info/sms/mobile_code", data={"_csrf": web._csrf(), "mobile": VICTIM_PHONE})
-    assert r.status_code == 422 and 'data-code="sms.too_many"' in r.get_data(as_text=True)
+    assert r.status_code == 303                 # Post/Redirect/Get: the refusal is shown by the page it leads to
+    r = web.client.get(r.headers["Location"])
+    assert r.status_code == 200 and 'data-code="sms.too_many"' in r.get_data(as_text=True)
     assert "验证码获取次数过多，请60分钟后再试" in r.get_data(as_text=True)

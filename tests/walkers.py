@@ -213,6 +213,8 @@ class HtmlWalker:
     def sms(self, page, field, data):
         form = {"_csrf": self._csrf(), **data}
         self.last = self.client.post(f"/a/{self.id}/{page}/sms/{field}", data=form)
+        assert self.last.status_code == 303, self.text()[:2000]      # Post/Redirect/Get: a reload sends nothing
+        self.last = self.client.get(self.last.headers["Location"])
         assert self.last.status_code == 200, self.text()[:2000]
         phone_field = next((k for k in ("mobile", "recipient_mobile") if k in data), None)
         return last_code(self.journey, data.get(phone_field) if phone_field else None)

@@ -269,7 +269,7 @@ def fill_info(c: Citizen, phone: str, valid_from: str = "2020-03-01", valid_to: 
 
 
 def choose_branch(c: Citizen, keyword: str = BRANCH_KEYWORD) -> str:
-    """受理网点 by keyword. Without JavaScript: 【选择受理网点】 opens the branch search page and
+    """受理网点 by keyword. Without JavaScript: 【选择受理网点】 saves the page and opens the branch search page and
     【选择该网点】 fills it back into 领卡方式; with it, the search and the choice happen in place."""
     c.sees("领卡方式")
     found = re.compile(r"找到 [1-9]\d* 个网点")
@@ -284,7 +284,7 @@ def choose_branch(c: Citizen, keyword: str = BRANCH_KEYWORD) -> str:
         first.get_by_role("button", name=re.compile("^选择")).click()
         c.settle()
     else:
-        c.follow("选择受理网点")
+        c.press("选择受理网点")                       # a button of the form: the page's answers are saved first
         c.sees("受理网点信息")
         c.page.get_by_label(SEARCH_LABEL).fill(keyword)
         c.press("搜索")

@@ -43,8 +43,9 @@ def test_logout_ends_the_session(person):
     person.press("退出")
     expect(person.page.get_by_role("status").filter(has_text="您已安全退出")).to_be_visible()
     person.sees("在线办理", "已退出")
-    person.page.goto(url)                                  # the page of the draft no longer opens
-    person.sees("没有找到该申请")
+    person.page.goto(url)                                  # the page of the draft no longer opens: it says why
+    person.sees("请重新核验身份", "已退出后打开")
+    expect(person.page.get_by_role("button", name="人脸核验后继续办理")).to_be_visible()
     expect(person.page.get_by_role("button", name="退出")).to_have_count(0)
 
 
@@ -53,9 +54,10 @@ def test_resume_after_the_session_expired(person, clock):
     app_id = url.split("/a/")[1].split("/")[0]
     clock.now += timedelta(minutes=16)                     # idle longer than the limit
     person.page.goto(url)
-    person.sees("本次办理已因长时间未操作而自动退出。未提交的申请已为您保存，请人脸核验后“继续办理”。", "会话已过期")
-    person.page.goto(person.server.url + "/")
-    person.press("人脸核验后继续办理")
+    person.sees("请重新核验身份", "会话已过期")
+    expect(person.page.get_by_role("status")).to_have_text(
+        "本次办理已因长时间未操作而自动退出。未提交的申请已为您保存，请人脸核验后“继续办理”。")
+    person.press("人脸核验后继续办理")                       # offered on that page
     person.sees("人脸核验（本地模拟）")
     name = person.persona("mainland_adult").person.name
     person.page.get_by_role("radio", name=re.compile(f"^{name}：")).check()

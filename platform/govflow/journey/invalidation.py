@@ -7,6 +7,7 @@ what their conditions and rule sets read) are validated again.
 from __future__ import annotations
 
 from ..rules import holds
+from . import entries
 from .validation import validate_page
 
 
@@ -28,6 +29,7 @@ def store_answers(env, draft, page, check) -> None:
         if field is not None and field.type == "upload" and check.values.get(name) != value:
             _forget_upload(env, draft, value)
     app.context.setdefault("verified_phones", {}).update(check.verified)
+    entries.drop(app, page.id)                 # the answers hold what was entered now
     draft.changed()
     drop_inapplicable(env, draft)
 

@@ -17,7 +17,7 @@ from ..connectors.runtime import LookupFailed
 from ..definitions.model import ActionDef, FlowDef, PageDef
 from ..errors import NotFound, Unavailable
 from ..store.retention import Retention
-from . import audit, identity, invalidation, submission, uploads
+from . import audit, entries, identity, invalidation, submission, uploads
 from .draft import Draft
 from .navigation import Destination, frontier, resolve
 from .results import Popup, Status, StepResult
@@ -319,11 +319,15 @@ class Journey:
     def remove_upload(self, draft: Draft, upload_id: str) -> bool:
         """The X on an uploaded image: the file goes, and so does every answer that pointed at it."""
         removed = self.env.store.uploads.delete(draft.app.id, upload_id)
+        changed = draft.dirty
         for page_id, answers in draft.app.answers.items():
             for name in [n for n, v in answers.items() if v == upload_id]:
                 del answers[name]
                 draft.reopen(page_id)
                 draft.changed()
+        if entries.repoint(draft.app, {upload_id}, None) and not changed and not draft.dirty:
+            entries.count_save(draft.app)         # only a page's entries named it: not a change of answers
+            draft.dirty = True
         self.save(draft)
         return removed
 

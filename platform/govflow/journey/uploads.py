@@ -21,6 +21,7 @@ from typing import IO
 from ..definitions.model import PageDef
 from ..store.imaging import megabytes
 from ..store.records import Refusal, Upload
+from . import entries
 
 log = logging.getLogger("govflow.uploads")
 
@@ -74,7 +75,11 @@ def accept(journey, draft, slot: str, data: bytes, page_id: str | None = None) -
 
 
 def _repoint(draft, old_ids: set[str], new_id: str) -> None:
+    changed = draft.dirty
     for answers in draft.app.answers.values():
         for name in [n for n, v in answers.items() if v in old_ids]:
             answers[name] = new_id
             draft.changed()
+    if entries.repoint(draft.app, old_ids, new_id) and not changed and not draft.dirty:
+        entries.count_save(draft.app)         # only the page's entries changed: not a change of answers
+        draft.dirty = True

@@ -24,7 +24,7 @@ from ..services.simstate import url_beside
 from ..store import database_url, open_store
 from ..store.crypto import load_keyring
 from ..store.retention import Retention
-from . import api, errors, headers, html, limits, progress, resume, sim, staff, widgets
+from . import api, errors, headers, html, keep, limits, progress, resume, sim, staff, widgets
 from . import staff_forms as staff_forms  # its routes join the staff blueprint
 from . import staff_publishing as staff_publishing  # its routes join the staff blueprint
 from .preview import PREFIX as PREVIEW_PREFIX
@@ -189,6 +189,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(html.blueprint)
     app.register_blueprint(resume.blueprint)
     app.register_blueprint(progress.blueprint)
+    app.register_blueprint(keep.blueprint)
     if not preview:
         app.register_blueprint(staff.blueprint, url_prefix="/staff")
         app.wsgi_app = Previews(app, app.wsgi_app)  # type: ignore[method-assign]

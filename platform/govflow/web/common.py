@@ -5,9 +5,10 @@ from __future__ import annotations
 import hashlib
 from contextlib import contextmanager
 from datetime import timedelta
+from io import BytesIO
 from typing import Iterator
 
-from flask import current_app, jsonify, request
+from flask import current_app, jsonify, request, send_file
 
 from ..errors import NotFound, Problem
 from ..journey import Draft, Journey
@@ -70,6 +71,16 @@ def problem_response(status: int, title: str, problems=(), code: str | None = No
     return response
 
 
+def image(data: bytes, mimetype: str, name: str):
+    """An image as the server names it (never the citizen's file name), shown in the page, and
+    not to be sniffed into anything else by the browser."""
+    response = send_file(BytesIO(data), mimetype=mimetype)
+    extension = {"image/jpeg": "jpg", "image/png": "png"}.get(mimetype, "bin")
+    response.headers["Content-Disposition"] = f'inline; filename="{name}.{extension}"'
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
 def no_store(response):
     """Pages and answers with personal data must not be kept by browsers or proxies."""
     response.headers["Cache-Control"] = "no-store"
@@ -78,7 +89,7 @@ def no_store(response):
 
 
 __all__ = ["journey", "load_draft", "step", "client_address", "creation_wait", "sms_limits", "owner_of_token",
-           "problem_response", "no_store", "Problem"]
+           "problem_response", "no_store", "image", "Problem"]
 
 
 def sms_limits() -> dict:

@@ -8,32 +8,30 @@ from __future__ import annotations
 import json
 import secrets
 from dataclasses import dataclass
-from io import BytesIO
 
-from flask import Blueprint, abort, make_response, redirect, render_template, request, send_file, session, url_for
+from flask import Blueprint, abort, make_response, redirect, render_template, request, session, url_for
 
 from .. import catalog
-from ..errors import NotFound, Problem
 from ..journey import Draft, Popup, PopupKind, Status, StepResult, page_view
 from ..journey.identity import verified_subject
-from ..journey.uploads import read_limited
 from ..store import StaleApplication
-from ..store.records import Refusal
-from . import csrf, sessions, summary, widgets
-from .common import creation_wait, journey, load_draft, no_store, sms_limits, step
+from . import csrf, keep, sessions, summary, widgets
+from .common import creation_wait, image, journey, load_draft, no_store, sms_limits, step
 
 blueprint = Blueprint("html", __name__)
 
 
 @blueprint.before_request
 def _protect():
+    if request.view_args and "app_id" in request.view_args:
+        keep.require_session()          # no session: the page that offers to verify again, not a CSRF error
     csrf.protect(first_post=("html.start",))
 
 
 @blueprint.after_request
 def _headers(response):
-    if request.endpoint and request.endpoint != "html.index":
-        no_store(response)
+    if request.endpoint and (request.endpoint != "html.index" or sessions.PERSON_KEY in session):
+        no_store(response)          # the home page too once it lists the verified person's applications
     return response
 
 
@@ -66,10 +64,9 @@ def owner() -> str:
 
 
 def _known_owner() -> str:
-    """The owner id of a browser that has one; an unknown application otherwise (404): opening a
-    page with no or an expired session makes no session row."""
-    if "owner" not in session:
-        raise NotFound("session.expired" if getattr(session, "lost", False) else "application.not_found")
+    """The owner id of a browser that has one; with no or an expired session, the page that says so
+    (web/keep.py): opening a page then makes no session row."""
+    keep.require_session()
     return "web:" + session["owner"]
 
 
@@ -122,6 +119,7 @@ def _kept(draft: Draft, page_id, posted: dict | None, view: dict) -> dict:
 def _view(draft: Draft, page_id, posted=None, problems=None, popup=None, check=None) -> dict:
     view = page_view(draft, page_id, posted, problems, popup, check)
     view["kept"] = _kept(draft, page_id, posted, view)
+    view["application"]["revision"] = keep.form_revision(draft.app)    # saves of entries only do not count
     view["layout"] = _layout(view)
     view["urls"] = widgets.PageUrls(draft.app.id, page_id)
     env = draft.env
@@ -136,7 +134,8 @@ def _render(draft: Draft, page_id, posted=None, problems=None, popup=None, statu
 
 def index_page(notice: str | None = None, error: str | None = None, status: int = 200):
     flows = [f for f in journey().env.flows.values() if not f.launched_by]
-    return render_template("index.html", flows=flows, notice=notice, error=error), status
+    return render_template("index.html", flows=flows, notice=notice, error=error,
+                           open=keep.open_applications()), status
 
 
 @blueprint.get("/")
@@ -172,36 +171,17 @@ def page(app_id, page_id):
         return _to(opened)
     prefill = {f.name: request.args[f.name] for f in draft.flow.pages[page_id].input_fields()
                if f.widget == "branch" and f.name in request.args}
-    posted = None
+    posted = keep.shown(draft, page_id)                   # what was typed and uploaded, not yet saved by 下一步
     if prefill:
-        posted = {**draft.app.answers.get(page_id, {}), **prefill}
-    return _render(draft, page_id, posted)
-
-
-def _form_data(draft: Draft, page_def) -> tuple[dict, list[Problem]]:
-    """Form fields plus files: a new file is taken first (journey/uploads.py: it replaces the
-    slot's earlier one) and the field then holds its id; a refused file is a field error and
-    the rest of the form is kept."""
-    data = {k: v for k, v in request.form.items() if not k.startswith("_")}
-    problems = []
-    max_bytes = journey().env.store.uploads.limits.max_bytes
-    for f in page_def.input_fields():
-        if f.type != "upload":
-            continue
-        file = next((f_ for f_ in request.files.getlist(f.name) if f_.filename), None)   # 拍照 or 相册
-        if file is not None:
-            saved = journey().accept_upload(draft, f.name, read_limited(file.stream, max_bytes), page_def.id)
-            if isinstance(saved, Refusal):
-                problems.append(catalog.problem(saved.code, f.name, **saved.params))
-            else:
-                data[f.name] = saved.id
-    return data, problems
+        posted = {**(posted if posted is not None else draft.app.answers.get(page_id, {})), **prefill}
+    problems = keep.recall(app_id, page_id)               # of the POST that redirected here (发送验证码)
+    return _render(draft, page_id, posted, problems or None)
 
 
 def _stale(draft: Draft) -> bool:
     """The form was rendered before another tab or window saved this draft."""
     sent = request.form.get("_revision") or ""
-    return sent.isdigit() and int(sent) != draft.app.revision
+    return sent.isdigit() and int(sent) != keep.form_revision(draft.app)
 
 
 def _handoff(result: StepResult):
@@ -238,16 +218,18 @@ def _page_step(draft: Draft, page_id: str) -> tuple[_Reshow | StepResult, dict]:
     page_def = draft.flow.pages.get(page_id)
     if page_def is None:
         abort(404)
-    data, upload_problems = _form_data(draft, page_def)
-    if _stale(draft):
-        return _Reshow(draft, data, [catalog.problem("application.stale")], status=409), data
+    data, upload_problems = keep.form_data(draft, page_def)
+    if _stale(draft):          # an older copy of the page (another tab, 后退): shown again, newest revision
+        return _Reshow(draft, data, [keep.stale_note()], status=409), data
     if "_delete" in request.form:
         name = request.form["_delete"]
         if data.get(name):
             journey().remove_upload(draft, data[name])
         data.pop(name, None)
+        keep.keep_entries(draft, page_id, data)
         return _recheck(draft, page_def, data, gone=name), data
     if "_preview" in request.form:
+        keep.keep_entries(draft, page_id, data)
         return _recheck(draft, page_def, data, changed=request.form["_preview"]), data
     action = page_def.action(request.form.get("_action", ""))
     if action is None:
@@ -257,11 +239,15 @@ def _page_step(draft: Draft, page_id: str) -> tuple[_Reshow | StepResult, dict]:
         popup = Popup(kind=PopupKind.CONFIRM, action=action.id, carry=carry,
                       **{k: v for k, v in action.confirm.items() if k in ("title", "message", "confirm_label",
                                                                           "cancel_label")})
+        keep.keep_entries(draft, page_id, data)
         return _Reshow(draft, data, popup=popup), data
     if upload_problems:
+        keep.keep_entries(draft, page_id, data)
         return _Reshow(draft, data, upload_problems, status=422), data
     result = journey().act(draft, page_id, action.id, data, from_form=True,
                            return_to=request.form.get("_return_to") or None)
+    if result.status == Status.INVALID and result.draft is draft:
+        keep.keep_entries(draft, page_id, data)      # a reload of the page with its errors keeps the input
     return result, data
 
 
@@ -274,8 +260,7 @@ def post(app_id, page_id):
             if not isinstance(result, _Reshow) and _newly_proven(proven, result.application):
                 sessions.renew(session)         # a phone proven by SMS code: a new session id
     except StaleApplication:
-        return _render(_draft(app_id), page_id, request.form.to_dict(),
-                       [catalog.problem("application.stale")], status=409)
+        return _render(_draft(app_id), page_id, request.form.to_dict(), [keep.stale_note()], status=409)
     if isinstance(result, _Reshow):
         return _render(result.draft, page_id, result.data, result.problems, result.popup, status=result.status,
                        check=result.check)
@@ -312,11 +297,13 @@ def send_code(app_id, page_id, field):
         result = journey().send_code(draft, page_id, field, phone, **sms_limits())
         if result.status == Status.LOCKED:
             return _to(result)
+        keep.keep_entries(draft, page_id, data)
         sent = [p for p in result.problems if p.severity == "error"]
         problems, check = summary.current(draft, draft.flow.pages[page_id], data, request.form, field, sent)
     if _htmx():
         return _fragment(draft, page_id, data, problems, live_field=sent[0].path if sent else None, check=check), 200
-    return _render(draft, page_id, data, problems, status=200 if result.status == Status.OK else 422, check=check)
+    keep.remember(app_id, page_id, problems)       # Post/Redirect/Get: a reload does not send again
+    return redirect(url_for("html.page", app_id=app_id, page_id=page_id), code=303)
 
 
 def _fragment(draft: Draft, page_id, data, problems=(), live_field=None, check=None):
@@ -327,12 +314,14 @@ def _fragment(draft: Draft, page_id, data, problems=(), live_field=None, check=N
 @blueprint.post("/a/<app_id>/<page_id>/_refresh")
 def refresh(app_id, page_id):
     """htmx: one field changed (or a file was chosen): re-show the form with that field checked.
-    Nothing is saved and no SMS code is used up; the page is saved by its own button."""
+    The page's entries are kept in the draft (a reload shows them); no SMS code is used up, and the
+    page's answers are saved (and checked by its rules) by its own button only."""
     with step(app_id, _known_owner()) as draft:
         page_def = draft.flow.pages.get(page_id)
         if page_def is None or journey().open(draft, page_id).status != Status.OK:
             abort(404)
-        data, upload_problems = _form_data(draft, page_def)
+        data, upload_problems = keep.form_data(draft, page_def)
+        keep.keep_entries(draft, page_id, data)
         changed = request.args.get("field", "")
         problems, check = summary.current(draft, page_def, data, request.form, changed, upload_problems)
     return _fragment(draft, page_id, data, problems, live_field=changed, check=check)
@@ -365,17 +354,7 @@ def uploaded(app_id, upload_id):
     upload = store.get(draft.app.id, upload_id)
     if upload is None:
         abort(404)
-    return _image(store.read_bytes(upload), upload.content_type, f"upload-{upload.id}")
-
-
-def _image(data: bytes, mimetype: str, name: str):
-    """An image as the server names it (never the citizen's file name), shown in the page, and
-    not to be sniffed into anything else by the browser."""
-    response = send_file(BytesIO(data), mimetype=mimetype)
-    extension = {"image/jpeg": "jpg", "image/png": "png"}.get(mimetype, "bin")
-    response.headers["Content-Disposition"] = f'inline; filename="{name}.{extension}"'
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
+    return image(store.read_bytes(upload), upload.content_type, f"upload-{upload.id}")
 
 
 @blueprint.get("/a/<app_id>/_photo")
@@ -396,7 +375,7 @@ def card_photo(app_id):
         data = services.people.system_photo(subject)
     if not data:
         abort(404)
-    return _image(data, "image/jpeg", "card-photo")
+    return image(data, "image/jpeg", "card-photo")
 
 
 @blueprint.get("/verify/return")
@@ -414,6 +393,8 @@ def verified():
     with step(app.id, owner) as draft:
         result = journey().complete_verification(draft, token)
     if draft.app.context.get("identity"):
+        if draft.app.person_key:        # the home page's 继续办理 lists this person's open applications
+            session[sessions.PERSON_KEY] = draft.app.person_key
         sessions.renew(session)         # the person is verified: a new session id
     if result.popup:
         return _render(result.draft, result.page, None, result.problems, result.popup, status=409)

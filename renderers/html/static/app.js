@@ -252,6 +252,12 @@
     if (body.dataset.sessionExpires) sessionSchedule(parseInt(body.dataset.sessionExpires, 10));
   });
 
+  /* 后退/前进: a page restored from the browser's back-forward cache would show an older copy of the
+     form (the pages are sent no-store; some browsers keep them anyway): load it afresh. */
+  window.addEventListener("pageshow", function (event) {
+    if (event.persisted && document.getElementById("page-form")) window.location.reload();
+  });
+
   function init(scope) {
     each(scope, ".js-only", function (el) { el.hidden = false; });
     initDialogs(scope);
