@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import itertools
 
-from .. import catalog, formats
+from .. import catalog, formats, hant
 from ..definitions.model import PLACEHOLDER, FieldDef, PageDef
 from ..rules import holds
 from ..rules.model import All, Condition, Test
@@ -185,11 +185,11 @@ def _describe(cond: Condition, page: PageDef, env) -> list[str]:
     if cond.op in ("eq", "in"):
         values = list(cond.value) if cond.op == "in" else [cond.value]
         if field.type == "boolean":
-            return [catalog.text("ui.when_ticked" if values == [True] else "ui.when_unticked", title=field.title)]
-        labels = [option_label(field, v, env.picklists) or str(v) for v in values]
-        return [catalog.text("ui.when_chosen", title=field.title, labels=catalog.text("ui.when_or").join(labels))]
+            return [catalog.text("ui.when_ticked" if values == [True] else "ui.when_unticked", title=hant.text(field.title))]
+        labels = [hant.text(option_label(field, v, env.picklists) or str(v)) for v in values]
+        return [catalog.text("ui.when_chosen", title=hant.text(field.title), labels=catalog.text("ui.when_or").join(labels))]
     if cond.op == "ne" and cond.value is True and field.type == "boolean":
-        return [catalog.text("ui.when_unticked", title=field.title)]
+        return [catalog.text("ui.when_unticked", title=hant.text(field.title))]
     return []
 
 
