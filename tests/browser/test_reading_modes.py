@@ -3,8 +3,7 @@ page measured (body text ≥ 18px, every button and header link ≥ 60px high: t
 and checked with axe; each page is also opened in a second phone set to 繁體 (the same session's
 cookies), shown in Traditional Chinese with lang="zh-Hant", and checked with axe.
 
-Screenshots: test-output/screenshots/<test>/ (the large pages) and <test>-繁體/ is not made: the
-繁體 pages are the odd-numbered … see the labels ("繁體-<page>")."""
+Screenshots: test-output/screenshots/<test>/, the 繁體 pages labelled "繁體-<page>"."""
 from __future__ import annotations
 
 import re
@@ -25,7 +24,7 @@ _MEASURE = """([minText, minTarget]) => {
   const small = [...document.querySelectorAll('main *, header *')]
     .filter(e => shown(e) && own(e) && parseFloat(getComputedStyle(e).fontSize) < minText)
     .map(e => `${e.tagName.toLowerCase()}.${e.className} ${getComputedStyle(e).fontSize} ${e.textContent.trim().slice(0, 20)}`);
-  const low = [...document.querySelectorAll('button, a.button, .topbar a')]
+  const low = [...document.querySelectorAll('button, a.button, .topbar a, main a.edit')]
     .filter(e => shown(e) && e.getBoundingClientRect().height < minTarget - 0.5)
     .map(e => `${e.tagName.toLowerCase()}.${e.className} ${Math.round(e.getBoundingClientRect().height)}px ${e.textContent.trim().slice(0, 20)}`);
   return {body: parseFloat(getComputedStyle(document.body).fontSize), html: document.documentElement.className,
@@ -63,7 +62,7 @@ class ModesRecorder:
             return
         self.mirrored.add(where)
         context = self.hant_page.context
-        context.add_cookies([*self.base.page.context.cookies(),
+        context.add_cookies([*(c for c in self.base.page.context.cookies() if c["name"] != "gf_large"),
                              {"name": "gf_script", "value": "hant", "url": self.server.url}])
         self.hant_page.goto(url)
         expect(self.hant_page.locator("html")).to_have_attribute("lang", "zh-Hant")
