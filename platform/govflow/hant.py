@@ -1,7 +1,8 @@
 """繁體中文 for residents of Hong Kong, Macau and Taiwan: every text a citizen reads, written once
 in Simplified Chinese (the message catalogue, flow and rule files, pick-lists), converted at
-render time by OpenCC (s2hk: the Traditional characters of Hong Kong and Macau, 為 not 爲, read
-in Taiwan as well) — once per distinct text, then cached — with messages/zh_Hant.yaml for what the automatic conversion gets wrong:
+render time by OpenCC (s2hk: the Traditional characters of Hong Kong and Macau, 為 not
+爲, read in Taiwan as well) — once per distinct text, then cached — with
+messages/zh_Hant.yaml for what the automatic conversion gets wrong:
 
     messages:   {catalogue code: its Traditional text}       # used as written, not converted
     phrases:    {converted phrase: the right one}             # corrected in every converted text
@@ -57,7 +58,7 @@ def overrides() -> dict[str, dict[str, str]]:
 
 @lru_cache(maxsize=1)
 def _converter():
-    import opencc       # loaded on first use: a Simplified-only site never needs its dictionaries
+    import opencc  # loaded on first use: a Simplified-only site never needs its dictionaries
     return opencc.OpenCC("s2hk")
 
 

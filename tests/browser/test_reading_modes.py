@@ -23,10 +23,12 @@ _MEASURE = """([minText, minTarget]) => {
   const own = e => [...e.childNodes].some(n => n.nodeType === 3 && n.textContent.trim());
   const small = [...document.querySelectorAll('main *, header *')]
     .filter(e => shown(e) && own(e) && parseFloat(getComputedStyle(e).fontSize) < minText)
-    .map(e => `${e.tagName.toLowerCase()}.${e.className} ${getComputedStyle(e).fontSize} ${e.textContent.trim().slice(0, 20)}`);
+    .map(e => `${e.tagName.toLowerCase()}.${e.className} ${getComputedStyle(e).fontSize} `
+              + e.textContent.trim().slice(0, 20));
   const low = [...document.querySelectorAll('button, a.button, .topbar a, main a.edit')]
     .filter(e => shown(e) && e.getBoundingClientRect().height < minTarget - 0.5)
-    .map(e => `${e.tagName.toLowerCase()}.${e.className} ${Math.round(e.getBoundingClientRect().height)}px ${e.textContent.trim().slice(0, 20)}`);
+    .map(e => `${e.tagName.toLowerCase()}.${e.className} ${Math.round(e.getBoundingClientRect().height)}px `
+              + e.textContent.trim().slice(0, 20));
   return {body: parseFloat(getComputedStyle(document.body).fontSize), html: document.documentElement.className,
           small, low};
 }"""

@@ -185,9 +185,11 @@ def _describe(cond: Condition, page: PageDef, env) -> list[str]:
     if cond.op in ("eq", "in"):
         values = list(cond.value) if cond.op == "in" else [cond.value]
         if field.type == "boolean":
-            return [catalog.text("ui.when_ticked" if values == [True] else "ui.when_unticked", title=hant.text(field.title))]
+            return [catalog.text("ui.when_ticked" if values == [True] else "ui.when_unticked",
+                                 title=hant.text(field.title))]
         labels = [hant.text(option_label(field, v, env.picklists) or str(v)) for v in values]
-        return [catalog.text("ui.when_chosen", title=hant.text(field.title), labels=catalog.text("ui.when_or").join(labels))]
+        return [catalog.text("ui.when_chosen", title=hant.text(field.title),
+                             labels=catalog.text("ui.when_or").join(labels))]
     if cond.op == "ne" and cond.value is True and field.type == "boolean":
         return [catalog.text("ui.when_unticked", title=hant.text(field.title))]
     return []
