@@ -66,6 +66,7 @@ def test_hant_fields_options_and_rule_messages(web):
     web.post("info", "next", {"residence_address": "天河路100号3栋501房", "mobile": "138"}, expect=422)
     page = web.text()
     assert "請修改以下內容" in page
+    assert f"next=/a/{web.id}/info" in page.replace("%2F", "/")    # the switch comes back here
     assert "天河路100号3栋501房" in page and "天河路100號" not in page     # what the citizen typed stays as typed
     summary = page.split('class="error-summary"')[1].split("</div>")[0]
     assert not re.search("[请选该号码输验证写]", summary), summary        # every error in Traditional

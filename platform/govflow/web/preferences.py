@@ -7,7 +7,8 @@ zh-TW) when the cookie does not say it.
 """
 from __future__ import annotations
 
-from flask import Blueprint, Flask, g, redirect, request
+from flask import Blueprint, Flask, current_app, g, redirect, request
+from werkzeug.exceptions import HTTPException
 
 from .. import hant
 from .common import no_store
@@ -60,10 +61,22 @@ def set_script(script):
     return response
 
 
+def _here() -> str:
+    """This page's address to come back to: after a POST, its path if a GET shows it (a page
+    re-shown with its errors), else the home page."""
+    root = request.script_root or ""
+    if request.method == "GET":
+        return root + request.full_path.rstrip("?")
+    try:
+        current_app.url_map.bind("").match(request.path, method="GET")
+    except HTTPException:
+        return root + "/"
+    return root + request.path
+
+
 def _prefs() -> dict:
-    here = (request.script_root or "") + request.full_path.rstrip("?")
     return {"large_text": large(), "hant": hant.active(), "lang": hant.LANG if hant.active() else "zh-CN",
-            "here": here if request.method == "GET" else (request.script_root or "") + "/"}
+            "here": _here()}
 
 
 def _start():
