@@ -132,6 +132,7 @@ HAN = re.compile("[\u4e00-\u9fff]")
     (500, lambda c: c.get("/prefs/boom")),
 ])
 @pytest.mark.parametrize("script", ["hans", "hant"])
+@pytest.mark.server_error_expected     # the 500 case raises on purpose
 def test_error_pages_are_chinese(app, client, status, make, script):
     if status == 500:
         def boom():

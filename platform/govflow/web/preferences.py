@@ -53,10 +53,10 @@ def set_large(state):
     return response
 
 
-@blueprint.get("/prefs/script/<script>")
-def set_script(script):
+@blueprint.get("/prefs/script/<name>")
+def set_script(name):
     response = _back()
-    response.set_cookie(SCRIPT, HANT if script == HANT else "hans", max_age=YEAR, httponly=True,
+    response.set_cookie(SCRIPT, HANT if name == HANT else "hans", max_age=YEAR, httponly=True,
                         samesite="Lax", path="/")
     return response
 
