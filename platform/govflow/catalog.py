@@ -2,7 +2,9 @@
 reads that is not written in a flow or rule file, looked up by code (messages/zh_CN.yaml).
 
 The engine and the store speak in codes; the web layer and the journey turn codes into text
-here, so a citizen reads the same words whichever layer reported the problem.
+here, so a citizen reads the same words whichever layer reported the problem. In 繁體 mode
+(hant.py) the template is converted (or taken from messages/zh_Hant.yaml) before its values
+are filled in, so what a citizen typed is never changed.
 """
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from importlib import resources
 
 import yaml
 
+from . import hant
 from .errors import Problem
 
 
@@ -24,11 +27,15 @@ def text(key: str, /, **values) -> str:
     """Message for code `key` with {placeholders} filled; unknown codes fall back to the
     message of their family (`sms.x` -> `sms`), then to the generic one."""
     texts = catalog()
-    template = texts.get(key) or texts.get(key.split(".")[0]) or texts["generic"]
+    found = key if key in texts else key.split(".")[0] if key.split(".")[0] in texts else "generic"
+    template = texts[found]
+    if hant.active():
+        template = hant.message(found, template)
     try:
-        return template.format(**values)
+        out = template.format(**values)
     except (KeyError, IndexError, ValueError):
-        return template
+        out = template
+    return hant.Localised(out) if hant.active() else out
 
 
 def has(key: str) -> bool:

@@ -8,7 +8,7 @@ from datetime import date
 
 from jsonschema import Draft202012Validator
 
-from .. import catalog, formats
+from .. import catalog, formats, hant
 from ..definitions.model import FieldDef
 from ..errors import Problem
 from . import text
@@ -107,7 +107,7 @@ def missing_code(field: FieldDef) -> str:
 
 
 def problem(field: FieldDef, code: str, **values) -> Problem:
-    message = field.messages.get(code) or catalog.text(code, title=field.title, **values)
+    message = field.messages.get(code) or catalog.text(code, title=hant.text(field.title), **values)
     return Problem(code=code, path=field.name, message=message)
 
 

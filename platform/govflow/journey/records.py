@@ -8,7 +8,7 @@ a prefix or a record's keys: the flow names them (docs/flow-format.md, `options_
 """
 from __future__ import annotations
 
-from .. import catalog, formats
+from .. import catalog, formats, hant
 from ..definitions.model import FieldDef
 from ..errors import Problem
 from .facts import LOOKED_UP, resolve
@@ -103,5 +103,5 @@ def check_choice(field: FieldDef, value, context: dict) -> Problem | None:
     if not isinstance(value, str) or value not in offered:
         return Problem(code="records.not_offered", path=field.name,
                        message=field.messages.get("records.not_offered")
-                       or catalog.text("records.not_offered", title=field.title))
+                       or catalog.text("records.not_offered", title=hant.text(field.title)))
     return None

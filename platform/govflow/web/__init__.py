@@ -24,7 +24,7 @@ from ..services.simstate import url_beside
 from ..store import database_url, open_store
 from ..store.crypto import load_keyring
 from ..store.retention import Retention
-from . import api, errors, headers, html, keep, limits, progress, resume, sim, staff, widgets
+from . import api, errors, headers, html, keep, limits, preferences, progress, resume, sim, staff, widgets
 from . import staff_forms as staff_forms  # its routes join the staff blueprint
 from . import staff_publishing as staff_publishing  # its routes join the staff blueprint
 from .preview import PREFIX as PREVIEW_PREFIX
@@ -180,6 +180,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.session_interface = (StoreSessionInterface(journey.env.store.sessions) if not preview else
                              StoreSessionInterface(journey.env.store.sessions, path=PREVIEW_PREFIX,
                                                    name=f"preview_{preview['draft']}_{preview['version']}"))
+    preferences.register(app)     # first: the script is chosen before any other hook may refuse
     errors.register(app)
     headers.register(app)
     limits.register(app)

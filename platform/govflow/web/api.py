@@ -9,7 +9,7 @@ import secrets
 
 from flask import Blueprint, jsonify, request
 
-from .. import catalog
+from .. import catalog, hant
 from ..errors import NotFound
 from ..journey import Status, StepResult, outcome_view, page_view, validate_page
 from ..journey.fieldcheck import field_schema
@@ -179,7 +179,7 @@ def read_page(app_id, page_id):
     opened = journey().open(draft, page_id)
     if opened.status != Status.OK:
         return _step(opened)
-    return jsonify(page_view(draft, page_id))
+    return jsonify(hant.localised(page_view(draft, page_id)))   # Accept-Language: zh-Hant (web/preferences.py)
 
 
 @blueprint.post("/applications/<app_id>/pages/<page_id>/actions/<action_id>")

@@ -16,7 +16,7 @@ from typing import Callable
 from flask import request, url_for
 from markupsafe import Markup, escape
 
-from .. import catalog
+from .. import catalog, hant
 from ..store.crypto import CryptoError
 from . import summary
 from .common import journey
@@ -57,15 +57,15 @@ class PageUrls:
         return url
 
 
-_FIXED: dict[str, Markup] = {}        # escaped catalogue texts without parameters
+_FIXED: dict[tuple[bool, str], Markup] = {}        # escaped catalogue texts without parameters, per script
 
 
 def _msg(key: str, **params) -> Markup:
     if params:
         return escape(catalog.text(key, **params))
-    text = _FIXED.get(key)
+    text = _FIXED.get((hant.active(), key))
     if text is None:
-        text = _FIXED[key] = escape(catalog.text(key))
+        text = _FIXED[(hant.active(), key)] = escape(catalog.text(key))
     return text
 
 
@@ -371,6 +371,7 @@ def field(f: dict, view: dict, live_field: str | None = None, refresh: str | Non
     that re-checks it (or the whole form, when it shows or hides others) on change (not of a control
     marked data-no-refresh: app.js, since a trigger filter would need eval). `refresh`:
     the page's escaped re-check URL, when the caller has it already."""
+    f = hant.localised(f)                 # 繁體: the field's texts, not its value (hant.py)
     name = escape(f["name"])
     if refresh is None:
         refresh = escape(view["urls"].page("html.refresh"))
@@ -395,7 +396,7 @@ def fields(view: dict, live_field: str | None = None) -> Markup:
     refresh = escape(view["urls"].page("html.refresh"))
     out: list[str] = []
     for g in layout["groups"]:
-        out.append(f'<fieldset class="group card"><legend>{escape(g["title"])}</legend>\n    ')
+        out.append(f'<fieldset class="group card"><legend>{escape(hant.text(g["title"]))}</legend>\n    ')
         out.extend(field(f, view, live_field, refresh) for f in g["fields"])
         out.append("\n  </fieldset>\n  ")
     out.extend(field(f, view, live_field, refresh) for f in layout["rest"])
