@@ -14,12 +14,12 @@ from flask import Blueprint, abort, make_response, redirect, render_template, re
 
 from .. import catalog
 from ..errors import NotFound, Problem
-from ..journey import Draft, Popup, PopupKind, Status, StepResult, page_view, validate_page
+from ..journey import Draft, Popup, PopupKind, Status, StepResult, fieldcheck, page_view, validate_page
 from ..journey.identity import verified_subject
 from ..journey.uploads import read_limited
 from ..store import StaleApplication
 from ..store.records import Refusal
-from . import csrf, sessions, widgets
+from . import cascade, csrf, sessions, widgets
 from .common import creation_wait, journey, load_draft, no_store, sms_limits, step
 
 blueprint = Blueprint("html", __name__)
@@ -162,6 +162,7 @@ def _form_data(draft: Draft, page_def) -> tuple[dict, list[Problem]]:
     slot's earlier one) and the field then holds its id; a refused file is a field error and
     the rest of the form is kept."""
     data = {k: v for k, v in request.form.items() if not k.startswith("_")}
+    data.update(cascade.chosen(request.form, page_def, journey().env.picklists))    # region pickers' levels
     problems = []
     max_bytes = journey().env.store.uploads.limits.max_bytes
     for f in page_def.input_fields():
@@ -219,8 +220,10 @@ def _page_step(draft: Draft, page_id: str) -> tuple[_Reshow | StepResult, dict]:
             journey().remove_upload(draft, data[name])
         data.pop(name, None)
         return _Reshow(draft, data), data
-    if "_preview" in request.form:
-        return _Reshow(draft, data), data
+    if "_preview" in request.form or cascade.STEP in request.form:   # a photo or a picker's next level: not saved
+        shown = page_def.fields.get(request.form.get("_preview") or "")
+        empty = [fieldcheck.problem(shown, "preview.empty")] if shown is not None and not data.get(shown.name) else None
+        return _Reshow(draft, data, empty, status=422 if empty else 200), data
     action = page_def.action(request.form.get("_action", ""))
     if action is None:
         abort(400)
