@@ -226,7 +226,7 @@ def receipt_of(app_id: str, ref: str) -> str | None:
 def _chosen_photo(f: dict, src: str) -> str:
     """The portrait of the source chosen (only that one is shown), said to be the one for the card."""
     return (f'<figure class="chosen-photo"><img class="thumb" alt="{escape(f["title"])}" src="{escape(src)}">'
-            f'<figcaption>{_msg("photo.will_use")}</figcaption></figure>')
+            f'<figcaption>{_msg("ui.used_for_card")}</figcaption></figure>')
 
 
 def _photo_receipt(f: dict, name: Markup, view: dict) -> str:
