@@ -57,8 +57,11 @@ class _Regions:
     def __init__(self, text):
         self.options = [{"value": text, "label": text}]
 
-    def children(self, _value):
-        return [{"value": "c", "label": "<county>"}]
+    def children(self, value):
+        return [{"value": "c", "label": "<county>"}] if value != "c" else []
+
+    def contains(self, value):
+        return value == "c"
 
 
 def _views(widget: str, text: str, error: bool, value_set: bool):
@@ -74,7 +77,7 @@ def _views(widget: str, text: str, error: bool, value_set: bool):
          "empty": text}
     view = {"application": {"id": "app1"}, "page": {"id": "page1"}, "urls": widgets.PageUrls("app1", "page1"),
             "kept": {text: text},
-            "ui": {"upload_max_bytes": 10 * 1048576, "picklists": {"areas": _Regions(text)}},
+            "ui": {"upload_max_bytes": 10 * 1048576, "picklists": {"areas": _Regions(text), text: _Regions(text)}},
             "layout": {"groups": [{"title": text, "fields": [f]}], "rest": [f]}}
     return f, view
 

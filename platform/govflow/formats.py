@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
@@ -83,6 +84,34 @@ def normalize_mobile(s) -> str:
         if out.startswith(prefix) and len(out) == len(prefix) + 11:
             out = out[len(prefix):]
     return out
+
+
+# ---- dates as citizens type them -----------------------------------------------------------
+
+_TYPED_DATE = re.compile(r"^(\d{4})\s*(?:[年./-]\s*(\d{1,2})\s*[月./-]\s*(\d{1,2})\s*日?|(\d{2})(\d{2}))$")
+
+
+def typed_date(s) -> str | None:
+    """A date typed as 2024-05-12, 2024-5-12, 2024年5月12日, 2024/5/12, 2024.5.12 or 20240512
+    (full-width digits too) in ISO form, or None when it is no date of the calendar."""
+    text = unicodedata.normalize("NFKC", str(s or "")).strip()
+    m = _TYPED_DATE.match(text)
+    if not m:
+        return None
+    month, day = (m.group(2), m.group(3)) if m.group(2) else (m.group(4), m.group(5))
+    try:
+        return date(int(m.group(1)), int(month), int(day)).isoformat()
+    except ValueError:
+        return None
+
+
+def show_date(value) -> str:
+    """A date as the citizen reads it: 2024年05月12日 (a value that is no date: as it is)."""
+    try:
+        day = value if isinstance(value, date) else date.fromisoformat(str(value))
+    except ValueError:
+        return str(value)
+    return f"{day.year:04d}年{day.month:02d}月{day.day:02d}日"
 
 
 # ---- GB 11643 -------------------------------------------------------------------------

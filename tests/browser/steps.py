@@ -131,16 +131,11 @@ class Citizen:
         self.settle()
 
     def choose_region(self, label: str, path: list[str]) -> None:
-        """A region: with JavaScript one select per level (province → city → district), without it
-        one list of every district labelled "广东省 / 广州市 / 天河区"."""
-        if not self.recorder.javascript:
-            box = self.page.get_by_label(label, exact=True)
-            option = box.locator("option").filter(has_text=re.compile(re.escape(" / ".join(path)) + "$"))
-            expect(option).to_have_count(1)
-            self.select(label, option.inner_text().strip())
-            return
-        field = self.field_of(label)
+        """A region level by level (province → city → district), one select per level: with
+        JavaScript the next level comes by itself, without it after 【下一级】 (the page comes back
+        with everything typed and the next level)."""
         for depth, name in enumerate(path):
+            field = self.field_of(label)
             level = field.get_by_role("combobox").nth(depth)
             expect(level.locator("option", has_text=name)).to_have_count(1)      # the level has loaded
             # each level must say what it is for (a screen reader reads only its name): reported at
@@ -151,6 +146,10 @@ class Citizen:
                                       f"name {named!r}: it should start with 「{label}」")
             level.select_option(label=name)
             self.settle()
+            if depth + 1 < len(path):
+                if not self.recorder.javascript:
+                    field.get_by_role("button", name="下一级", exact=True).click()
+                expect(self.field_of(label).get_by_role("combobox")).to_have_count(depth + 2)
 
     def field_of(self, label: str) -> Locator:
         """The block of one form field (its label, widget, help and error)."""

@@ -44,6 +44,8 @@ def display(field: FieldDef, value, env, masked: bool = True) -> str:
     if field.verify == "branch":
         branch = env.services.branches.get(value)
         return f"{branch.name}（{branch.address}）" if branch else str(value)
+    if field.type == "date":
+        return formats.show_date(value)
     label = option_label(field, value, env.picklists)
     if label:
         return label

@@ -29,6 +29,12 @@ def option_values(field: FieldDef, picklists) -> list | None:
     return None
 
 
+def incomplete_choice(field: FieldDef, value, picklists) -> bool:
+    """A province or city of a cascading pick-list where a leaf (a district) is to be chosen."""
+    pl = picklists.get(field.options) if isinstance(field.options, str) and isinstance(value, str) else None
+    return pl is not None and pl.is_cascade and bool(pl.children(value))
+
+
 def field_schema(field: FieldDef, picklists) -> dict:
     """The JSON Schema of one field, as exported by the API and used for validation."""
     schema: dict = {"title": field.title}
@@ -91,6 +97,8 @@ def coerce(field: FieldDef, raw, from_form: bool):
             return int(raw)
         except ValueError:
             return raw
+    if field.type == "date" and isinstance(raw, str) and from_form:     # 2024年5月12日, 20240512 ...
+        return formats.typed_date(raw) or raw
     if isinstance(raw, str) and field.format in formats.NORMALIZERS:
         return formats.NORMALIZERS[field.format](raw)
     return raw
@@ -116,6 +124,8 @@ def check_value(field: FieldDef, value, picklists, today: date) -> Problem | Non
     const, lengths), then the named format."""
     if isinstance(value, str) and (code := text.refusal(value, multiline=field.widget == "textarea")):
         return problem(field, code)
+    if incomplete_choice(field, value, picklists):
+        return problem(field, "region.incomplete")
     for error in _validator(field, picklists).iter_errors(value):
         limit = error.validator_value if error.validator in ("minLength", "maxLength", "minimum", "maximum") else None
         return problem(field, error.validator, limit=limit)

@@ -67,7 +67,7 @@ def sole_choices(env, page: PageDef, given: dict, facts: FactView, allowed: dict
     """The answers chosen for the citizen: a required single-choice field that applies, is not
     answered (`given`) and whose rules allow exactly one option gets that option. Never an
     answer the citizen gave; a field with no `restrict` rule keeps whatever options it lists."""
-    open_ = [f for f in page.input_fields() if f.name not in given and f.required and f.default is None
+    open_ = [f for f in page.input_fields() if f.name not in given and f.required
              and single_choice(f) and holds(f.condition, facts)]
     if not open_:
         return {}
@@ -77,6 +77,8 @@ def sole_choices(env, page: PageDef, given: dict, facts: FactView, allowed: dict
     chosen = {}
     for f in open_:
         only = allowed.get(f.name)
+        if f.default is not None and (only is None or f.default in only):
+            continue                   # the field's default is the answer offered
         if only is not None and len(only) == 1 \
                 and fieldcheck.check_value(f, only[0], env.picklists, today) is None:
             chosen[f.name] = only[0]

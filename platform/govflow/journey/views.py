@@ -8,6 +8,7 @@ from __future__ import annotations
 from .. import catalog, formats
 from ..definitions.model import PLACEHOLDER, FieldDef, PageDef
 from ..rules import holds
+from ..rules.model import Test
 from . import fieldcheck, records
 from .display import display, masked, option_label
 from .facts import resolve
@@ -183,9 +184,36 @@ def outcome_view(app) -> dict | None:
             "note": catalog.text("submit.gave_up") if outcome.get("gave_up") else None}
 
 
-def _page_state(draft, page: PageDef, posted: dict | None, check) -> tuple:
+def _unavailable(draft, page: PageDef) -> dict:
+    """Choices the person has nothing for: a `system_photo` field shown by one option of a choice
+    on the page (`when: {field: <choice>, eq: <option>}`) takes that option away, and says why up
+    front, when the registry holds no photo of the person applied for."""
+    out: dict = {}
+    for f in page.input_fields():
+        cond = f.condition
+        if f.verify != "system_photo" or not isinstance(cond, Test) or cond.op != "eq" \
+                or cond.path[5:] not in page.fields or not cond.path.startswith("form."):
+            continue
+        ssn = verified_subject(draft)
+        if ssn and draft.env.services.people.system_photo(ssn) is None:
+            out[cond.path[5:]] = (cond.value, catalog.text("system_photo.unavailable"))
+    return out
+
+
+def _narrowed(allowed: dict, unavailable: dict, page: PageDef, env) -> dict:
+    if not unavailable:
+        return allowed
+    out = dict(allowed)
+    for name, (value, _) in unavailable.items():
+        offered = out[name] if name in out else [o["value"] for o in _options(page.fields[name], env, None)]
+        out[name] = [v for v in offered if v != value]
+    return out
+
+
+def _page_state(draft, page: PageDef, posted: dict | None, check, unavailable: dict) -> tuple:
     """What the page is shown with: the posted values (typed), the facts, the allowed options, the
-    rule evaluations, and the answers chosen for the citizen (a single allowed option)."""
+    rule evaluations, and the answers chosen for the citizen (a default the rules allow, else a
+    single allowed option)."""
     env, answers = draft.env, draft.answers
     typed = check.typed if check is not None else (coerce_posted(page, posted, True) if posted else {})
     chosen: dict = {}
@@ -194,10 +222,11 @@ def _page_state(draft, page: PageDef, posted: dict | None, check) -> tuple:
         sent = unanswered(page, given)
         facts = applying(env, page, {**given, **sent}, draft)[1] if sent else draft.facts
         allowed, evaluations = restrictions_for(env, page, facts, only_restricting=True)
+        allowed = _narrowed(allowed, unavailable, page, env)
         chosen = sole_choices(env, page, given, facts, allowed)
         given.update(sent)
     elif check is not None and check.facts is not None:       # the check chose them already
-        return typed, check.facts, check.restrictions, check.evaluations, chosen
+        return typed, check.facts, _narrowed(check.restrictions, unavailable, page, env), check.evaluations, chosen
     else:
         today = env.today()
         given = {**{k: v for k, v in answers.items() if k in page.input_names},
@@ -205,6 +234,7 @@ def _page_state(draft, page: PageDef, posted: dict | None, check) -> tuple:
                     if fieldcheck.check_value(page.fields[k], v, env.picklists, today) is None}}
         given, facts = applying(env, page, given, draft)
         allowed, evaluations = restrictions_for(env, page, facts, only_restricting=True)
+        allowed = _narrowed(allowed, unavailable, page, env)
         chosen = sole_choices(env, page, {**given, **typed}, facts, allowed)
         typed = {**typed, **chosen}
     if chosen:
@@ -218,9 +248,11 @@ def page_view(draft, page_id: str, posted: dict | None = None, problems=None, po
     env, flow, app = draft.env, draft.flow, draft.app
     page = flow.pages[page_id]
     answers = draft.answers
-    typed, facts, allowed, evaluations, chosen = _page_state(draft, page, posted, check)
+    unavailable = _unavailable(draft, page)
+    typed, facts, allowed, evaluations, chosen = _page_state(draft, page, posted, check, unavailable)
     reasons = {f.outcome["restrict"]["field"]: f.outcome["restrict"].get("message") or f.title
                for ev in evaluations for f in ev.fired if "restrict" in f.outcome}
+    reasons.update({name: why for name, (_, why) in unavailable.items()})
     errors = {p.path: p for p in (problems or []) if p.severity == "error"}
     fields = []
     for f in page.fields.values():
@@ -231,8 +263,8 @@ def page_view(draft, page_id: str, posted: dict | None = None, problems=None, po
         elif posted is not None:       # a re-shown form shows what was posted, nothing else
             value = typed.get(f.name)
         else:
-            value = answers.get(f.name, f.default)
-            if value is None:
+            value = answers.get(f.name)
+            if value is None:                  # a default, or the one option allowed
                 value = chosen.get(f.name)
         view = field_view(f, value, env, facts, allowed.get(f.name), errors.get(f.name))
         if f.options_from:

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from flask import Blueprint, abort, make_response, redirect, render_template, request, session, url_for
 
 from .. import catalog
-from ..journey import Draft, Popup, PopupKind, Status, StepResult, page_view
+from ..journey import Draft, Popup, PopupKind, Status, StepResult, fieldcheck, page_view
 from ..journey.identity import verified_subject
 from ..store import StaleApplication
-from . import csrf, keep, sessions, summary, widgets
+from . import cascade, csrf, keep, sessions, summary, widgets
 from .common import creation_wait, image, journey, load_draft, no_store, sms_limits, step
 
 blueprint = Blueprint("html", __name__)
@@ -228,9 +228,12 @@ def _page_step(draft: Draft, page_id: str) -> tuple[_Reshow | StepResult, dict]:
         data.pop(name, None)
         keep.keep_entries(draft, page_id, data)
         return _recheck(draft, page_def, data, gone=name), data
-    if "_preview" in request.form:
+    if "_preview" in request.form or cascade.STEP in request.form:   # 【获取图片】, a choice's 【确定】, 【下一级】
         keep.keep_entries(draft, page_id, data)
-        return _recheck(draft, page_def, data, changed=request.form["_preview"]), data
+        shown = page_def.fields.get(request.form.get("_preview") or "")
+        if shown is not None and shown.verify and not data.get(shown.name):       # 【获取图片】 with nothing typed
+            return _Reshow(draft, data, [fieldcheck.problem(shown, "preview.empty")], status=422), data
+        return _recheck(draft, page_def, data, changed=request.form.get("_preview")), data
     action = page_def.action(request.form.get("_action", ""))
     if action is None:
         abort(400)

@@ -13,7 +13,7 @@ from ..formats import SHANGHAI
 from ..journey import Draft, entries
 from ..journey.uploads import read_limited
 from ..store.records import Refusal
-from . import csrf, sessions
+from . import cascade, csrf, sessions
 from .common import journey, no_store, step
 
 blueprint = Blueprint("keep", __name__)
@@ -65,6 +65,7 @@ def form_data(draft: Draft, page_def) -> tuple[dict, list[Problem]]:
     slot's earlier one) and the field then holds its id; a refused file is a field error and
     the rest of the form is kept."""
     data = {k: v for k, v in request.form.items() if not k.startswith("_")}
+    data.update(cascade.chosen(request.form, page_def, journey().env.picklists))    # region pickers' levels
     problems = []
     max_bytes = journey().env.store.uploads.limits.max_bytes
     for f in page_def.input_fields():

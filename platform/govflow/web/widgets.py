@@ -18,7 +18,7 @@ from markupsafe import Markup, escape
 
 from .. import catalog, hant
 from ..store.crypto import CryptoError
-from . import summary
+from . import cascade, summary
 from .common import journey
 from .record_table import records_widget
 
@@ -78,15 +78,11 @@ def _value_or_blank(f: dict) -> Markup:
     return escape(f["value"] or "")
 
 
-def _aria(f: dict, name: Markup) -> str:
-    """aria-describedby (help, error), aria-invalid and required of a form control."""
+def _aria(f: dict, name: Markup, hint: str = "") -> str:
+    """aria-describedby (a widget's own hint, help, error), aria-invalid and required of a form control."""
     error = f["error"]
-    if f["help"]:
-        out = f' aria-describedby="h-{name} e-{name}"' if error else f' aria-describedby="h-{name}"'
-    elif error:
-        out = f' aria-describedby="e-{name}"'
-    else:
-        out = ""
+    ids = " ".join(i for i in (hint, f"h-{name}" if f["help"] else "", f"e-{name}" if error else "") if i)
+    out = f' aria-describedby="{ids}"' if ids else ""
     if error:
         out += ' aria-invalid="true"'
     if f["required"]:
@@ -155,6 +151,14 @@ def _input(kind: str, extra: str = "") -> Callable[[dict, Markup, dict], str]:
     return render
 
 
+def _date(f: dict, name: Markup, view: dict) -> str:
+    """A date picker on a phone, with the format said (年-月-日): a browser without one shows a text
+    box, and 2024年5月12日, 2024-5-12 or 20240512 typed there are read too (fieldcheck.coerce)."""
+    return (f'{_label(f, name)}\n<p class="help date-hint" id="d-{name}">{_msg("date.hint")}</p>\n'
+            f'<input type="date" id="i-{name}" name="{name}" value="{_value(f)}"'
+            f'{_aria(f, name, f"d-{name}")}>')
+
+
 def _textarea(f: dict, name: Markup, view: dict) -> str:
     return f'{_label(f, name)}\n<textarea id="i-{name}" name="{name}" rows="3"{_aria(f, name)}>{_value(f)}</textarea>'
 
@@ -168,11 +172,7 @@ def _select(f: dict, name: Markup, view: dict) -> str:
 
 
 def _region(f: dict, name: Markup, view: dict) -> str:
-    path = escape(",".join(str(p) for p in f.get("path") or ()))
-    return (f'{_label(f, name)}\n<select id="i-{name}" name="{name}" data-cascade="{escape(f.get("picklist"))}" '
-            f'data-path="{path}" data-level-text="{_msg("region.level", n="{n}")}"\n       {_aria(f, name)}>\n'
-            f'  <option value="">{_msg("ui.please_choose")}</option>\n'
-            f'  {option_tags((f.get("options") or ()), f["value"])}\n</select>')
+    return cascade.region(f, name, view, _label(f, name), _aria(f, name), option_tags)
 
 
 def _radio(f: dict, name: Markup, view: dict) -> str:
@@ -223,12 +223,17 @@ def receipt_of(app_id: str, ref: str) -> str | None:
         return None
 
 
+def _chosen_photo(f: dict, src: str) -> str:
+    """The portrait of the source chosen (only that one is shown), said to be the one for the card."""
+    return (f'<figure class="chosen-photo"><img class="thumb" alt="{escape(f["title"])}" src="{escape(src)}">'
+            f'<figcaption>{_msg("ui.used_for_card")}</figcaption></figure>')
+
+
 def _photo_receipt(f: dict, name: Markup, view: dict) -> str:
     found = ""
-    if f.get("photo_found") and f["value"]:
+    if f.get("photo_found") and f["value"] and f.get("active", True):
         app_id = view["application"]["id"]     # the receipt number sealed, never plain in a URL (logged)
-        src = escape(url_for("html.card_photo", app_id=app_id, ref=photo_ref(app_id, f["value"])))
-        found = f'\n<img class="thumb" alt="{escape(f["title"])}" src="{src}">'
+        found = "\n" + _chosen_photo(f, url_for("html.card_photo", app_id=app_id, ref=photo_ref(app_id, f["value"])))
     return (f'{_label(f, name)}\n<div class="sms">\n'
             f'  <input type="text" id="i-{name}" name="{name}" value="{_value_or_blank(f)}"{_aria(f, name)}>\n'
             f'  <button type="submit" name="_preview" value="{name}" class="secondary">'
@@ -237,9 +242,8 @@ def _photo_receipt(f: dict, name: Markup, view: dict) -> str:
 
 def _system_photo(f: dict, name: Markup, view: dict) -> str:
     photo = ""
-    if f.get("photo_available"):
-        src = escape(url_for("html.card_photo", app_id=view["application"]["id"]))
-        photo = f'<img class="thumb" alt="{escape(f["title"])}" src="{src}">'
+    if f.get("photo_available") and f.get("active", True):
+        photo = _chosen_photo(f, url_for("html.card_photo", app_id=view["application"]["id"]))
     return (f'{photo}\n<label class="choice"><input type="checkbox" id="i-{name}" name="{name}" value="true"'
             f'{_checked(f)}> {escape(f["title"])}</label>')
 
@@ -310,7 +314,7 @@ def _text(f: dict, name: Markup, view: dict) -> str:
 WIDGETS: dict[str, Callable[[dict, Markup, dict], str]] = {
     "text": _text,
     "phone": _input("tel", ' inputmode="numeric" autocomplete="tel" maxlength="11"'),
-    "date": _input("date"),
+    "date": _date,
     "textarea": _textarea,
     "select": _select,
     "region": _region,

@@ -1,7 +1,7 @@
 /* Progressive enhancement for the citizen pages. Every page works without this file:
    plain form posts and full pages. With it (and htmx): field checks as you go, in-place
    page swaps, modal popups, upload previews with progress, live branch search, SMS countdown,
-   searchable long lists and a cascading region picker. Texts come from data-* attributes
+   searchable long lists (a region picker's levels are swapped in by htmx). Texts come from data-* attributes
    rendered from the server's message catalog. */
 (function () {
   "use strict";
@@ -129,60 +129,6 @@
     });
   }
 
-  /* Region pickers: province -> city -> district/county, one select per level. The original
-     select (all leaves) stays in the form, hidden, and holds the chosen leaf. */
-  function initCascades(scope) {
-    each(scope, "select[data-cascade]", function (original) {
-      if (original.dataset.ready) return;
-      original.dataset.ready = "1";
-      var api = "/api/v1/picklists/" + encodeURIComponent(original.dataset.cascade);
-      var path = (original.dataset.path || "").split(",").filter(Boolean);
-      var title = original.labels[0] ? original.labels[0].textContent.trim() : "";   // before level 0 takes the label
-      var box = document.createElement("div");
-      box.className = "cascade";
-      original.parentNode.insertBefore(box, original);
-      original.hidden = true;
-      original.setAttribute("aria-hidden", "true");
-      original.tabIndex = -1;
-      function level(depth, parent, selected) {
-        while (box.children.length > depth) box.removeChild(box.lastChild);
-        fetch(api + (parent ? "?parent=" + encodeURIComponent(parent) : ""), {credentials: "same-origin"})
-          .then(function (r) { return r.json(); })
-          .then(function (data) {
-            if (!data.options || !data.options.length) return;
-            var select = document.createElement("select");
-            select.setAttribute("data-no-refresh", "");
-            select.id = original.id + "-l" + depth;
-            if (depth === 0 && original.labels[0]) { original.labels[0].htmlFor = select.id; }
-            else select.setAttribute("aria-label", title + (original.dataset.levelText || " {n}").replace("{n}", depth + 1));
-            var blank = document.createElement("option");
-            blank.value = ""; blank.textContent = original.options[0] ? original.options[0].textContent : "";
-            select.appendChild(blank);
-            data.options.forEach(function (o) {
-              var opt = document.createElement("option");
-              opt.value = o.value; opt.textContent = o.label; opt.dataset.leaf = o.leaf ? "1" : "";
-              if (o.value === selected) opt.selected = true;
-              select.appendChild(opt);
-            });
-            select.addEventListener("change", function () {
-              var chosen = select.options[select.selectedIndex];
-              if (chosen && chosen.dataset.leaf) {
-                while (box.children.length > depth + 1) box.removeChild(box.lastChild);
-                original.value = chosen.value;
-                original.dispatchEvent(new Event("change", {bubbles: true}));
-              } else {
-                original.value = "";
-                if (chosen && chosen.value) level(depth + 1, chosen.value, null);
-              }
-            });
-            box.appendChild(select);
-            if (selected && path[depth + 1]) level(depth + 1, selected, path[depth + 1]);
-          });
-      }
-      level(0, null, path[0] || null);
-    });
-  }
-
   /* Uploads: checked in the browser first (type, size; the server checks again), then sent at once. */
   document.addEventListener("change", function (event) {
     var input = event.target;
@@ -263,7 +209,6 @@
     initDialogs(scope);
     initCountdowns(scope);
     initSearchable(scope);
-    initCascades(scope);
   }
 
   document.addEventListener("htmx:afterSwap", function (event) {
