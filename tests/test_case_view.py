@@ -10,7 +10,7 @@ import re
 import pypdf
 import pytest
 
-from apptools import ROOT, publish_edits
+from apptools import ROOT, follow, publish_edits
 from govflow.formats import SHANGHAI
 from govflow.scenarios.loader import load_scenario_file
 from govflow.scenarios.runner import ScenarioRunner
@@ -85,6 +85,7 @@ def test_the_case_shows_the_refusal_with_its_basis_at_the_pinned_version_passed_
     pinned = record.context["bundle"]
     # the rule's basis changes after she applied: her case keeps the one in force when it decided
     publish_edits(app, {"rules/id_card_validity.yaml": [(BASIS, NEW_BASIS)]})
+    follow(app)          # served now (the app itself looks at most once a second: not left to timing)
     staff = _login(app)
     r = staff.get(f"/staff/applications/{case}")
     assert r.status_code == 200 and engine.env.bundle != pinned
