@@ -53,7 +53,9 @@ def _selected(html: str) -> dict[str, str]:
 
 def test_recipient_area_in_steps_without_javascript_keeps_the_other_answers(web):
     _at_pickup(web)
-    page = web.get("pickup").get_data(as_text=True)
+    assert "recipient_region" not in web.get("pickup").get_data(as_text=True)   # 邮寄 not chosen: no area
+    _step(web, "pickup", {"pickup_method": "mail"}, button="_preview", value="pickup_method")   # 【确定】
+    page = web.text()
     assert "recipient_region" not in _selects(page)          # no list of all districts, anywhere
     assert [n for n in _selects(page) if n.startswith(LEVEL)] == [LEVEL + "0"]
     assert len(_selects(page)[LEVEL + "0"]) == 35             # 请选择 and the 34 provinces

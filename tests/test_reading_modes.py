@@ -139,7 +139,8 @@ def test_error_pages_are_chinese(app, client, status, make, script):
             raise RuntimeError("boom")
         app.add_url_rule("/prefs/boom", "boom", boom)
     client.get(f"/prefs/script/{script}?next=/")
-    answer = make(client)
+    assert client.post("/start/sscard_adult").status_code == 302     # a session (a browser without one
+    answer = make(client)                                             # is shown the session-gone page)
     assert answer.status_code == status
     page = answer.get_data(as_text=True)
     assert "<html" in page and HAN.search(page.split("<main")[1]), page[:400]
