@@ -216,6 +216,7 @@ def test_without_a_system_photo_the_page_says_so_first_and_offers_the_receipt_on
 def test_only_the_chosen_portrait_is_shown_and_said_to_be_used(web):
     _at_photo(web, "mainland_adult")
     html = web.get("photo").get_data(as_text=True)
+    assert 'value="system" checked' in html                # the field's default, chosen for her
     assert html.count("将使用此相片制卡") == 1 and html.count("<img") == 1
     receipt = "XP2025010316"                                    # 陈志明's own, from the studio
     _step(web, "photo", {"photo_source": "receipt", "photo_receipt_number": receipt, "use_system_photo": "true"},
