@@ -162,11 +162,7 @@ def test_an_older_copy_of_a_page_posted_again_shows_the_current_page_with_a_note
 
 
 def _to_pickup(web):
-    web.walk_to_info()
-    data = {**ADULT_INFO, "insurance_type": "PENSION_ENTERPRISE", "mobile": "13800138001"}
-    data["mobile_code"] = web.sms("info", "mobile_code", data)
-    web.post("info", "next", data, expect=302)
-    assert web.location().endswith("/pickup")
+    web.walk_to_pickup()
 
 
 def test_without_javascript_choosing_a_branch_keeps_the_pages_answers(web):

@@ -38,12 +38,7 @@ def _refresh(web, page: str, field: str, data: dict):
 
 
 def _to_pickup(web) -> str:
-    web.walk_to_info("mainland_adult")
-    data = {**ADULT_INFO, "insurance_type": "PENSION_ENTERPRISE", "mobile": "13800138001"}
-    data["mobile_code"] = web.sms("info", "mobile_code", data)
-    web.post("info", "next", data, expect=302)
-    assert web.location().endswith("/pickup")
-    return web.journey.env.services.branches.search(None, "天河")[0].id
+    return web.walk_to_pickup("mainland_adult")
 
 
 def _to_upload(web, persona: str) -> None:

@@ -24,12 +24,7 @@ def web(app):
 
 
 def _at_pickup(web):
-    web.walk_to_info()
-    data = {**ADULT_INFO, "insurance_type": "PENSION_ENTERPRISE", "mobile": "13800138001"}
-    data["mobile_code"] = web.sms("info", "mobile_code", data)
-    web.post("info", "next", data, expect=302)
-    assert web.location().endswith("/pickup")
-    web.branch = web.journey.env.services.branches.search(None, "天河")[0].id
+    web.branch = web.walk_to_pickup()
 
 
 def _step(web, page, data, button="_cascade", value="recipient_region", headers=None):

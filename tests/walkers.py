@@ -210,6 +210,15 @@ class HtmlWalker:
                   files={"id_card_emblem": jpeg(), "id_card_portrait": jpeg()}, expect=302)
         self.post("photo", "use_photo", {"photo_source": "system", "use_system_photo": "true"}, expect=302)
 
+    def walk_to_pickup(self, persona="mainland_adult") -> str:
+        """As walk_to_info, then 申请信息 filled in (SMS code included): on 选择领卡方式. A branch's id."""
+        self.walk_to_info(persona)
+        data = {**ADULT_INFO, "insurance_type": "PENSION_ENTERPRISE", "mobile": "13800138001"}
+        data["mobile_code"] = self.sms("info", "mobile_code", data)
+        self.post("info", "next", data, expect=302)
+        assert self.location().endswith("/pickup")
+        return self.journey.env.services.branches.search(None, "天河")[0].id
+
     def sms(self, page, field, data):
         form = {"_csrf": self._csrf(), **data}
         self.last = self.client.post(f"/a/{self.id}/{page}/sms/{field}", data=form)
