@@ -49,7 +49,7 @@ def test_happy_path_without_javascript(web):
     web.post("confirm", "submit", expect=302)
     assert web.location().endswith("/success")
     page = web.client.get(web.location()).get_data(as_text=True)
-    assert "提交成功" in page and "申请编号" in page
+    assert "提交成功" in page and "受理编号" in page
 
 
 def test_errors_keep_what_was_entered(web):

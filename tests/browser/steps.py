@@ -332,8 +332,8 @@ def submit(c: Citizen) -> None:
 def sees_success(c: Citizen) -> str:
     c.sees("提交成功")
     expect(c.page.get_by_role("main").get_by_text("提交成功", exact=True).last).to_be_visible()
-    reference = c.page.get_by_text(re.compile(r"申请编号："))
-    expect(reference).to_have_text(re.compile(r"申请编号：\s*\S+"))
+    reference = c.page.get_by_text(re.compile(r"受理编号："))
+    expect(reference).to_have_text(re.compile(r"受理编号：\s*\S+"))
     return reference.inner_text().split("：", 1)[1].strip()
 
 
