@@ -53,7 +53,7 @@ def test_guangdong_cascade(lists):
     assert regions.is_cascade
     assert len(regions.options) == 21
     assert {"value": "440106", "label": "天河区"} in regions.children("440100")
-    assert regions.children("441900") == []
+    assert regions.children("441900") == ()
     leaves = set(regions.leaves())
     assert "441900" in leaves and "442000" in leaves          # 东莞, 中山: the city is the leaf
     assert "440100" not in leaves and "440106" in leaves

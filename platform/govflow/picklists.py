@@ -40,13 +40,23 @@ class Picklist:
         self._prefix = path_prefix
 
     @property
-    def options(self) -> list[dict]:
-        """Top-level options as [{value, label}] (provinces of a cascade, all items of a flat list)."""
-        return [self._option(v) for v in self._roots]
+    def options(self) -> tuple[dict, ...]:
+        """Top-level options as ({value, label}, ...) (provinces of a cascade, all items of a flat
+        list). Built once and shared (a tuple, so a select's option tags are joined once too)."""
+        built = self.__dict__.get("_options")
+        if built is None:
+            built = self.__dict__["_options"] = tuple(self._option(v) for v in self._roots)
+        return built
 
-    def children(self, value: str) -> list[dict]:
-        node = self._nodes.get(str(value))
-        return [self._option(v) for v in node.children] if node else []
+    def children(self, value: str) -> tuple[dict, ...]:
+        """The sub-items of one item, built once per item and shared; () for a leaf or an unknown value."""
+        cache = self.__dict__.setdefault("_children", {})
+        key = str(value)
+        built = cache.get(key)
+        if built is None:
+            node = self._nodes.get(key)
+            built = cache[key] = tuple(self._option(v) for v in node.children) if node else ()
+        return built
 
     def leaves(self) -> list[str]:
         """Every value a citizen can finally choose (a cascade's nodes without sub-items)."""
