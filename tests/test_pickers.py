@@ -217,6 +217,8 @@ def test_only_the_chosen_portrait_is_shown_and_said_to_be_used(web):
     _at_photo(web, "mainland_adult")
     html = web.get("photo").get_data(as_text=True)
     assert html.count("将使用此相片制卡") == 1 and html.count("<img") == 1
+    # the default answer is shown chosen (a default is the answer offered, as its fields say)
+    assert 'value="system" checked' in html and 'name="use_system_photo" value="true" checked' in html
     receipt = "XP2025010316"                                    # 陈志明's own, from the studio
     _step(web, "photo", {"photo_source": "receipt", "photo_receipt_number": receipt, "use_system_photo": "true"},
           button="_preview", value="photo_receipt_number")

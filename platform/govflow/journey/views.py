@@ -223,7 +223,9 @@ def _page_state(draft, page: PageDef, posted: dict | None, check, unavailable: d
         facts = applying(env, page, {**given, **sent}, draft)[1] if sent else draft.facts
         allowed, evaluations = restrictions_for(env, page, facts, only_restricting=True)
         allowed = _narrowed(allowed, unavailable, page, env)
-        chosen = sole_choices(env, page, given, facts, allowed)
+        chosen = {k: v for k, v in sent.items() if page.fields[k].default is not None   # a default the rules allow
+                  and (k not in allowed or v in allowed[k])}
+        chosen.update(sole_choices(env, page, given, facts, allowed))
         given.update(sent)
     elif check is not None and check.facts is not None:       # the check chose them already
         return typed, check.facts, _narrowed(check.restrictions, unavailable, page, env), check.evaluations, chosen
