@@ -235,3 +235,14 @@ def test_fetching_a_photo_with_an_empty_box_says_what_to_do(web, htmx):
     assert web.last.status_code == 422
     assert ("photo_receipt_number", "preview.empty") in web.errors()
     assert "请先输入社保卡相片回执号，再点击【获取图片】" in web.text()
+
+
+def test_without_javascript_sending_the_code_keeps_the_region_chosen_level_by_level(web):
+    """【发送验证码】 without JavaScript keeps the region's levels as chosen (not only the typed boxes)."""
+    web.walk_to_info()
+    level = "_level-residence_region-"
+    web.sms("info", "mobile_code", {"mobile": "13800138001", "residence_address": ADDRESS,
+                                    level + "0": "440100", level + "1": "440106"})
+    html = web.text()
+    assert ADDRESS in html
+    assert _selected(html)[level + "0"] == "440100" and _selected(html)[level + "1"] == "440106"
