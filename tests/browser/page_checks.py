@@ -19,7 +19,7 @@ from playwright.sync_api import Page
 # and a one-time code (autocomplete=one-time-code: it proves a phone once and is never kept).
 _FORM_STATE = """() => {
   const shown = e => !!(e.offsetWidth || e.offsetHeight || e.getClientRects().length);
-  const values = {};
+  const values = {}, hidden = [];
   for (const e of document.querySelectorAll('main form [name]')) {
     const type = (e.type || '').toLowerCase();
     if (e.tagName === 'BUTTON' || ['submit', 'button', 'file', 'search', 'reset'].includes(type)) continue;
@@ -30,11 +30,12 @@ _FORM_STATE = """() => {
     else if (type === 'checkbox') values[e.name + '=' + e.value] = e.checked;
     else if (e.tagName === 'SELECT') values[e.name] = e.value ? e.options[e.selectedIndex].text.trim() : '';
     else values[e.name] = e.value;
+    if (type === 'hidden') hidden.push(e.name);
   }
   const previews = [...document.querySelectorAll('main form fieldset.upload')]
       .map(f => f.id + ':' + [...f.querySelectorAll('img')].map(i => new URL(i.src).pathname).join(','));
   const fields = [...document.querySelectorAll('main form .field')].map(f => f.id);
-  return {values, previews, fields};
+  return {values, hidden, previews, fields};
 }"""
 
 _APPLIES = """() => {
@@ -107,8 +108,13 @@ def error_fields(page: Page) -> list[str]:
 
 def kept(before: dict, after: dict) -> list[str]:
     """What was in the form `before` and is not the same `after` (a value given, an upload)."""
+    def gone(name, value):
+        now = after["values"].get(name)
+        # a hidden value stands for what the visible controls say (a region chosen level by level, a
+        # branch chosen on its own page): it may become more precise, never empty
+        return now in ("", None) if name in before["hidden"] else now != value
     lost = [f"{name}: {value!r} → {after['values'].get(name)!r}" for name, value in before["values"].items()
-            if value not in ("", False, None) and after["values"].get(name) != value]
+            if value not in ("", False, None) and gone(name, value)]
     lost += [f"upload {p} → missing" for p in before["previews"] if p not in after["previews"]]
     return lost
 
