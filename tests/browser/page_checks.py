@@ -10,7 +10,9 @@ used by tests/browser/test_phone_personas.py on each page state a walk reaches.
 """
 from __future__ import annotations
 
-from playwright.sync_api import Page
+from playwright.sync_api import Locator, Page, expect
+
+from steps import Citizen
 
 # Every answer in the page's form: name -> value (a radio: the checked one; a box: ticked or not), the
 # upload previews, and which fields are on the page. Controls of the page's machinery (names starting
@@ -26,7 +28,9 @@ _FORM_STATE = """() => {
     if (e.closest('.branch-search')) continue;
     if (e.autocomplete === 'one-time-code') continue;      // an SMS code proves a phone once: not kept (entries.py)
     if (type === 'hidden' ? e.name.startsWith('_') : !shown(e)) continue;
-    if (type === 'radio') { if (e.checked) values[e.name] = e.value; else if (!(e.name in values)) values[e.name] = ''; }
+    if (type === 'radio') {
+      if (e.checked) values[e.name] = e.value; else if (!(e.name in values)) values[e.name] = '';
+    }
     else if (type === 'checkbox') values[e.name + '=' + e.value] = e.checked;
     else if (e.tagName === 'SELECT') values[e.name] = e.value ? e.options[e.selectedIndex].text.trim() : '';
     else values[e.name] = e.value;
@@ -42,7 +46,8 @@ _APPLIES = """() => {
   const shown = e => !!(e.offsetWidth || e.offsetHeight || e.getClientRects().length);
   const main = document.querySelector('main');
   return {
-    inactive: [...main.querySelectorAll('.inactive, .conditional.inactive, .field[aria-disabled=true]')].map(e => e.id || e.className),
+    inactive: [...main.querySelectorAll('.inactive, .conditional.inactive, .field[aria-disabled=true]')]
+        .map(e => e.id || e.className),
     hidden_fields: [...main.querySelectorAll('.field')].filter(f => !shown(f)).map(f => f.id),
     disabled: [...main.querySelectorAll('.field input:disabled, .field select:disabled, .field textarea:disabled')]
         .map(e => e.name),
@@ -132,3 +137,83 @@ def same_form(before: dict, after: dict) -> list[str]:
     if sorted(before["previews"]) != sorted(after["previews"]):
         problems.append(f"the upload previews changed from {before['previews']} to {after['previews']}")
     return problems
+
+
+class CheckedCitizen(Citizen):
+    """A citizen whose every page state is checked (a), (c), and whose every press is checked (b)."""
+
+    def __init__(self, page, server, recorder):
+        super().__init__(page, server, recorder)
+        self.found: list[str] = []
+        self.pending: dict[str, dict] = {}      # no JS: the form before a step that left the page
+
+    # -- what is looked at on every page state ------------------------------------------------------
+    def title(self) -> str:
+        h1 = self.page.get_by_role("heading", level=1).first
+        expect(h1).to_be_visible()
+        return h1.inner_text().strip()
+
+    def check(self, where: str) -> None:
+        self.settle()
+        for problem in only_what_applies(self.page) + summary_problems(self.page):
+            self.found.append(f"[{self.recorder.count:02d} {where}] {problem}")
+
+    def sees(self, title: str, note: str = "") -> None:
+        super().sees(title, note)
+        self.check(title)
+        before = self.pending.pop(title, None)
+        if before is not None:                  # back from the branch chooser (no JS)
+            self._kept(before, f"{title}: back on the page")
+
+    def snapshot(self, note: str) -> None:
+        super().snapshot(note)
+        self.check(note)
+
+    def _kept(self, before: dict, where: str) -> None:
+        for lost in kept(before, form_state(self.page)):
+            self.found.append(f"[{self.recorder.count:02d} {where}] lost: {lost}")
+
+    # -- what is looked at on every press -------------------------------------------------------------
+    def click(self, button: Locator) -> None:
+        where, label = button.evaluate("b => [!b.closest('main form') || b.closest('dialog, [role=alertdialog]') "
+                                       "? 'other' : b.closest('.actions') ? 'leaves' : 'step', b.innerText.trim()]")
+        title = self.title()
+        if where == "leaves" and self.recorder.javascript and self.page.locator("main form .field").count():
+            self.reload_keeps(title)
+        if where == "other":
+            button.click()
+            return
+        before = form_state(self.page)
+        if self.recorder.javascript:
+            button.click()
+            self.settle()
+        else:
+            with self.page.expect_navigation():
+                button.click()
+        if where == "leaves":
+            return
+        if self.title() == title:
+            self._kept(before, f"{title}: after 【{label}】")
+        else:
+            self.pending[title] = before
+
+    def reload_keeps(self, title: str) -> None:
+        """(b) with JavaScript: what the page holds now is what a reload shows."""
+        self.settle()
+        before = form_state(self.page)
+        codes = self.page.locator("main input[autocomplete=one-time-code]")
+        typed = [(codes.nth(i).get_attribute("id"), codes.nth(i).input_value()) for i in range(codes.count())]
+        self.page.reload()
+        expect(self.heading(title)).to_be_visible()
+        self.settle()
+        for ident, value in typed:              # an SMS code is never kept: typed again from the SMS
+            if value:
+                box = self.page.locator(f"#{ident}")
+                box.fill(value)
+                box.blur()
+                self.settle()
+        for problem in same_form(before, form_state(self.page)):
+            self.found.append(f"[{self.recorder.count:02d} {title}: reload] {problem}")
+
+    def done(self) -> None:
+        assert not self.found, "\n".join(self.found)
