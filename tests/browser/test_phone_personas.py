@@ -247,8 +247,9 @@ def test_mainland_adult_then_progress_receipt_and_sms(phone, progress_server, si
 
     c.page.goto(progress_server.url + "/dev/sms")
     to_applicant = c.page.get_by_role("main").get_by_role("listitem").filter(has_text=f"{person.phone}：")
-    for status in ("已提交", "正在审核中", "已制作完成"):         # on submission and on each change
+    for status in ("已提交", "正在审核中", "正在制作中"):         # on submission and on each change
         expect(to_applicant.filter(has_text=reference).filter(has_text=status)).to_have_count(1)
+    expect(to_applicant.filter(has_text="已制作完成")).to_have_count(1)
     c.recorder.record("短信发件箱")
 
 
