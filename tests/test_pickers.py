@@ -213,6 +213,8 @@ def test_only_the_chosen_portrait_is_shown_and_said_to_be_used(web):
     html = web.get("photo").get_data(as_text=True)
     assert 'value="system" checked' in html                # the field's default, chosen for her
     assert html.count("将使用此相片制卡") == 1 and html.count("<img") == 1
+    # the default answer is shown chosen (a default is the answer offered, as its fields say)
+    assert 'value="system" checked' in html and 'name="use_system_photo" value="true" checked' in html
     receipt = "XP2025010316"                                    # 陈志明's own, from the studio
     _step(web, "photo", {"photo_source": "receipt", "photo_receipt_number": receipt, "use_system_photo": "true"},
           button="_preview", value="photo_receipt_number")
@@ -229,3 +231,14 @@ def test_fetching_a_photo_with_an_empty_box_says_what_to_do(web, htmx):
     assert web.last.status_code == 422
     assert ("photo_receipt_number", "preview.empty") in web.errors()
     assert "请先输入社保卡相片回执号，再点击【获取图片】" in web.text()
+
+
+def test_without_javascript_sending_the_code_keeps_the_region_chosen_level_by_level(web):
+    """【发送验证码】 without JavaScript keeps the region's levels as chosen (not only the typed boxes)."""
+    web.walk_to_info()
+    level = "_level-residence_region-"
+    web.sms("info", "mobile_code", {"mobile": "13800138001", "residence_address": ADDRESS,
+                                    level + "0": "440100", level + "1": "440106"})
+    html = web.text()
+    assert ADDRESS in html
+    assert _selected(html)[level + "0"] == "440100" and _selected(html)[level + "1"] == "440106"

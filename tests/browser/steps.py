@@ -93,7 +93,11 @@ class Citizen:
 
     # -- doing ------------------------------------------------------------------------------------
     def press(self, name: str, within: Page | Locator | None = None) -> None:
-        (within or self.page).get_by_role("button", name=name, exact=True).click()
+        self.click((within or self.page).get_by_role("button", name=name, exact=True))
+
+    def click(self, button: Locator) -> None:
+        """Every button press of the walk comes through here (a subclass may look before and after)."""
+        button.click()
 
     def follow(self, name: str) -> None:
         self.page.get_by_role("link", name=name, exact=True).click()
@@ -115,7 +119,7 @@ class Citizen:
             return
         confirm = self.field_of(label).get_by_role("button", name="确定", exact=True)
         if confirm.count():
-            confirm.click()
+            self.click(confirm)
             self.settle()
 
     def select(self, label: str, option: str | None = None, value: str | None = None) -> None:
@@ -148,7 +152,7 @@ class Citizen:
             self.settle()
             if depth + 1 < len(path):
                 if not self.recorder.javascript:
-                    field.get_by_role("button", name="下一级", exact=True).click()
+                    self.click(field.get_by_role("button", name="下一级", exact=True))
                 expect(self.field_of(label).get_by_role("combobox")).to_have_count(depth + 2)
 
     def field_of(self, label: str) -> Locator:

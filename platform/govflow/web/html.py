@@ -300,9 +300,11 @@ def send_code(app_id, page_id, field):
         result = journey().send_code(draft, page_id, field, phone, **sms_limits())
         if result.status == Status.LOCKED:
             return _to(result)
+        page_def = draft.flow.pages[page_id]
+        data, upload_problems = keep.form_data(draft, page_def)     # the region levels and files too
         keep.keep_entries(draft, page_id, data)
         sent = [p for p in result.problems if p.severity == "error"]
-        problems, check = summary.current(draft, draft.flow.pages[page_id], data, request.form, field, sent)
+        problems, check = summary.current(draft, page_def, data, request.form, field, sent + upload_problems)
     if _htmx():
         return _fragment(draft, page_id, data, problems, live_field=sent[0].path if sent else None, check=check), 200
     keep.remember(app_id, page_id, problems)       # Post/Redirect/Get: a reload does not send again
