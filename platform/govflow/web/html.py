@@ -15,7 +15,7 @@ from .. import catalog
 from ..journey import Draft, Popup, PopupKind, Status, StepResult, fieldcheck, page_view
 from ..journey.identity import verified_subject
 from ..store import StaleApplication
-from . import cascade, csrf, keep, sessions, summary, widgets
+from . import cascade, csrf, keep, layout, sessions, summary, widgets
 from .common import creation_wait, image, journey, load_draft, no_store, sms_limits, step
 
 blueprint = Blueprint("html", __name__)
@@ -85,42 +85,11 @@ def _to(result: StepResult):
     return redirect(url)
 
 
-def _layout(view: dict) -> dict:
-    """The page's field groups (fieldsets, in the flow's order) and the fields in none of them."""
-    by_name = {f["name"]: f for f in view["fields"]}
-    groups: list[dict] = []
-    grouped: set[str] = set()
-    for g in view["groups"]:
-        fields = [by_name[n] for n in g["fields"] if n in by_name]
-        grouped.update(f["name"] for f in fields)
-        groups.append({"title": g["title"], "fields": fields})
-    return {"groups": groups, "rest": [f for f in view["fields"] if f["name"] not in grouped]}
-
-
-def _form_text(value) -> str | None:
-    """A value as a form sends it back (a ticked box is "true")."""
-    if value is None or value is False:
-        return None
-    return "true" if value is True else str(value)
-
-
-def _kept(draft: Draft, page_id, posted: dict | None, view: dict) -> dict:
-    """What the citizen typed into fields that no longer apply (another answer changed): not
-    shown, but carried in hidden inputs so that switching back during this visit brings it
-    back. It is never checked, and it is not saved (journey/invalidation.py)."""
-    if not posted:
-        return {}
-    shown = {f["name"] for f in view["fields"]}
-    inputs = draft.flow.pages[page_id].input_names
-    return {name: text for name, value in posted.items()
-            if name in inputs and name not in shown and (text := _form_text(value))}
-
-
 def _view(draft: Draft, page_id, posted=None, problems=None, popup=None, check=None) -> dict:
     view = page_view(draft, page_id, posted, problems, popup, check)
-    view["kept"] = _kept(draft, page_id, posted, view)
+    view["kept"] = layout.kept(draft.flow.pages[page_id], posted, view)
     view["application"]["revision"] = keep.form_revision(draft.app)    # saves of entries only do not count
-    view["layout"] = _layout(view)
+    view["layout"] = layout.groups(view)
     view["urls"] = widgets.PageUrls(draft.app.id, page_id)
     env = draft.env
     view["ui"] = {"upload_max_bytes": env.store.uploads.limits.max_bytes,
