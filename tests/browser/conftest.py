@@ -46,6 +46,28 @@ def live_server(tmp_path, definitions):
         yield server
 
 
+class SimClock:
+    """The simulated outside systems' clock (SIMULATOR_CLOCK): a test moves it on by hand."""
+
+    def __init__(self):
+        self.t = 1_800_000_000.0
+
+    def __call__(self) -> float:
+        return self.t
+
+
+@pytest.fixture
+def sim_clock():
+    return SimClock()
+
+
+@pytest.fixture
+def progress_server(tmp_path, definitions, sim_clock):
+    """A server whose simulators run on `sim_clock` and whose progress is asked on every poll round."""
+    with serving(make_app(tmp_path, definitions, SIMULATOR_CLOCK=sim_clock, PROGRESS_POLL_SECONDS=0)) as server:
+        yield server
+
+
 # -- browser and contexts -------------------------------------------------------------------------
 def _cjk_font_installed() -> bool:
     try:

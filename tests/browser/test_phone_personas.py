@@ -23,7 +23,6 @@ import pytest
 from playwright.sync_api import expect
 from pypdf import PdfReader
 
-from apptools import make_app, serving
 from page_checks import CheckedCitizen, error_fields
 from steps import (
     ADDRESS,
@@ -190,24 +189,6 @@ def finish(c: CheckedCitizen) -> str:
 
 
 # -- adults, with JavaScript ------------------------------------------------------------------------------
-class SimClock:
-    t = 1_800_000_000.0
-
-    def __call__(self) -> float:
-        return self.t
-
-
-@pytest.fixture
-def sim_clock():
-    return SimClock()
-
-
-@pytest.fixture
-def progress_server(tmp_path, definitions, sim_clock):
-    with serving(make_app(tmp_path, definitions, SIMULATOR_CLOCK=sim_clock, PROGRESS_POLL_SECONDS=0)) as server:
-        yield server
-
-
 def _later(server, sim_clock, minutes: float) -> None:
     sim_clock.t += minutes * 60
     server.journey.deliverer.poll_progress()

@@ -3,30 +3,9 @@ as its simulator moves it on (SIMULATOR_CLOCK), the 电子回执 opens and the S
 simulator's outbox. Screenshots: test-output/screenshots/<test>/; every page checked with axe."""
 from __future__ import annotations
 
-import pytest
 from playwright.sync_api import expect
 
-from apptools import make_app, serving
 from steps import Citizen, sees_success, submit, walk_to_review
-
-
-class SimClock:
-    def __init__(self):
-        self.t = 1_800_000_000.0
-
-    def __call__(self) -> float:
-        return self.t
-
-
-@pytest.fixture
-def sim_clock():
-    return SimClock()
-
-
-@pytest.fixture
-def progress_server(tmp_path, definitions, sim_clock):
-    with serving(make_app(tmp_path, definitions, SIMULATOR_CLOCK=sim_clock, PROGRESS_POLL_SECONDS=0)) as server:
-        yield server
 
 
 def _citizen(context, server, recorder_for, javascript: bool) -> Citizen:
