@@ -175,7 +175,8 @@ def test_a_guardian_verified_once_still_verifies_to_apply_for_himself(minor):
     """【本人申领】 is another role: the face verification of the guardian does not stand for it."""
     minor.create("sscard_minor")
     assert minor.verify("guardian_parent")["page"] == "eligibility"
-    minor.act("guide", "self_apply", {"consent": True}, expect=202)
+    body = minor.act("guide", "self_apply", {"consent": True}, expect=202)
+    assert body["handoff"]["token"] and body["handoff"]["url"]        # a face verification of his own
 
 
 def test_minor_guide_self_application_goes_to_adult_eligibility(minor):

@@ -43,9 +43,12 @@ BREAKAGES = [
     # a flow's own words for a rule its pages never run (PICK-001 is the pickup page's, which the minor
     # flow runs with `checks: []`)
     ("flows/sscard_minor.yaml", "  ID-002: 申领人的证件", "  PICK-001: 申领人的证件", "flow.unknown_rule_text",
-     "PICK-001:", "PICK-001"),
+     "PICK-001:", "“ID-001”"),          # the hint: the nearest rule the flow does run
     ("flows/sscard_minor.yaml", "  ID-002: 申领人的证件", "  PRE-009: 申领人的证件", "flow.unknown_rule_text",
-     "PRE-009:", "PRE-00"),
+     "PRE-009:", "“PRE-003”"),
+    ("flows/sscard_minor.yaml", "  ID-002: 申领人的证件已超过有效期",
+     "  ID-002: 申领人的证件已超过有效期 (rules/id_validity.yaml)", "flow.rule_text_foreign", "ID-002:",
+     "id_validity.yaml"),
 ]
 
 

@@ -136,7 +136,13 @@ def test_two_workers_polling_at_once_send_each_sms_once(timed, sim_clock, tmp_pa
         sim_clock.minutes(45)
         timed.test_clock.advance(minutes=2)
         workers = [journey.deliverer, other.extensions["govflow"].deliverer] * 3
-        threads = [threading.Thread(target=d.poll_progress) for d in workers]
+        together = threading.Barrier(len(workers))           # all of them poll at the same moment
+
+        def poll(deliverer):
+            together.wait()
+            deliverer.poll_progress()
+
+        threads = [threading.Thread(target=poll, args=(d,)) for d in workers]
         for t in threads:
             t.start()
         for t in threads:

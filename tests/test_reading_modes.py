@@ -63,6 +63,7 @@ def test_hant_fields_options_and_rule_messages(web):
     info = web.get("info").get_data(as_text=True)
     assert "證件有效期是否為長期" in info and "發送驗證碼" in info          # labels (widgets)
     assert "簽發" in info and "發卡地" in info and "髮卡" not in info       # zh_Hant.yaml's phrase corrections
+    assert ">廣州市</option>" in info and ">广州市</option>" not in info   # the region picker's levels too
     web.post("info", "next", {"residence_address": "天河路100号3栋501房", "mobile": "138"}, expect=422)
     page = web.text()
     assert "請修改以下內容" in page

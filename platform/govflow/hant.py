@@ -28,7 +28,7 @@ LANG = "zh-Hant"
 _on: ContextVar[bool] = ContextVar("govflow_hant", default=False)
 # the keys of a page's data that hold texts of the service (journey/views.py, web/html.py)
 TEXT_KEYS = frozenset({"title", "label", "help", "placeholder", "notice", "error", "error_basis", "message",
-                       "text", "reason", "note", "restricted", "when_text", "basis", "confirm_label",
+                       "text", "reason", "note", "restricted", "basis", "confirm_label",
                        "cancel_label", "empty", "items", "description", "columns", "heading"})
 
 
@@ -79,17 +79,11 @@ def message(key: str, template: str) -> str:
 
 
 def text(value):
-    """A service text as the reader reads it (unchanged in Simplified mode or if not a plain str)."""
+    """A service text as the reader reads it (unchanged in Simplified mode or if not a plain str).
+    Also Jinja's finalize: every plain string a template prints is a text of the service."""
     if type(value) is not str or not _on.get():
         return value
     return Localised(convert(value))
-
-
-def finalize(value):
-    """Jinja's finalize: every plain string a template prints is a text of the service."""
-    if type(value) is str and value and _on.get():
-        return Localised(convert(value))
-    return value
 
 
 def verbatim(value):

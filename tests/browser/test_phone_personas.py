@@ -212,7 +212,7 @@ def test_mainland_adult_then_progress_receipt_and_sms(phone, progress_server, si
 
     c.follow("查询办件进度")
     c.sees("办件进度")
-    card = c.page.locator("section.progress").filter(has_text=reference)
+    card = c.page.locator("section.progress-card").filter(has_text=reference)
     expect(card.locator("li[aria-current=step]")).to_contain_text("已提交")
     for minutes in (1, 45, 240, 2 * 24 * 60):
         _later(progress_server, sim_clock, minutes)
@@ -232,6 +232,7 @@ def test_mainland_adult_then_progress_receipt_and_sms(phone, progress_server, si
         expect(to_applicant.filter(has_text=reference).filter(has_text=status)).to_have_count(1)
     expect(to_applicant.filter(has_text="已制作完成")).to_have_count(1)
     c.recorder.record("短信发件箱")
+    c.done()                                 # what the page checks found on the pages after submitting
 
 
 def test_hong_kong_resident(js):

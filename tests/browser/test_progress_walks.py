@@ -25,7 +25,7 @@ def _walk(c: Citizen, server, sim_clock) -> str:
     reference = sees_success(c)
     c.follow("查询办件进度")
     c.sees("办件进度")
-    card = c.page.locator("section.progress").filter(has_text=reference)
+    card = c.page.locator("section.progress-card").filter(has_text=reference)
     expect(card).to_contain_text("已提交")
     expect(card.locator("li[aria-current=step]")).to_have_text("已提交（当前）")
 

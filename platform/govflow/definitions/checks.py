@@ -9,6 +9,7 @@ import difflib
 from typing import Iterable
 
 from ..errors import Problem
+from ..rules import citizen_text
 from ..say import names, say
 from .model import OUTCOME_KEYS, PLACEHOLDER, FlowDef, PageDef, Target
 
@@ -221,8 +222,13 @@ def check_rule_texts(flows: dict[str, FlowDef], rulebook) -> list[Problem]:
         names = {name for page in flow.pages.values() for name in (*page.checks, *page.on_enter)}
         worded = {rule.id: rule for name in names if name in rulebook.rulesets
                   for rule in rulebook.rulesets[name].rules}
-        for rule_id in flow.rule_texts:
+        for rule_id, text in flow.rule_texts.items():
             rule = worded.get(rule_id)
+            bad = citizen_text.foreign(text)
+            if bad is not None:                  # read by citizens, like the rule's own message
+                out.append(flow.origin.problem("flow.rule_text_foreign",
+                                               say("flow.rule_text_foreign", rule=rule_id, found=bad),
+                                               say("rules.citizen_text.hint.other"), ("rule_texts", rule_id)))
             if rule is None:
                 out.append(flow.origin.problem("flow.unknown_rule_text",
                                                say("flow.unknown_rule_text", rule=rule_id, flow=flow.title),

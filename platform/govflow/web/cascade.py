@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from markupsafe import Markup, escape
 
-from .. import catalog
+from .. import catalog, hant
 
 LEVEL = "_level-"
 STEP = "_cascade"        # the 【下一级】 button's name: the page is shown again, nothing saved
@@ -65,6 +65,7 @@ def region(f: dict, name: Markup, view: dict, label: str, aria: str, option_tags
     blank = escape(catalog.text("ui.please_choose"))
     selects = []
     for depth, (options, selected) in enumerate(_levels(pl, path)):
+        options = hant.localised(options)      # 繁體: the labels (a shared level is converted once)
         ident = f"i-{name}" if depth == 0 else f"i-{name}-{depth}"
         named = aria if depth == 0 else \
             f' aria-label="{escape(f["title"])}{escape(catalog.text("region.level", n=depth + 1))}"'

@@ -36,6 +36,11 @@ def step(app_id: str, owner: str) -> Iterator[Draft]:
         yield load_draft(app_id, owner, lock=True)
 
 
+def htmx() -> bool:
+    """Whether htmx sent the request (a fragment is answered, or HX-Redirect)."""
+    return request.headers.get("HX-Request") == "true"
+
+
 def client_address() -> str:
     """The client's address: the peer, or, when the peer is one of the trusted reverse proxies
     (FORWARDED_ALLOW_IPS, as gunicorn's), the last address it appended to X-Forwarded-For."""

@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from flask import Blueprint, abort, make_response, redirect, render_template, request, session, url_for
 
 from .. import catalog
-from ..journey import Draft, Popup, PopupKind, Status, StepResult, fieldcheck, page_view
+from ..journey import Draft, Popup, PopupKind, Status, StepResult, entries, fieldcheck, page_view
 from ..journey.identity import verified_subject
 from ..store import StaleApplication
 from . import cascade, csrf, keep, layout, sessions, summary, widgets
-from .common import creation_wait, image, journey, load_draft, no_store, sms_limits, step
+from .common import creation_wait, htmx, image, journey, load_draft, no_store, sms_limits, step
 
 blueprint = Blueprint("html", __name__)
 
@@ -52,10 +52,6 @@ def _expires_in() -> int:
     return left
 
 
-def _htmx() -> bool:
-    return request.headers.get("HX-Request") == "true"
-
-
 def owner() -> str:
     """This browser's owner id: made when it starts (or takes over) an application."""
     if "owner" not in session:
@@ -77,7 +73,7 @@ def _draft(app_id: str) -> Draft:
 def _to(result: StepResult):
     """Go to the page the journey chose: a redirect, or for htmx an in-place swap of <main>."""
     url = url_for("html.page", app_id=result.application.id, page_id=result.page)
-    if _htmx():
+    if htmx():
         response = make_response("", 200)
         response.headers["HX-Location"] = json.dumps({"path": url, "target": "#main", "select": "#main",
                                                       "swap": "outerHTML"})
@@ -88,7 +84,7 @@ def _to(result: StepResult):
 def _view(draft: Draft, page_id, posted=None, problems=None, popup=None, check=None) -> dict:
     view = page_view(draft, page_id, posted, problems, popup, check)
     view["kept"] = layout.kept(draft.flow.pages[page_id], posted, view)
-    view["application"]["revision"] = keep.form_revision(draft.app)    # saves of entries only do not count
+    view["application"]["revision"] = entries.form_revision(draft.app)    # saves of entries only do not count
     view["layout"] = layout.groups(view)
     view["urls"] = widgets.PageUrls(draft.app.id, page_id)
     env = draft.env
@@ -140,7 +136,7 @@ def page(app_id, page_id):
         return _to(opened)
     prefill = {f.name: request.args[f.name] for f in draft.flow.pages[page_id].input_fields()
                if f.widget == "branch" and f.name in request.args}
-    posted = keep.shown(draft, page_id)                   # what was typed and uploaded, not yet saved by 下一步
+    posted = entries.shown(draft, draft.flow.pages[page_id])     # typed and uploaded, not yet saved by 下一步
     if prefill:
         posted = {**(posted if posted is not None else draft.app.answers.get(page_id, {})), **prefill}
     problems = keep.recall(app_id, page_id)               # of the POST that redirected here (发送验证码)
@@ -150,13 +146,13 @@ def page(app_id, page_id):
 def _stale(draft: Draft) -> bool:
     """The form was rendered before another tab or window saved this draft."""
     sent = request.form.get("_revision") or ""
-    return sent.isdigit() and int(sent) != keep.form_revision(draft.app)
+    return sent.isdigit() and int(sent) != entries.form_revision(draft.app)
 
 
 def _handoff(result: StepResult):
     if not result.handoff:
         return _to(result)
-    if _htmx():
+    if htmx():
         response = make_response("", 200)
         response.headers["HX-Redirect"] = result.handoff["url"]
         return response
@@ -274,7 +270,7 @@ def send_code(app_id, page_id, field):
         keep.keep_entries(draft, page_id, data)
         sent = [p for p in result.problems if p.severity == "error"]
         problems, check = summary.current(draft, page_def, data, request.form, field, sent + upload_problems)
-    if _htmx():
+    if htmx():
         return _fragment(draft, page_id, data, problems, live_field=sent[0].path if sent else None, check=check), 200
     keep.remember(app_id, page_id, problems)       # Post/Redirect/Get: a reload does not send again
     return redirect(url_for("html.page", app_id=app_id, page_id=page_id), code=303)

@@ -14,14 +14,10 @@ from ..journey import Draft, entries
 from ..journey.uploads import read_limited
 from ..store.records import Refusal
 from . import cascade, csrf, sessions
-from .common import journey, no_store, step
+from .common import htmx, journey, no_store, step
 
 blueprint = Blueprint("keep", __name__)
 NOTES = "page_notes"          # session key: problems of a POST shown by the GET it redirects to
-
-
-def _htmx() -> bool:
-    return request.headers.get("HX-Request") == "true"
 
 
 def require_session() -> None:
@@ -31,7 +27,7 @@ def require_session() -> None:
         return
     lost = bool(getattr(session, "lost", False))
     url = url_for("keep.expired", lost="1" if lost else None)
-    if _htmx():
+    if htmx():
         response = make_response("", 200)
         response.headers["HX-Redirect"] = url
     else:
@@ -86,14 +82,6 @@ def keep_entries(draft: Draft, page_id: str, data: dict) -> None:
     page = draft.flow.pages.get(page_id)
     if page is not None and journey().can_open(draft, page_id):
         entries.keep(journey(), draft, page, data)
-
-
-def shown(draft: Draft, page_id: str) -> dict | None:
-    return entries.shown(draft, draft.flow.pages[page_id])
-
-
-def form_revision(app) -> int:
-    return entries.form_revision(app)
 
 
 def stale_note() -> Problem:

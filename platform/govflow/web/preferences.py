@@ -93,6 +93,6 @@ def register(app: Flask) -> None:
     app.before_request(_start)
     app.teardown_request(_end)
     app.context_processor(lambda: {"prefs": _prefs})
-    app.jinja_env.finalize = hant.finalize
+    app.jinja_env.finalize = hant.text
     app.jinja_env.filters["verbatim"] = hant.verbatim
     app.register_blueprint(blueprint)

@@ -199,7 +199,7 @@ def _chosen_photo(f: dict, src: str) -> str:
 
 def _photo_receipt(f: dict, name: Markup, view: dict) -> str:
     found = ""
-    if f.get("photo_found") and f["value"] and f.get("active", True):
+    if f.get("photo_found") and f["value"]:
         app_id = view["application"]["id"]     # the receipt number sealed, never plain in a URL (logged)
         found = "\n" + _chosen_photo(f, url_for("html.card_photo", app_id=app_id, ref=photo_ref(app_id, f["value"])))
     return (f'{_label(f, name)}\n<div class="sms">\n'
@@ -210,7 +210,7 @@ def _photo_receipt(f: dict, name: Markup, view: dict) -> str:
 
 def _system_photo(f: dict, name: Markup, view: dict) -> str:
     photo = ""
-    if f.get("photo_available") and f.get("active", True):
+    if f.get("photo_available"):
         photo = _chosen_photo(f, url_for("html.card_photo", app_id=view["application"]["id"]))
     return (f'{photo}\n<label class="choice"><input type="checkbox" id="i-{name}" name="{name}" value="true"'
             f'{_checked(f)}> {escape(f["title"])}</label>')
